@@ -1,0 +1,56 @@
+"""System checks for settings that are risky or missing (ids are stable: assistant.W00x/E00x)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register()
+def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Webhooks are refused and RTMS handshakes cannot be signed without these secrets."""
+    messages: list[Error | Warning] = []
+    if not settings.ZOOM_WEBHOOK_SECRET_TOKEN:
+        messages.append(
+            Warning(
+                "ZOOM_WEBHOOK_SECRET_TOKEN is not set: every Zoom webhook will be refused (401).",
+                hint="Copy the Secret Token from your app's Feature page in the Zoom Marketplace.",
+                id="assistant.W001",
+            )
+        )
+    if not (settings.ZOOM_CLIENT_ID and settings.ZOOM_CLIENT_SECRET):
+        messages.append(
+            Warning(
+                "ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET are not set: RTMS streams cannot be joined.",
+                hint="Set both from your app's App Credentials page.",
+                id="assistant.W002",
+            )
+        )
+    return messages
+
+
+@register(deploy=True)
+def check_production_security(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Settings that are fine on a laptop and wrong on a server (run with --deploy)."""
+    messages: list[Warning] = []
+    if settings.DEBUG:
+        messages.append(Warning("DJANGO_DEBUG is on.", id="assistant.W010"))
+    if not settings.SESSION_COOKIE_SECURE:
+        messages.append(
+            Warning(
+                "SESSION_COOKIE_SECURE is off: session cookies can travel over plain HTTP.",
+                hint="Set SESSION_COOKIE_SECURE=1 behind HTTPS.",
+                id="assistant.W011",
+            )
+        )
+    if settings.EMBEDDED:
+        messages.append(
+            Warning(
+                "REDIS_URL is not set: running the single-process embedded shape.",
+                hint="Production runs web, ingest and workers on Redis (docker-compose.yml).",
+                id="assistant.W012",
+            )
+        )
+    return messages

@@ -1,0 +1,206 @@
+"""Meetings and everything captured from them: participants, transcript, chat, live events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Product(models.TextChoices):
+    """The Zoom product a stream comes from; it decides which id names the stream's owner."""
+
+    MEETING = "meeting", "Meeting"
+    WEBINAR = "webinar", "Webinar"
+    VIDEO_SDK = "video_sdk", "Video SDK session"
+    CONTACT_CENTER = "contact_center", "Contact Center engagement"
+
+
+class ZoomUserLink(models.Model):
+    """Ties a Zoom user id (a webhook's operator_id) to a user of this site."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_link"
+    )
+    zoom_user_id = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} = zoom:{self.zoom_user_id}"
+
+
+class Meeting(models.Model):
+    """One RTMS stream of a Zoom meeting, webinar, session or engagement."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to connect"
+        CONNECTING = "connecting", "Connecting"
+        LIVE = "live", "Live"
+        RECONNECTING = "reconnecting", "Reconnecting"
+        ENDED = "ended", "Ended"
+        FAILED = "failed", "Failed"
+
+    product = models.CharField(max_length=20, choices=Product.choices, default=Product.MEETING)
+    zoom_id = models.CharField(
+        max_length=255, db_index=True, help_text="meeting_uuid, session_id or engagement_id"
+    )
+    rtms_stream_id = models.CharField(max_length=255, unique=True)
+    topic = models.CharField(max_length=300, blank=True)
+    operator_id = models.CharField(max_length=64, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings",
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    stop_reason = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.BigIntegerField(default=0, help_text="last live-event sequence number")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.topic or f"{self.get_product_display()} {self.zoom_id}"
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the stream is still expected to deliver data."""
+        return self.state not in (self.State.ENDED, self.State.FAILED)
+
+
+class Participant(models.Model):
+    """Someone seen in a meeting's RTMS events."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    zoom_user_id = models.BigIntegerField()
+    name = models.CharField(max_length=300, blank=True)
+    joined_at_ms = models.BigIntegerField(null=True, blank=True)
+    left_at_ms = models.BigIntegerField(null=True, blank=True)
+    is_present = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "zoom_user_id"], name="uniq_participant")
+        ]
+        ordering = ["joined_at_ms", "id"]
+
+    def __str__(self) -> str:
+        return self.name or str(self.zoom_user_id)
+
+
+class TranscriptSegment(models.Model):
+    """One utterance, from Zoom's native transcript or from our own speech recognition."""
+
+    class Source(models.TextChoices):
+        NATIVE = "native", "Zoom transcript"
+        ASR = "asr", "Speech recognition"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="segments")
+    seq = models.BigIntegerField(help_text="the meeting's live-event sequence number")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    speaker_user_id = models.BigIntegerField(null=True, blank=True)
+    speaker_name = models.CharField(max_length=300, blank=True)
+    start_ms = models.BigIntegerField(help_text="RTMS stream clock")
+    end_ms = models.BigIntegerField(help_text="RTMS stream clock")
+    text = models.TextField()
+    language = models.CharField(max_length=16, blank=True)
+    dedupe_key = models.CharField(max_length=200, help_text="identical on re-delivery")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "source", "dedupe_key"], name="uniq_segment_delivery"
+            ),
+            models.UniqueConstraint(fields=["meeting", "seq"], name="uniq_segment_seq"),
+        ]
+        ordering = ["meeting", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker_name}: {self.text[:60]}"
+
+
+class ChatMessage(models.Model):
+    """A chat line sent in the meeting."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="chat_messages")
+    seq = models.BigIntegerField()
+    sender_user_id = models.BigIntegerField(null=True, blank=True)
+    sender_name = models.CharField(max_length=300, blank=True)
+    sent_at_ms = models.BigIntegerField()
+    text = models.TextField()
+    dedupe_key = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "dedupe_key"], name="uniq_chat_delivery")
+        ]
+        ordering = ["meeting", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.sender_name}: {self.text[:60]}"
+
+
+class ConnectionLogEntry(models.Model):
+    """A change in a meeting's RTMS connection: state, stop reason, gaps."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "State change"
+        GAP = "gap", "Gap in the data"
+        STOP = "stop", "Stream stopped"
+        ERROR = "error", "Error"
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="connection_log"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=20, blank=True)
+    reason = models.IntegerField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["meeting", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state} {self.detail}"
+
+
+class LiveEvent(models.Model):
+    """Outbox of everything pushed to viewers, in order, so a reconnecting viewer can catch up."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="live_events")
+    seq = models.BigIntegerField()
+    type = models.CharField(max_length=20)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "seq"], name="uniq_live_event_seq")
+        ]
+        ordering = ["meeting", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}#{self.seq} {self.type}"
+
+
+class WebhookDelivery(models.Model):
+    """A verified Zoom webhook, kept once per delivery so retries and duplicates are ignored."""
+
+    dedupe_key = models.CharField(max_length=300, unique=True)
+    event = models.CharField(max_length=100)
+    event_ts = models.BigIntegerField(null=True, blank=True)
+    rtms_stream_id = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.rtms_stream_id}"

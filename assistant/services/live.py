@@ -1,0 +1,60 @@
+"""The live-event outbox: allocate the meeting's next sequence number, store, broadcast on commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from assistant import events
+from assistant.models import LiveEvent, Meeting
+
+log = logging.getLogger(__name__)
+
+
+def next_seq(meeting_id: int) -> int:
+    """Reserve the meeting's next sequence number; call inside the transaction that uses it."""
+    meeting = Meeting.objects.select_for_update().only("last_seq").get(pk=meeting_id)
+    meeting.last_seq += 1
+    Meeting.objects.filter(pk=meeting_id).update(last_seq=meeting.last_seq)
+    return meeting.last_seq
+
+
+def publish(meeting_id: int, seq: int, payload: dict[str, Any]) -> events.LivePayload:
+    """Store an event under `seq` and push it to the meeting's viewers once the commit lands."""
+    payload = {**payload, "seq": seq}
+    LiveEvent.objects.create(meeting_id=meeting_id, seq=seq, type=payload["type"], payload=payload)
+    transaction.on_commit(lambda: broadcast(meeting_id, payload))
+    return cast(events.LivePayload, payload)
+
+
+def append(meeting_id: int, payload: dict[str, Any]) -> events.LivePayload:
+    """Allocate a sequence number and publish an event that has no row of its own."""
+    with transaction.atomic():
+        return publish(meeting_id, next_seq(meeting_id), payload)
+
+
+def broadcast(meeting_id: int, payload: dict[str, Any]) -> None:
+    """Send one event to the meeting's Channels group (best effort: the outbox keeps it)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": events.CHANNEL_MESSAGE_TYPE, "event": payload}
+    try:
+        async_to_sync(layer.group_send)(events.meeting_group(meeting_id), message)
+    except Exception:
+        # Viewers catch up from the outbox on reconnect; a lost push must not undo a commit.
+        log.exception("broadcast of meeting %s seq %s failed", meeting_id, payload.get("seq"))
+
+
+def events_since(meeting_id: int, since: int, limit: int = 1000) -> list[dict[str, Any]]:
+    """Events after `since`, oldest first, as pushed live."""
+    rows = (
+        LiveEvent.objects.filter(meeting_id=meeting_id, seq__gt=since)
+        .order_by("seq")
+        .values_list("payload", flat=True)[:limit]
+    )
+    return list(rows)

@@ -1,0 +1,91 @@
+"""Creating meetings from RTMS streams and moving them through their connection states."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assistant.models import ConnectionLogEntry, Meeting, ZoomUserLink
+from assistant.services import live
+
+State = Meeting.State
+
+
+def open_stream(
+    *, product: str, zoom_id: str, rtms_stream_id: str, operator_id: str = "", topic: str = ""
+) -> tuple[Meeting, bool]:
+    """The meeting row of a stream, created on first sight; owner from the operator's link."""
+    existing = Meeting.objects.filter(rtms_stream_id=rtms_stream_id).first()
+    if existing is not None:
+        return existing, False
+    owner_id = (
+        ZoomUserLink.objects.filter(zoom_user_id=operator_id)
+        .values_list("user_id", flat=True)
+        .first()
+        if operator_id
+        else None
+    )
+    try:
+        with transaction.atomic():
+            meeting = Meeting.objects.create(
+                product=product,
+                zoom_id=zoom_id,
+                rtms_stream_id=rtms_stream_id,
+                operator_id=operator_id,
+                owner_id=owner_id,
+                topic=topic,
+            )
+            return meeting, True
+    except IntegrityError:
+        return Meeting.objects.get(rtms_stream_id=rtms_stream_id), False
+
+
+def set_state(
+    meeting_id: int, state: str, *, detail: str = "", reason: int | None = None
+) -> Meeting:
+    """Record a connection state change, log it and tell the viewers."""
+    with transaction.atomic():
+        seq = live.next_seq(meeting_id)
+        meeting = Meeting.objects.get(pk=meeting_id)
+        fields = ["state"]
+        meeting.state = state
+        if state == State.LIVE and meeting.started_at is None:
+            meeting.started_at = timezone.now()
+            fields.append("started_at")
+        if state in (State.ENDED, State.FAILED):
+            meeting.ended_at = meeting.ended_at or timezone.now()
+            meeting.stop_reason = reason
+            fields += ["ended_at", "stop_reason"]
+        meeting.save(update_fields=fields)
+        ConnectionLogEntry.objects.create(
+            meeting_id=meeting_id,
+            kind=ConnectionLogEntry.Kind.STOP
+            if state in (State.ENDED, State.FAILED)
+            else ConnectionLogEntry.Kind.STATE,
+            state=state,
+            reason=reason,
+            detail=detail,
+        )
+        live.publish(
+            meeting_id,
+            seq,
+            {"type": "state", "state": state, "detail": detail, "stop_reason": reason},
+        )
+        return meeting
+
+
+def record_gap(meeting_id: int, detail: str) -> None:
+    """Note a stretch of the stream that may have lost data (a dropped socket, a reconnect)."""
+    with transaction.atomic():
+        seq = live.next_seq(meeting_id)
+        ConnectionLogEntry.objects.create(
+            meeting_id=meeting_id, kind=ConnectionLogEntry.Kind.GAP, detail=detail
+        )
+        state = Meeting.objects.values_list("state", flat=True).get(pk=meeting_id)
+        live.publish(meeting_id, seq, {"type": "state", "state": "gap", "detail": detail,
+                                       "stop_reason": None, "current": state})
+
+
+def set_topic(meeting_id: int, topic: str) -> None:
+    """Name a meeting (the webhook carries no topic; the simulator and the API may)."""
+    Meeting.objects.filter(pk=meeting_id).update(topic=topic[:300])

@@ -1,0 +1,61 @@
+"""Participants joining, leaving and speaking."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from assistant.models import Participant
+from assistant.services import live
+
+
+def record_join(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> Participant:
+    """Mark a participant present (a re-join clears the earlier leave)."""
+    with transaction.atomic():
+        seq = live.next_seq(meeting_id)
+        participant, created = Participant.objects.get_or_create(
+            meeting_id=meeting_id,
+            zoom_user_id=user_id,
+            defaults={"name": name, "joined_at_ms": at_ms},
+        )
+        if not created:
+            participant.name = name or participant.name
+            participant.is_present = True
+            participant.left_at_ms = None
+            participant.save(update_fields=["name", "is_present", "left_at_ms"])
+        live.publish(meeting_id, seq, _payload("join", participant, at_ms))
+        return participant
+
+
+def record_leave(meeting_id: int, user_id: int, name: str | None, at_ms: int | None) -> None:
+    """Mark a participant gone."""
+    with transaction.atomic():
+        seq = live.next_seq(meeting_id)
+        participant, _ = Participant.objects.get_or_create(
+            meeting_id=meeting_id, zoom_user_id=user_id, defaults={"name": name or ""}
+        )
+        participant.is_present = False
+        participant.left_at_ms = at_ms
+        participant.save(update_fields=["is_present", "left_at_ms"])
+        live.publish(meeting_id, seq, _payload("leave", participant, at_ms))
+
+
+def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> None:
+    """Publish who is speaking now (not stored beyond the event log)."""
+    if not name:
+        found = Participant.objects.filter(meeting_id=meeting_id, zoom_user_id=user_id).first()
+        name = found.name if found else ""
+    live.append(
+        meeting_id,
+        {"type": "participant", "action": "speaking", "user_id": user_id, "name": name,
+         "at_ms": at_ms},
+    )
+
+
+def _payload(action: str, participant: Participant, at_ms: int | None) -> dict[str, object]:
+    return {
+        "type": "participant",
+        "action": action,
+        "user_id": participant.zoom_user_id,
+        "name": participant.name,
+        "at_ms": at_ms,
+    }

@@ -1,0 +1,19 @@
+"""Settings for the test run: the machine's real PostgreSQL and Redis, test-only Zoom secrets.
+
+Defaults only; any value already in the environment wins (so CI can point elsewhere).
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/assistant")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("ZOOM_CLIENT_ID", "test-client-id")
+os.environ.setdefault("ZOOM_CLIENT_SECRET", "test-client-secret")
+os.environ.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", "test-webhook-secret")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ASSISTANT_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+
+from assistant.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins

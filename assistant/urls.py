@@ -1,0 +1,25 @@
+"""HTTP routes."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from assistant.views import api, pages
+from rtms_ingest import webhooks
+
+urlpatterns = [
+    path("", pages.meeting_list, name="meeting-list"),
+    path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
+    path("demo/play/", pages.play_sample_meeting, name="demo-play"),
+    path("healthz", pages.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/meetings/", api.meeting_list, name="api-meeting-list"),
+    path("api/meetings/<int:meeting_id>/segments/", api.segment_list, name="api-segment-list"),
+    path("webhooks/zoom/", webhooks.zoom_webhook, name="zoom-webhook"),
+    path("admin/", admin.site.urls),
+]

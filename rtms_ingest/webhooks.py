@@ -1,0 +1,4 @@
+"""Placeholder."""
+from django.http import HttpResponse
+
+def zoom_webhook(request): return HttpResponse("")
