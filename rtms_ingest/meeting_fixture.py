@@ -225,7 +225,7 @@ class _Checker:
 def _participant(doc: _Checker, item: Any, where: str) -> FixtureParticipant:
     obj = doc.of_type(item, dict, where, "an object")
     join_s = doc.seconds(doc.required(obj, "join_s", where), f"{where}.join_s")
-    leave_s = None
+    leave_s: float | None = None
     if obj.get("leave_s") is not None:
         leave_s = doc.seconds(obj["leave_s"], f"{where}.leave_s")
         if leave_s < join_s:

@@ -38,6 +38,10 @@ EDGE_PAD_S = 0.03
 # Stream time after the last event.
 TAIL_S = 1.5
 TOPIC = "Weekly product sync: release 2.4"
+SOX_OUTPUT = ["-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
+
+
+Clip = tuple[int, "array.array[int]"]  # (first sample on the stream clock, samples)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,23 +165,7 @@ def synthesise(speaker: Speaker, text: str, workdir: Path) -> array.array[int]:
         check=True,
     )
     # -R: repeatable mode, -D: no dither, so the same input always gives the same bytes.
-    subprocess.run(
-        [
-            "sox",
-            "-R",
-            "-V1",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-D",
-            str(converted),
-        ],
-        check=True,
-    )
+    subprocess.run(["sox", "-R", "-V1", str(raw), *SOX_OUTPUT, "-D", str(converted)], check=True)
     with wave.open(str(converted), "rb") as wav:
         samples = array.array("h", wav.readframes(wav.getnframes()))
     if sys.byteorder == "big":
@@ -190,9 +178,6 @@ def synthesise(speaker: Speaker, text: str, workdir: Path) -> array.array[int]:
 def to_ms(t_s: float) -> float:
     """Round a time to the millisecond, as meeting.json stores it."""
     return round(t_s, 3)
-
-
-Clip = tuple[int, "array.array[int]"]  # (first sample on the stream clock, samples)
 
 
 @dataclasses.dataclass
