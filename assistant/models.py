@@ -154,9 +154,7 @@ class ConnectionLogEntry(models.Model):
         STOP = "stop", "Stream stopped"
         ERROR = "error", "Error"
 
-    meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="connection_log"
-    )
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="connection_log")
     at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     state = models.CharField(max_length=20, blank=True)

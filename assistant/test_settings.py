@@ -12,8 +12,10 @@ os.environ.setdefault("ZOOM_CLIENT_ID", "test-client-id")
 os.environ.setdefault("ZOOM_CLIENT_SECRET", "test-client-secret")
 os.environ.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", "test-webhook-secret")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ASSISTANT_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault(
+    "ASSISTANT_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+)
 
-from assistant.settings import *  # noqa: E402, F403
+from assistant.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins

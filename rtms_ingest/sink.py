@@ -19,7 +19,9 @@ class StreamSink(Protocol):
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
         """A participant joined (or was present when the stream started)."""
 
-    async def participant_left(self, user_id: int, user_name: str | None, at_ms: int | None) -> None:
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
         """A participant left."""
 
     async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:

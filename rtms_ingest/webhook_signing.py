@@ -1,4 +1,4 @@
-"""Zoom webhook signatures and URL validation: pure functions shared by the receiver and simulator."""
+"""Zoom webhook signatures and URL validation, shared by the receiver and the simulator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live-event outbox: allocate the meeting's next sequence number, store, broadcast on commit."""
+"""The live-event outbox: next sequence number, store, broadcast once committed."""
 
 from __future__ import annotations
 

@@ -82,8 +82,17 @@ def record_gap(meeting_id: int, detail: str) -> None:
             meeting_id=meeting_id, kind=ConnectionLogEntry.Kind.GAP, detail=detail
         )
         state = Meeting.objects.values_list("state", flat=True).get(pk=meeting_id)
-        live.publish(meeting_id, seq, {"type": "state", "state": "gap", "detail": detail,
-                                       "stop_reason": None, "current": state})
+        live.publish(
+            meeting_id,
+            seq,
+            {
+                "type": "state",
+                "state": "gap",
+                "detail": detail,
+                "stop_reason": None,
+                "current": state,
+            },
+        )
 
 
 def set_topic(meeting_id: int, topic: str) -> None:

@@ -46,8 +46,13 @@ def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int |
         name = found.name if found else ""
     live.append(
         meeting_id,
-        {"type": "participant", "action": "speaking", "user_id": user_id, "name": name,
-         "at_ms": at_ms},
+        {
+            "type": "participant",
+            "action": "speaking",
+            "user_id": user_id,
+            "name": name,
+            "at_ms": at_ms,
+        },
     )
 
 

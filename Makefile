@@ -1,0 +1,45 @@
+# The two commands a new user runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+
+.PHONY: demo test install install-test services lint format bench run-ingest
+
+## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
+demo: install
+	$(PY) manage.py run_demo
+
+## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, run every test
+test: install-test services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+services:
+	./scripts/ensure_test_services.sh
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## bench: caption latency, simulator frame sent -> viewer socket received (prints JSON)
+bench: install-test services
+	$(PY) -m benchmarks.caption_latency

@@ -1,0 +1,92 @@
+"""Read-only queries behind the dashboard and the JSON API; access is decided by the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from assistant import events
+from assistant.models import ChatMessage, LiveEvent, Meeting, Participant, TranscriptSegment
+
+FINISHED_STATES = (Meeting.State.ENDED, Meeting.State.FAILED)
+
+
+def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """Live meetings first, then newest start; each row annotated with its segment count."""
+    return meetings.annotate(
+        segment_count=Count("segments"),
+        finished=Case(
+            When(state__in=FINISHED_STATES, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        sort_time=Coalesce("started_at", "created_at"),
+    ).order_by("finished", "-sort_time", "-id")
+
+
+def api_meetings_page(
+    meetings: QuerySet[Meeting], *, state: str | None, before_id: int | None, size: int
+) -> tuple[list[Meeting], int | None]:
+    """One page of meetings, newest id first, and the cursor (an id) of the next page or None."""
+    if state:
+        meetings = meetings.filter(state=state)
+    if before_id is not None:
+        meetings = meetings.filter(pk__lt=before_id)
+    rows = list(meetings.order_by("-id")[: size + 1])
+    if len(rows) > size:
+        return rows[:size], rows[size - 1].pk
+    return rows, None
+
+
+def segments_after(
+    meeting_id: int, *, since: int, limit: int
+) -> tuple[list[TranscriptSegment], int | None]:
+    """Segments with seq > since in seq order, and the seq to continue from (None: no more)."""
+    rows = list(
+        TranscriptSegment.objects.filter(meeting_id=meeting_id, seq__gt=since).order_by("seq")[
+            : limit + 1
+        ]
+    )
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].seq
+    return rows, None
+
+
+def transcript(meeting_id: int) -> QuerySet[TranscriptSegment]:
+    """Every stored segment of a meeting, in seq order."""
+    return TranscriptSegment.objects.filter(meeting_id=meeting_id).order_by("seq")
+
+
+def participants(meeting_id: int) -> QuerySet[Participant]:
+    """The meeting's participants, in order of joining."""
+    return Participant.objects.filter(meeting_id=meeting_id).order_by("joined_at_ms", "id")
+
+
+def chat(meeting_id: int) -> QuerySet[ChatMessage]:
+    """The meeting's chat lines, in seq order."""
+    return ChatMessage.objects.filter(meeting_id=meeting_id).order_by("seq")
+
+
+def latest_notes(meeting_id: int) -> list[dict[str, Any]]:
+    """The newest notes event of each kind (rolling summary, final notes...), oldest kind first."""
+    latest: dict[str, dict[str, Any]] = {}
+    for payload in (
+        LiveEvent.objects.filter(meeting_id=meeting_id, type=events.NOTES)
+        .order_by("seq")
+        .values_list("payload", flat=True)
+    ):
+        if isinstance(payload, dict):
+            latest[str(payload.get("kind", ""))] = payload
+    return list(latest.values())
+
+
+def first_segment_start(meeting_id: int) -> int | None:
+    """start_ms of the meeting's first segment, the origin of its caption clock."""
+    return (
+        TranscriptSegment.objects.filter(meeting_id=meeting_id)
+        .order_by("seq")
+        .values_list("start_ms", flat=True)
+        .first()
+    )

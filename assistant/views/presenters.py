@@ -1,0 +1,179 @@
+"""Turning rows into what the pages show: caption clocks, durations, state badges, API dicts.
+
+The caption clock mirrors static/js/format.js so server- and client-rendered captions agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
+
+# A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
+WALL_CLOCK_MS = 86_400_000
+SPEAKER_COLOURS = 8
+
+BADGE_CLASSES = {
+    Meeting.State.PENDING: "badge-waiting",
+    Meeting.State.CONNECTING: "badge-waiting",
+    Meeting.State.LIVE: "badge-live",
+    Meeting.State.RECONNECTING: "badge-warning",
+    Meeting.State.ENDED: "badge-ended",
+    Meeting.State.FAILED: "badge-failed",
+}
+
+
+def clock_origin(first_start_ms: int | None) -> int:
+    """The value a meeting's caption clock counts from: 0, or its first wall-clock start."""
+    if first_start_ms is not None and first_start_ms >= WALL_CLOCK_MS:
+        return first_start_ms
+    return 0
+
+
+def clock_label(ms: int | None, origin: int) -> str:
+    """`mm:ss` (or `h:mm:ss`) since the start of the meeting; empty when it cannot be told."""
+    if ms is None:
+        return ""
+    offset = ms - origin
+    if offset < 0 or offset >= WALL_CLOCK_MS:
+        return ""
+    seconds = offset // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def duration_label(meeting: Meeting, now: dt.datetime | None = None) -> str:
+    """How long the meeting ran (or has been running); empty before it started."""
+    if meeting.started_at is None:
+        return ""
+    end = meeting.ended_at or (None if not meeting.is_live else (now or timezone.now()))
+    if end is None:
+        return ""
+    seconds = max(0, int((end - meeting.started_at).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def badge_class(state: str) -> str:
+    """CSS class of a meeting state badge."""
+    return BADGE_CLASSES.get(state, "badge-waiting")
+
+
+def speaker_colour(user_id: int | None) -> str:
+    """A stable colour class per speaker (mirrors speakerClass in static/js/format.js)."""
+    if user_id is None:
+        return "spk-none"
+    return f"spk-{abs(user_id) % SPEAKER_COLOURS}"
+
+
+@dataclass(frozen=True)
+class CaptionRow:
+    """One caption line as the meeting page shows it."""
+
+    seq: int
+    speaker: str
+    colour: str
+    clock: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One participant as the meeting page shows them."""
+
+    name: str
+    present: bool
+    left_clock: str
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """One chat line as the meeting page shows it."""
+
+    seq: int
+    sender: str
+    clock: str
+    text: str
+
+
+def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:
+    """Stored segments as caption lines."""
+    return [
+        CaptionRow(
+            seq=s.seq,
+            speaker=s.speaker_name or "Unknown speaker",
+            colour=speaker_colour(s.speaker_user_id),
+            clock=clock_label(s.start_ms, origin),
+            text=s.text,
+        )
+        for s in segments
+    ]
+
+
+def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
+    """Participants, those still present first."""
+    shown = [
+        ParticipantRow(
+            name=p.name or f"Participant {p.zoom_user_id}",
+            present=p.is_present,
+            left_clock=clock_label(p.left_at_ms, origin),
+        )
+        for p in rows
+    ]
+    return sorted(shown, key=lambda p: not p.present)
+
+
+def chat_rows(rows: list[ChatMessage], origin: int) -> list[ChatRow]:
+    """Chat lines."""
+    return [
+        ChatRow(
+            seq=c.seq,
+            sender=c.sender_name or "Unknown sender",
+            clock=clock_label(c.sent_at_ms, origin),
+            text=c.text,
+        )
+        for c in rows
+    ]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def meeting_json(meeting: Meeting) -> dict[str, Any]:
+    """A meeting in the JSON API."""
+    return {
+        "id": meeting.pk,
+        "topic": meeting.topic,
+        "state": meeting.state,
+        "product": meeting.product,
+        "zoom_id": meeting.zoom_id,
+        "rtms_stream_id": meeting.rtms_stream_id,
+        "started_at": _iso(meeting.started_at),
+        "ended_at": _iso(meeting.ended_at),
+        "created_at": _iso(meeting.created_at),
+    }
+
+
+def segment_json(segment: TranscriptSegment) -> dict[str, Any]:
+    """A transcript segment in the JSON API."""
+    return {
+        "seq": segment.seq,
+        "speaker": segment.speaker_name,
+        "speaker_user_id": segment.speaker_user_id,
+        "start_ms": segment.start_ms,
+        "end_ms": segment.end_ms,
+        "text": segment.text,
+        "source": segment.source,
+        "language": segment.language,
+    }
