@@ -139,6 +139,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+CELERY_BEAT_SCHEDULE = {
+    "purge-webhook-deliveries": {
+        "task": "assistant.purge_webhook_deliveries",
+        "schedule": 6 * 3600,
+    },
+}
+# Zoom retries a webhook for about 85 minutes; a week of deliveries is plenty to dedupe.
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 7)
 
 # Zoom credentials: RTMS handshake signatures and webhook signatures. Never in code.
 ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID")
