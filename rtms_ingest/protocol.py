@@ -1,10 +1,12 @@
 """Sans-I/O model of the Zoom RTMS wire protocol: build, encode and parse every message.
 
 Pure code: no sockets, no Django, no asyncio. Wire names and shapes follow
-docs/rtms-protocol.md. Parsing is strict about the types of the fields it knows, tolerant of
-fields it does not know, and raises `ProtocolError` (and nothing else) for any bad input.
-Enum-typed fields stay plain `int` in parsed messages so that values Zoom adds later still
-parse; the enums are for building messages and comparing.
+docs/rtms-protocol.md. Every message is a frozen dataclass whose fields are the wire fields:
+a field without a default is required on the wire, one with a default (or None) optional, and
+None is left out when encoding. Parsing is strict about the types of the fields it knows,
+ignores fields it does not know, and raises `ProtocolError`, and nothing else, for any bad
+input. Enum-typed fields stay plain `int` in parsed messages so that values Zoom adds later
+still parse; the enums are for building messages and comparing.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, NoReturn, Self, TypeAlias, TypeVar
+from dataclasses import MISSING, Field, dataclass, fields
+from types import UnionType
+from typing import Any, ClassVar, NoReturn, Self, TypeAlias, Union, cast, get_args, get_origin
+from typing import get_type_hints as _get_type_hints
 
 from rtms_ingest._protocol_enums import (
     MEDIA_URL_KEYS,
@@ -108,8 +113,6 @@ __all__ = [
     "verify_handshake_signature",
 ]
 
-_T = TypeVar("_T")
-
 
 class ProtocolError(ValueError):
     """A frame that is not a valid RTMS message: the only exception that parsing raises."""
@@ -121,10 +124,6 @@ class ProtocolError(ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.reason, self.msg_type))
-
-
-# ---------------------------------------------------------------------------------------------
-# Handshake signature (§2.3)
 
 
 def handshake_signature(
@@ -139,7 +138,7 @@ def verify_handshake_signature(
     signature: str, client_id: str, client_secret: str, stream_owner_id: str, rtms_stream_id: str
 ) -> bool:
     """Whether `signature` is the handshake signature, compared in constant time."""
-    # Called with untrusted input straight from a frame: anything odd is just "not valid".
+    # Called with untrusted values straight from a frame: anything odd is simply "not valid".
     try:
         expected = handshake_signature(client_id, client_secret, stream_owner_id, rtms_stream_id)
         return hmac.compare_digest(expected.encode(), signature.encode())
@@ -148,9 +147,9 @@ def verify_handshake_signature(
 
 
 # ---------------------------------------------------------------------------------------------
-# Typed field access for parsing
+# Reading fields of a parsed frame
 
-_JSON_TYPE_NAMES = {
+_JSON_NAMES = {
     bool: "a boolean",
     int: "an integer",
     float: "a number",
@@ -161,13 +160,14 @@ _JSON_TYPE_NAMES = {
 
 
 def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+    return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 class _Fields:
-    """Typed reads from one JSON object of a frame; every failure is a ProtocolError."""
+    """Typed reads from one JSON object of a frame; every failure is a ProtocolError.
+
+    Readers take (key, required) and return None for an absent or null optional field.
+    """
 
     __slots__ = ("_data", "_path", "msg_type")
 
@@ -183,16 +183,15 @@ class _Fields:
     def message(cls, data: object, msg_type: MsgType) -> _Fields:
         """Fields of a whole message whose msg_type, if given, must be `msg_type`."""
         f = cls(data, int(msg_type))
-        if "msg_type" in f._data:
-            found = f._data["msg_type"]
-            if isinstance(found, bool) or not isinstance(found, int) or found != msg_type:
-                f.fail("msg_type", f"expected {int(msg_type)}, got {found!r}")
+        found = f._data.get("msg_type", msg_type)
+        if isinstance(found, bool) or not isinstance(found, int) or found != msg_type:
+            f.fail("msg_type", f"expected {int(msg_type)}, got {found!r}")
         return f
 
     def fail(self, key: str, problem: str) -> NoReturn:
         raise ProtocolError(f"{self._path}{key}: {problem}", self.msg_type)
 
-    def _get(self, key: str, kind: type, required: bool) -> Any:
+    def typed(self, key: str, kind: type, required: bool) -> Any:
         value = self._data.get(key)
         if value is None:
             if required:
@@ -200,66 +199,44 @@ class _Fields:
             return None
         # bool is an int subclass; JSON true must never pass for a number, nor 1 for true.
         if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
-            self.fail(key, f"expected {_JSON_TYPE_NAMES[kind]}, got {_describe(value)}")
+            self.fail(key, f"expected {_JSON_NAMES[kind]}, got {_describe(value)}")
+        # int() turns enum members from a caller-built dict into the plain ints parsing promises.
+        return int(cast(int, value)) if kind is int else value
+
+    def raw(self, key: str, required: bool = False) -> Any:
+        value = self._data.get(key)
+        if value is None and required:
+            self.fail(key, "missing required field")
         return value
 
-    def req_int(self, key: str) -> int:
-        return int(self._get(key, int, True))
-
-    def opt_int(self, key: str) -> int | None:
-        value = self._get(key, int, False)
-        return None if value is None else int(value)
-
-    def req_str(self, key: str) -> str:
-        return str(self._get(key, str, True))
-
-    def opt_str(self, key: str) -> str | None:
-        value = self._get(key, str, False)
-        return None if value is None else str(value)
-
-    def req_bool(self, key: str) -> bool:
-        return bool(self._get(key, bool, True))
-
-    def opt_bool(self, key: str) -> bool | None:
-        value = self._get(key, bool, False)
-        return None if value is None else bool(value)
-
-    def req_dict(self, key: str) -> dict[str, Any]:
-        return dict(self._get(key, dict, True))
-
-    def opt_dict(self, key: str) -> dict[str, Any] | None:
-        value = self._get(key, dict, False)
+    def json_object(self, key: str, required: bool) -> dict[str, Any] | None:
+        value = self.typed(key, dict, required)
         return None if value is None else dict(value)
 
-    def opt_str_dict(self, key: str) -> dict[str, str] | None:
-        value = self.opt_dict(key)
-        if value is not None:
-            for name, item in value.items():
-                if not isinstance(name, str) or not isinstance(item, str):
-                    self.fail(f"{key}.{name}", f"expected a string, got {_describe(item)}")
+    def str_dict(self, key: str, required: bool) -> dict[str, str] | None:
+        value = self.json_object(key, required)
+        for name, item in (value or {}).items():
+            if not isinstance(item, str):
+                self.fail(f"{key}.{name}", f"expected a string, got {_describe(item)}")
         return value
 
-    def req_sub(self, key: str) -> _Fields:
-        return _Fields(self._get(key, dict, True), self.msg_type, f"{self._path}{key}.")
-
-    def opt_sub(self, key: str) -> _Fields | None:
-        value = self._get(key, dict, False)
+    def sub(self, key: str, required: bool) -> _Fields | None:
+        value = self.typed(key, dict, required)
         return None if value is None else _Fields(value, self.msg_type, f"{self._path}{key}.")
 
-    def subs(self, key: str, required: bool) -> list[_Fields]:
-        items = self._get(key, list, required) or []
+    def subs(self, key: str, required: bool) -> list[_Fields] | None:
+        items = self.typed(key, list, required)
+        if items is None:
+            return None
         path = f"{self._path}{key}"
         return [_Fields(item, self.msg_type, f"{path}[{i}].") for i, item in enumerate(items)]
 
-    def stream_owner_ids(self) -> tuple[str | None, str | None, str | None]:
-        ids = (self.opt_str("meeting_uuid"), self.opt_str("session_id"), self.opt_str("engagement_id"))
-        if ids == (None, None, None):
-            self.fail("meeting_uuid", "missing (nor session_id nor engagement_id given)")
-        return ids
-
-    def b64(self, key: str, allow_data_uri: bool) -> bytes:
-        text = self.req_str(key)
-        if allow_data_uri and text.startswith("data:"):
+    def base64(self, key: str, required: bool) -> bytes | None:
+        text = self.typed(key, str, required)
+        if text is None:
+            return None
+        # Video and share samples may carry a data-URI prefix; plain base64 never starts so.
+        if text.startswith("data:"):
             _, marker, text = text.partition(";base64,")
             if not marker:
                 self.fail(key, "data: URI without ;base64,")
@@ -268,56 +245,149 @@ class _Fields:
         except ValueError:
             self.fail(key, "invalid base64")
 
+    def require_stream_owner(self) -> None:
+        if all(self.typed(k, str, False) is None for k in _OWNER_KEYS):
+            self.fail("meeting_uuid", "missing required field (or session_id or engagement_id)")
 
-def _maybe(fields_: _Fields | None, parse: Callable[[_Fields], _T]) -> _T | None:
-    return None if fields_ is None else parse(fields_)
+
+_OWNER_KEYS = ("meeting_uuid", "session_id", "engagement_id")
+
+
+# ---------------------------------------------------------------------------------------------
+# The codec shared by every message and part, driven by the dataclass fields and their types
+
+_Reader: TypeAlias = Callable[[_Fields, str, bool], Any]
+_Writer: TypeAlias = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldCodec:
+    name: str
+    required: bool
+    default: Any
+    read: _Reader
+    write: _Writer
 
 
 def _plain(value: Any) -> Any:
     # Enum members become plain ints so that to_dict() output compares and dumps as numbers.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    return value
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _wire(msg_type: MsgType, **values: Any) -> dict[str, Any]:
-    """A message dict: msg_type first, then `values` in order, leaving out the Nones."""
-    out: dict[str, Any] = {"msg_type": int(msg_type)}
-    out.update((key, _plain(value)) for key, value in values.items() if value is not None)
+def _reader_writer(hint: Any) -> tuple[_Reader, _Writer]:
+    """How to read and write a field of type `hint` (None already stripped from unions)."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return _Fields.raw, _plain
+    if hint in (int, str, bool):
+        return (lambda f, key, req: f.typed(key, hint, req)), _plain
+    if hint is bytes:
+        return _Fields.base64, lambda data: base64.b64encode(data).decode("ascii")
+    if origin is dict:
+        return (_Fields.str_dict if args[1] is str else _Fields.json_object), dict
+    if isinstance(hint, type) and issubclass(hint, _Part):
+        part = hint
+
+        def read_part(f: _Fields, key: str, req: bool) -> Any:
+            sub = f.sub(key, req)
+            return None if sub is None else part._parse(sub)
+
+        return read_part, lambda value: value.to_dict()
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+
+        def read_parts(f: _Fields, key: str, req: bool) -> Any:
+            subs = f.subs(key, req)
+            return None if subs is None else tuple(item._parse(sub) for sub in subs)
+
+        return read_parts, lambda values: [value.to_dict() for value in values]
+    raise TypeError(f"no wire codec for {hint!r}")
+
+
+_CODECS: dict[type, tuple[_FieldCodec, ...]] = {}
+
+
+def _codecs(cls: type[_Part]) -> tuple[_FieldCodec, ...]:
+    codecs = _CODECS.get(cls)
+    if codecs is None:
+        hints = _get_type_hints(cls)
+        codecs = _CODECS[cls] = tuple(_field_codec(fld, hints[fld.name]) for fld in fields(cls))
+    return codecs
+
+
+def _field_codec(fld: Field[Any], hint: Any) -> _FieldCodec:
+    if get_origin(hint) in (Union, UnionType):
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    read, write = _reader_writer(hint)
+    required = fld.default is MISSING
+    return _FieldCodec(fld.name, required, None if required else fld.default, read, write)
+
+
+def _encode_fields(obj: _Part) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for codec in _codecs(type(obj)):
+        value = getattr(obj, codec.name)
+        # None is "absent"; so is an empty tuple whose default is empty (no participants).
+        if value is None or (value == () and codec.default == ()):
+            continue
+        out[codec.name] = codec.write(value)
     return out
 
 
-def _compact(**values: Any) -> dict[str, Any]:
-    return {key: _plain(value) for key, value in values.items() if value is not None}
+def _decode_fields(cls: type[_Part], f: _Fields, **parse_defaults: Any) -> dict[str, Any]:
+    """Constructor arguments from `f`; `parse_defaults` make required fields optional."""
+    values: dict[str, Any] = {}
+    for codec in _codecs(cls):
+        lenient = codec.name in parse_defaults
+        value = codec.read(f, codec.name, codec.required and not lenient)
+        if value is None:
+            value = parse_defaults[codec.name] if lenient else codec.default
+        values[codec.name] = value
+    return values
+
+
+class _Part:
+    """Base of every object on the wire: a nested part, or a whole message (`_Message`)."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on every subclass
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, leaving out fields that are None."""
+        return _encode_fields(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        """Parse the JSON object `d`; raises ProtocolError."""
+        return cls._parse(_Fields(d, None))
+
+    @classmethod
+    def _parse(cls, f: _Fields) -> Self:
+        return cls(**_decode_fields(cls, f))
+
+
+class _Message(_Part):
+    """Base of every message: a part that carries its `msg_type`."""
+
+    __slots__ = ()
+    MSG_TYPE: ClassVar[MsgType]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object with msg_type first, leaving out fields that are None."""
+        return {"msg_type": int(self.MSG_TYPE), **_encode_fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        """Parse the JSON object `d` (its msg_type, if any, must match); raises ProtocolError."""
+        return cls._parse(_Fields.message(d, cls.MSG_TYPE))
 
 
 # ---------------------------------------------------------------------------------------------
 # Media parameters of a data handshake (§3.1)
 
-_BOOL_PARAMS = frozenset({"enable_lid"})
-
-
-class _Params:
-    """Shared to_dict/from_dict of the per-media parameter dataclasses."""
-
-    __slots__ = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(**{f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[arg-type]
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls._parse(_Fields(d, None))
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        names = [fld.name for fld in fields(cls)]  # type: ignore[arg-type]
-        read = {n: (f.opt_bool(n) if n in _BOOL_PARAMS else f.opt_int(n)) for n in names}
-        return cls(**read)
-
 
 @dataclass(frozen=True, slots=True)
-class AudioParams(_Params):
+class AudioParams(_Part):
     """`media_params.audio`; send_rate is the frame duration in ms."""
 
     content_type: int | None = None
@@ -330,7 +400,7 @@ class AudioParams(_Params):
 
 
 @dataclass(frozen=True, slots=True)
-class VideoParams(_Params):
+class VideoParams(_Part):
     """`media_params.video`."""
 
     content_type: int | None = None
@@ -341,7 +411,7 @@ class VideoParams(_Params):
 
 
 @dataclass(frozen=True, slots=True)
-class DeskshareParams(_Params):
+class DeskshareParams(_Part):
     """`media_params.deskshare`."""
 
     content_type: int | None = None
@@ -351,7 +421,7 @@ class DeskshareParams(_Params):
 
 
 @dataclass(frozen=True, slots=True)
-class TranscriptParams(_Params):
+class TranscriptParams(_Part):
     """`media_params.transcript`; src_language is a TranscriptLanguage."""
 
     content_type: int | None = None
@@ -360,14 +430,14 @@ class TranscriptParams(_Params):
 
 
 @dataclass(frozen=True, slots=True)
-class ChatParams(_Params):
+class ChatParams(_Part):
     """`media_params.chat`."""
 
     content_type: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class MediaParams:
+class MediaParams(_Part):
     """`media_params` of a data handshake request or response; absent kinds are None."""
 
     audio: AudioParams | None = None
@@ -376,32 +446,13 @@ class MediaParams:
     transcript: TranscriptParams | None = None
     chat: ChatParams | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        kinds = (self.audio, self.video, self.deskshare, self.transcript, self.chat)
-        names = ("audio", "video", "deskshare", "transcript", "chat")
-        return {name: p.to_dict() for name, p in zip(names, kinds, strict=True) if p is not None}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls._parse(_Fields(d, None))
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        return cls(
-            audio=_maybe(f.opt_sub("audio"), AudioParams._parse),
-            video=_maybe(f.opt_sub("video"), VideoParams._parse),
-            deskshare=_maybe(f.opt_sub("deskshare"), DeskshareParams._parse),
-            transcript=_maybe(f.opt_sub("transcript"), TranscriptParams._parse),
-            chat=_maybe(f.opt_sub("chat"), ChatParams._parse),
-        )
-
-
-def _media_params_dict(params: MediaParams | None) -> dict[str, Any] | None:
-    return None if params is None else params.to_dict()
-
 
 # ---------------------------------------------------------------------------------------------
 # Handshakes (§2.4, §2.5, §3.1, §3.2)
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _first_present(*ids: str | None) -> str | None:
@@ -409,8 +460,8 @@ def _first_present(*ids: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class SignalingHandshakeRequest:
-    """SIGNALING_HAND_SHAKE_REQ (1), client to server; sequence defaults to 0 when parsed."""
+class SignalingHandshakeRequest(_Message):
+    """SIGNALING_HAND_SHAKE_REQ (1); `sequence` defaults to 0 when a frame lacks it."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SIGNALING_HAND_SHAKE_REQ
     rtms_stream_id: str
@@ -427,44 +478,17 @@ class SignalingHandshakeRequest:
         """The id the signature covers: meeting_uuid, else session_id, else engagement_id."""
         return _first_present(self.meeting_uuid, self.session_id, self.engagement_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            protocol_version=self.protocol_version,
-            meeting_uuid=self.meeting_uuid,
-            session_id=self.session_id,
-            engagement_id=self.engagement_id,
-            rtms_stream_id=self.rtms_stream_id,
-            sequence=self.sequence,
-            signature=self.signature,
-            rtms_client_agent=self.rtms_client_agent,
-        )
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        meeting_uuid, session_id, engagement_id = f.stream_owner_ids()
-        return cls(
-            rtms_stream_id=f.req_str("rtms_stream_id"),
-            signature=f.req_str("signature"),
-            sequence=f.opt_int("sequence") or 0,
-            meeting_uuid=meeting_uuid,
-            session_id=session_id,
-            engagement_id=engagement_id,
-            protocol_version=_default(f.opt_int("protocol_version"), 1),
-            rtms_client_agent=f.opt_str("rtms_client_agent"),
-        )
-
-
-def _default(value: _T | None, default: _T) -> _T:
-    return default if value is None else value
+    def _parse(cls, f: _Fields) -> Self:
+        f.require_stream_owner()
+        return cls(**_decode_fields(cls, f, sequence=0))
 
 
 @dataclass(frozen=True, slots=True)
-class SignalingHandshakeResponse:
-    """SIGNALING_HAND_SHAKE_RESP (2); the URLs and keys travel nested in `media_server`.
+class SignalingHandshakeResponse(_Message):
+    """SIGNALING_HAND_SHAKE_RESP (2); server_urls and srtp_keys travel in `media_server`.
 
-    `media_server` is left out when both server_urls and srtp_keys are None (error replies).
+    `media_server` is left out when both are None (as in an error reply).
     """
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SIGNALING_HAND_SHAKE_RESP
@@ -476,32 +500,26 @@ class SignalingHandshakeResponse:
     srtp_keys: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        media_server = _compact(server_urls=self.server_urls, srtp_keys=self.srtp_keys)
-        return _wire(
-            self.MSG_TYPE,
-            protocol_version=self.protocol_version,
-            sequence=self.sequence,
-            status_code=self.status_code,
-            reason=self.reason,
-            media_server=media_server or None,
-        )
+        """The JSON object, with server_urls and srtp_keys nested in media_server."""
+        out = _Message.to_dict(self)
+        media_server = {key: out.pop(key) for key in ("server_urls", "srtp_keys") if key in out}
+        return {**out, "media_server": media_server} if media_server else out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        media_server = f.opt_sub("media_server")
+    def _parse(cls, f: _Fields) -> Self:
+        media_server = f.sub("media_server", False)
         return cls(
-            status_code=f.req_int("status_code"),
-            sequence=_default(f.opt_int("sequence"), 0),
-            protocol_version=_default(f.opt_int("protocol_version"), 1),
-            reason=_default(f.opt_str("reason"), ""),
-            server_urls=media_server.opt_str_dict("server_urls") if media_server else None,
-            srtp_keys=media_server.opt_dict("srtp_keys") if media_server else None,
+            status_code=f.typed("status_code", int, True),
+            sequence=_or(f.typed("sequence", int, False), 0),
+            protocol_version=_or(f.typed("protocol_version", int, False), 1),
+            reason=_or(f.typed("reason", str, False), ""),
+            server_urls=media_server.str_dict("server_urls", False) if media_server else None,
+            srtp_keys=media_server.json_object("srtp_keys", False) if media_server else None,
         )
 
 
 @dataclass(frozen=True, slots=True)
-class DataHandshakeRequest:
+class DataHandshakeRequest(_Message):
     """DATA_HAND_SHAKE_REQ (3) on a media socket; media_params null or absent parse to None."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.DATA_HAND_SHAKE_REQ
@@ -521,41 +539,14 @@ class DataHandshakeRequest:
         """The id the signature covers: meeting_uuid, else session_id, else engagement_id."""
         return _first_present(self.meeting_uuid, self.session_id, self.engagement_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            protocol_version=self.protocol_version,
-            meeting_uuid=self.meeting_uuid,
-            session_id=self.session_id,
-            engagement_id=self.engagement_id,
-            rtms_stream_id=self.rtms_stream_id,
-            sequence=self.sequence,
-            signature=self.signature,
-            media_type=self.media_type,
-            payload_encryption=self.payload_encryption,
-            media_params=_media_params_dict(self.media_params),
-        )
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        meeting_uuid, session_id, engagement_id = f.stream_owner_ids()
-        return cls(
-            rtms_stream_id=f.req_str("rtms_stream_id"),
-            signature=f.req_str("signature"),
-            media_type=f.req_int("media_type"),
-            sequence=_default(f.opt_int("sequence"), 0),
-            meeting_uuid=meeting_uuid,
-            session_id=session_id,
-            engagement_id=engagement_id,
-            protocol_version=_default(f.opt_int("protocol_version"), 1),
-            payload_encryption=f.opt_bool("payload_encryption"),
-            media_params=_maybe(f.opt_sub("media_params"), MediaParams._parse),
-        )
+    def _parse(cls, f: _Fields) -> Self:
+        f.require_stream_owner()
+        return cls(**_decode_fields(cls, f))
 
 
 @dataclass(frozen=True, slots=True)
-class DataHandshakeResponse:
+class DataHandshakeResponse(_Message):
     """DATA_HAND_SHAKE_RESP (4) with the negotiated media_params."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.DATA_HAND_SHAKE_RESP
@@ -566,83 +557,41 @@ class DataHandshakeResponse:
     payload_encrypted: bool = False
     media_params: MediaParams | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            protocol_version=self.protocol_version,
-            sequence=self.sequence,
-            status_code=self.status_code,
-            reason=self.reason,
-            payload_encrypted=self.payload_encrypted,
-            media_params=_media_params_dict(self.media_params),
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            status_code=f.req_int("status_code"),
-            sequence=_default(f.opt_int("sequence"), 0),
-            protocol_version=_default(f.opt_int("protocol_version"), 1),
-            reason=_default(f.opt_str("reason"), ""),
-            payload_encrypted=_default(f.opt_bool("payload_encrypted"), False),
-            media_params=_maybe(f.opt_sub("media_params"), MediaParams._parse),
-        )
-
 
 # ---------------------------------------------------------------------------------------------
-# Events (§2.8)
+# Events, stream and session control (§2.8)
 
 
 @dataclass(frozen=True, slots=True)
-class EventSubscriptionItem:
-    """One entry of EVENT_SUBSCRIPTION.events."""
+class EventSubscriptionItem(_Part):
+    """One entry of EVENT_SUBSCRIPTION.events; event_type is an EventType."""
 
     event_type: int
     subscribe: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(event_type=self.event_type, subscribe=self.subscribe)
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        return cls(event_type=f.req_int("event_type"), subscribe=f.req_bool("subscribe"))
-
 
 @dataclass(frozen=True, slots=True)
-class EventSubscription:
+class EventSubscription(_Message):
     """EVENT_SUBSCRIPTION (5), client to server on signaling; no reply is expected."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.EVENT_SUBSCRIPTION
     events: tuple[EventSubscriptionItem, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, events=[e.to_dict() for e in self.events])
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(events=tuple(EventSubscriptionItem._parse(e) for e in f.subs("events", True)))
-
 
 @dataclass(frozen=True, slots=True)
-class EventParticipant:
-    """A participant in EVENT_UPDATE.event.participants."""
+class EventParticipant(_Part):
+    """One entry of EVENT_UPDATE.event.participants."""
 
     user_id: int
     user_name: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(user_id=self.user_id, user_name=self.user_name)
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        return cls(user_id=f.req_int("user_id"), user_name=f.opt_str("user_name"))
-
 
 @dataclass(frozen=True, slots=True)
-class RtmsEvent:
-    """EVENT_UPDATE.event; which fields appear depends on event_type (§2.8)."""
+class RtmsEvent(_Part):
+    """EVENT_UPDATE.event; which fields appear depends on event_type (§2.8).
+
+    An empty `participants` is left out when encoding.
+    """
 
     event_type: int
     timestamp: int | None = None
@@ -650,62 +599,25 @@ class RtmsEvent:
     user_name: str | None = None
     participants: tuple[EventParticipant, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(
-            event_type=self.event_type,
-            timestamp=self.timestamp,
-            user_id=self.user_id,
-            user_name=self.user_name,
-            participants=[p.to_dict() for p in self.participants] or None,
-        )
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        return cls(
-            event_type=f.req_int("event_type"),
-            timestamp=f.opt_int("timestamp"),
-            user_id=f.opt_int("user_id"),
-            user_name=f.opt_str("user_name"),
-            participants=tuple(EventParticipant._parse(p) for p in f.subs("participants", False)),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class EventUpdate:
+class EventUpdate(_Message):
     """EVENT_UPDATE (6), server to client on signaling."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.EVENT_UPDATE
     event: RtmsEvent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, event=self.event.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(event=RtmsEvent._parse(_Fields.message(d, cls.MSG_TYPE).req_sub("event")))
-
-
-# ---------------------------------------------------------------------------------------------
-# Stream and session control (§2.8)
-
 
 @dataclass(frozen=True, slots=True)
-class ClientReadyAck:
+class ClientReadyAck(_Message):
     """CLIENT_READY_ACK (7), on signaling once every media socket has handshaken."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.CLIENT_READY_ACK
     rtms_stream_id: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, rtms_stream_id=self.rtms_stream_id)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(rtms_stream_id=_Fields.message(d, cls.MSG_TYPE).req_str("rtms_stream_id"))
-
 
 @dataclass(frozen=True, slots=True)
-class StreamStateUpdate:
+class StreamStateUpdate(_Message):
     """STREAM_STATE_UPDATE (8); state is a StreamState, reason a StopReason."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_STATE_UPDATE
@@ -714,28 +626,9 @@ class StreamStateUpdate:
     reason: int = 0
     timestamp: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            rtms_stream_id=self.rtms_stream_id,
-            state=self.state,
-            reason=self.reason,
-            timestamp=self.timestamp,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            rtms_stream_id=f.req_str("rtms_stream_id"),
-            state=f.req_int("state"),
-            reason=_default(f.opt_int("reason"), 0),
-            timestamp=f.opt_int("timestamp"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class SessionStateUpdate:
+class SessionStateUpdate(_Message):
     """SESSION_STATE_UPDATE (9); state is a SessionState, reason a StopReason."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SESSION_STATE_UPDATE
@@ -744,117 +637,36 @@ class SessionStateUpdate:
     reason: int = 0
     timestamp: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            rtms_session_id=self.rtms_session_id,
-            state=self.state,
-            reason=self.reason,
-            timestamp=self.timestamp,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            rtms_session_id=f.req_str("rtms_session_id"),
-            state=f.req_int("state"),
-            reason=_default(f.opt_int("reason"), 0),
-            timestamp=f.opt_int("timestamp"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class SessionStateRequest:
-    """SESSION_STATE_REQ (10); field shape UNCONFIRMED (reference §2.8), so all optional."""
+class SessionStateRequest(_Message):
+    """SESSION_STATE_REQ (10); shape UNCONFIRMED (reference §2.8), so every field optional."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SESSION_STATE_REQ
     rtms_session_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, rtms_session_id=self.rtms_session_id)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(rtms_session_id=_Fields.message(d, cls.MSG_TYPE).opt_str("rtms_session_id"))
-
 
 @dataclass(frozen=True, slots=True)
-class SessionStateResponse:
-    """SESSION_STATE_RESP (11); field shape UNCONFIRMED (reference §2.8), so all optional."""
+class SessionStateResponse(_Message):
+    """SESSION_STATE_RESP (11); shape UNCONFIRMED (reference §2.8), so every field optional."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SESSION_STATE_RESP
     rtms_session_id: str | None = None
     state: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, rtms_session_id=self.rtms_session_id, state=self.state)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(rtms_session_id=f.opt_str("rtms_session_id"), state=f.opt_int("state"))
-
 
 @dataclass(frozen=True, slots=True)
-class StreamStateRequest:
-    """STREAM_STATE_REQ (19); field shape UNCONFIRMED (reference §2.8), so all optional."""
-
-    MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_STATE_REQ
-    rtms_stream_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, rtms_stream_id=self.rtms_stream_id)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(rtms_stream_id=_Fields.message(d, cls.MSG_TYPE).opt_str("rtms_stream_id"))
-
-
-@dataclass(frozen=True, slots=True)
-class StreamStateResponse:
-    """STREAM_STATE_RESP (20); field shape UNCONFIRMED (reference §2.8), so all optional."""
-
-    MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_STATE_RESP
-    rtms_stream_id: str | None = None
-    state: int | None = None
-    reason: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE, rtms_stream_id=self.rtms_stream_id, state=self.state, reason=self.reason
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            rtms_stream_id=f.opt_str("rtms_stream_id"),
-            state=f.opt_int("state"),
-            reason=f.opt_int("reason"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class KeepAliveResponse:
+class KeepAliveResponse(_Message):
     """KEEP_ALIVE_RESP (13): echoes the request's timestamp and sequence."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.KEEP_ALIVE_RESP
     timestamp: int | None = None
     sequence: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, timestamp=self.timestamp, sequence=self.sequence)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(timestamp=f.opt_int("timestamp"), sequence=f.opt_int("sequence"))
-
 
 @dataclass(frozen=True, slots=True)
-class KeepAliveRequest:
-    """KEEP_ALIVE_REQ (12) on every socket; the SDK ignores one without `sequence`."""
+class KeepAliveRequest(_Message):
+    """KEEP_ALIVE_REQ (12) on every socket; the official SDK ignores one without sequence."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.KEEP_ALIVE_REQ
     timestamp: int
@@ -864,59 +676,45 @@ class KeepAliveRequest:
         """The response that echoes this request."""
         return KeepAliveResponse(timestamp=self.timestamp, sequence=self.sequence)
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, timestamp=self.timestamp, sequence=self.sequence)
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(timestamp=f.req_int("timestamp"), sequence=f.opt_int("sequence"))
+@dataclass(frozen=True, slots=True)
+class StreamStateRequest(_Message):
+    """STREAM_STATE_REQ (19); shape UNCONFIRMED (reference §2.8), so every field optional."""
+
+    MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_STATE_REQ
+    rtms_stream_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class StreamCloseRequest:
+class StreamStateResponse(_Message):
+    """STREAM_STATE_RESP (20); shape UNCONFIRMED (reference §2.8), so every field optional."""
+
+    MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_STATE_RESP
+    rtms_stream_id: str | None = None
+    state: int | None = None
+    reason: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCloseRequest(_Message):
     """STREAM_CLOSE_REQ (21): the client asks to end the stream."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_CLOSE_REQ
     rtms_stream_id: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, rtms_stream_id=self.rtms_stream_id)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(rtms_stream_id=_Fields.message(d, cls.MSG_TYPE).req_str("rtms_stream_id"))
-
 
 @dataclass(frozen=True, slots=True)
-class StreamCloseResponse:
-    """STREAM_CLOSE_RESP (22); field shape UNCONFIRMED (reference §2.8)."""
+class StreamCloseResponse(_Message):
+    """STREAM_CLOSE_RESP (22); shape UNCONFIRMED (reference §2.8)."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.STREAM_CLOSE_RESP
     rtms_stream_id: str | None = None
     status_code: int = 0
     reason: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            rtms_stream_id=self.rtms_stream_id,
-            status_code=self.status_code,
-            reason=self.reason,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            rtms_stream_id=f.opt_str("rtms_stream_id"),
-            status_code=_default(f.opt_int("status_code"), 0),
-            reason=_default(f.opt_str("reason"), ""),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class VideoSubscriptionRequest:
+class VideoSubscriptionRequest(_Message):
     """VIDEO_SUBSCRIPTION_REQ (28); shape from SDK strings, UNCONFIRMED on real Zoom."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.VIDEO_SUBSCRIPTION_REQ
@@ -924,23 +722,9 @@ class VideoSubscriptionRequest:
     subscribe: bool
     timestamp: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE, user_id=self.user_id, subscribe=self.subscribe, timestamp=self.timestamp
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            user_id=f.req_int("user_id"),
-            subscribe=f.req_bool("subscribe"),
-            timestamp=f.opt_int("timestamp"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class VideoSubscriptionResponse:
+class VideoSubscriptionResponse(_Message):
     """VIDEO_SUBSCRIPTION_RESP (29); shape from SDK strings, UNCONFIRMED on real Zoom."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.VIDEO_SUBSCRIPTION_RESP
@@ -950,35 +734,18 @@ class VideoSubscriptionResponse:
     timestamp: int | None = None
     sequence: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(
-            self.MSG_TYPE,
-            user_id=self.user_id,
-            status_code=self.status_code,
-            reason=self.reason,
-            timestamp=self.timestamp,
-            sequence=self.sequence,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        f = _Fields.message(d, cls.MSG_TYPE)
-        return cls(
-            user_id=f.req_int("user_id"),
-            status_code=_default(f.opt_int("status_code"), 0),
-            reason=_default(f.opt_str("reason"), ""),
-            timestamp=f.opt_int("timestamp"),
-            sequence=f.opt_int("sequence"),
-        )
-
 
 # ---------------------------------------------------------------------------------------------
 # Media data (§3.3)
 
 
 @dataclass(frozen=True, slots=True)
-class BinaryContent:
-    """`content` of audio, video and share data; `data` is base64 on the wire."""
+class BinaryContent(_Part):
+    """`content` of audio, video and share data: `data` is base64 on the wire.
+
+    A `data:<mime>;base64,` prefix (seen in samples for share and video) is tolerated when
+    parsing; encoding never writes one.
+    """
 
     data: bytes
     timestamp: int
@@ -986,33 +753,10 @@ class BinaryContent:
     user_name: str | None = None
     channel_id: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(
-            user_id=self.user_id,
-            user_name=self.user_name,
-            channel_id=self.channel_id,
-            data=base64.b64encode(self.data).decode("ascii"),
-            timestamp=self.timestamp,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, allow_data_uri: bool = False) -> Self:
-        return cls._parse(_Fields(d, None), allow_data_uri=allow_data_uri)
-
-    @classmethod
-    def _parse(cls, f: _Fields, *, allow_data_uri: bool = False) -> Self:
-        return cls(
-            data=f.b64("data", allow_data_uri),
-            timestamp=f.req_int("timestamp"),
-            user_id=f.opt_int("user_id"),
-            user_name=f.opt_str("user_name"),
-            channel_id=f.opt_int("channel_id"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class TextContent:
-    """`content` of transcript and chat data; `data` is plain UTF-8 text."""
+class TextContent(_Part):
+    """`content` of transcript and chat data: `data` is plain text; attribute is raw JSON."""
 
     data: str
     timestamp: int
@@ -1024,153 +768,68 @@ class TextContent:
     language: int | None = None
     attribute: Any = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _compact(
-            user_id=self.user_id,
-            user_name=self.user_name,
-            channel_id=self.channel_id,
-            data=self.data,
-            timestamp=self.timestamp,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            language=self.language,
-            attribute=self.attribute,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls._parse(_Fields(d, None))
-
-    @classmethod
-    def _parse(cls, f: _Fields) -> Self:
-        return cls(
-            data=f.req_str("data"),
-            timestamp=f.req_int("timestamp"),
-            user_id=f.opt_int("user_id"),
-            user_name=f.opt_str("user_name"),
-            channel_id=f.opt_int("channel_id"),
-            start_time=f.opt_int("start_time"),
-            end_time=f.opt_int("end_time"),
-            language=f.opt_int("language"),
-            attribute=f._data.get("attribute"),
-        )
-
-
-def _binary_content(d: Mapping[str, Any], msg_type: MsgType, allow_data_uri: bool) -> BinaryContent:
-    content = _Fields.message(d, msg_type).req_sub("content")
-    return BinaryContent._parse(content, allow_data_uri=allow_data_uri)
-
-
-def _text_content(d: Mapping[str, Any], msg_type: MsgType) -> TextContent:
-    return TextContent._parse(_Fields.message(d, msg_type).req_sub("content"))
-
 
 @dataclass(frozen=True, slots=True)
-class AudioData:
+class AudioData(_Message):
     """MEDIA_DATA_AUDIO (14): one audio frame."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.MEDIA_DATA_AUDIO
     content: BinaryContent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, content=self.content.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(content=_binary_content(d, cls.MSG_TYPE, allow_data_uri=False))
-
 
 @dataclass(frozen=True, slots=True)
-class VideoData:
-    """MEDIA_DATA_VIDEO (15): one frame; a `data:<mime>;base64,` prefix is tolerated."""
+class VideoData(_Message):
+    """MEDIA_DATA_VIDEO (15): one frame (H.264 Annex-B, JPG or PNG)."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.MEDIA_DATA_VIDEO
     content: BinaryContent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, content=self.content.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(content=_binary_content(d, cls.MSG_TYPE, allow_data_uri=True))
-
 
 @dataclass(frozen=True, slots=True)
-class ShareData:
-    """MEDIA_DATA_SHARE (16): one deskshare frame; a `data:` URI prefix is tolerated."""
+class ShareData(_Message):
+    """MEDIA_DATA_SHARE (16): one deskshare frame."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.MEDIA_DATA_SHARE
     content: BinaryContent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, content=self.content.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(content=_binary_content(d, cls.MSG_TYPE, allow_data_uri=True))
-
 
 @dataclass(frozen=True, slots=True)
-class TranscriptData:
+class TranscriptData(_Message):
     """MEDIA_DATA_TRANSCRIPT (17): one utterance.
 
-    The SDK requires content.start_time and end_time; this parser accepts them missing (None)
-    so that a sparser server is still understood.
+    The official SDK requires content.start_time and end_time; this parser accepts frames
+    without them (None), so that a sparser server is still understood.
     """
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.MEDIA_DATA_TRANSCRIPT
     content: TextContent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, content=self.content.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(content=_text_content(d, cls.MSG_TYPE))
-
 
 @dataclass(frozen=True, slots=True)
-class ChatData:
+class ChatData(_Message):
     """MEDIA_DATA_CHAT (18): one chat message."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.MEDIA_DATA_CHAT
     content: TextContent
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, content=self.content.to_dict())
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(content=_text_content(d, cls.MSG_TYPE))
-
 
 @dataclass(frozen=True, slots=True)
-class AudioMetadata:
+class AudioMetadata(_Message):
     """META_DATA_AUDIO (23): AI-interpreter metadata, kept as raw JSON (nesting UNCONFIRMED)."""
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.META_DATA_AUDIO
     interpreter: dict[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
-        return _wire(self.MSG_TYPE, interpreter=dict(self.interpreter))
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(interpreter=_Fields.message(d, cls.MSG_TYPE).req_dict("interpreter"))
-
-
-def _raw_body(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in d.items() if key != "msg_type"}
-
-
-_RESERVED_METADATA = range(MsgType.META_DATA_VIDEO, MsgType.META_DATA_CHAT + 1)
+def _raw_message(msg_type: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"msg_type": int(msg_type), **{k: v for k, v in body.items() if k != "msg_type"}}
 
 
 @dataclass(frozen=True, slots=True)
-class ReservedMetadata:
+class ReservedMetadata(_Message):
     """META_DATA_VIDEO/SHARE/TRANSCRIPT/CHAT (24-27), reserved: every field but msg_type, raw.
 
-    MSG_TYPE is the first of the range; the instance's `msg_type` is the real one.
+    MSG_TYPE is the first of that range; the instance's `msg_type` is the real one.
     """
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.META_DATA_VIDEO
@@ -1178,23 +837,28 @@ class ReservedMetadata:
     body: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"msg_type": int(self.msg_type), **_raw_body(self.body)}
+        """The JSON object: msg_type and the body's fields."""
+        return _raw_message(self.msg_type, self.body)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        """Keep every field of `d` but msg_type (24 to 27); raises ProtocolError."""
         f = _Fields(d, None)
-        msg_type = f.req_int("msg_type")
+        msg_type = f.typed("msg_type", int, True)
         if msg_type not in _RESERVED_METADATA:
             f.fail("msg_type", f"expected 24 to 27, got {msg_type}")
-        return cls(msg_type=msg_type, body=_raw_body(d))
+        return cls(msg_type=msg_type, body={k: v for k, v in d.items() if k != "msg_type"})
+
+
+_RESERVED_METADATA = range(MsgType.META_DATA_VIDEO, MsgType.META_DATA_CHAT + 1)
 
 
 @dataclass(frozen=True, slots=True)
-class UnknownMessage:
+class UnknownMessage(_Message):
     """A message whose msg_type this module does not model (0, or a future number), kept raw.
 
-    `body` is every field but msg_type. Encoding one with a modelled msg_type makes a frame
-    that parses as that message's class, or fails to parse.
+    `body` is every field but msg_type. Encoding one whose msg_type is modelled makes a frame
+    that parses as that message's class, or not at all.
     """
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.UNDEFINED
@@ -1202,11 +866,14 @@ class UnknownMessage:
     body: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"msg_type": int(self.msg_type), **_raw_body(self.body)}
+        """The JSON object: msg_type and the body's fields."""
+        return _raw_message(self.msg_type, self.body)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        return cls(msg_type=_Fields(d, None).req_int("msg_type"), body=_raw_body(d))
+        """Keep every field of `d` but msg_type; raises ProtocolError."""
+        msg_type = _Fields(d, None).typed("msg_type", int, True)
+        return cls(msg_type=msg_type, body={k: v for k, v in d.items() if k != "msg_type"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1242,37 +909,15 @@ Message: TypeAlias = (
     | UnknownMessage
 )
 
-_PARSERS: dict[int, Callable[[Mapping[str, Any]], Message]] = {
-    cls.MSG_TYPE: cls.from_dict
-    for cls in (
-        SignalingHandshakeRequest,
-        SignalingHandshakeResponse,
-        DataHandshakeRequest,
-        DataHandshakeResponse,
-        EventSubscription,
-        EventUpdate,
-        ClientReadyAck,
-        StreamStateUpdate,
-        SessionStateUpdate,
-        SessionStateRequest,
-        SessionStateResponse,
-        KeepAliveRequest,
-        KeepAliveResponse,
-        AudioData,
-        VideoData,
-        ShareData,
-        TranscriptData,
-        ChatData,
-        StreamStateRequest,
-        StreamStateResponse,
-        StreamCloseRequest,
-        StreamCloseResponse,
-        AudioMetadata,
-        VideoSubscriptionRequest,
-        VideoSubscriptionResponse,
-    )
+_CLASSES: dict[int, type[_Message]] = {
+    cls.MSG_TYPE: cls for cls in get_args(Message) if cls not in (ReservedMetadata, UnknownMessage)
 }
-_PARSERS.update(dict.fromkeys(_RESERVED_METADATA, ReservedMetadata.from_dict))
+_CLASSES.update(dict.fromkeys(_RESERVED_METADATA, ReservedMetadata))
+
+# Build every field codec now, so that a field type the codec cannot handle fails at import.
+for _cls in tuple(globals().values()):
+    if isinstance(_cls, type) and issubclass(_cls, _Part) and _cls not in (_Part, _Message):
+        _codecs(_cls)
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -1281,8 +926,8 @@ def _reject_constant(name: str) -> NoReturn:
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ProtocolError(f"frame is not strict JSON: number {text[:20]} is out of range")
+    if math.isinf(value):
+        raise ProtocolError(f"frame is not strict JSON: {text[:20]} is out of range")
     return value
 
 
@@ -1304,7 +949,7 @@ def _load_json(frame: object) -> object:
         raise
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"frame is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}") from None
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+    except ValueError as exc:  # an integer past Python's digit limit
         raise ProtocolError(f"frame is not acceptable JSON: {exc}") from None
     except RecursionError:
         raise ProtocolError("frame is nested too deeply") from None
@@ -1315,14 +960,14 @@ def parse_message(frame: str | bytes | bytearray | memoryview) -> Message:
     data = _load_json(frame)
     if not isinstance(data, dict):
         raise ProtocolError(f"frame is {_describe(data)}, not a JSON object")
-    if "msg_type" not in data or data["msg_type"] is None:
+    msg_type = data.get("msg_type")
+    if msg_type is None:
         raise ProtocolError("msg_type: missing required field")
-    msg_type = data["msg_type"]
     if isinstance(msg_type, bool) or not isinstance(msg_type, int):
         raise ProtocolError(f"msg_type: expected an integer, got {_describe(msg_type)}")
-    parse = _PARSERS.get(msg_type, UnknownMessage.from_dict)
+    cls = _CLASSES.get(msg_type, UnknownMessage)
     try:
-        return parse(data)
+        return cast("Message", cls.from_dict(data))
     except ProtocolError:
         raise
     except (LookupError, TypeError, ValueError, AttributeError) as exc:  # pragma: no cover
@@ -1331,7 +976,7 @@ def parse_message(frame: str | bytes | bytearray | memoryview) -> Message:
 
 
 def encode_message(message: Message) -> str:
-    """Compact JSON text of a message; ValueError if a raw JSON field holds NaN or infinity."""
+    """Compact JSON text; ValueError if a raw JSON field holds NaN or an infinity."""
     return json.dumps(message.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -1340,7 +985,7 @@ def encode_message_bytes(message: Message) -> bytes:
     try:
         return encode_message(message).encode("utf-8")
     except UnicodeEncodeError:
-        # Lone surrogates (legal in JSON through \\u escapes) have no UTF-8 form; escaping every
+        # Lone surrogates (legal in JSON through \u escapes) have no UTF-8 form; escaping every
         # non-ASCII character keeps the frame valid and parses back to the same strings.
         text = json.dumps(message.to_dict(), separators=(",", ":"), allow_nan=False)
         return text.encode("ascii")
