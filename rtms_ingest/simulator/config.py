@@ -1,0 +1,155 @@
+"""Simulator settings, the Zoom products it can pretend to be, and its status-code tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rtms_ingest.protocol import LegacyStatusCode, StatusCode
+from rtms_ingest.simulator.faults import Faults
+
+
+@dataclass(frozen=True)
+class Product:
+    """How one Zoom product names its RTMS webhooks and the id the signature covers."""
+
+    name: str
+    started_event: str
+    stopped_event: str
+    id_field: str
+
+
+PRODUCTS: dict[str, Product] = {
+    "meeting": Product("meeting", "meeting.rtms_started", "meeting.rtms_stopped", "meeting_uuid"),
+    # Webinars keep the meeting_uuid field name (reference §1.1).
+    "webinar": Product("webinar", "webinar.rtms_started", "webinar.rtms_stopped", "meeting_uuid"),
+    "video_sdk": Product("video_sdk", "session.rtms_started", "session.rtms_stopped", "session_id"),
+    "contact_center": Product(
+        "contact_center",
+        "contact_center.voice_rtms_started",
+        "contact_center.voice_rtms_stopped",
+        "engagement_id",
+    ),
+}
+
+
+class Status(Enum):
+    """What went wrong in a handshake; each status table gives it a number."""
+
+    OK = "ok"
+    INVALID_MESSAGE_TYPE = "invalid message type"
+    INVALID_PAYLOAD = "invalid payload"
+    UNSUPPORTED_PROTOCOL_VERSION = "unsupported protocol version"
+    INVALID_STREAM_ID = "unknown or ended rtms_stream_id"
+    INVALID_OWNER_ID = "meeting_uuid/session_id/engagement_id does not match the stream"
+    INVALID_SIGNATURE = "invalid signature"
+    DUPLICATE_SIGNAL_REQUEST = "duplicate signaling handshake on this connection"
+    INVALID_MEDIA_TYPE = "media_type does not match this media URL"
+    ALL_CONNECTION_EXISTS = "an 'all' media connection already carries this media type"
+    INVALID_AUDIO_CONTENT_TYPE = "invalid audio content_type"
+    INVALID_AUDIO_SAMPLE_RATE = "invalid audio sample_rate"
+    INVALID_AUDIO_CHANNEL = "invalid audio channel"
+    INVALID_AUDIO_CODEC = "invalid audio codec"
+    INVALID_AUDIO_DATA_OPT = "invalid audio data_opt"
+    INVALID_AUDIO_SEND_RATE = "invalid audio send_rate"
+
+
+# Table (A), the newer public docs. There is no protocol-version code; INVALID_PAYLOAD is the
+# closest, and also what an owner id that does not match the stream gets.
+_TABLE_A: dict[Status, int] = {
+    Status.OK: StatusCode.OK,
+    Status.INVALID_MESSAGE_TYPE: StatusCode.INVALID_MESSAGE_TYPE,
+    Status.INVALID_PAYLOAD: StatusCode.INVALID_PAYLOAD,
+    Status.UNSUPPORTED_PROTOCOL_VERSION: StatusCode.INVALID_PAYLOAD,
+    Status.INVALID_STREAM_ID: StatusCode.INVALID_RTMS_STREAM_ID,
+    Status.INVALID_OWNER_ID: StatusCode.INVALID_PAYLOAD,
+    Status.INVALID_SIGNATURE: StatusCode.INVALID_SIGNATURE,
+    Status.DUPLICATE_SIGNAL_REQUEST: StatusCode.DUPLICATE_SIGNAL_REQUEST,
+    Status.INVALID_MEDIA_TYPE: StatusCode.INVALID_MEDIA_TYPE,
+    Status.ALL_CONNECTION_EXISTS: StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST,
+    Status.INVALID_AUDIO_CONTENT_TYPE: StatusCode.INVALID_MEDIA_AUDIO_CONTENT_TYPE,
+    Status.INVALID_AUDIO_SAMPLE_RATE: StatusCode.INVALID_MEDIA_AUDIO_SAMPLE_RATE,
+    Status.INVALID_AUDIO_CHANNEL: StatusCode.INVALID_MEDIA_AUDIO_CHANNEL,
+    Status.INVALID_AUDIO_CODEC: StatusCode.INVALID_MEDIA_AUDIO_CODEC,
+    Status.INVALID_AUDIO_DATA_OPT: StatusCode.INVALID_MEDIA_AUDIO_DATA_OPT,
+    Status.INVALID_AUDIO_SEND_RATE: StatusCode.INVALID_MEDIA_AUDIO_SEND_RATE,
+}
+
+# Table (B), Zoom's older mock server. It has no per-field audio codes in the range every copy
+# agrees on (0-31), so bad audio params get INVALID_JSON_MSG like any other bad payload.
+_TABLE_B: dict[Status, int] = {
+    Status.OK: LegacyStatusCode.OK,
+    Status.INVALID_MESSAGE_TYPE: LegacyStatusCode.INVALID_MESSAGE_TYPE,
+    Status.INVALID_PAYLOAD: LegacyStatusCode.INVALID_JSON_MSG,
+    Status.UNSUPPORTED_PROTOCOL_VERSION: LegacyStatusCode.INVALID_JSON_MSG,
+    Status.INVALID_STREAM_ID: LegacyStatusCode.INVALID_MEETING_OR_STREAM_ID,
+    Status.INVALID_OWNER_ID: LegacyStatusCode.INVALID_MEETING_OR_STREAM_ID,
+    Status.INVALID_SIGNATURE: LegacyStatusCode.INVALID_SIGNATURE,
+    Status.DUPLICATE_SIGNAL_REQUEST: LegacyStatusCode.DUPLICATE_SIGNAL_REQUEST,
+    Status.INVALID_MEDIA_TYPE: LegacyStatusCode.MEDIA_TYPE_INVALID_VALUE,
+    Status.ALL_CONNECTION_EXISTS: LegacyStatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST,
+}
+
+STATUS_TABLES = ("A", "B")
+
+
+def status_code(table: str, status: Status) -> int:
+    """The number `status` has in status table "A" or "B"."""
+    if table == "A":
+        return int(_TABLE_A[status])
+    return int(_TABLE_B.get(status, LegacyStatusCode.INVALID_JSON_MSG))
+
+
+@dataclass
+class SimulatorConfig:
+    """Everything an `RtmsSimulator` needs besides the meeting it plays."""
+
+    client_id: str
+    client_secret: str
+    webhook_secret_token: str
+    webhook_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    speed: float = 1.0
+    product: str = "meeting"
+    keepalive_interval_s: float = 30.0
+    signaling_timeout_s: float = 60.0
+    media_timeout_s: float = 65.0
+    transcript_delay_s: float = 0.2
+    status_table: str = "A"
+    connect_timeout_s: float = 30.0
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    faults: Faults = field(default_factory=Faults)
+    # Unix ms of stream time 0 in every timestamp; None: the wall clock at CLIENT_READY_ACK.
+    clock_origin_ms: int | None = None
+    operator_id: str = "simulated-operator"
+
+    def __post_init__(self) -> None:
+        if self.product not in PRODUCTS:
+            raise ValueError(f"product must be one of {tuple(PRODUCTS)}, not {self.product!r}")
+        if self.status_table not in STATUS_TABLES:
+            raise ValueError(f"status_table must be 'A' or 'B', not {self.status_table!r}")
+        positive = (
+            "speed",
+            "keepalive_interval_s",
+            "signaling_timeout_s",
+            "media_timeout_s",
+            "connect_timeout_s",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.transcript_delay_s < 0:
+            raise ValueError(f"transcript_delay_s must not be negative: {self.transcript_delay_s}")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together: give both or neither")
+
+    @property
+    def product_info(self) -> Product:
+        """The webhook names and id field of the configured product."""
+        return PRODUCTS[self.product]
+
+    def status(self, status: Status) -> int:
+        """The status code this simulator sends for `status`."""
+        return status_code(self.status_table, status)

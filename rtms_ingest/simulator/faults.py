@@ -1,0 +1,36 @@
+"""Fault switches for tests: break the simulated Zoom in the ways real Zoom breaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DROP_TARGETS = ("signaling", "media")
+BAD_SIGNATURE_MODES = ("status", "close")
+
+# Truncated JSON with a plausible start, so a client's parser (not its framing) has to cope.
+MALFORMED_FRAME = '{"msg_type":17,"content":{"user_id":1,"data":"trunc'
+
+
+@dataclass
+class Faults:
+    """Which faults to inject; all off by default. Times are on the stream clock (seconds)."""
+
+    drop_socket_at_s: float | None = None
+    drop_socket: str = "signaling"
+    stop_keepalives: bool = False
+    malformed_frame_at_s: float | None = None
+    refuse_signature: bool = False
+    bad_signature_mode: str = "status"
+
+    def __post_init__(self) -> None:
+        if self.drop_socket not in DROP_TARGETS:
+            raise ValueError(f"drop_socket must be one of {DROP_TARGETS}, not {self.drop_socket!r}")
+        if self.bad_signature_mode not in BAD_SIGNATURE_MODES:
+            raise ValueError(
+                f"bad_signature_mode must be one of {BAD_SIGNATURE_MODES}, "
+                f"not {self.bad_signature_mode!r}"
+            )
+        for name in ("drop_socket_at_s", "malformed_frame_at_s"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative, got {value}")

@@ -1,0 +1,238 @@
+"""The timeline of a recorded meeting, played onto one stream's sockets at the configured pace.
+
+Stream clock: stream time 0 is the moment the client sends CLIENT_READY_ACK; it advances
+`speed` ms per real ms. Every `timestamp`, `start_time` and `end_time` on the wire is
+`clock_origin_ms + stream ms`, where clock_origin_ms is the Unix ms at stream time 0 (or the
+configured value), so subtracting the FIRST_PACKET_TIMESTAMP event's timestamp gives stream ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rtms_ingest.meeting_fixture import (
+    FixtureChat,
+    FixtureParticipant,
+    FixtureUtterance,
+    RecordedMeeting,
+)
+from rtms_ingest.protocol import (
+    AudioData,
+    BinaryContent,
+    ChatData,
+    EventParticipant,
+    EventType,
+    EventUpdate,
+    RtmsEvent,
+    SessionState,
+    SessionStateUpdate,
+    TextContent,
+    TranscriptData,
+)
+from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
+
+if TYPE_CHECKING:
+    from rtms_ingest.simulator.session import SimulatedStream
+
+# At high speed, audio frames are sent in batches at least this far apart (real seconds), so a
+# 50x replay does not wake the loop for every 0.4 ms frame. At speed 1 it never delays a frame.
+AUDIO_BATCH_S = 0.01
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One timeline entry: what to do at stream time `at_ms`."""
+
+    at_ms: int
+    action: str  # join | leave | speaker | transcript | chat | drop | malformed
+    subject: Any = None
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def build_cues(meeting: RecordedMeeting, transcript_delay_s: float, faults: Faults) -> list[Cue]:
+    """Every timed thing of the meeting except audio, sorted (stable for equal times).
+
+    Participants present at time 0 are announced at ready time, not here. A transcript due
+    after the end of the meeting is sent at the end, so every utterance arrives.
+    """
+    end_ms = _ms(meeting.duration_s)
+    cues: list[Cue] = []
+    for p in meeting.participants:
+        if p.join_s > 0:
+            cues.append(Cue(_ms(p.join_s), "join", p))
+        if p.leave_s is not None and _ms(p.leave_s) < end_ms:
+            cues.append(Cue(_ms(p.leave_s), "leave", p))
+    speaker: int | None = None
+    for u in meeting.utterances:
+        if u.user_id != speaker:
+            cues.append(Cue(_ms(u.start_s), "speaker", u))
+            speaker = u.user_id
+        cues.append(Cue(min(_ms(u.end_s + transcript_delay_s), end_ms), "transcript", u))
+    cues.extend(Cue(_ms(c.at_s), "chat", c) for c in meeting.chat)
+    if faults.drop_socket_at_s is not None:
+        cues.append(Cue(_ms(faults.drop_socket_at_s), "drop", faults.drop_socket))
+    if faults.malformed_frame_at_s is not None:
+        cues.append(Cue(_ms(faults.malformed_frame_at_s), "malformed"))
+    return sorted(cues, key=lambda cue: cue.at_ms)
+
+
+class StreamClock:
+    """Maps stream milliseconds to the loop's clock at a given speed."""
+
+    def __init__(self, speed: float, origin_ms: int | None) -> None:
+        self.speed = speed
+        self.origin_ms = time.time_ns() // 1_000_000 if origin_ms is None else origin_ms
+        self._start = asyncio.get_running_loop().time()
+
+    def now_ms(self) -> int:
+        """Stream milliseconds elapsed."""
+        return int((asyncio.get_running_loop().time() - self._start) * 1000 * self.speed)
+
+    def wire(self, stream_ms: int) -> int:
+        """The on-the-wire timestamp of a stream time."""
+        return self.origin_ms + stream_ms
+
+    async def sleep_until(self, stream_ms: float) -> None:
+        """Sleep until the stream clock reaches `stream_ms`."""
+        due = self._start + stream_ms / 1000 / self.speed
+        await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
+
+    def real_to_stream_ms(self, seconds: float) -> int:
+        """How many stream ms pass in `seconds` of real time."""
+        return int(seconds * 1000 * self.speed)
+
+
+class Player:
+    """Plays one meeting onto one stream: announcements, timeline cues and audio frames."""
+
+    def __init__(self, stream: SimulatedStream, clock: StreamClock) -> None:
+        self.stream = stream
+        self.meeting = stream.meeting
+        self.clock = clock
+        self.cues = build_cues(self.meeting, stream.config.transcript_delay_s, stream.config.faults)
+        self._audio_sent_until_ms = 0
+
+    async def announce(self) -> None:
+        """Session started, the first-packet time and who is present (at ready and rejoin)."""
+        now = self.clock.now_ms()
+        state = SessionStateUpdate(
+            self.stream.rtms_session_id, SessionState.STARTED, 0, self.clock.wire(now)
+        )
+        await self.stream.send_signaling(state, "session_state", (SessionState.STARTED, 0))
+        first = RtmsEvent(EventType.FIRST_PACKET_TIMESTAMP, timestamp=self.clock.origin_ms)
+        await self._event(first)
+        present = self.meeting.present_at(now / 1000)
+        if present:
+            await self._event(self._roster(EventType.PARTICIPANT_JOIN, present, now))
+
+    async def run(self) -> None:
+        """Play the timeline to the end of the meeting (the caller ends the stream)."""
+        end_ms = _ms(self.meeting.duration_s)
+        index = 0
+        while True:
+            now = self.clock.now_ms()
+            while index < len(self.cues) and self.cues[index].at_ms <= now:
+                await self._play(self.cues[index])
+                index += 1
+            await self._send_audio(min(now, end_ms))
+            if now >= end_ms:
+                return
+            next_cue = self.cues[index].at_ms if index < len(self.cues) else end_ms
+            await self.clock.sleep_until(min(next_cue, self._next_audio_ms(now), end_ms))
+
+    def _next_audio_ms(self, now: int) -> float:
+        target = self.stream.audio_target()
+        if target is None:
+            return float("inf")
+        send_rate = target[1].send_rate or 20
+        due = (now // send_rate + 1) * send_rate
+        return max(due, now + self.clock.real_to_stream_ms(AUDIO_BATCH_S))
+
+    async def _send_audio(self, now: int) -> None:
+        """Send the frames that fell due since the last call (lost if nobody listens)."""
+        after, self._audio_sent_until_ms = self._audio_sent_until_ms, now
+        target = self.stream.audio_target()
+        if target is None or now <= after:
+            return
+        connection, params = target
+        schedule = self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
+        for frame in schedule.due_between(after, now):
+            stamp = self.clock.wire(frame.index * schedule.send_rate_ms)
+            content = BinaryContent(frame.pcm, stamp, frame.user_id, self._name(frame.user_id))
+            key = (frame.user_id, stamp, len(frame.pcm))
+            if not await connection.send(AudioData(content), "audio", key):
+                return
+
+    async def _play(self, cue: Cue) -> None:
+        now = cue.at_ms
+        if cue.action in ("join", "leave"):
+            kind = (
+                EventType.PARTICIPANT_JOIN if cue.action == "join" else EventType.PARTICIPANT_LEAVE
+            )
+            await self._event(self._roster(kind, [cue.subject], now))
+        elif cue.action == "speaker":
+            await self._event(self._speaker(cue.subject, now))
+        elif cue.action == "transcript":
+            await self._transcript(cue.subject, now)
+        elif cue.action == "chat":
+            await self._chat(cue.subject)
+        elif cue.action == "drop":
+            self.stream.drop_sockets(cue.subject)
+        elif cue.action == "malformed":
+            await self.stream.send_malformed(MALFORMED_FRAME)
+
+    def _name(self, user_id: int) -> str:
+        try:
+            return self.meeting.user_name(user_id)
+        except KeyError:
+            return ""  # the mixed stream (user_id 0) has no single speaker
+
+    def _roster(self, kind: EventType, people: Sequence[FixtureParticipant], now: int) -> RtmsEvent:
+        participants = tuple(EventParticipant(p.user_id, p.user_name) for p in people)
+        return RtmsEvent(kind, timestamp=self.clock.wire(now), participants=participants)
+
+    def _speaker(self, utterance: FixtureUtterance, now: int) -> RtmsEvent:
+        return RtmsEvent(
+            EventType.ACTIVE_SPEAKER_CHANGE,
+            timestamp=self.clock.wire(now),
+            user_id=utterance.user_id,
+            user_name=self._name(utterance.user_id),
+        )
+
+    async def _event(self, event: RtmsEvent) -> None:
+        if not self.stream.subscribed(event.event_type):
+            return
+        ids = tuple(p.user_id for p in event.participants)
+        if event.user_id is not None:
+            ids = (event.user_id,)
+        await self.stream.send_signaling(EventUpdate(event), "event", (event.event_type, *ids))
+
+    async def _transcript(self, u: FixtureUtterance, now: int) -> None:
+        start = self.clock.wire(_ms(u.start_s))
+        content = TextContent(
+            data=u.text,
+            timestamp=self.clock.wire(now),
+            user_id=u.user_id,
+            user_name=self._name(u.user_id),
+            start_time=start,
+            end_time=self.clock.wire(_ms(u.end_s)),
+        )
+        key = (u.user_id, start)
+        await self.stream.send_media("transcript", TranscriptData(content), "transcript", key)
+
+    async def _chat(self, chat: FixtureChat) -> None:
+        stamp = self.clock.wire(_ms(chat.at_s))
+        content = TextContent(
+            data=chat.text,
+            timestamp=stamp,
+            user_id=chat.user_id,
+            user_name=self._name(chat.user_id),
+        )
+        await self.stream.send_media("chat", ChatData(content), "chat", (chat.user_id, stamp))

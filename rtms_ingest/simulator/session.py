@@ -1,0 +1,288 @@
+"""One simulated RTMS stream: its ids, its sockets, its state and how it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from rtms_ingest.meeting_fixture import RecordedMeeting
+from rtms_ingest.protocol import (
+    MEDIA_URL_KEYS,
+    AudioParams,
+    MediaType,
+    Message,
+    StopReason,
+    StreamState,
+    StreamStateUpdate,
+)
+from rtms_ingest.simulator.config import SimulatorConfig
+from rtms_ingest.simulator.connection import Connection, now_ms
+from rtms_ingest.simulator.player import Player, StreamClock
+from rtms_ingest.simulator.report import StreamReport
+from rtms_ingest.simulator.webhooks import webhook_body
+
+if TYPE_CHECKING:
+    from rtms_ingest.simulator.audio import AudioLibrary
+
+log = logging.getLogger(__name__)
+
+MEDIA_KINDS: dict[str, MediaType] = {key: media for media, key in MEDIA_URL_KEYS.items()}
+# Preferred socket for the malformed-frame fault: the one most clients read text from.
+_MALFORMED_ORDER = ("transcript", "all", "chat", "audio", "video", "deskshare")
+
+
+def random_meeting_uuid() -> str:
+    """A Zoom-looking meeting UUID: base64 of 16 random bytes, e.g. 'qX3+/c1T...=='."""
+    return base64.b64encode(secrets.token_bytes(16)).decode("ascii")
+
+
+class SimulatedStream:
+    """A stream the simulator offers: ids, URLs, live sockets and the playback state."""
+
+    def __init__(
+        self,
+        meeting: RecordedMeeting,
+        config: SimulatorConfig,
+        library: AudioLibrary,
+        base_url: str,
+        owner_id: str | None = None,
+        rtms_stream_id: str | None = None,
+    ) -> None:
+        self.meeting = meeting
+        self.config = config
+        self.library = library
+        self.owner_id = owner_id or random_meeting_uuid()
+        self.rtms_stream_id = rtms_stream_id or uuid.uuid4().hex
+        self.rtms_session_id = uuid.uuid4().hex
+        self.base_url = base_url
+        self.report = StreamReport(self.rtms_stream_id, self.owner_id)
+        self.signaling: Connection | None = None
+        self.media: dict[str, tuple[Connection, int, AudioParams | None]] = {}
+        self.ready = asyncio.Event()
+        self.stop_requested: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.ended = False
+        self.player: Player | None = None
+
+    # Ids and URLs
+
+    @property
+    def id_field(self) -> str:
+        """meeting_uuid, session_id or engagement_id, per product."""
+        return self.config.product_info.id_field
+
+    @property
+    def meeting_uuid(self) -> str | None:
+        """The owner id of a meeting or webinar stream."""
+        return self.owner_id if self.id_field == "meeting_uuid" else None
+
+    @property
+    def session_id(self) -> str | None:
+        """The owner id of a Video SDK stream."""
+        return self.owner_id if self.id_field == "session_id" else None
+
+    @property
+    def engagement_id(self) -> str | None:
+        """The owner id of a Contact Center stream."""
+        return self.owner_id if self.id_field == "engagement_id" else None
+
+    @property
+    def signaling_url(self) -> str:
+        """The signaling socket URL, sent as the webhook's `server_urls`."""
+        return f"{self.base_url}/signaling/{self._path_id}"
+
+    def media_urls(self) -> dict[str, str]:
+        """All six `server_urls` keys of the signaling handshake response."""
+        base = f"{self.base_url}/media/{self._path_id}"
+        return {key: f"{base}/{key}" for key in MEDIA_KINDS}
+
+    @property
+    def _path_id(self) -> str:
+        return quote(self.rtms_stream_id, safe="")
+
+    def webhook_payload(self, event: str, stop_reason: int | None = None) -> dict[str, Any]:
+        """The whole webhook body Zoom would POST for `event` (e.g. "meeting.rtms_started")."""
+        return webhook_body(event, self.webhook_fields(event, stop_reason))
+
+    def webhook_fields(self, event: str, stop_reason: int | None = None) -> dict[str, Any]:
+        """The `payload` object of this stream's started/stopped webhook."""
+        payload: dict[str, Any] = {
+            self.id_field: self.owner_id,
+            "rtms_stream_id": self.rtms_stream_id,
+        }
+        if event.endswith("started"):
+            payload["server_urls"] = self.signaling_url
+            payload["operator_id"] = self.config.operator_id
+        else:
+            payload["stop_reason"] = int(
+                StopReason.MEETING_ENDED if stop_reason is None else stop_reason
+            )
+        return payload
+
+    # Sockets
+
+    def attach_signaling(self, connection: Connection) -> list[Connection]:
+        """Make `connection` the stream's signaling socket; returns the sockets it replaces.
+
+        The newest signaling connection wins: the previous one and every media socket (they
+        belong to the previous client session) are handed back to be closed with 1000.
+        """
+        replaced = [conn for conn, _, _ in self.media.values()]
+        self.media.clear()
+        if self.signaling is not None and not self.signaling.closed:
+            replaced.insert(0, self.signaling)
+            self.report.kicked_connections += 1
+        self.signaling = connection
+        self.report.signaling_connections += 1
+        return replaced
+
+    def attach_media(
+        self, kind: str, connection: Connection, mask: int, params: AudioParams | None
+    ) -> list[Connection]:
+        """Register a media socket; returns the older sockets it replaces (newer wins)."""
+        replaced: list[Connection] = []
+        for other_kind, (conn, other_mask, _) in list(self.media.items()):
+            if other_kind == kind or (kind == "all" and other_mask & mask):
+                replaced.append(conn)
+                del self.media[other_kind]
+        self.media[kind] = (connection, mask, params)
+        return replaced
+
+    def all_socket_covers(self, kind: str) -> bool:
+        """Whether a live `all` socket already carries media of this kind."""
+        entry = self.media.get("all")
+        return entry is not None and not entry[0].closed and bool(entry[1] & MEDIA_KINDS[kind])
+
+    def detach(self, connection: Connection) -> None:
+        """Forget a socket that closed."""
+        if self.signaling is connection:
+            self.signaling = None
+        for kind, (conn, _, _) in list(self.media.items()):
+            if conn is connection:
+                del self.media[kind]
+
+    def media_socket(self, kind: str) -> Connection | None:
+        """The live socket that carries `kind` media: its own socket, else the `all` socket."""
+        entry = self.media.get(kind)
+        if entry is None or entry[0].closed:
+            entry = self.media.get("all")
+            if entry is None or entry[0].closed or not entry[1] & MEDIA_KINDS[kind]:
+                return None
+        return entry[0]
+
+    def audio_target(self) -> tuple[Connection, AudioParams] | None:
+        """The socket audio goes to and its negotiated params, if anyone listens."""
+        connection = self.media_socket("audio")
+        if connection is None:
+            return None
+        entry = self.media.get("audio") or self.media["all"]
+        return (connection, entry[2]) if entry[2] is not None else None
+
+    async def send_signaling(self, message: Message, kind: str, key: tuple[Any, ...]) -> bool:
+        """Send on the signaling socket; False if there is none."""
+        connection = self.signaling
+        if connection is None:
+            return False
+        return await connection.send(message, kind, key)
+
+    async def send_media(
+        self, media: str, message: Message, kind: str, key: tuple[Any, ...]
+    ) -> bool:
+        """Send on the socket carrying `media`; False (frame lost) if there is none."""
+        connection = self.media_socket(media)
+        if connection is None:
+            return False
+        return await connection.send(message, kind, key)
+
+    def subscribed(self, event_type: int) -> bool:
+        """Events are sent unless the client unsubscribed from their type."""
+        return self.report.event_subscriptions.get(int(event_type), True)
+
+    # Faults
+
+    def drop_sockets(self, target: str) -> None:
+        """Abort the signaling socket or every media socket (fault injection)."""
+        if target == "signaling":
+            victims = [self.signaling] if self.signaling is not None else []
+        else:
+            victims = [conn for conn, _, _ in self.media.values()]
+        for connection in victims:
+            connection.abort()
+            self.detach(connection)
+        self.report.faults_fired.append(f"drop {target} ({len(victims)} socket(s))")
+
+    async def send_malformed(self, text: str) -> None:
+        """Send one unparseable frame on a media socket (fault injection)."""
+        for kind in _MALFORMED_ORDER:
+            entry = self.media.get(kind)
+            if entry is not None and not entry[0].closed:
+                if await entry[0].send_text(text, "malformed", (entry[0].label,)):
+                    self.report.faults_fired.append(f"malformed frame on {entry[0].label}")
+                return
+
+    # Life cycle
+
+    def request_stop(self, reason: int) -> None:
+        """End the stream as soon as possible with this stop reason (first request wins)."""
+        if not self.stop_requested.done():
+            self.stop_requested.set_result(int(reason))
+
+    async def client_ready(self) -> None:
+        """CLIENT_READY_ACK: start playing, or (after a rejoin) re-announce the session."""
+        self.report.joined = True
+        if not self.ready.is_set():
+            self.ready.set()
+        elif self.player is not None:
+            await self.player.announce()
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        """Wait for the first CLIENT_READY_ACK; False on timeout or an early stop."""
+        waiter = asyncio.ensure_future(self.ready.wait())
+        try:
+            await asyncio.wait(
+                {waiter, self.stop_requested},
+                timeout=timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            waiter.cancel()
+        return self.ready.is_set() and not self.stop_requested.done()
+
+    async def play_meeting(self) -> int:
+        """Play the whole meeting, or until a stop is requested; returns the stop reason."""
+        clock = StreamClock(self.config.speed, self.config.clock_origin_ms)
+        self.report.clock_origin_ms = clock.origin_ms
+        self.player = Player(self, clock)
+        playback = asyncio.create_task(self._playback(), name=f"playback {self.rtms_stream_id}")
+        await asyncio.wait({playback, self.stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+        if self.stop_requested.done():
+            playback.cancel()
+            await asyncio.gather(playback, return_exceptions=True)
+            return self.stop_requested.result()
+        playback.result()
+        return int(StopReason.MEETING_ENDED)
+
+    async def _playback(self) -> None:
+        assert self.player is not None
+        await self.player.announce()
+        await self.player.run()
+
+    async def finish(self, reason: int) -> None:
+        """TERMINATED with `reason` on signaling, then close every socket with 1000."""
+        if self.ended:
+            return
+        self.ended = True
+        self.report.stop_reason = int(reason)
+        stamp = self.player.clock.wire(self.player.clock.now_ms()) if self.player else now_ms()
+        update = StreamStateUpdate(self.rtms_stream_id, StreamState.TERMINATED, int(reason), stamp)
+        await self.send_signaling(update, "stream_state", (StreamState.TERMINATED, int(reason)))
+        sockets = [conn for conn, _, _ in self.media.values()]
+        if self.signaling is not None:
+            sockets.append(self.signaling)
+        self.media.clear()
+        self.signaling = None
+        await asyncio.gather(*(conn.close("stream ended") for conn in sockets))
