@@ -158,6 +158,8 @@ ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 # RTMS ingest.
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)
 RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
+# What the ingest asks RTMS for; audio is for our own speech recognition.
+RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).

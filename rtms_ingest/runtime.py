@@ -5,10 +5,12 @@ from __future__ import annotations
 import ssl
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from rtms_ingest.client import RtmsCredentials
 from rtms_ingest.command_queue import CommandQueue, InProcessCommandQueue, RedisCommandQueue
 from rtms_ingest.leases import InMemoryLeases, Leases, RedisLeases
+from rtms_ingest.protocol import MediaType
 from rtms_ingest.supervisor import Supervisor, new_holder_id
 
 
@@ -22,6 +24,25 @@ def ssl_context_from_settings() -> ssl.SSLContext | None:
     if not settings.RTMS_CA_FILE:
         return None
     return ssl.create_default_context(cafile=settings.RTMS_CA_FILE)
+
+
+_MEDIA_NAMES = {
+    "transcript": MediaType.TRANSCRIPT,
+    "chat": MediaType.CHAT,
+    "audio": MediaType.AUDIO,
+}
+
+
+def media_from_settings() -> MediaType:
+    """The media types RTMS_MEDIA names."""
+    media = MediaType(0)
+    for name in settings.RTMS_MEDIA:
+        if name not in _MEDIA_NAMES:
+            raise ImproperlyConfigured(f"RTMS_MEDIA: unknown media {name!r}; use {_MEDIA_NAMES}")
+        media |= _MEDIA_NAMES[name]
+    if not media:
+        raise ImproperlyConfigured("RTMS_MEDIA must name at least one media type")
+    return media
 
 
 def build_supervisor(*, embedded: bool) -> Supervisor:
@@ -42,4 +63,6 @@ def build_supervisor(*, embedded: bool) -> Supervisor:
         lease_ttl_s=settings.RTMS_LEASE_TTL_S,
         max_streams=settings.RTMS_MAX_STREAMS,
         ssl_context=ssl_context_from_settings(),
+        media=media_from_settings(),
+        keepalive_timeout_s=settings.RTMS_KEEPALIVE_TIMEOUT_S,
     )

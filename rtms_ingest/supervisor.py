@@ -8,7 +8,7 @@ import os
 import socket
 import ssl
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +20,11 @@ from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamCli
 from rtms_ingest.command_queue import CommandQueue
 from rtms_ingest.django_sink import DjangoStreamSink
 from rtms_ingest.leases import Leases
-from rtms_ingest.protocol import StopReason
+from rtms_ingest.protocol import MediaType, StopReason
 from rtms_ingest.sink import StreamSink
 from rtms_ingest.stream_commands import StreamCommand
 
 log = logging.getLogger(__name__)
-
-ClientFactory = Callable[[StreamTarget, RtmsCredentials, StreamSink], RtmsStreamClient]
 
 
 def new_holder_id() -> str:
@@ -55,6 +53,8 @@ class Supervisor:
     lease_ttl_s: float = 30.0
     max_streams: int = 500
     ssl_context: ssl.SSLContext | None = None
+    media: MediaType = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
+    keepalive_timeout_s: float = 65.0
     streams: dict[str, LiveStream] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -108,7 +108,14 @@ class Supervisor:
         target = StreamTarget(command.product, command.zoom_id, stream_id, command.server_urls)
         sink = DjangoStreamSink(meeting.pk)
         await sink.stream_state("connecting")
-        client = RtmsStreamClient(target, self.credentials, sink, ssl_context=self.ssl_context)
+        client = RtmsStreamClient(
+            target,
+            self.credentials,
+            sink,
+            media=self.media,
+            keepalive_timeout_s=self.keepalive_timeout_s,
+            ssl_context=self.ssl_context,
+        )
         live = LiveStream(meeting_id=meeting.pk, client=client)
         self.streams[stream_id] = live
         live.task = asyncio.create_task(self._run_stream(stream_id, live, sink))

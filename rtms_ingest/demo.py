@@ -1,0 +1,93 @@
+"""The demo: the simulator plays a recorded meeting into this very process, like Zoom would."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from assistant.models import Meeting
+from assistant.services.meetings import set_topic
+from rtms_ingest.meeting_fixture import SAMPLE_MEETING_DIR, load_meeting
+from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
+
+log = logging.getLogger(__name__)
+
+_loop: asyncio.AbstractEventLoop | None = None
+_base_url = ""
+_tasks: set[asyncio.Future[None]] = set()
+
+
+def meeting_dir() -> Path:
+    """The recorded meeting the demo plays."""
+    return Path(settings.DEMO_MEETING_DIR) if settings.DEMO_MEETING_DIR else SAMPLE_MEETING_DIR
+
+
+def enable(loop: asyncio.AbstractEventLoop, base_url: str) -> None:
+    """Allow playbacks on this loop, posting webhooks to the server at base_url."""
+    global _loop, _base_url
+    _loop, _base_url = loop, base_url.rstrip("/")
+
+
+def request_sample_playback() -> bool:
+    """Schedule one playback from any thread; False when the demo simulator is not enabled."""
+    if _loop is None or not settings.DEMO_SIMULATOR:
+        return False
+    future = asyncio.run_coroutine_threadsafe(play_once(), _loop)
+    _tasks.add(future)  # type: ignore[arg-type]
+    future.add_done_callback(_tasks.discard)  # type: ignore[arg-type]
+    return True
+
+
+async def play_once() -> None:
+    """Play the demo meeting once through a fresh simulator (its own port, its own stream)."""
+    meeting = await asyncio.to_thread(load_meeting, meeting_dir())
+    config = SimulatorConfig(
+        client_id=settings.ZOOM_CLIENT_ID,
+        client_secret=settings.ZOOM_CLIENT_SECRET,
+        webhook_secret_token=settings.ZOOM_WEBHOOK_SECRET_TOKEN,
+        webhook_url=f"{_base_url}/webhooks/zoom/",
+        speed=settings.DEMO_SPEED,
+    )
+    try:
+        async with RtmsSimulator(meeting, config) as simulator:
+            stream = simulator.new_stream()
+            naming = asyncio.create_task(_name_meeting(stream.rtms_stream_id, meeting.topic))
+            report = await simulator.play(stream)
+            naming.cancel()
+            log.info("demo meeting played (stop reason %s)", report.stop_reason)
+    except Exception:
+        log.exception("demo playback failed")
+
+
+async def _name_meeting(stream_id: str, topic: str) -> None:
+    """Zoom's webhook has no topic (the REST API does); the demo knows the recording's."""
+    for _ in range(100):
+        named = await sync_to_async(_set_topic_by_stream)(stream_id, topic)
+        if named:
+            return
+        await asyncio.sleep(0.1)
+
+
+def _set_topic_by_stream(stream_id: str, topic: str) -> bool:
+    meeting_id = (
+        Meeting.objects.filter(rtms_stream_id=stream_id).values_list("pk", flat=True).first()
+    )
+    if meeting_id is None:
+        return False
+    set_topic(meeting_id, topic)
+    return True
+
+
+def demo_secret(name: str) -> str:
+    """A random per-checkout value for a Zoom secret the demo must invent (kept in var/)."""
+    path = Path(settings.VAR_DIR) / f"demo-{name.lower()}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()

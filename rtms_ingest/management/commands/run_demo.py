@@ -1,0 +1,82 @@
+"""`manage.py run_demo`: the embedded product with the simulator playing a meeting into it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from rtms_ingest import demo
+
+log = logging.getLogger(__name__)
+DEMO_USERNAME = "demo"
+
+
+class Command(BaseCommand):
+    """Migrate, create the demo user, serve on daphne and play the sample meeting."""
+
+    help = "Serve the dashboard with the ingest in-process and a simulated meeting playing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--no-playback", action="store_true", help="serve without playing a meeting at start"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.REDIS_URL:
+            raise CommandError("run_demo is the embedded shape: unset REDIS_URL.")
+        self._use_demo_secrets()
+        call_command("migrate", interactive=False, verbosity=0)
+        password = self._ensure_demo_user()
+        url = f"http://{options['host']}:{options['port']}"
+        self.stdout.write(
+            self.style.SUCCESS(f"\nMeeting Assistant demo: {url}/\n")
+            + f"  sign in as  {DEMO_USERNAME} / {password}\n"
+            + f"  meeting     {demo.meeting_dir()} at speed {settings.DEMO_SPEED}\n"
+            + "  Ctrl-C stops it.\n"
+        )
+        self._serve(options["host"], options["port"], url, play=not options["no_playback"])
+
+    def _use_demo_secrets(self) -> None:
+        """The simulator and the app share the process, so invented secrets match on both sides."""
+        settings.DEMO_SIMULATOR = True
+        settings.RTMS_INGEST_IN_PROCESS = True
+        for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN"):
+            if not getattr(settings, name):
+                setattr(settings, name, demo.demo_secret(name))
+
+    def _ensure_demo_user(self) -> str:
+        password = demo.demo_secret("PASSWORD")
+        user, _ = get_user_model().objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"is_staff": True}
+        )
+        user.is_staff = True
+        user.set_password(password)
+        user.save()
+        return password
+
+    def _serve(self, host: str, port: int, url: str, *, play: bool) -> None:
+        from daphne.endpoints import build_endpoint_list
+        from daphne.server import Server
+
+        from assistant.asgi import application
+
+        def ready() -> None:
+            loop = asyncio.get_event_loop()
+            demo.enable(loop, url)
+            if play:
+                demo.request_sample_playback()
+
+        Server(
+            application=application,
+            endpoints=build_endpoint_list(host=host, port=port),
+            ready_callable=ready,
+            signal_handlers=True,
+        ).run()
