@@ -1,8 +1,116 @@
-"""Placeholder until the dashboard lands."""
-from django.http import HttpResponse
+"""The host dashboard: meetings list, meeting page, the demo button and the health check."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from assistant.models import Meeting
+from assistant.services import access, transcripts_query
+from assistant.views import presenters
+
+log = logging.getLogger(__name__)
+
+MEETINGS_PER_PAGE = 50
 
 
-def meeting_list(request): return HttpResponse("")
-def meeting_detail(request, meeting_id): return HttpResponse("")
-def play_sample_meeting(request): return HttpResponse("")
-def healthz(request): return HttpResponse("ok")
+@login_required
+@require_GET
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    """The meetings the user may see, live ones first."""
+    meetings = transcripts_query.dashboard_order(access.visible_meetings(request.user))
+    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "cards": presenters.meeting_cards(list(page.object_list)),
+        "can_play_sample": settings.DEMO_SIMULATOR and request.user.is_staff,
+    }
+    return render(request, "meetings/list.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """One meeting: live over the socket, or the stored transcript once it has finished."""
+    # A meeting the user may not see is indistinguishable from one that does not exist.
+    meeting = get_object_or_404(access.visible_meetings(request.user), pk=meeting_id)
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "badge": presenters.badge_class(meeting.state),
+        "duration": presenters.duration_label(meeting),
+        "live": meeting.is_live,
+    }
+    if not meeting.is_live:
+        context.update(_finished_meeting(meeting))
+    return render(request, "meetings/detail.html", context)
+
+
+def _finished_meeting(meeting: Meeting) -> dict[str, Any]:
+    origin = presenters.clock_origin(transcripts_query.first_segment_start(meeting.pk))
+    captions = presenters.caption_rows(list(transcripts_query.transcript(meeting.pk)), origin)
+    return {
+        "captions": captions,
+        "participants": presenters.participant_rows(
+            list(transcripts_query.participants(meeting.pk)), origin
+        ),
+        "chat": presenters.chat_rows(list(transcripts_query.chat(meeting.pk)), origin),
+        "notes": transcripts_query.latest_notes(meeting.pk),
+        "clock_origin": origin,
+    }
+
+
+@login_required
+@require_POST
+def play_sample_meeting(request: HttpRequest) -> HttpResponse:
+    """Staff only: ask the embedded simulator to play the bundled sample meeting."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can start the sample meeting.")
+    request_playback = _sample_player() if settings.DEMO_SIMULATOR else None
+    if request_playback is None:
+        messages.error(request, "The sample meeting is not available on this server.")
+    elif request_playback():
+        messages.success(
+            request, "The sample meeting is starting. It will appear at the top of this list."
+        )
+    else:
+        messages.warning(
+            request, "The sample meeting could not be started. Is one already playing?"
+        )
+    return redirect("meeting-list")
+
+
+def _sample_player() -> Callable[[], bool] | None:
+    """The simulator's playback trigger, imported lazily: the demo module is optional."""
+    try:
+        from rtms_ingest.demo import request_sample_playback
+    except ModuleNotFoundError as exc:
+        if exc.name != "rtms_ingest.demo":
+            raise
+        log.warning("sample playback requested but rtms_ingest.demo is not installed")
+        return None
+    return request_sample_playback
+
+
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for container healthchecks: answers ok when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        log.warning("healthz: database unavailable", exc_info=True)
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

@@ -85,6 +85,7 @@ class CaptionRow:
     colour: str
     clock: str
     text: str
+    continued: bool
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,23 @@ class ChatRow:
 
 
 def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:
-    """Stored segments as caption lines."""
-    return [
-        CaptionRow(
-            seq=s.seq,
-            speaker=s.speaker_name or "Unknown speaker",
-            colour=speaker_colour(s.speaker_user_id),
-            clock=clock_label(s.start_ms, origin),
-            text=s.text,
+    """Stored segments as caption lines; `continued` when the same speaker goes on."""
+    rows: list[CaptionRow] = []
+    previous: tuple[int | None, str] | None = None
+    for s in segments:
+        speaker = (s.speaker_user_id, s.speaker_name)
+        rows.append(
+            CaptionRow(
+                seq=s.seq,
+                speaker=s.speaker_name or "Unknown speaker",
+                colour=speaker_colour(s.speaker_user_id),
+                clock=clock_label(s.start_ms, origin),
+                text=s.text,
+                continued=speaker == previous,
+            )
         )
-        for s in segments
-    ]
+        previous = speaker
+    return rows
 
 
 def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
@@ -177,3 +184,27 @@ def segment_json(segment: TranscriptSegment) -> dict[str, Any]:
         "source": segment.source,
         "language": segment.language,
     }
+
+
+@dataclass(frozen=True)
+class MeetingCard:
+    """One row of the meetings list."""
+
+    meeting: Meeting
+    badge: str
+    duration: str
+    segment_count: int
+
+
+def meeting_cards(meetings: list[Meeting]) -> list[MeetingCard]:
+    """Meetings annotated by transcripts_query.dashboard_order, as list rows."""
+    now = timezone.now()
+    return [
+        MeetingCard(
+            meeting=m,
+            badge=badge_class(m.state),
+            duration=duration_label(m, now),
+            segment_count=getattr(m, "segment_count", 0),
+        )
+        for m in meetings
+    ]

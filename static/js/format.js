@@ -1,0 +1,40 @@
+// Display helpers shared by the live page; they mirror assistant/views/presenters.py so that
+// captions rendered by the server and by the browser read the same.
+
+// A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
+export const WALL_CLOCK_MS = 86_400_000;
+const SPEAKER_COLOURS = 8;
+
+/** The value a meeting's caption clock counts from, given its first segment's start. */
+export function clockOrigin(firstStartMs) {
+  return Number.isFinite(firstStartMs) && firstStartMs >= WALL_CLOCK_MS ? firstStartMs : 0;
+}
+
+/** "mm:ss" (or "h:mm:ss") since the start of the meeting; "" when it cannot be told. */
+export function clockLabel(ms, origin) {
+  if (!Number.isFinite(ms)) return "";
+  const offset = ms - origin;
+  if (offset < 0 || offset >= WALL_CLOCK_MS) return "";
+  const total = Math.floor(offset / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
+}
+
+/** A stable colour class per speaker. */
+export function speakerClass(userId) {
+  if (!Number.isFinite(userId)) return "spk-none";
+  return `spk-${Math.abs(userId) % SPEAKER_COLOURS}`;
+}
+
+/** "just now", "12 s ago", "3 min ago". */
+export function agoLabel(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 2) return "just now";
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ago`;
+}

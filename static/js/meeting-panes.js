@@ -1,0 +1,214 @@
+// The panes of the meeting page, fed with live events. Markup mirrors meetings/detail.html.
+// Transcript and chat text comes from meeting participants: it only ever reaches the page
+// through textContent (see dom.js), never as HTML.
+
+import { atBottom, h, role } from "./dom.js";
+import { clockLabel, clockOrigin, speakerClass } from "./format.js";
+
+/** A list that follows new items while the reader is at the bottom, and waits when not. */
+class FollowingList {
+  constructor(scrollBox, list, empty, count, jumpButton = null) {
+    this.box = scrollBox;
+    this.list = list;
+    this.empty = empty;
+    this.count = count;
+    this.jump = jumpButton;
+    this.follow = true;
+    this.unseen = 0;
+    this.scrollQueued = false;
+    this.box.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    this.jump?.addEventListener("click", () => this.jumpToEnd());
+  }
+
+  onScroll() {
+    this.follow = atBottom(this.box);
+    if (this.follow) this.setUnseen(0);
+  }
+
+  added(node) {
+    this.list.append(node);
+    this.empty.hidden = true;
+    this.count.textContent = String(this.list.childElementCount);
+    if (this.follow) this.queueScroll();
+    else this.setUnseen(this.unseen + 1);
+  }
+
+  queueScroll() {
+    // One scroll per frame, however many items a replay delivers.
+    if (this.scrollQueued) return;
+    this.scrollQueued = true;
+    requestAnimationFrame(() => {
+      this.scrollQueued = false;
+      this.box.scrollTop = this.box.scrollHeight;
+    });
+  }
+
+  jumpToEnd() {
+    this.follow = true;
+    this.setUnseen(0);
+    this.box.scrollTop = this.box.scrollHeight;
+  }
+
+  setUnseen(n) {
+    this.unseen = n;
+    if (!this.jump) return;
+    this.jump.hidden = n === 0;
+    this.jump.textContent = n ? `Jump to live (${n} new)` : "Jump to live";
+  }
+}
+
+export class CaptionsPane {
+  constructor(root) {
+    this.view = new FollowingList(
+      role(root, "captions-scroll"),
+      role(root, "captions"),
+      role(root, "captions-empty"),
+      role(root, "caption-count"),
+      role(root, "jump-live"),
+    );
+    const origin = root.dataset.clockOrigin;
+    this.origin = origin === undefined ? null : Number(origin);
+    this.lastSpeaker = null;
+    this.byId = new Map(); // provisional segments are replaced when their final text arrives
+  }
+
+  add(segment) {
+    if (this.origin === null) this.origin = clockOrigin(segment.start_ms);
+    const speakerKey = `${segment.speaker_user_id}:${segment.speaker}`;
+    const continued = speakerKey === this.lastSpeaker;
+    const meta = h("div", { className: "caption-meta" }, [
+      h("span", {
+        className: `speaker ${speakerClass(segment.speaker_user_id)}`,
+        text: segment.speaker || "Unknown speaker",
+      }),
+    ]);
+    const clock = clockLabel(segment.start_ms, this.origin);
+    if (clock) meta.append(h("span", { className: "caption-time", text: clock }));
+    const classes = ["caption"];
+    if (continued) classes.push("is-continued");
+    if (segment.final === false) classes.push("is-provisional");
+    const item = h("li", { className: classes.join(" "), data: { seq: String(segment.seq) } }, [
+      meta,
+      h("p", { className: "caption-text", text: segment.text ?? "" }),
+    ]);
+    const previous = segment.id === undefined ? undefined : this.byId.get(segment.id);
+    if (previous) {
+      previous.replaceWith(item);
+    } else {
+      this.view.added(item);
+      this.lastSpeaker = speakerKey;
+    }
+    if (segment.id !== undefined) {
+      if (segment.final === false) this.byId.set(segment.id, item);
+      else this.byId.delete(segment.id);
+    }
+  }
+}
+
+export class ChatPane {
+  constructor(root) {
+    this.view = new FollowingList(
+      role(root, "chat-scroll"),
+      role(root, "chat"),
+      role(root, "chat-empty"),
+      role(root, "chat-count"),
+    );
+    this.origin = 0;
+  }
+
+  setOrigin(origin) {
+    this.origin = origin;
+  }
+
+  add(line) {
+    const meta = h("div", { className: "chat-meta" }, [
+      h("span", { className: "chat-sender", text: line.sender || "Unknown sender" }),
+    ]);
+    const clock = clockLabel(line.at_ms, this.origin);
+    if (clock) meta.append(h("span", { className: "chat-time", text: clock }));
+    this.view.added(
+      h("li", { className: "chat-line", data: { seq: String(line.seq) } }, [
+        meta,
+        h("p", { className: "chat-text", text: line.text ?? "" }),
+      ]),
+    );
+  }
+}
+
+export class PeoplePane {
+  constructor(root) {
+    this.list = role(root, "people");
+    this.empty = role(root, "people-empty");
+    this.count = role(root, "people-count");
+    this.people = new Map(); // user_id -> {name, present, speaking, order}
+    this.renderQueued = false;
+  }
+
+  apply(event) {
+    const id = event.user_id;
+    let person = this.people.get(id);
+    if (!person) {
+      person = { name: "", present: true, speaking: false, order: this.people.size };
+      this.people.set(id, person);
+    }
+    if (event.name) person.name = event.name;
+    if (event.action === "join") {
+      person.present = true;
+    } else if (event.action === "leave") {
+      person.present = false;
+      person.speaking = false;
+    } else if (event.action === "speaking") {
+      for (const other of this.people.values()) other.speaking = false;
+      person.speaking = true;
+      person.present = true;
+    }
+    this.queueRender();
+  }
+
+  queueRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  render() {
+    const people = [...this.people.entries()].sort(
+      ([, a], [, b]) => Number(b.present) - Number(a.present) || a.order - b.order,
+    );
+    const items = people.map(([id, p]) => {
+      const state = p.speaking ? "is-speaking" : p.present ? "is-present" : "is-left";
+      const status = p.speaking ? "Speaking" : p.present ? "Present" : "Left";
+      return h("li", { className: `person ${state}` }, [
+        h("span", { className: "person-dot", attrs: { "aria-hidden": "true" } }),
+        h("span", { className: "person-name", text: p.name || `Participant ${id}` }),
+        h("span", { className: "person-status", text: status }),
+      ]);
+    });
+    this.list.replaceChildren(...items);
+    this.empty.hidden = items.length > 0;
+    const present = people.filter(([, p]) => p.present).length;
+    this.count.textContent = people.length ? `${present} present` : "";
+  }
+}
+
+export class NotesPane {
+  constructor(root) {
+    this.pane = role(root, "notes-pane");
+    this.body = role(root, "notes");
+  }
+
+  show(notes) {
+    const kind = notes.kind || "summary";
+    const article = h("article", { className: "note", data: { kind } }, [
+      h("h3", { className: "note-kind", text: kind.charAt(0).toUpperCase() + kind.slice(1) }),
+      h("p", { className: "note-text", text: notes.text ?? "" }),
+    ]);
+    const existing = [...this.body.children].find((node) => node.dataset.kind === kind);
+    if (existing) existing.replaceWith(article);
+    else this.body.append(article);
+    this.pane.hidden = false;
+  }
+}

@@ -1,0 +1,304 @@
+"""The dashboard pages: who sees what, in which order, rendered safely, with the right headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import types
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from assistant.models import Meeting
+from assistant.services import chat, participants
+from assistant.services.transcript import SegmentInput, record_segment
+
+MakeMeeting = Callable[..., Meeting]
+
+
+def _client(user: AbstractUser | None = None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _unmasked(html: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", html)
+
+
+def _segment(meeting: Meeting, text: str, start_ms: int, speaker: str = "Priya Raman") -> None:
+    record_segment(
+        meeting.pk,
+        SegmentInput(
+            source="native",
+            speaker_user_id=16778240,
+            speaker_name=speaker,
+            start_ms=start_ms,
+            end_ms=start_ms + 2000,
+            text=text,
+        ),
+    )
+
+
+def _ended(make_meeting: MakeMeeting, owner: AbstractUser, **fields: object) -> Meeting:
+    start = timezone.now() - dt.timedelta(hours=1)
+    return make_meeting(
+        owner=owner,
+        state=Meeting.State.ENDED,
+        started_at=start,
+        ended_at=start + dt.timedelta(minutes=30),
+        **fields,
+    )
+
+
+@pytest.mark.parametrize("name", ["meeting-list", "meeting-detail"])
+def test_pages_redirect_anonymous_visitors_to_sign_in(
+    name: str, make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    meeting = make_meeting(owner=host)
+    url = reverse(name) if name == "meeting-list" else reverse(name, args=[meeting.pk])
+    response = _client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_sign_in_page_renders_the_login_form(db: None) -> None:
+    response = _client().get(reverse("login"))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+    assert b"Meeting Assistant" in response.content
+
+
+def test_outsider_gets_404_for_another_hosts_meeting(
+    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+) -> None:
+    meeting = make_meeting(owner=host, topic="Board offsite")
+    response = _client(outsider).get(reverse("meeting-detail", args=[meeting.pk]))
+    assert response.status_code == 404
+    assert b"Board offsite" not in response.content
+
+
+def test_missing_and_forbidden_meetings_look_the_same(
+    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+) -> None:
+    meeting = make_meeting(owner=host)
+    client = _client(outsider)
+    forbidden = client.get(reverse("meeting-detail", args=[meeting.pk]))
+    missing = client.get(reverse("meeting-detail", args=[meeting.pk + 1000]))
+    assert forbidden.status_code == missing.status_code == 404
+    # Only the per-render CSRF mask may differ between the two pages.
+    assert _unmasked(forbidden.content) == _unmasked(missing.content)
+
+
+def test_meeting_list_shows_only_the_users_meetings(
+    make_meeting: MakeMeeting, host: AbstractUser, coworker: AbstractUser
+) -> None:
+    make_meeting(owner=host, topic="Host standup")
+    make_meeting(owner=coworker, topic="Coworker retro")
+    response = _client(host).get(reverse("meeting-list"))
+    assert b"Host standup" in response.content
+    assert b"Coworker retro" not in response.content
+
+
+def test_staff_sees_every_meeting(
+    make_meeting: MakeMeeting, host: AbstractUser, coworker: AbstractUser, admin_user: AbstractUser
+) -> None:
+    own = make_meeting(owner=host, topic="Host standup")
+    make_meeting(owner=coworker, topic="Coworker retro")
+    listing = _client(admin_user).get(reverse("meeting-list"))
+    assert b"Host standup" in listing.content
+    assert b"Coworker retro" in listing.content
+    assert _client(admin_user).get(reverse("meeting-detail", args=[own.pk])).status_code == 200
+
+
+def test_meeting_list_puts_live_meetings_first_then_newest(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    now = timezone.now()
+    _ended(make_meeting, host, topic="Ended recently")
+    make_meeting(
+        owner=host,
+        topic="Ended long ago",
+        state=Meeting.State.ENDED,
+        started_at=now - dt.timedelta(days=3),
+        ended_at=now - dt.timedelta(days=3),
+    )
+    make_meeting(
+        owner=host,
+        topic="Live older",
+        state=Meeting.State.LIVE,
+        started_at=now - dt.timedelta(hours=2),
+    )
+    make_meeting(owner=host, topic="Live newer", state=Meeting.State.LIVE, started_at=now)
+    make_meeting(owner=host, topic="Failed today", state=Meeting.State.FAILED, started_at=now)
+    html = _client(host).get(reverse("meeting-list")).content.decode()
+    order = ["Live newer", "Live older", "Failed today", "Ended recently", "Ended long ago"]
+    positions = [html.index(topic) for topic in order]
+    assert positions == sorted(positions)
+
+
+def test_meeting_list_counts_segments(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+    meeting = make_meeting(owner=host)
+    for i in range(3):
+        _segment(meeting, f"line {i}", i * 1000)
+    html = _client(host).get(reverse("meeting-list")).content.decode()
+    assert "<dt>Captions</dt><dd>3</dd>" in html
+
+
+def test_sample_button_is_shown_only_to_staff_when_the_demo_is_on(
+    settings: Settings, host: AbstractUser, admin_user: AbstractUser
+) -> None:
+    settings.DEMO_SIMULATOR = True
+    play = reverse("demo-play").encode()
+    assert play in _client(admin_user).get(reverse("meeting-list")).content
+    assert play not in _client(host).get(reverse("meeting-list")).content
+    settings.DEMO_SIMULATOR = False
+    assert play not in _client(admin_user).get(reverse("meeting-list")).content
+
+
+def test_ended_meeting_page_shows_the_whole_transcript(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    meeting = _ended(make_meeting, host)
+    lines = [f"Utterance number {i} about the release" for i in range(250)]
+    for i, text in enumerate(lines):
+        _segment(meeting, text, 500 + i * 3000)
+    html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
+    positions = [html.index(f">{text}<") for text in lines]
+    assert positions == sorted(positions)
+    assert "12:27" in html  # the last line starts 747.5 s into the meeting
+    assert "live-meeting.js" not in html  # a finished meeting needs no socket
+
+
+def test_ended_meeting_page_shows_participants_and_chat(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    meeting = _ended(make_meeting, host)
+    participants.record_join(meeting.pk, 1, "Zoë Müller", 0)
+    participants.record_join(meeting.pk, 2, "Björn Åkesson", 0)
+    participants.record_leave(meeting.pk, 2, "Björn Åkesson", 74_080)
+    chat.record_chat(meeting.pk, 1, "Zoë Müller", 5_000, "Slides are in the channel")
+    html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
+    assert "Zoë Müller" in html
+    assert "Left at 01:14" in html
+    assert "Slides are in the channel" in html
+
+
+def test_live_meeting_page_loads_the_live_script_and_socket_path(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    meeting = make_meeting(owner=host, state=Meeting.State.LIVE)
+    html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
+    assert '<script type="module" src="/static/js/live-meeting.js">' in html
+    assert f'data-socket-path="/ws/meetings/{meeting.pk}/"' in html
+    assert 'data-live="true"' in html
+
+
+def test_transcript_and_chat_text_is_escaped(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+    meeting = _ended(make_meeting, host, topic="<b>topic</b>")
+    _segment(meeting, "<script>alert(1)</script>", 0, speaker="<img src=x onerror=alert(2)>")
+    chat.record_chat(meeting.pk, 1, "Eve", 0, '"><script>alert(3)</script>')
+    html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "<b>topic</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_pages_have_no_inline_scripts_or_styles(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    live = make_meeting(owner=host, state=Meeting.State.LIVE)
+    client = _client(host)
+    for url in (reverse("meeting-list"), reverse("meeting-detail", args=[live.pk])):
+        html = client.get(url).content.decode()
+        assert "<style" not in html
+        assert " style=" not in html
+        assert " onclick=" not in html
+        for chunk in html.split("<script")[1:]:
+            assert chunk.lstrip().startswith('type="module" src="/static/')
+
+
+@pytest.mark.parametrize("path", ["/", "/login/", "/meetings/999999/", "/no-such-page/"])
+def test_every_html_response_carries_the_security_headers(
+    path: str, host: AbstractUser, make_meeting: MakeMeeting
+) -> None:
+    response = _client(host).get(path)
+    assert response["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_meeting_page_is_not_cached(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+    meeting = make_meeting(owner=host)
+    response = _client(host).get(reverse("meeting-detail", args=[meeting.pk]))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_healthz_answers_ok_without_signing_in(db: None) -> None:
+    response = _client().get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+def test_play_sample_refuses_get(admin_user: AbstractUser) -> None:
+    assert _client(admin_user).get(reverse("demo-play")).status_code == 405
+
+
+def test_play_sample_refuses_non_staff(settings: Settings, host: AbstractUser) -> None:
+    settings.DEMO_SIMULATOR = True
+    assert _client(host).post(reverse("demo-play")).status_code == 403
+
+
+def test_play_sample_requires_the_csrf_token(settings: Settings, admin_user: AbstractUser) -> None:
+    settings.DEMO_SIMULATOR = True
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post(reverse("demo-play")).status_code == 403
+
+
+def test_play_sample_schedules_a_playback_and_says_so(
+    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DEMO_SIMULATOR = True
+    calls: list[bool] = []
+    fake_demo = types.ModuleType("rtms_ingest.demo")
+    fake_demo.request_sample_playback = lambda: calls.append(True) or True
+    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", fake_demo)
+    response = _client(admin_user).post(reverse("demo-play"), follow=True)
+    assert calls == [True]
+    assert response.redirect_chain[-1][0] == reverse("meeting-list")
+    assert b"The sample meeting is starting" in response.content
+
+
+def test_play_sample_reports_when_no_playback_was_scheduled(
+    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DEMO_SIMULATOR = True
+    fake_demo = types.ModuleType("rtms_ingest.demo")
+    fake_demo.request_sample_playback = lambda: False
+    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", fake_demo)
+    response = _client(admin_user).post(reverse("demo-play"), follow=True)
+    assert b"could not be started" in response.content
+
+
+def test_play_sample_reports_when_the_demo_module_is_missing(
+    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DEMO_SIMULATOR = True
+    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", None)  # makes the import fail
+    response = _client(admin_user).post(reverse("demo-play"), follow=True)
+    assert b"not available on this server" in response.content
+
+
+def test_sign_out_is_a_post_form(host: AbstractUser) -> None:
+    html = _client(host).get(reverse("meeting-list")).content.decode()
+    assert f'<form method="post" action="{reverse("logout")}">' in html
