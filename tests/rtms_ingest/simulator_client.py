@@ -22,6 +22,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from rtms_ingest.meeting_fixture import RecordedMeeting, load_meeting
+from rtms_ingest.simulator import RtmsSimulator, SimulatedStream, SimulatorConfig, StreamReport
+
 # media_type bits (§3.1)
 AUDIO, VIDEO, DESKSHARE, TRANSCRIPT, CHAT, ALL = 1, 2, 4, 8, 16, 32
 KIND_BITS = {"audio": 1, "video": 2, "deskshare": 4, "transcript": 8, "chat": 16, "all": 32}
@@ -52,6 +55,7 @@ class RawClient:
     stream_id: str
     id_field: str = "meeting_uuid"
     answer_keepalives: bool = True
+    silent_sockets: set[str] = field(default_factory=set)  # never answer keep-alives here
     received: list[Received] = field(default_factory=list)
     close_codes: dict[str, int | None] = field(default_factory=dict)
     sockets: dict[str, ClientConnection] = field(default_factory=dict)
@@ -127,11 +131,14 @@ class RawClient:
                 except ValueError:
                     msg = {"unparseable": frame}
                 self.received.append(Received(label, msg))
-                if msg.get("msg_type") == 12 and self.answer_keepalives:
+                if msg.get("msg_type") == 12 and self._answers(label):
                     answer = {"msg_type": 13, "timestamp": msg["timestamp"]}
                     answer["sequence"] = msg["sequence"]
                     await ws.send(json.dumps(answer))
         self.close_codes[label] = ws.close_code
+
+    def _answers(self, label: str) -> bool:
+        return self.answer_keepalives and label not in self.silent_sockets
 
     async def wait_closed(self, limit_s: float = 20.0) -> None:
         """Wait until the server has closed every socket."""
@@ -211,3 +218,50 @@ SHORT_MEETING: dict[str, Any] = {
         {"user_id": 303, "at_s": 3.0, "text": "on my way"},
     ],
 }
+
+
+CLIENT_ID, CLIENT_SECRET, WEBHOOK_TOKEN = "test-cid", "test-csecret", "test-wsecret"
+
+
+def make_config(**overrides: Any) -> SimulatorConfig:
+    """A fast simulator config with the test credentials."""
+    values: dict[str, Any] = {"speed": 20.0, "connect_timeout_s": 5.0}
+    values.update(overrides)
+    return SimulatorConfig(CLIENT_ID, CLIENT_SECRET, WEBHOOK_TOKEN, **values)
+
+
+def client_for(stream: SimulatedStream, **overrides: Any) -> RawClient:
+    """A raw client with the right credentials for this stream."""
+    values: dict[str, Any] = {
+        "signaling_url": stream.signaling_url,
+        "client_id": CLIENT_ID,
+        "secret": CLIENT_SECRET,
+        "owner_id": stream.owner_id,
+        "stream_id": stream.rtms_stream_id,
+    }
+    values.update(overrides)
+    return RawClient(**values)
+
+
+def short_meeting(folder: Path, *, audio: bool = True) -> RecordedMeeting:
+    """SHORT_MEETING written to `folder` and loaded."""
+    return load_meeting(write_meeting(folder, SHORT_MEETING, audio=audio))
+
+
+async def play_with_client(
+    simulator: RtmsSimulator,
+    kinds: dict[str, dict[str, Any] | None] | None = None,
+    **client_options: Any,
+) -> tuple[StreamReport, RawClient]:
+    """Play a new stream to a client that opens `kinds` ({kind: media_params}) and is ready."""
+    stream = simulator.new_stream()
+    play = asyncio.create_task(simulator.play(stream))
+    client = client_for(stream, **client_options)
+    assert (await client.handshake())["status_code"] == 0
+    for kind, params in (kinds or {"transcript": None, "chat": None}).items():
+        extra = {} if params is None else {"media_params": params}
+        assert (await client.open_media(kind, **extra))["status_code"] == 0
+    await client.ready()
+    report = await play
+    await client.wait_closed()
+    return report, client
