@@ -1,0 +1,277 @@
+"""RTMS stream client: one stream's signaling and media sockets, from handshake to the end.
+
+I/O only: every message is built and parsed by `rtms_ingest.protocol`, and everything the
+stream delivers goes to a `StreamSink`. The sequence follows docs/rtms-protocol.md §4 and the
+failure handling §5: a dropped socket is reconnected with jittered backoff (quickly at first),
+a refused handshake is fatal, and the stream ends on TERMINATED or after `close()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from dataclasses import dataclass, field
+
+from websockets.exceptions import ConnectionClosed
+
+from rtms_ingest.backoff import Backoff, is_retryable
+from rtms_ingest.client_channel import (
+    ClientStats,
+    HandshakeRejected,
+    LogThrottle,
+    SocketSettings,
+    run_until,
+)
+from rtms_ingest.client_dispatch import SinkDispatcher, StreamContext
+from rtms_ingest.client_media import SUPPORTED_MEDIA
+from rtms_ingest.client_session import SignalingSession, retire
+from rtms_ingest.client_signaling import Outcome
+from rtms_ingest.protocol import (
+    MediaType,
+    StopReason,
+    StreamCloseRequest,
+    handshake_signature,
+)
+from rtms_ingest.sink import StreamSink
+
+__all__ = [
+    "ClientStats",
+    "HandshakeRejected",
+    "RtmsCredentials",
+    "RtmsStreamClient",
+    "StreamTarget",
+]
+
+log = logging.getLogger("rtms_ingest.client")
+
+# Which handshake field carries the stream owner's id, per product (§1.1, §2.3).
+PRODUCT_ID_FIELDS = {
+    "meeting": "meeting_uuid",
+    "webinar": "meeting_uuid",
+    "video_sdk": "session_id",
+    "contact_center": "engagement_id",
+}
+HANDSHAKE_TIMEOUT_S = 10.0
+# How long close() waits for STREAM_CLOSE_RESP / TERMINATED before closing the sockets itself.
+CLOSE_GRACE_S = 5.0
+# Real Zoom answers a bad signature by closing the socket without a response (§5). One such
+# close could be a server restart; this many in a row, with backoff between, is a refusal.
+NO_ANSWER_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class StreamTarget:
+    """Which RTMS stream to join, from the `*.rtms_started` webhook."""
+
+    product: str  # "meeting" | "webinar" | "video_sdk" | "contact_center"
+    stream_owner_id: str  # meeting_uuid / session_id / engagement_id
+    rtms_stream_id: str
+    signaling_url: str  # the webhook's server_urls
+
+
+@dataclass(frozen=True)
+class RtmsCredentials:
+    """The app's client id and secret (the secret stays out of repr and logs)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+class RtmsStreamClient:
+    """Joins one RTMS stream and feeds a StreamSink until the stream ends; reconnects on drops."""
+
+    def __init__(
+        self,
+        target: StreamTarget,
+        credentials: RtmsCredentials,
+        sink: StreamSink,
+        *,
+        media: MediaType = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO,
+        keepalive_timeout_s: float = 65.0,
+        ssl_context: ssl.SSLContext | None = None,
+        backoff_initial_s: float = 3.0,
+        backoff_max_s: float = 30.0,
+        reconnect_window_s: float = 60.0,
+        client_agent: str = "meeting-assistant/0.1",
+    ) -> None:
+        if target.product not in PRODUCT_ID_FIELDS:
+            raise ValueError(f"unknown RTMS product {target.product!r}")
+        if not media or media & ~SUPPORTED_MEDIA:
+            raise ValueError(f"media must be a non-empty mix of {SUPPORTED_MEDIA!r}")
+        self.target = target
+        self.stats = ClientStats()
+        throttle = LogThrottle()
+        self._settings = SocketSettings(
+            ssl_context=ssl_context,
+            user_agent=client_agent,
+            silence_timeout_s=keepalive_timeout_s,
+            handshake_timeout_s=min(HANDSHAKE_TIMEOUT_S, keepalive_timeout_s),
+            backoff_initial_s=backoff_initial_s,
+            backoff_max_s=backoff_max_s,
+            reconnect_window_s=reconnect_window_s,
+        )
+        self._dispatch = SinkDispatcher(sink, self.stats, throttle, target.rtms_stream_id)
+        self._ctx = StreamContext(
+            stream_id=target.rtms_stream_id,
+            owner={PRODUCT_ID_FIELDS[target.product]: target.stream_owner_id},
+            signature=handshake_signature(
+                credentials.client_id,
+                credentials.client_secret,
+                target.stream_owner_id,
+                target.rtms_stream_id,
+            ),
+            media=media,
+            settings=self._settings,
+            stats=self.stats,
+            throttle=throttle,
+            dispatch=self._dispatch,
+            closing=lambda: self._closing,
+        )
+        self._backoff = Backoff(backoff_initial_s, backoff_max_s)
+        self._url = target.signaling_url
+        self._pending_url: str | None = None
+        self._wake = asyncio.Event()  # set by close() and reconnect()
+        self._finished = asyncio.Event()
+        self._started = False
+        self._closing = False
+        self._session: SignalingSession | None = None
+        self._lingering: set[asyncio.Task[str | None]] = set()
+        self._ever_live = False
+        self._no_answer_closes = 0
+
+    # --- public API -------------------------------------------------------------------------
+
+    async def run(self) -> int | None:
+        """Stream until TERMINATED or close(); returns the stop reason (19 if reconnects failed).
+
+        Raises HandshakeRejected when RTMS refuses a handshake, or the websockets error when
+        the URL cannot be used at all (e.g. HTTP 4xx on the upgrade); the caller reports those.
+        """
+        if self._started:
+            raise RuntimeError("RtmsStreamClient.run() can only be called once")
+        self._started = True
+        try:
+            return await self._run_loop()
+        finally:
+            await retire(self._lingering, 0.0)
+            self._finished.set()
+
+    async def close(self) -> None:
+        """Ask RTMS to close the stream (STREAM_CLOSE_REQ), wait briefly, then close sockets."""
+        if not self._closing:
+            self._closing = True
+            signaling = self._session.channel if self._session else None
+            sent = False
+            if signaling is not None:
+                with contextlib.suppress(ConnectionClosed):
+                    await signaling.send(StreamCloseRequest(self.target.rtms_stream_id))
+                    sent = True
+            if not sent:
+                self._wake.set()  # nothing to ask politely: stop connecting or waiting now
+        if not self._started:
+            return
+        try:
+            await asyncio.wait_for(self._finished.wait(), CLOSE_GRACE_S)
+        except TimeoutError:
+            log.info("stream %s: no close answer in time; closing sockets", self._stream_id)
+            self._wake.set()
+            await self._finished.wait()
+
+    def reconnect(self, signaling_url: str | None = None) -> None:
+        """Drop the connection and reconnect now, to `signaling_url` if given (webhook said so)."""
+        if signaling_url:
+            self._pending_url = signaling_url
+        self._wake.set()
+
+    # --- run loop ---------------------------------------------------------------------------
+
+    @property
+    def _stream_id(self) -> str:
+        return self.target.rtms_stream_id
+
+    async def _run_loop(self) -> int:
+        """Connect, stream, and reconnect after drops until the stream ends or cannot come back."""
+        down_since = time.monotonic()  # the window also bounds the very first connection
+        while True:
+            self._wake.clear()
+            if self._pending_url:
+                self._url, self._pending_url = self._pending_url, None
+            if self._closing:
+                return await self._end(StopReason.RECEIVER_REQUEST_CLOSE, "closed by receiver")
+            outcome = await self._attempt()
+            if outcome.kind == "ended":
+                return await self._end(outcome.reason, outcome.detail)
+            if self._session is not None and self._session.went_live:
+                down_since = outcome.since or time.monotonic()
+                await self._report_drop(outcome)
+            elif outcome.no_answer:
+                self._count_no_answer(outcome)
+            remaining = self._settings.reconnect_window_s - (time.monotonic() - down_since)
+            if remaining <= 0:
+                return await self._fail(outcome)
+            delay = 0.0 if outcome.kind == "reconnect" else self._backoff.next_delay()
+            log.info("stream %s: reconnecting in %.1f s", self._stream_id, min(delay, remaining))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(delay, remaining))
+            self.stats.reconnects += 1
+
+    async def _attempt(self) -> Outcome:
+        """One signaling connection, cut short by close() or reconnect(); retryables -> drop."""
+        self._session = SignalingSession(self._ctx, self._lingering, self._on_live)
+        try:
+            finished, outcome = await run_until(self._session.run(self._url), self._wake)
+        except HandshakeRejected:
+            raise
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+            return Outcome("dropped", f"{type(exc).__name__}: {exc}")
+        if finished and outcome is not None:
+            return outcome
+        if self._closing:
+            return Outcome("ended", "closed by receiver", StopReason.RECEIVER_REQUEST_CLOSE)
+        return Outcome("reconnect", "reconnect requested", url=self._pending_url)
+
+    async def _on_live(self) -> None:
+        """A connection went live: backoff and refusal count start over; tell the sink."""
+        self._backoff.reset()
+        self._no_answer_closes = 0
+        await self._dispatch.state("live", "reconnected" if self._ever_live else "")
+        self._ever_live = True
+
+    async def _report_drop(self, outcome: Outcome) -> None:
+        """Tell the sink that live data stopped and that we are on our way back."""
+        log.warning("stream %s: %s; reconnecting", self._stream_id, outcome.detail)
+        await self._dispatch.gap(f"{outcome.detail}; reconnecting")
+        await self._dispatch.state("reconnecting", outcome.detail)
+
+    def _count_no_answer(self, outcome: Outcome) -> None:
+        """Raise HandshakeRejected after NO_ANSWER_LIMIT answerless closes in a row."""
+        self._no_answer_closes += 1
+        if self._no_answer_closes >= NO_ANSWER_LIMIT:
+            raise HandshakeRejected(
+                None,
+                f"{outcome.detail}, {NO_ANSWER_LIMIT} times in a row "
+                "(how Zoom answers a bad signature)",
+            )
+
+    async def _end(self, reason: int | None, detail: str) -> int:
+        """The stream is over: tell the sink and return the stop reason."""
+        code = int(reason) if reason is not None else int(StopReason.UNDEFINED)
+        log.info("stream %s ended: %s (reason %d)", self._stream_id, detail, code)
+        await self._dispatch.state("ended", detail, code)
+        return code
+
+    async def _fail(self, outcome: Outcome) -> int:
+        """Reconnecting took longer than the window: give up with AWAIT_RECONNECTION_TIMEOUT."""
+        code = int(StopReason.AWAIT_RECONNECTION_TIMEOUT)
+        detail = (
+            f"could not reconnect within {self._settings.reconnect_window_s:g} s "
+            f"(last: {outcome.detail})"
+        )
+        log.error("stream %s failed: %s", self._stream_id, detail)
+        await self._dispatch.state("failed", detail, code)
+        return code
