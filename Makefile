@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench run-ingest
+.PHONY: demo test install install-test services lint format bench play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -43,3 +43,10 @@ format: install-test
 ## bench: caption latency, simulator frame sent -> viewer socket received (prints JSON)
 bench: install-test services
 	$(PY) -m benchmarks.caption_latency
+
+## play: play the sample meeting again into a running `make demo` (same invented secrets)
+play: install
+	ZOOM_CLIENT_ID=$$(cat var/demo-zoom_client_id) ZOOM_CLIENT_SECRET=$$(cat var/demo-zoom_client_secret) \
+	ZOOM_WEBHOOK_SECRET_TOKEN=$$(cat var/demo-zoom_webhook_secret_token) \
+	$(PY) manage.py simulate_meeting rtms_ingest/sample_meetings/weekly_sync \
+	  --webhook-url http://127.0.0.1:8000/webhooks/zoom/

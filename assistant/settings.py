@@ -201,5 +201,6 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "websockets": {"level": "WARNING"},
     },
 }

@@ -17,6 +17,9 @@ from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
 
 log = logging.getLogger(__name__)
 
+# The Zoom user id the simulated meeting is started by; the demo user is linked to it.
+DEMO_OPERATOR_ID = "demo-host"
+
 _loop: asyncio.AbstractEventLoop | None = None
 _base_url = ""
 _tasks: set[asyncio.Future[None]] = set()
@@ -52,6 +55,7 @@ async def play_once() -> None:
         webhook_secret_token=settings.ZOOM_WEBHOOK_SECRET_TOKEN,
         webhook_url=f"{_base_url}/webhooks/zoom/",
         speed=settings.DEMO_SPEED,
+        operator_id=DEMO_OPERATOR_ID,
     )
     try:
         async with RtmsSimulator(meeting, config) as simulator:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,7 +52,11 @@ def in_process_supervisor() -> Supervisor:
     if _in_process is None or _in_process.loop is not loop or _in_process.task.done():
         supervisor = build_supervisor(embedded=True)
         stopping = asyncio.Event()
-        task = loop.create_task(supervisor.run(stopping), name="rtms-ingest")
+        # A fresh context: the task outlives the request that may start it, and must not
+        # inherit that request's thread-sensitive executor (it shuts down with the request).
+        task = loop.create_task(
+            supervisor.run(stopping), name="rtms-ingest", context=contextvars.Context()
+        )
         _in_process = _InProcessIngest(loop, supervisor, stopping, task)
         log.info("started the in-process RTMS ingest")
     return _in_process.supervisor

@@ -11,7 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assistant.models import ZoomUserLink
 from rtms_ingest import demo
+from rtms_ingest.dispatch import in_process_supervisor
 
 log = logging.getLogger(__name__)
 DEMO_USERNAME = "demo"
@@ -21,6 +23,7 @@ class Command(BaseCommand):
     """Migrate, create the demo user, serve on daphne and play the sample meeting."""
 
     help = "Serve the dashboard with the ingest in-process and a simulated meeting playing."
+    requires_system_checks: list[str] = []  # checked after the demo secrets are in place
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         if settings.REDIS_URL:
             raise CommandError("run_demo is the embedded shape: unset REDIS_URL.")
         self._use_demo_secrets()
+        self.check(display_num_errors=False)
         call_command("migrate", interactive=False, verbosity=0)
         password = self._ensure_demo_user()
         url = f"http://{options['host']}:{options['port']}"
@@ -60,23 +64,27 @@ class Command(BaseCommand):
         user.is_staff = True
         user.set_password(password)
         user.save()
+        ZoomUserLink.objects.get_or_create(
+            user=user, defaults={"zoom_user_id": demo.DEMO_OPERATOR_ID}
+        )
         return password
 
     def _serve(self, host: str, port: int, url: str, *, play: bool) -> None:
-        from daphne.endpoints import build_endpoint_list
+        from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
         from assistant.asgi import application
 
         def ready() -> None:
             loop = asyncio.get_event_loop()
+            loop.call_soon(in_process_supervisor)
             demo.enable(loop, url)
             if play:
                 demo.request_sample_playback()
 
         Server(
             application=application,
-            endpoints=build_endpoint_list(host=host, port=port),
+            endpoints=build_endpoint_description_strings(host=host, port=port),
             ready_callable=ready,
             signal_handlers=True,
         ).run()
