@@ -13,9 +13,11 @@ import hmac
 import json
 import math
 import random
+import threading
 import wave
 from array import array
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +267,50 @@ async def play_with_client(
     report = await play
     await client.wait_closed()
     return report, client
+
+
+@dataclass
+class Delivery:
+    """One webhook POST as received: lower-cased headers and the raw body."""
+
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return dict(json.loads(self.body))
+
+
+class WebhookReceiver:
+    """A tiny HTTP endpoint in a thread that records POSTs and answers `status`."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.deliveries: asyncio.Queue[Delivery] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                loop.call_soon_threadsafe(receiver.deliveries.put_nowait, Delivery(headers, body))
+                self.send_response(receiver.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/zoom/webhook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    async def next(self, limit_s: float = 10.0) -> Delivery:
+        """The next delivery (waits for it)."""
+        return await asyncio.wait_for(self.deliveries.get(), limit_s)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
