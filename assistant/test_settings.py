@@ -18,4 +18,9 @@ os.environ.setdefault(
 
 from assistant.settings import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins
+# Fast test logins; the production hasher stays available for users a test shares with the
+# web process of the end-to-end stack (which runs the production settings).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
