@@ -233,7 +233,7 @@ class RtmsStreamClient:
             return outcome
         if self._closing:
             return Outcome("ended", "closed by receiver", StopReason.RECEIVER_REQUEST_CLOSE)
-        return Outcome("reconnect", "reconnect requested", url=self._pending_url)
+        return Outcome("reconnect", "reconnect requested")
 
     async def _on_live(self) -> None:
         """A connection went live: backoff and refusal count start over; tell the sink."""

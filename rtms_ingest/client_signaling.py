@@ -33,7 +33,6 @@ class Outcome:
     kind: Literal["ended", "dropped", "reconnect"]
     detail: str
     reason: int | None = None  # stop reason, for "ended"
-    url: str | None = None  # new signaling URL, for "reconnect"
     no_answer: bool = False  # closed before the handshake answer (a bad signature on Zoom)
     since: float | None = None  # monotonic time the data stopped, if earlier than now
 

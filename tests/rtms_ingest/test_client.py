@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import json
 import math
+import ssl
 import wave
 from array import array
 from collections.abc import AsyncIterator, Callable
@@ -12,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.meeting_fixture import RecordedMeeting, load_meeting, sample_meeting
@@ -506,3 +513,53 @@ async def test_session_pause_and_resume_reach_the_sink(simulator: Any) -> None:
     await asyncio.wait_for(playing, 5)
     assert ("live", "session paused", None) in sink.states
     assert ("live", "session resumed", None) in sink.states
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and localhost, and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rtms-simulator")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_wss_uses_the_given_ssl_context(simulator: Any, tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    sim = await simulator(sim_config(ssl_certfile=cert, ssl_keyfile=key))
+    sink = RecordingSink()
+    trust = ssl.create_default_context(cafile=cert)
+
+    reason, _, _ = await play(sim, lambda s: make_client(s, sink, ssl_context=trust))
+
+    assert sim.base_url.startswith("wss://")
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)
