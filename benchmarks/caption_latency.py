@@ -4,7 +4,7 @@ Runs the production shape as real processes (daphne web + run_ingest on PostgreS
 plays the sample meeting as 1 and as N concurrent meetings, with one viewer per meeting, and
 prints JSON with p50/p95/p99 per run and the ratio between them, measured in the same run.
 
-    python -m benchmarks.caption_latency [--meetings 1 50] [--speed 2] [--media transcript,chat]
+    python -m benchmarks.caption_latency [--meetings 1 50] [--speed 1] [--media transcript,chat]
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ async def play_meetings(stack: Any, cookie: str, count: int, speed: float) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, nargs="+", default=[1, 50])
-    parser.add_argument("--speed", type=float, default=2.0)
+    parser.add_argument("--speed", type=float, default=1.0, help="1.0 = real time")
     parser.add_argument(
         "--media",
         default="transcript,chat,audio",
