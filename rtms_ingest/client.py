@@ -80,6 +80,16 @@ class RtmsCredentials:
     client_secret: str = field(repr=False)
 
 
+def _signature(target: StreamTarget, credentials: RtmsCredentials) -> str:
+    """The handshake signature of this app for this stream (§2.3)."""
+    return handshake_signature(
+        credentials.client_id,
+        credentials.client_secret,
+        target.stream_owner_id,
+        target.rtms_stream_id,
+    )
+
+
 class RtmsStreamClient:
     """Joins one RTMS stream and feeds a StreamSink until the stream ends; reconnects on drops."""
 
@@ -117,12 +127,7 @@ class RtmsStreamClient:
         self._ctx = StreamContext(
             stream_id=target.rtms_stream_id,
             owner={PRODUCT_ID_FIELDS[target.product]: target.stream_owner_id},
-            signature=handshake_signature(
-                credentials.client_id,
-                credentials.client_secret,
-                target.stream_owner_id,
-                target.rtms_stream_id,
-            ),
+            signature=_signature(target, credentials),
             media=media,
             settings=self._settings,
             stats=self.stats,

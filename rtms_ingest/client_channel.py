@@ -145,24 +145,27 @@ class FrameChannel:
         except ProtocolError as exc:
             self._stats.malformed_frames += 1
             # exc names the field and the problem, never the payload: transcripts are private.
-            self._log_skip("malformed", "malformed frame on %s skipped: %s", exc)
+            self._log_skip(logging.WARNING, "malformed", exc)
             return None
         if isinstance(message, UnknownMessage):
             self._stats.unknown_frames += 1
-            self._log_skip("unknown", "unknown msg_type %s on %s skipped", message.msg_type)
+            self._log_skip(logging.INFO, "unknown", f"msg_type {message.msg_type}")
             return None
         self._stats.frames[type(message).MSG_TYPE] += 1
         return message
 
-    def _log_skip(self, kind: str, text: str, detail: object) -> None:
+    def _log_skip(self, level: int, kind: str, detail: object) -> None:
+        """Log a skipped frame, at most once per throttle interval per socket and kind."""
         held = self._throttle.allow(f"{kind}:{self.name}")
-        if held is None:
-            return
-        suffix = f" ({held} more since the last report)" if held else ""
-        if kind == "malformed":
-            log.warning(text + suffix, self.name, detail)
-        else:
-            log.info(text + suffix, detail, self.name)
+        if held is not None:
+            log.log(
+                level,
+                "%s frame on %s skipped: %s (%d more since the last report)",
+                kind,
+                self.name,
+                detail,
+                held,
+            )
 
 
 @dataclass(frozen=True)

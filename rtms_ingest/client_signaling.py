@@ -37,7 +37,7 @@ class Outcome:
     since: float | None = None  # monotonic time the data stopped, if earlier than now
 
 
-def _state_name(enum: type[StreamState] | type[SessionState], value: int) -> str:
+def _state_name(enum: type[StreamState | SessionState], value: int) -> str:
     try:
         return enum(value).name.lower()
     except ValueError:
