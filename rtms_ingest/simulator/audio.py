@@ -17,10 +17,11 @@ Exactly which frames are sent (so a test can compute the byte total):
 from __future__ import annotations
 
 import asyncio
+import base64
 import bisect
 import sys
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rtms_ingest.meeting_fixture import RecordedMeeting, read_pcm16
 from rtms_ingest.protocol import (
@@ -48,6 +49,11 @@ class AudioFrame:
     index: int
     user_id: int
     pcm: bytes
+    b64: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Encoded once here and shared by every stream that plays this frame.
+        object.__setattr__(self, "b64", base64.b64encode(self.pcm).decode("ascii"))
 
 
 class FrameSchedule:
@@ -63,6 +69,13 @@ class FrameSchedule:
         first = bisect.bisect_left(self._indexes, after_ms // self.send_rate_ms)
         last = bisect.bisect_left(self._indexes, until_ms // self.send_rate_ms)
         return self.frames[first:last]
+
+    def next_due_ms(self, after_ms: int) -> float:
+        """When the first frame due after `after_ms` is due (inf when none is left)."""
+        first = bisect.bisect_left(self._indexes, after_ms // self.send_rate_ms)
+        if first == len(self._indexes):
+            return float("inf")
+        return (self._indexes[first] + 1) * self.send_rate_ms
 
 
 class AudioLibrary:

@@ -9,6 +9,7 @@ configured value), so subtracting the FIRST_PACKET_TIMESTAMP event's timestamp g
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,18 +22,18 @@ from rtms_ingest.meeting_fixture import (
     RecordedMeeting,
 )
 from rtms_ingest.protocol import (
-    AudioData,
-    BinaryContent,
     ChatData,
     EventParticipant,
     EventType,
     EventUpdate,
+    MsgType,
     RtmsEvent,
     SessionState,
     SessionStateUpdate,
     TextContent,
     TranscriptData,
 )
+from rtms_ingest.simulator.audio import AudioFrame
 from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
 
 if TYPE_CHECKING:
@@ -89,7 +90,9 @@ class StreamClock:
     def __init__(self, speed: float, origin_ms: int | None) -> None:
         self.speed = speed
         self.origin_ms = time.time_ns() // 1_000_000 if origin_ms is None else origin_ms
-        self._start = asyncio.get_running_loop().time()
+        # The event loop's clock is time.monotonic(), so monotonic_ns stamps compare with it.
+        self.start_ns = time.monotonic_ns()
+        self._start = self.start_ns / 1e9
 
     def now_ms(self) -> int:
         """Stream milliseconds elapsed."""
@@ -118,6 +121,7 @@ class Player:
         self.clock = clock
         self.cues = build_cues(self.meeting, stream.config.transcript_delay_s, stream.config.faults)
         self._audio_sent_until_ms = 0
+        self._name_json: dict[int, str] = {}
 
     async def announce(self) -> None:
         """Session started, the first-packet time and who is present (at ready and rejoin)."""
@@ -151,9 +155,9 @@ class Player:
         target = self.stream.audio_target()
         if target is None:
             return float("inf")
-        send_rate = target[1].send_rate or 20
-        due = (now // send_rate + 1) * send_rate
-        return max(due, now + self.clock.real_to_stream_ms(AUDIO_BATCH_S))
+        params = target[1]
+        schedule = self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
+        return max(schedule.next_due_ms(now), now + self.clock.real_to_stream_ms(AUDIO_BATCH_S))
 
     async def _send_audio(self, now: int) -> None:
         """Send the frames that fell due since the last call (lost if nobody listens)."""
@@ -165,10 +169,23 @@ class Player:
         schedule = self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
         for frame in schedule.due_between(after, now):
             stamp = self.clock.wire(frame.index * schedule.send_rate_ms)
-            content = BinaryContent(frame.pcm, stamp, frame.user_id, self._name(frame.user_id))
+            text = self._audio_text(frame, stamp)
             key = (frame.user_id, stamp, len(frame.pcm))
-            if not await connection.send(AudioData(content), "audio", key):
+            if not await connection.send_text(text, "audio", key):
                 return
+
+    def _audio_text(self, frame: AudioFrame, stamp: int) -> str:
+        """MEDIA_DATA_AUDIO exactly as protocol.encode_message writes it (a test checks that),
+        built from the frame's shared base64: audio is most of the simulator's work."""
+        name = self._name_json.get(frame.user_id)
+        if name is None:
+            name = self._name_json[frame.user_id] = json.dumps(
+                self._name(frame.user_id), ensure_ascii=False
+            )
+        return (
+            f'{{"msg_type":{int(MsgType.MEDIA_DATA_AUDIO)},"content":{{"data":"{frame.b64}",'
+            f'"timestamp":{stamp},"user_id":{frame.user_id},"user_name":{name}}}}}'
+        )
 
     async def _play(self, cue: Cue) -> None:
         now = cue.at_ms

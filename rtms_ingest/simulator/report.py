@@ -39,6 +39,9 @@ class StreamReport:
     stop_reason: int | None = None
     # Unix ms of stream time 0; every timestamp, start_time and end_time is relative to it.
     clock_origin_ms: int | None = None
+    # time.monotonic_ns() at stream time 0, and the playback speed: when each frame was due.
+    clock_start_ns: int | None = None
+    speed: float = 1.0
     signaling_connections: int = 0
     kicked_connections: int = 0
     refused_signatures: int = 0
@@ -57,6 +60,12 @@ class StreamReport:
     def audio_bytes(self) -> int:
         """PCM bytes sent in MEDIA_DATA_AUDIO frames (before base64)."""
         return sum(frame.key[2] for frame in self.sent if frame.kind == "audio")
+
+    def due_ns(self, stream_ms: float) -> int:
+        """time.monotonic_ns() at which stream time `stream_ms` was due (after playback began)."""
+        if self.clock_start_ns is None:
+            raise ValueError("the stream never started playing")
+        return self.clock_start_ns + round(stream_ms / self.speed * 1_000_000)
 
     @property
     def transcript_keys(self) -> list[tuple[Any, ...]]:

@@ -256,6 +256,8 @@ class SimulatedStream:
         """Play the whole meeting, or until a stop is requested; returns the stop reason."""
         clock = StreamClock(self.config.speed, self.config.clock_origin_ms)
         self.report.clock_origin_ms = clock.origin_ms
+        self.report.clock_start_ns = clock.start_ns
+        self.report.speed = clock.speed
         self.player = Player(self, clock)
         playback = asyncio.create_task(self._playback(), name=f"playback {self.rtms_stream_id}")
         await asyncio.wait({playback, self.stop_requested}, return_when=asyncio.FIRST_COMPLETED)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rtms_ingest.meeting_fixture import RecordedMeeting
+from rtms_ingest.protocol import encode_message, parse_message
 from rtms_ingest.simulator import RtmsSimulator, expected_audio_bytes
 from tests.rtms_ingest.simulator_client import (
     ALL,
@@ -255,3 +256,13 @@ async def test_state_requests_are_answered(sim: RtmsSimulator) -> None:
     assert client.messages(11)[0]["state"] == 2
     assert client.messages(20)[0]["state"] == 1
     assert json.dumps(client.messages(20)[0])
+
+
+async def test_audio_frames_are_exactly_what_the_protocol_module_encodes(
+    sim: RtmsSimulator,
+) -> None:
+    audio = {"audio": {"data_opt": 2, "send_rate": 20}}
+    _, client = await play_with_client(sim, {"audio": audio})
+    for message in client.messages(14)[:50]:
+        wire = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        assert encode_message(parse_message(wire)) == wire
