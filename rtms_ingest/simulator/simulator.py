@@ -103,6 +103,10 @@ class RtmsSimulator:
                 reason = StopReason.CONNECTION_TIMEOUT
             await self._end(stream, reason)
             await self._post(stream, self.config.product_info.stopped_event, reason)
+        except asyncio.CancelledError:
+            # The simulator itself is being stopped (e.g. SIGTERM): say so to the client.
+            await self._end(stream, StopReason.EXIT_SIGNAL)
+            raise
         finally:
             await self._end(stream, StopReason.INTERNAL_EXCEPTION)
         return stream.report

@@ -13,6 +13,7 @@ import hmac
 import json
 import math
 import random
+import ssl
 import threading
 import wave
 from array import array
@@ -62,6 +63,7 @@ class RawClient:
     close_codes: dict[str, int | None] = field(default_factory=dict)
     sockets: dict[str, ClientConnection] = field(default_factory=dict)
     media_urls: dict[str, str] = field(default_factory=dict)
+    tls: ssl.SSLContext | None = None  # for wss:// URLs
     _readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def _base(self, msg_type: int, **extra: Any) -> dict[str, Any]:
@@ -79,7 +81,7 @@ class RawClient:
         self, *, binary_pretty: bool = False, label: str = "signaling", **overrides: Any
     ) -> dict[str, Any]:
         """Open signaling and send REQ 1; returns RESP 2 ({} if the server just closed)."""
-        ws = await connect(self.signaling_url, compression=None)
+        ws = await connect(self.signaling_url, compression=None, ssl=self.tls)
         self.sockets[label] = ws
         request = self._base(1, rtms_client_agent="raw-test-client", **overrides)
         request = {k: v for k, v in request.items() if v is not None}
@@ -92,7 +94,7 @@ class RawClient:
         self, kind: str, media_type: int | None = None, *, binary_pretty: bool = False, **extra: Any
     ) -> dict[str, Any]:
         """Open the `kind` media socket and send REQ 3; returns RESP 4 ({} on a bare close)."""
-        ws = await connect(self.media_urls[kind], compression=None)
+        ws = await connect(self.media_urls[kind], compression=None, ssl=self.tls)
         label = f"media:{kind}"
         self.sockets[label] = ws
         mask = KIND_BITS[kind] if media_type is None else media_type

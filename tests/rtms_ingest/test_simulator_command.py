@@ -109,3 +109,63 @@ async def test_command_plays_a_meeting_to_the_app_behind_the_webhook(tmp_path: P
     output = stdout.decode()
     assert "RTMS simulator listening on ws://127.0.0.1:" in output
     assert "stop_reason 6 (MEETING_ENDED)" in output
+
+
+@pytest.mark.timeout(60)
+async def test_repeat_plays_again_with_a_new_stream(tmp_path: Path) -> None:
+    folder = write_meeting(tmp_path / "meeting", SHORT_MEETING, audio=False)
+    receiver = WebhookReceiver()
+    args = ("--webhook-url", receiver.url, "--repeat", "--connect-timeout", "0.2")
+    process = await asyncio.create_subprocess_exec(
+        *_command(str(folder), *args),
+        cwd=ROOT,
+        env=_env(),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        bodies = [(await receiver.next(30)).json for _ in range(4)]
+    finally:
+        process.terminate()
+        await process.wait()
+        receiver.close()
+    events = [body["event"] for body in bodies]
+    assert events == ["meeting.rtms_started", "meeting.rtms_stopped"] * 2
+    streams = [body["payload"]["rtms_stream_id"] for body in bodies]
+    assert streams[0] == streams[1] != streams[2] == streams[3]
+
+
+@pytest.mark.timeout(60)
+async def test_sigterm_ends_the_stream_with_exit_signal_and_exits_cleanly(tmp_path: Path) -> None:
+    folder = write_meeting(tmp_path / "meeting", SHORT_MEETING, audio=False)
+    receiver = WebhookReceiver()
+    process = await asyncio.create_subprocess_exec(
+        *_command(str(folder), "--webhook-url", receiver.url),
+        cwd=ROOT,
+        env=_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        payload = (await receiver.next(30)).json["payload"]
+        client = RawClient(
+            payload["server_urls"],
+            CLIENT_ID,
+            CLIENT_SECRET,
+            payload["meeting_uuid"],
+            payload["rtms_stream_id"],
+        )
+        await client.handshake()
+        await client.ready()
+        await asyncio.sleep(0.2)
+        process.terminate()
+        await client.wait_closed()
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        receiver.close()
+    assert (client.messages(8)[-1]["state"], client.messages(8)[-1]["reason"]) == (4, 17)
+    assert process.returncode == 0, stderr.decode()
+    assert "stopped" in stdout.decode()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from websockets.asyncio.client import connect
 
 from rtms_ingest.meeting_fixture import RecordedMeeting
@@ -221,3 +228,49 @@ async def test_client_agent_is_recorded(stream: SimulatedStream) -> None:
     await client.handshake()
     assert stream.report.client_agents == ["raw-test-client"]
     await client.close()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    san = x509.SubjectAlternativeName(
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_wss_with_a_given_certificate(meeting: RecordedMeeting, tmp_path: Path) -> None:
+    cert_file, key_file = _self_signed(tmp_path)
+    config = {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}
+    async for sim in _simulator(meeting, **config):
+        assert sim.base_url.startswith("wss://127.0.0.1:")
+        stream = sim.new_stream()
+        tls = ssl.create_default_context(cafile=str(cert_file))
+        client = client_for(stream, tls=tls)
+        response = await client.handshake()
+        assert response["status_code"] == 0
+        assert response["media_server"]["server_urls"]["audio"].startswith("wss://")
+        assert (await client.open_media("transcript"))["status_code"] == 0
+        await client.close()

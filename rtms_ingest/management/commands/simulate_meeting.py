@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Any
 
 from django.conf import settings
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             asyncio.run(self._run(meeting, config, repeat=options["repeat"]))
         except WebhookDeliveryError as exc:
             raise CommandError(str(exc)) from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             self.stdout.write("stopped")
 
     def _config(self, options: dict[str, Any]) -> SimulatorConfig:
@@ -108,6 +109,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     async def _run(self, meeting: RecordedMeeting, config: SimulatorConfig, repeat: bool) -> None:
+        # SIGTERM ends the stream being played (TERMINATED, EXIT_SIGNAL) before exiting.
+        main = asyncio.current_task()
+        if main is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         try:
             simulator = RtmsSimulator(meeting, config)
             await simulator.start()
