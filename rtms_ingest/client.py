@@ -80,6 +80,18 @@ class RtmsCredentials:
     client_secret: str = field(repr=False)
 
 
+def _owner_fields(target: StreamTarget) -> dict[str, str]:
+    """The handshake fields that carry the stream owner's id.
+
+    The product's own field, as the brief and the docs name it; plus meeting_uuid for Video
+    SDK and Contact Center, because the official SDK sends the id there for every product
+    (reference §1.1) and that is the only shape known to work against real Zoom.
+    """
+    return {"meeting_uuid": target.stream_owner_id} | {
+        PRODUCT_ID_FIELDS[target.product]: target.stream_owner_id
+    }
+
+
 def _signature(target: StreamTarget, credentials: RtmsCredentials) -> str:
     """The handshake signature of this app for this stream (§2.3)."""
     return handshake_signature(
@@ -126,7 +138,7 @@ class RtmsStreamClient:
         self._dispatch = SinkDispatcher(sink, self.stats, throttle, target.rtms_stream_id)
         self._ctx = StreamContext(
             stream_id=target.rtms_stream_id,
-            owner={PRODUCT_ID_FIELDS[target.product]: target.stream_owner_id},
+            owner=_owner_fields(target),
             signature=_signature(target, credentials),
             media=media,
             settings=self._settings,

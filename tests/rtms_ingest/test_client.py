@@ -156,11 +156,12 @@ def make_client(
     *,
     secret: str = CLIENT_SECRET,
     url: str | None = None,
+    product: str = "meeting",
     **options: Any,
 ) -> RtmsStreamClient:
     """A client for the simulated stream, with test-sized backoff unless told otherwise."""
     target = StreamTarget(
-        "meeting", stream.owner_id, stream.rtms_stream_id, url or stream.signaling_url
+        product, stream.owner_id, stream.rtms_stream_id, url or stream.signaling_url
     )
     options.setdefault("backoff_initial_s", 0.05)
     options.setdefault("backoff_max_s", 0.2)
@@ -305,6 +306,16 @@ async def test_shipped_sample_meeting_arrives_whole(simulator: Any) -> None:
     expected = [(u.user_id, meeting.user_name(u.user_id), u.text) for u in meeting.utterances]
     assert [(t.user_id, t.user_name, t.data) for t in sink.transcripts] == expected
     assert len(sink.chats) == len(meeting.chat)
+
+
+@pytest.mark.parametrize("product", ["webinar", "video_sdk", "contact_center"])
+async def test_other_products_join_with_their_own_id(simulator: Any, product: str) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=20.0, product=product))
+    reason, _, _ = await play(sim, lambda s: make_client(s, sink, product=product))
+
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)
 
 
 # --- ending and refusing -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import socket
 from collections.abc import AsyncIterator
@@ -38,6 +39,7 @@ from rtms_ingest.protocol import (
     StreamStateUpdate,
     TextContent,
     encode_message,
+    handshake_signature,
     parse_message,
 )
 
@@ -333,3 +335,45 @@ async def test_channel_skips_malformed_and_unknown_frames() -> None:
 
     assert stats.malformed_frames == 2
     assert stats.unknown_frames == 1
+
+
+# --- what the signaling handshake says ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("product", "fields"),
+    [
+        ("meeting", {"meeting_uuid": "owner=="}),
+        ("webinar", {"meeting_uuid": "owner=="}),
+        ("video_sdk", {"meeting_uuid": "owner==", "session_id": "owner=="}),
+        ("contact_center", {"meeting_uuid": "owner==", "engagement_id": "owner=="}),
+    ],
+)
+async def test_handshake_names_the_owner_and_signs_it(product: str, fields: dict[str, str]) -> None:
+    requests: list[dict[str, Any]] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        requests.append(json.loads(await ws.recv()))
+        await ws.close()  # no answer, as real Zoom does for a bad signature
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/signaling"
+        target = StreamTarget(product, "owner==", "stream-1", url)
+        client = RtmsStreamClient(
+            target, RtmsCredentials("cid", "csecret"), StateSink(), backoff_initial_s=0.01
+        )
+        with pytest.raises(HandshakeRejected):
+            await asyncio.wait_for(client.run(), 5)
+
+    assert len(requests) == 3
+    request = requests[0]
+    owner = {
+        key: request[key]
+        for key in ("meeting_uuid", "session_id", "engagement_id")
+        if key in request
+    }
+    assert owner == fields
+    assert request["msg_type"] == 1 and request["protocol_version"] == 1
+    assert request["signature"] == handshake_signature("cid", "csecret", "owner==", "stream-1")
+    assert 0 <= request["sequence"] < 2**32
+    assert request["rtms_client_agent"] == "meeting-assistant/0.1"
