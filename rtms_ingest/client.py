@@ -4,6 +4,19 @@ I/O only: every message is built and parsed by `rtms_ingest.protocol`, and every
 stream delivers goes to a `StreamSink`. The sequence follows docs/rtms-protocol.md §4 and the
 failure handling §5: a dropped socket is reconnected with jittered backoff (quickly at first),
 a refused handshake is fatal, and the stream ends on TERMINATED or after `close()`.
+
+Choices where the reference is silent or unsure:
+- One media socket per kind on its own URL (as the official SDK does); everything on `all`
+  with the combined mask only when a kind's URL is missing.
+- A signaling socket closed before the handshake answer is Zoom's usual answer to a bad
+  signature: three in a row (with backoff between) raise HandshakeRejected(None, ...).
+- When signaling drops, the media sockets keep delivering until the next signaling handshake
+  succeeds; after TERMINATED they are read until the server closes them (up to 1 s), so the
+  frames sent just before the end still arrive.
+- A media socket re-handshake refused after it once worked is retried (probably our own
+  earlier socket still counted); the first refusal of any handshake is fatal.
+- No WebSocket pings: RTMS keep-alives plus a silence watchdog (keepalive_timeout_s) decide
+  whether a socket is alive.
 """
 
 from __future__ import annotations
