@@ -1,12 +1,34 @@
 """Zoom in a box: a local RTMS server that plays recorded meetings over real sockets.
 
     async with RtmsSimulator(load_meeting(path), SimulatorConfig(client_id, secret, token)) as sim:
-        stream = sim.new_stream()          # connect a client to stream.signaling_url ...
-        report = await sim.play(stream)    # ... while the meeting plays
+        stream = sim.new_stream()          # a client connects to stream.signaling_url ...
+        report = await sim.play(stream)    # ... while the meeting plays; report: what was sent
 
-Protocol behaviour follows docs/rtms-protocol.md; the choices made where the reference is
-UNCONFIRMED are listed in the module docstrings of `session`, `player` and `audio`, and in
-the simulator's README section of the issue's closing note.
+Modules: `config` (settings, products, status tables), `faults`, `webhooks` (signed POSTs),
+`server` (sockets and handshakes), `handshakes` (checks and negotiation), `signaling`
+(client messages), `session` (one stream), `player` (the timeline), `audio` (frames),
+`connection` (one socket, keep-alives), `report`.
+
+Behaviour where docs/rtms-protocol.md is UNCONFIRMED or silent (details in each module):
+- Webhooks: fields directly under `payload`; no `signature` or `account_id`; `event_ts` in ms;
+  webinar uses `meeting_uuid`. A failed POST raises WebhookDeliveryError; no retries.
+- One client id/secret signs every product; the id may arrive in the product's own field or
+  in `meeting_uuid` (as the SDK sends it).
+- Status codes: table A by default, B on request; codes neither table has are mapped in
+  `config` (e.g. protocol_version != 1 gets INVALID_PAYLOAD 4 / INVALID_JSON_MSG 3).
+- Audio is always raw L16 16 kHz mono, and DATA_HAND_SHAKE_RESP says so whatever was asked;
+  defaults without params: AUDIO_MIXED_STREAM, 20 ms. Mixed frames carry user_id 0.
+  Exactly which frames are sent: see `audio`.
+- Newest signaling connection wins: the older one and every media socket are closed with
+  1000 "replaced by a newer signaling connection"; playback goes on, frames due while no
+  socket listens are lost; after the new CLIENT_READY_ACK the session state, first-packet
+  time and current roster are sent again. Newest media socket of a kind wins likewise.
+- Keep-alive: a request unanswered for the timeout drops (TCP abort, as Zoom's mock server
+  does) that socket; for signaling the stream then ends with KEEP_ALIVE_TIMEOUT (24).
+- STREAM_CLOSE_REQ: STREAM_CLOSE_RESP {rtms_stream_id, status_code 0, reason ""}, then
+  TERMINATED with RECEIVER_REQUEST_CLOSE (20), close, rtms_stopped 20.
+- Transcript content has no `language`/`attribute`; sharing, media-interrupted, video and
+  metadata messages are never sent.
 """
 
 from rtms_ingest.simulator.audio import expected_audio_bytes

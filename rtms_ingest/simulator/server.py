@@ -139,7 +139,7 @@ class RtmsServer:
             status_code=0,
             sequence=request.sequence,
             server_urls=stream.media_urls(),
-            srtp_keys={},
+            srtp_keys=stream.srtp_keys,
         )
         await self._reply(connection, reply)
         connection.start_keepalive(

@@ -59,6 +59,8 @@ class SimulatedStream:
         self.owner_id = owner_id or random_meeting_uuid()
         self.rtms_stream_id = rtms_stream_id or uuid.uuid4().hex
         self.rtms_session_id = uuid.uuid4().hex
+        # Shaped like Zoom's mock server's; unused, since payloads are never encrypted.
+        self.srtp_keys = {kind: secrets.token_hex(32) for kind in ("audio", "video", "share")}
         self.base_url = base_url
         self.report = StreamReport(self.rtms_stream_id, self.owner_id)
         self.signaling: Connection | None = None

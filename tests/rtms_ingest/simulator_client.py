@@ -66,7 +66,7 @@ class RawClient:
     tls: ssl.SSLContext | None = None  # for wss:// URLs
     _readers: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def _base(self, msg_type: int, **extra: Any) -> dict[str, Any]:
+    def request_fields(self, msg_type: int, **extra: Any) -> dict[str, Any]:
         return {
             "msg_type": msg_type,
             "protocol_version": 1,
@@ -83,7 +83,7 @@ class RawClient:
         """Open signaling and send REQ 1; returns RESP 2 ({} if the server just closed)."""
         ws = await connect(self.signaling_url, compression=None, ssl=self.tls)
         self.sockets[label] = ws
-        request = self._base(1, rtms_client_agent="raw-test-client", **overrides)
+        request = self.request_fields(1, rtms_client_agent="raw-test-client", **overrides)
         request = {k: v for k, v in request.items() if v is not None}
         await self._send_json(ws, request, binary_pretty)
         response = await self._first_reply(ws, label)
@@ -98,7 +98,7 @@ class RawClient:
         label = f"media:{kind}"
         self.sockets[label] = ws
         mask = KIND_BITS[kind] if media_type is None else media_type
-        request = self._base(3, media_type=mask, **extra)
+        request = self.request_fields(3, media_type=mask, **extra)
         await self._send_json(ws, request, binary_pretty)
         return await self._first_reply(ws, label)
 

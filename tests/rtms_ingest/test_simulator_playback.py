@@ -266,3 +266,31 @@ async def test_audio_frames_are_exactly_what_the_protocol_module_encodes(
     for message in client.messages(14)[:50]:
         wire = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
         assert encode_message(parse_message(wire)) == wire
+
+
+async def test_newer_media_connection_of_the_same_kind_wins(sim: RtmsSimulator) -> None:
+    stream = sim.new_stream()
+    play = asyncio.create_task(sim.play(stream))
+    client = client_for(stream)
+    await client.handshake()
+    await client.open_media("transcript")
+    older = client.sockets["media:transcript"]
+    await client.open_media("transcript")
+    await client.ready()
+    await play
+    await client.wait_closed()
+    assert older.close_code == 1000
+    assert len(client.messages(17)) == 5  # all of them, on the newer socket
+
+
+async def test_second_handshake_on_the_same_connection_is_a_duplicate(
+    sim: RtmsSimulator,
+) -> None:
+    stream = sim.new_stream()
+    client = client_for(stream)
+    await client.handshake()
+    await client.send("signaling", client.request_fields(1))
+    await asyncio.sleep(0.05)
+    assert client.messages(2)[-1]["status_code"] == 8  # DUPLICATE_SIGNAL_REQUEST
+    assert stream.report.signaling_connections == 1
+    await client.close()
