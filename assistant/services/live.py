@@ -15,6 +15,11 @@ from assistant.models import LiveEvent, Meeting
 log = logging.getLogger(__name__)
 
 
+def lock_meeting(meeting_id: int) -> None:
+    """Serialise writers of one meeting until the transaction ends (always lock it first)."""
+    list(Meeting.objects.select_for_update().filter(pk=meeting_id).values_list("pk"))
+
+
 def next_seq(meeting_id: int) -> int:
     """Reserve the meeting's next sequence number; call inside the transaction that uses it."""
     meeting = Meeting.objects.select_for_update().only("last_seq").get(pk=meeting_id)

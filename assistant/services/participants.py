@@ -9,20 +9,22 @@ from assistant.services import live
 
 
 def record_join(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> Participant:
-    """Mark a participant present (a re-join clears the earlier leave)."""
+    """Mark a participant present; a repeated announcement (after a reconnect) changes nothing."""
     with transaction.atomic():
-        seq = live.next_seq(meeting_id)
+        live.lock_meeting(meeting_id)
         participant, created = Participant.objects.get_or_create(
             meeting_id=meeting_id,
             zoom_user_id=user_id,
             defaults={"name": name, "joined_at_ms": at_ms},
         )
         if not created:
+            if participant.is_present and (participant.name == name or not name):
+                return participant
             participant.name = name or participant.name
             participant.is_present = True
             participant.left_at_ms = None
             participant.save(update_fields=["name", "is_present", "left_at_ms"])
-        live.publish(meeting_id, seq, _payload("join", participant, at_ms))
+        live.publish(meeting_id, live.next_seq(meeting_id), _payload("join", participant, at_ms))
         return participant
 
 
