@@ -69,11 +69,9 @@ def badge_class(state: str) -> str:
     return BADGE_CLASSES.get(state, "badge-waiting")
 
 
-def speaker_colour(user_id: int | None) -> str:
-    """A stable colour class per speaker (mirrors speakerClass in static/js/format.js)."""
-    if user_id is None:
-        return "spk-none"
-    return f"spk-{abs(user_id) % SPEAKER_COLOURS}"
+def speaker_colour(index: int) -> str:
+    """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
+    return f"spk-{index % SPEAKER_COLOURS}"
 
 
 @dataclass(frozen=True)
@@ -111,13 +109,16 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
     """Stored segments as caption lines; `continued` when the same speaker goes on."""
     rows: list[CaptionRow] = []
     previous: tuple[int | None, str] | None = None
+    # Colours go to speakers in order of first appearance, so the first eight never clash.
+    colours: dict[tuple[int | None, str], str] = {}
     for s in segments:
         speaker = (s.speaker_user_id, s.speaker_name)
+        colour = colours.setdefault(speaker, speaker_colour(len(colours)))
         rows.append(
             CaptionRow(
                 seq=s.seq,
                 speaker=s.speaker_name or "Unknown speaker",
-                colour=speaker_colour(s.speaker_user_id),
+                colour=colour,
                 clock=clock_label(s.start_ms, origin),
                 text=s.text,
                 continued=speaker == previous,

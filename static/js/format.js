@@ -23,10 +23,9 @@ export function clockLabel(ms, origin) {
   return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
 }
 
-/** A stable colour class per speaker. */
-export function speakerClass(userId) {
-  if (!Number.isFinite(userId)) return "spk-none";
-  return `spk-${Math.abs(userId) % SPEAKER_COLOURS}`;
+/** Colour class of the meeting's index-th speaker (in order of first appearance). */
+export function speakerClass(index) {
+  return `spk-${index % SPEAKER_COLOURS}`;
 }
 
 /** "just now", "12 s ago", "3 min ago". */

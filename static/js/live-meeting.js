@@ -30,7 +30,7 @@ const STREAM_TEXT = {
 const SOCKET_TEXT = {
   connecting: "Connecting…",
   "catching-up": "Catching up…",
-  live: "Live",
+  live: "Connected",
   reconnecting: "Reconnecting…",
   "signed-out": "Signed out: sign in again to keep watching",
   forbidden: "You no longer have access to this meeting",

@@ -70,6 +70,14 @@ export class CaptionsPane {
     this.origin = origin === undefined ? null : Number(origin);
     this.lastSpeaker = null;
     this.byId = new Map(); // provisional segments are replaced when their final text arrives
+    this.colours = new Map(); // speaker -> colour class, in order of first appearance
+  }
+
+  colour(speakerKey) {
+    if (!this.colours.has(speakerKey)) {
+      this.colours.set(speakerKey, speakerClass(this.colours.size));
+    }
+    return this.colours.get(speakerKey);
   }
 
   add(segment) {
@@ -78,7 +86,7 @@ export class CaptionsPane {
     const continued = speakerKey === this.lastSpeaker;
     const meta = h("div", { className: "caption-meta" }, [
       h("span", {
-        className: `speaker ${speakerClass(segment.speaker_user_id)}`,
+        className: `speaker ${this.colour(speakerKey)}`,
         text: segment.speaker || "Unknown speaker",
       }),
     ]);

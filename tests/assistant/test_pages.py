@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from assistant.models import Meeting
+from assistant.models import Meeting, WebhookDelivery
 from assistant.services import chat, participants
 from assistant.services.transcript import SegmentInput, record_segment
 
@@ -302,3 +302,29 @@ def test_play_sample_reports_when_the_demo_module_is_missing(
 def test_sign_out_is_a_post_form(host: AbstractUser) -> None:
     html = _client(host).get(reverse("meeting-list")).content.decode()
     assert f'<form method="post" action="{reverse("logout")}">' in html
+
+
+def test_admin_shows_transcripts_read_only(
+    make_meeting: MakeMeeting, host: AbstractUser, admin_user: AbstractUser
+) -> None:
+    meeting = make_meeting(owner=host)
+    _segment(meeting, "kept as said", 0)
+    segment = meeting.segments.get()
+    client = _client(admin_user)
+    page = client.get(reverse("admin:assistant_transcriptsegment_change", args=[segment.pk]))
+    assert page.status_code == 200
+    assert b"kept as said" in page.content
+    assert b'name="text"' not in page.content  # shown, not editable
+    assert client.get(reverse("admin:assistant_transcriptsegment_add")).status_code == 403
+
+
+def test_admin_does_not_show_webhook_bodies(admin_user: AbstractUser) -> None:
+    delivery = WebhookDelivery.objects.create(
+        dedupe_key="k1",
+        event="meeting.rtms_started",
+        payload={"server_urls": "wss://secret.example"},
+    )
+    client = _client(admin_user)
+    page = client.get(reverse("admin:assistant_webhookdelivery_change", args=[delivery.pk]))
+    assert page.status_code == 200
+    assert b"secret.example" not in page.content
