@@ -124,6 +124,9 @@ class SimulatorConfig:
     # Unix ms of stream time 0 in every timestamp; None: the wall clock at CLIENT_READY_ACK.
     clock_origin_ms: int | None = None
     operator_id: str = "simulated-operator"
+    # Host name written into every URL (default: host). The official SDK checks a wss://
+    # certificate by DNS name only, so wss needs e.g. host="127.0.0.1", advertised "localhost".
+    advertised_host: str | None = None
 
     def __post_init__(self) -> None:
         if self.product not in PRODUCTS:

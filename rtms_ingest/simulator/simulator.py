@@ -35,7 +35,8 @@ class RtmsSimulator:
         if self.port is None:
             raise RuntimeError("the simulator is not started; await start() first")
         scheme = "wss" if self.config.ssl_certfile else "ws"
-        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        host = self.config.advertised_host or self.config.host
+        host = f"[{host}]" if ":" in host else host
         return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:

@@ -39,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--webhook-url", required=True, help="where to POST the webhooks")
         parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
         parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+        parser.add_argument(
+            "--advertise-host", help="host name put in the URLs (default: --host), e.g. localhost"
+        )
         parser.add_argument("--speed", type=float, default=1.0, help="2.0 plays twice as fast")
         parser.add_argument("--repeat", action="store_true", help="play again, forever")
         parser.add_argument("--product", choices=sorted(PRODUCTS), default="meeting")
@@ -85,6 +88,7 @@ class Command(BaseCommand):
                 webhook_secret_token=settings.ZOOM_WEBHOOK_SECRET_TOKEN,
                 webhook_url=options["webhook_url"],
                 host=options["host"],
+                advertised_host=options["advertise_host"],
                 port=options["port"],
                 speed=options["speed"],
                 product=options["product"],
