@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import secrets
 from pathlib import Path
@@ -22,7 +23,7 @@ DEMO_OPERATOR_ID = "demo-host"
 
 _loop: asyncio.AbstractEventLoop | None = None
 _base_url = ""
-_tasks: set[asyncio.Future[None]] = set()
+_tasks: set[asyncio.Task[None]] = set()
 
 
 def meeting_dir() -> Path:
@@ -40,10 +41,16 @@ def request_sample_playback() -> bool:
     """Schedule one playback from any thread; False when the demo simulator is not enabled."""
     if _loop is None or not settings.DEMO_SIMULATOR:
         return False
-    future = asyncio.run_coroutine_threadsafe(play_once(), _loop)
-    _tasks.add(future)  # type: ignore[arg-type]
-    future.add_done_callback(_tasks.discard)  # type: ignore[arg-type]
+    loop = _loop
+    # A clean context: the caller may be a request thread whose executor dies with the request.
+    loop.call_soon_threadsafe(_start_playback, loop, context=contextvars.Context())
     return True
+
+
+def _start_playback(loop: asyncio.AbstractEventLoop) -> None:
+    task = loop.create_task(play_once())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 async def play_once() -> None:

@@ -208,3 +208,15 @@ async def test_unknown_client_message_is_ignored(
     await socket.send_json_to({"type": "ping"})
     assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "seq": 0}
     await socket.disconnect()
+
+
+async def test_text_that_is_not_json_is_ignored_and_the_socket_stays_open(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await socket.send_to(text_data="{not json")
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "seq": 0}
+    await socket.disconnect()

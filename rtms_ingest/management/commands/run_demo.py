@@ -61,9 +61,11 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True}
         )
-        user.is_staff = True
-        user.set_password(password)
-        user.save()
+        if not user.is_staff or not user.check_password(password):
+            # Only when it changed: a new hash would sign out every open dashboard.
+            user.is_staff = True
+            user.set_password(password)
+            user.save()
         ZoomUserLink.objects.get_or_create(
             user=user, defaults={"zoom_user_id": demo.DEMO_OPERATOR_ID}
         )
