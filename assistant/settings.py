@@ -140,6 +140,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_BEAT_SCHEDULE = {
+    "sweep-orphaned-streams": {"task": "assistant.sweep_orphaned_streams", "schedule": 60},
     "purge-webhook-deliveries": {
         "task": "assistant.purge_webhook_deliveries",
         "schedule": 6 * 3600,
@@ -162,6 +163,8 @@ RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
 RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
+# An open meeting whose stream lease is gone this long (a crashed ingest) is marked failed.
+RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).
 RTMS_CA_FILE = env_str("RTMS_CA_FILE")
 

@@ -6,9 +6,12 @@ import asyncio
 import contextvars
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from rtms_ingest.command_queue import RedisCommandQueue
 from rtms_ingest.stream_commands import StreamCommand
@@ -55,7 +58,9 @@ def in_process_supervisor() -> Supervisor:
         # A fresh context: the task outlives the request that may start it, and must not
         # inherit that request's thread-sensitive executor (it shuts down with the request).
         task = loop.create_task(
-            supervisor.run(stopping), name="rtms-ingest", context=contextvars.Context()
+            _run_embedded(supervisor, stopping, timezone.now()),
+            name="rtms-ingest",
+            context=contextvars.Context(),
         )
         _in_process = _InProcessIngest(loop, supervisor, stopping, task)
         log.info("started the in-process RTMS ingest")
@@ -70,3 +75,11 @@ async def stop_in_process_supervisor() -> None:
     ingest, _in_process = _in_process, None
     ingest.stopping.set()
     await ingest.task
+
+
+async def _run_embedded(supervisor: Supervisor, stopping: asyncio.Event, started: datetime) -> None:
+    """This process is the only ingest: meetings left open before it started are orphaned."""
+    from assistant.services.meetings import fail_orphaned_streams
+
+    await sync_to_async(fail_orphaned_streams)(lambda stream_ids: set(), started)
+    await supervisor.run(stopping)

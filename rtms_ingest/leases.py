@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+import redis
 import redis.asyncio as aioredis
 
 LEASE_PREFIX = "rtms:lease:"
@@ -94,3 +95,13 @@ class RedisLeases:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def held_streams(redis_url: str, stream_ids: list[str]) -> set[str]:
+    """Which of these streams some ingest holds a lease on now (sync, for Celery tasks)."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        values = client.mget([LEASE_PREFIX + stream_id for stream_id in stream_ids])
+    finally:
+        client.close()
+    return {stream_id for stream_id, value in zip(stream_ids, values, strict=True) if value}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -98,3 +101,25 @@ def record_gap(meeting_id: int, detail: str) -> None:
 def set_topic(meeting_id: int, topic: str) -> None:
     """Name a meeting (the webhook carries no topic; the simulator and the API may)."""
     Meeting.objects.filter(pk=meeting_id).update(topic=topic[:300])
+
+
+OPEN_STATES = (State.PENDING, State.CONNECTING, State.LIVE, State.RECONNECTING)
+
+
+def fail_orphaned_streams(
+    is_held: Callable[[list[str]], set[str]], created_before: datetime
+) -> int:
+    """Mark open meetings whose stream no ingest holds any more (a crashed process) failed."""
+    cutoff = created_before
+    candidates = dict(
+        Meeting.objects.filter(state__in=OPEN_STATES, created_at__lt=cutoff).values_list(
+            "rtms_stream_id", "pk"
+        )
+    )
+    if not candidates:
+        return 0
+    held = is_held(list(candidates))
+    orphaned = [pk for stream_id, pk in candidates.items() if stream_id not in held]
+    for meeting_id in orphaned:
+        set_state(meeting_id, State.FAILED, detail="no ingest holds this stream any more")
+    return len(orphaned)
