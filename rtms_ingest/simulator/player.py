@@ -123,9 +123,12 @@ class Player:
         self._audio_sent_until_ms = 0
         self._name_json: dict[int, str] = {}
 
-    async def announce(self) -> None:
-        """Session started, the first-packet time and who is present (at ready and rejoin)."""
-        now = self.clock.now_ms()
+    async def announce(self, at_ms: int | None = None) -> None:
+        """Session started, the first-packet time and who is present (at ready and rejoin).
+
+        Stamped `at_ms` (stream time 0 at the start), else the current stream time.
+        """
+        now = self.clock.now_ms() if at_ms is None else at_ms
         state = SessionStateUpdate(
             self.stream.rtms_session_id, SessionState.STARTED, 0, self.clock.wire(now)
         )

@@ -272,7 +272,7 @@ class SimulatedStream:
 
     async def _playback(self) -> None:
         assert self.player is not None
-        await self.player.announce()
+        await self.player.announce(at_ms=0)
         await self.player.run()
 
     async def finish(self, reason: int) -> None:

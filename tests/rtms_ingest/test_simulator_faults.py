@@ -37,7 +37,7 @@ async def test_dropped_signaling_socket_can_be_rejoined_and_the_stream_goes_on(
     meeting: RecordedMeeting,
 ) -> None:
     faults = Faults(drop_socket_at_s=2.0, drop_socket="signaling")
-    async with RtmsSimulator(meeting, make_config(speed=10.0, faults=faults)) as sim:
+    async with RtmsSimulator(meeting, make_config(speed=5.0, faults=faults)) as sim:
         stream = sim.new_stream()
         play = asyncio.create_task(sim.play(stream))
         first = client_for(stream)
@@ -61,7 +61,7 @@ async def test_dropped_signaling_socket_can_be_rejoined_and_the_stream_goes_on(
 
 async def test_dropped_media_sockets_can_be_reopened(meeting: RecordedMeeting) -> None:
     faults = Faults(drop_socket_at_s=2.0, drop_socket="media")
-    async with RtmsSimulator(meeting, make_config(speed=10.0, faults=faults)) as sim:
+    async with RtmsSimulator(meeting, make_config(speed=5.0, faults=faults)) as sim:
         stream = sim.new_stream()
         play = asyncio.create_task(sim.play(stream))
         client = client_for(stream)
