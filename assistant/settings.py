@@ -123,7 +123,12 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "asgi")},
+            "CONFIG": {
+                # redis-py 8 times reads out after 5 s by default, exactly channels_redis's
+                # blocking-pop time: an idle viewer's socket would die after 5 quiet seconds.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env_str("CHANNEL_PREFIX", "asgi"),
+            },
         }
     }
 

@@ -220,3 +220,16 @@ async def test_text_that_is_not_json_is_ignored_and_the_socket_stays_open(
     await socket.send_json_to({"type": "ping"})
     assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "seq": 0}
     await socket.disconnect()
+
+
+async def test_viewer_idle_longer_than_the_redis_read_timeout_still_gets_captions(
+    make_meeting: MakeMeeting, host: AbstractUser
+) -> None:
+    # A quiet stretch of a meeting: the Redis layer's blocking pop must outlive it.
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    assert await socket.receive_nothing(timeout=6.5)
+    await database_sync_to_async(_say)(meeting.pk, "after the silence", 0)
+    event = await socket.receive_json_from(timeout=TIMEOUT)
+    assert event["text"] == "after the silence"
+    await socket.disconnect()
