@@ -15,7 +15,7 @@ def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | W
     if not settings.ZOOM_WEBHOOK_SECRET_TOKEN:
         messages.append(
             Warning(
-                "ZOOM_WEBHOOK_SECRET_TOKEN is not set: every Zoom webhook will be refused (401).",
+                "ZOOM_WEBHOOK_SECRET_TOKEN is not set: every Zoom webhook will be refused (503).",
                 hint="Copy the Secret Token from your app's Feature page in the Zoom Marketplace.",
                 id="assistant.W001",
             )
@@ -29,6 +29,21 @@ def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | W
             )
         )
     return messages
+
+
+@register(deploy=True)
+def check_production_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Several processes (web, ingest, workers) must share one key that survives redeploys."""
+    if settings.EMBEDDED or settings.SECRET_KEY_FROM_ENV:
+        return []
+    return [
+        Error(
+            "DJANGO_SECRET_KEY is not set: each container would invent its own key and every "
+            "session would end at the next deploy.",
+            hint="Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) for every process.",
+            id="assistant.E001",
+        )
+    ]
 
 
 @register(deploy=True)

@@ -8,17 +8,24 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value; set-but-empty counts as unset (a blank line copied from a template)."""
+    value = os.environ.get(name)
+    return None if value is None or value.strip() == "" else value
 
 
 def env_str(name: str, default: str = "") -> str:
-    """Return the variable, or default when it is unset."""
-    return os.environ.get(name, default)
+    """Return the variable, or default when it is unset or empty."""
+    value = _raw(name)
+    return default if value is None else value
 
 
 def env_bool(name: str, default: bool = False) -> bool:
     """Return a boolean variable; anything but a clear yes/no is an error."""
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -31,8 +38,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     """Return an integer variable; a non-integer is an error."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -42,8 +49,8 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     """Return a float variable; a non-number is an error."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -53,7 +60,7 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     """Return a comma-separated list variable."""
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
@@ -61,10 +68,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_secret(name: str, default: str = "") -> str:
     """Return a secret from NAME, or from the file named by NAME_FILE (Docker/K8s secrets)."""
-    file_name = os.environ.get(f"{name}_FILE")
+    file_name = _raw(f"{name}_FILE")
     if file_name:
         try:
             return Path(file_name).read_text().strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={file_name!r} is unreadable: {exc}") from None
-    return os.environ.get(name, default)
+    value = _raw(name)
+    return default if value is None else value

@@ -28,6 +28,7 @@ def _local_secret_key() -> str:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY_FROM_ENV = bool(env_secret("DJANGO_SECRET_KEY"))
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -168,6 +169,8 @@ RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
 RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
+# Threads the ingest writes to the database from (one stream's writes stay in order).
+RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
 # An open meeting whose stream lease is gone this long (a crashed ingest) is marked failed.
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).

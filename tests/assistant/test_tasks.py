@@ -36,8 +36,11 @@ def test_open_meeting_without_a_lease_is_marked_failed(
 
 
 def test_recent_open_meetings_get_a_grace_period(make_meeting: Callable[..., Meeting]) -> None:
-    make_meeting(state=Meeting.State.CONNECTING)
+    fresh = make_meeting(state=Meeting.State.CONNECTING)
     assert sweep_orphaned_streams() == 0
+    old = timezone.now() - timedelta(seconds=settings.RTMS_ORPHAN_GRACE_S + 1)
+    Meeting.objects.filter(pk=fresh.pk).update(created_at=old)
+    assert sweep_orphaned_streams() == 1
 
 
 def test_old_webhook_deliveries_are_purged() -> None:

@@ -1,0 +1,35 @@
+"""System checks flag missing secrets and risky production settings, with stable ids."""
+
+from __future__ import annotations
+
+from django.core.checks import run_checks
+from django.test import override_settings
+
+
+def check_ids(include_deployment_checks: bool = False) -> set[str]:
+    return {m.id for m in run_checks(include_deployment_checks=include_deployment_checks)}
+
+
+@override_settings(ZOOM_WEBHOOK_SECRET_TOKEN="")
+def test_missing_webhook_secret_is_flagged() -> None:
+    assert "assistant.W001" in check_ids()
+
+
+@override_settings(ZOOM_CLIENT_SECRET="")
+def test_missing_rtms_credentials_are_flagged() -> None:
+    assert "assistant.W002" in check_ids()
+
+
+def test_configured_secrets_raise_no_warning() -> None:
+    assert not {"assistant.W001", "assistant.W002"} & check_ids()
+
+
+@override_settings(EMBEDDED=False, SECRET_KEY_FROM_ENV=False)
+def test_production_shape_without_a_shared_secret_key_is_an_error_on_deploy() -> None:
+    assert "assistant.E001" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(EMBEDDED=False, SECRET_KEY_FROM_ENV=True, SESSION_COOKIE_SECURE=True)
+def test_production_shape_with_secret_key_and_secure_cookies_passes() -> None:
+    ids = check_ids(include_deployment_checks=True)
+    assert not {"assistant.E001", "assistant.W011", "assistant.W012"} & ids

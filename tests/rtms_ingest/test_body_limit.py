@@ -1,0 +1,58 @@
+"""Oversized webhook bodies are refused at the ASGI edge, before Django buffers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+
+from assistant.asgi import application
+
+LIMIT = settings.ZOOM_WEBHOOK_MAX_BODY_BYTES
+
+
+def scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def status_of(path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) -> int:
+    app = ApplicationCommunicator(application, scope(path, headers))
+    for i, chunk in enumerate(chunks):
+        await app.send_input(
+            {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        )
+    start = await app.receive_output(timeout=5)
+    await app.wait(timeout=5)
+    return int(start["status"])
+
+
+async def test_declared_oversized_body_is_413_without_reading_it() -> None:
+    headers = [(b"content-length", str(LIMIT + 1).encode())]
+    assert await status_of("/webhooks/zoom/", [b"{}"], headers) == 413
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_chunked_body_is_cut_off_at_the_limit() -> None:
+    chunks = [b"x" * (LIMIT // 2)] * 3  # no content-length, like chunked transfer encoding
+    assert await status_of("/webhooks/zoom/", chunks, []) == 413
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_small_body_reaches_the_view_whole() -> None:
+    # The view sees the replayed body: unsigned, so the signature check answers 401.
+    assert await status_of("/webhooks/zoom/", [b'{"event":', b' "x"}'], []) == 401
