@@ -33,11 +33,11 @@ class ReadOnlyMixin:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """A model admin that only lists and shows."""
 
 
-class ParticipantInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class ParticipantInline(ReadOnlyMixin, admin.TabularInline):
     model = Participant
     fields = ("name", "zoom_user_id", "is_present", "joined_at_ms", "left_at_ms")
     readonly_fields = fields
@@ -46,7 +46,7 @@ class ParticipantInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[typ
     show_change_link = False
 
 
-class ConnectionLogInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class ConnectionLogInline(ReadOnlyMixin, admin.TabularInline):
     model = ConnectionLogEntry
     fields = ("at", "kind", "state", "reason", "detail")
     readonly_fields = fields
@@ -147,7 +147,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ZoomUserLink)
-class ZoomUserLinkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ZoomUserLinkAdmin(admin.ModelAdmin):
     list_display = ("user", "zoom_user_id")
     search_fields = ("user__username", "zoom_user_id")
     raw_id_fields = ("user",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -118,6 +119,7 @@ WHITENOISE_USE_FINDERS = True
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED = not REDIS_URL
 
+CHANNEL_LAYERS: dict[str, Any]
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+from asgiref.typing import (
+    ASGIReceiveCallable,
+    ASGIReceiveEvent,
+    ASGISendCallable,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+)
 
 Scope = dict[str, Any]
 
@@ -38,6 +45,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
+            if message["type"] != "http.request":
+                break  # nothing else comes on an HTTP scope; no more body to count
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
                 await _refuse(send)
@@ -46,11 +55,11 @@ class BodySizeLimit:
                 break
         replayed = False
 
-        async def replay() -> Any:
+        async def replay() -> ASGIReceiveEvent:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return HTTPRequestEvent(type="http.request", body=bytes(body), more_body=False)
             return await receive()
 
         await self.app(scope, replay, send)
@@ -59,10 +68,11 @@ class BodySizeLimit:
 async def _refuse(send: ASGISendCallable) -> None:
     payload = json.dumps({"error": "request body too large"}).encode()
     await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
+        HTTPResponseStartEvent(
+            type="http.response.start",
+            status=413,
+            headers=[(b"content-type", b"application/json"), (b"connection", b"close")],
+            trailers=False,
+        )
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send(HTTPResponseBodyEvent(type="http.response.body", body=payload, more_body=False))

@@ -141,11 +141,10 @@ def load_meeting(path: str | Path) -> RecordedMeeting:
     )
     utterances = [
         _utterance(doc, item, f"utterances[{i}]")
-        for i, item in enumerate(doc.optional(root, "utterances", [], doc.array))
+        for i, item in enumerate(doc.optional_array(root, "utterances"))
     ]
     chat = [
-        _chat(doc, item, f"chat[{i}]")
-        for i, item in enumerate(doc.optional(root, "chat", [], doc.array))
+        _chat(doc, item, f"chat[{i}]") for i, item in enumerate(doc.optional_array(root, "chat"))
     ]
 
     by_id = _index_participants(doc, participants)
@@ -199,6 +198,9 @@ class _Checker:
 
     def array(self, value: Any, where: str) -> list[Any]:
         return self.of_type(value, list, where, "an array")
+
+    def optional_array(self, obj: dict[str, Any], key: str) -> list[Any]:
+        return self.optional(obj, key, [], self.array)
 
     def string(self, value: Any, where: str, *, empty: bool = False) -> str:
         text = self.of_type(value, str, where, "a string")

@@ -7,21 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 
 from assistant.models import Meeting, ZoomUserLink
 
-User = get_user_model()
 _counter = itertools.count(1)
 
 
-def _user(username: str, **extra: Any) -> AbstractUser:
+def _user(username: str, **extra: Any) -> User:
     return User.objects.create_user(username=username, password="correct horse 9", **extra)
 
 
 @pytest.fixture
-def host(db: None) -> AbstractUser:
+def host(db: None) -> User:
     """A host who owns meetings started from their Zoom account."""
     user = _user("host")
     ZoomUserLink.objects.create(user=user, zoom_user_id="zoom-host-1")
@@ -29,19 +27,19 @@ def host(db: None) -> AbstractUser:
 
 
 @pytest.fixture
-def coworker(db: None) -> AbstractUser:
+def coworker(db: None) -> User:
     """A signed-in user of the same site who does not own the host's meetings."""
     return _user("coworker")
 
 
 @pytest.fixture
-def outsider(db: None) -> AbstractUser:
+def outsider(db: None) -> User:
     """Another signed-in user with no relation to anything."""
     return _user("outsider")
 
 
 @pytest.fixture
-def admin_user(db: None) -> AbstractUser:
+def admin_user(db: None) -> User:
     """Staff: sees every meeting."""
     return _user("admin", is_staff=True, is_superuser=True)
 

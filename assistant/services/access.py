@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from assistant.models import Meeting
 
-AnyUser = AbstractBaseUser | AnonymousUser
+# The project keeps Django's own user model (no AUTH_USER_MODEL), so request.user is one of these.
+AnyUser = User | AnonymousUser
 
 
 def visible_meetings(user: AnyUser) -> QuerySet[Meeting]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from assistant.models import Meeting
 from assistant.services import access, transcripts_query
 from assistant.views import presenters
+from rtms_ingest import demo
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +78,14 @@ def play_sample_meeting(request: HttpRequest) -> HttpResponse:
     """Staff only: ask the embedded simulator to play the bundled sample meeting."""
     if not request.user.is_staff:
         raise PermissionDenied("Only staff can start the sample meeting.")
-    request_playback = _sample_player() if settings.DEMO_SIMULATOR else None
-    if request_playback is None:
-        messages.error(request, "The sample meeting is not available on this server.")
-    elif request_playback():
+    if demo.request_sample_playback():
         messages.success(
             request, "The sample meeting is starting. It will appear at the top of this list."
         )
     else:
-        messages.warning(
-            request, "The sample meeting could not be started. Is one already playing?"
-        )
+        # False unless this process runs the demo simulator (settings.DEMO_SIMULATOR, run_demo).
+        messages.error(request, "The sample meeting is not available on this server.")
     return redirect("meeting-list")
-
-
-def _sample_player() -> Callable[[], bool] | None:
-    """The simulator's playback trigger, imported lazily: the demo module is optional."""
-    try:
-        from rtms_ingest.demo import request_sample_playback
-    except ModuleNotFoundError as exc:
-        if exc.name != "rtms_ingest.demo":
-            raise
-        log.warning("sample playback requested but rtms_ingest.demo is not installed")
-        return None
-    return request_sample_playback
 
 
 @require_safe

@@ -17,7 +17,7 @@ from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegmen
 WALL_CLOCK_MS = 86_400_000
 SPEAKER_COLOURS = 8
 
-BADGE_CLASSES = {
+BADGE_CLASSES: dict[str, str] = {
     Meeting.State.PENDING: "badge-waiting",
     Meeting.State.CONNECTING: "badge-waiting",
     Meeting.State.LIVE: "badge-live",

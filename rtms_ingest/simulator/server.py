@@ -11,6 +11,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -41,6 +42,7 @@ HANDSHAKE_TIMEOUT_S = 30.0
 CLOSE_TIMEOUT_S = 2.0
 
 Handshake = SignalingHandshakeRequest | DataHandshakeRequest
+HandshakeT = TypeVar("HandshakeT", SignalingHandshakeRequest, DataHandshakeRequest)
 Reply = type[SignalingHandshakeResponse] | type[DataHandshakeResponse]
 
 
@@ -194,8 +196,8 @@ class RtmsServer:
         await self._receive(connection, dispatch)
 
     async def _first_request(
-        self, connection: Connection, expected: type[Handshake]
-    ) -> Handshake | None:
+        self, connection: Connection, expected: type[HandshakeT]
+    ) -> HandshakeT | None:
         """Read the handshake request; answer and close on anything else."""
         reply: Reply = (
             SignalingHandshakeResponse

@@ -244,9 +244,10 @@ class SimulatedStream:
     async def wait_ready(self, timeout_s: float) -> bool:
         """Wait for the first CLIENT_READY_ACK; False on timeout or an early stop."""
         waiter = asyncio.ensure_future(self.ready.wait())
+        either: set[asyncio.Future[Any]] = {waiter, self.stop_requested}
         try:
             await asyncio.wait(
-                {waiter, self.stop_requested},
+                either,
                 timeout=timeout_s,
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -262,7 +263,8 @@ class SimulatedStream:
         self.report.speed = clock.speed
         self.player = Player(self, clock)
         playback = asyncio.create_task(self._playback(), name=f"playback {self.rtms_stream_id}")
-        await asyncio.wait({playback, self.stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+        either: set[asyncio.Future[Any]] = {playback, self.stop_requested}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if self.stop_requested.done():
             playback.cancel()
             await asyncio.gather(playback, return_exceptions=True)

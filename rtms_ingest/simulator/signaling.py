@@ -43,8 +43,8 @@ async def handle_signaling_message(
         for item in message.events:
             stream.report.event_subscriptions[item.event_type] = item.subscribe
     elif isinstance(message, StreamCloseRequest):
-        reply = StreamCloseResponse(stream.rtms_stream_id, 0, "")
-        await connection.send(reply, "close_response", (stream.rtms_stream_id,))
+        closing = StreamCloseResponse(stream.rtms_stream_id, 0, "")
+        await connection.send(closing, "close_response", (stream.rtms_stream_id,))
         stream.request_stop(StopReason.RECEIVER_REQUEST_CLOSE)
     elif isinstance(message, SessionStateRequest | StreamStateRequest):
         await _answer_state_request(stream, connection, message)

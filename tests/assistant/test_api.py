@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -17,7 +17,7 @@ from assistant.services.transcript import SegmentInput, record_segment
 MakeMeeting = Callable[..., Meeting]
 
 
-def _client(user: AbstractUser | None = None) -> Client:
+def _client(user: User | None = None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -49,7 +49,7 @@ def _segments_url(meeting_id: int, **query: Any) -> str:
 
 @pytest.mark.parametrize("name", ["api-meeting-list", "api-segment-list"])
 def test_anonymous_callers_get_401_json_not_a_redirect(
-    name: str, make_meeting: MakeMeeting, host: AbstractUser
+    name: str, make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host)
     url = reverse(name) if name == "api-meeting-list" else _segments_url(meeting.pk)
@@ -59,9 +59,7 @@ def test_anonymous_callers_get_401_json_not_a_redirect(
     assert "error" in response.json()
 
 
-def test_meeting_list_returns_the_documented_fields(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+def test_meeting_list_returns_the_documented_fields(make_meeting: MakeMeeting, host: User) -> None:
     meeting = make_meeting(owner=host, topic="Standup", state=Meeting.State.LIVE)
     body = _client(host).get(reverse("api-meeting-list")).json()
     assert body["next"] is None
@@ -81,23 +79,21 @@ def test_meeting_list_returns_the_documented_fields(
 
 
 def test_meeting_list_holds_only_the_users_meetings(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     make_meeting(owner=host)
     assert _client(outsider).get(reverse("api-meeting-list")).json()["results"] == []
 
 
 def test_staff_lists_every_meeting(
-    make_meeting: MakeMeeting, host: AbstractUser, coworker: AbstractUser, admin_user: AbstractUser
+    make_meeting: MakeMeeting, host: User, coworker: User, admin_user: User
 ) -> None:
     make_meeting(owner=host)
     make_meeting(owner=coworker)
     assert len(_client(admin_user).get(reverse("api-meeting-list")).json()["results"]) == 2
 
 
-def test_meeting_list_pages_by_50_with_a_next_link(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+def test_meeting_list_pages_by_50_with_a_next_link(make_meeting: MakeMeeting, host: User) -> None:
     ids = [make_meeting(owner=host).pk for _ in range(120)]
     client = _client(host)
     seen: list[int] = []
@@ -113,9 +109,7 @@ def test_meeting_list_pages_by_50_with_a_next_link(
     assert seen == sorted(ids, reverse=True)
 
 
-def test_meeting_list_filters_by_state_across_pages(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+def test_meeting_list_filters_by_state_across_pages(make_meeting: MakeMeeting, host: User) -> None:
     live = [make_meeting(owner=host, state=Meeting.State.LIVE).pk for _ in range(55)]
     for _ in range(10):
         make_meeting(owner=host, state=Meeting.State.ENDED)
@@ -129,14 +123,14 @@ def test_meeting_list_filters_by_state_across_pages(
 
 
 @pytest.mark.parametrize("query", ["state=nonsense", "cursor=abc", "cursor=0"])
-def test_meeting_list_rejects_bad_parameters_with_a_reason(query: str, host: AbstractUser) -> None:
+def test_meeting_list_rejects_bad_parameters_with_a_reason(query: str, host: User) -> None:
     response = _client(host).get(reverse("api-meeting-list") + "?" + query)
     assert response.status_code == 400
     assert response.json()["error"]
 
 
 def test_segments_come_in_seq_order_with_the_documented_fields(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 3)
@@ -155,9 +149,7 @@ def test_segments_come_in_seq_order_with_the_documented_fields(
     }
 
 
-def test_segments_since_returns_only_later_segments(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+def test_segments_since_returns_only_later_segments(make_meeting: MakeMeeting, host: User) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 2)
     chat.record_chat(meeting.pk, 1, "Eve", 0, "hello")  # takes seq 3: seqs are shared
@@ -167,7 +159,7 @@ def test_segments_since_returns_only_later_segments(
 
 
 def test_segments_limit_and_next_since_walk_the_whole_transcript(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 25)
@@ -182,7 +174,7 @@ def test_segments_limit_and_next_since_walk_the_whole_transcript(
     assert seqs == list(range(1, 26))
 
 
-def test_segments_default_limit_is_200(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+def test_segments_default_limit_is_200(make_meeting: MakeMeeting, host: User) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 201)
     body = _client(host).get(_segments_url(meeting.pk)).json()
@@ -194,7 +186,7 @@ def test_segments_default_limit_is_200(make_meeting: MakeMeeting, host: Abstract
     "query", [{"since": "x"}, {"since": -1}, {"limit": 0}, {"limit": 1001}, {"limit": "many"}]
 )
 def test_segments_reject_bad_parameters_with_a_reason(
-    query: dict[str, Any], make_meeting: MakeMeeting, host: AbstractUser
+    query: dict[str, Any], make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host)
     response = _client(host).get(_segments_url(meeting.pk, **query))
@@ -203,7 +195,7 @@ def test_segments_reject_bad_parameters_with_a_reason(
 
 
 def test_outsider_gets_404_for_another_hosts_segments(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 1)
@@ -213,7 +205,7 @@ def test_outsider_gets_404_for_another_hosts_segments(
 
 
 def test_forbidden_and_missing_meetings_answer_alike(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     meeting = make_meeting(owner=host)
     client = _client(outsider)
@@ -223,7 +215,7 @@ def test_forbidden_and_missing_meetings_answer_alike(
 
 
 def test_staff_reads_any_meetings_segments(
-    make_meeting: MakeMeeting, host: AbstractUser, admin_user: AbstractUser
+    make_meeting: MakeMeeting, host: User, admin_user: User
 ) -> None:
     meeting = make_meeting(owner=host)
     _segments(meeting, 2)
@@ -231,13 +223,13 @@ def test_staff_reads_any_meetings_segments(
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_api_allows_only_get(method: str, host: AbstractUser) -> None:
+def test_api_allows_only_get(method: str, host: User) -> None:
     response = getattr(_client(host), method)(reverse("api-meeting-list"))
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert "error" in response.json()
 
 
-def test_api_responses_are_not_cached(host: AbstractUser) -> None:
+def test_api_responses_are_not_cached(host: User) -> None:
     response = _client(host).get(reverse("api-meeting-list"))
     assert "no-store" in response["Cache-Control"]

@@ -6,7 +6,7 @@ from django.core.checks import run_checks
 from django.test import override_settings
 
 
-def check_ids(include_deployment_checks: bool = False) -> set[str]:
+def check_ids(include_deployment_checks: bool = False) -> set[str | None]:
     return {m.id for m in run_checks(include_deployment_checks=include_deployment_checks)}
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,12 @@ from pytest_django.fixtures import Settings
 from assistant.models import Meeting, WebhookDelivery
 from assistant.services import chat, participants
 from assistant.services.transcript import SegmentInput, record_segment
+from rtms_ingest import demo
 
 MakeMeeting = Callable[..., Meeting]
 
 
-def _client(user: AbstractUser | None = None) -> Client:
+def _client(user: User | None = None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -47,7 +48,7 @@ def _segment(meeting: Meeting, text: str, start_ms: int, speaker: str = "Priya R
     )
 
 
-def _ended(make_meeting: MakeMeeting, owner: AbstractUser, **fields: object) -> Meeting:
+def _ended(make_meeting: MakeMeeting, owner: User, **fields: object) -> Meeting:
     start = timezone.now() - dt.timedelta(hours=1)
     return make_meeting(
         owner=owner,
@@ -60,7 +61,7 @@ def _ended(make_meeting: MakeMeeting, owner: AbstractUser, **fields: object) -> 
 
 @pytest.mark.parametrize("name", ["meeting-list", "meeting-detail"])
 def test_pages_redirect_anonymous_visitors_to_sign_in(
-    name: str, make_meeting: MakeMeeting, host: AbstractUser
+    name: str, make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host)
     url = reverse(name) if name == "meeting-list" else reverse(name, args=[meeting.pk])
@@ -77,7 +78,7 @@ def test_sign_in_page_renders_the_login_form(db: None) -> None:
 
 
 def test_outsider_gets_404_for_another_hosts_meeting(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     meeting = make_meeting(owner=host, topic="Board offsite")
     response = _client(outsider).get(reverse("meeting-detail", args=[meeting.pk]))
@@ -86,7 +87,7 @@ def test_outsider_gets_404_for_another_hosts_meeting(
 
 
 def test_missing_and_forbidden_meetings_look_the_same(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     meeting = make_meeting(owner=host)
     client = _client(outsider)
@@ -98,7 +99,7 @@ def test_missing_and_forbidden_meetings_look_the_same(
 
 
 def test_meeting_list_shows_only_the_users_meetings(
-    make_meeting: MakeMeeting, host: AbstractUser, coworker: AbstractUser
+    make_meeting: MakeMeeting, host: User, coworker: User
 ) -> None:
     make_meeting(owner=host, topic="Host standup")
     make_meeting(owner=coworker, topic="Coworker retro")
@@ -108,7 +109,7 @@ def test_meeting_list_shows_only_the_users_meetings(
 
 
 def test_staff_sees_every_meeting(
-    make_meeting: MakeMeeting, host: AbstractUser, coworker: AbstractUser, admin_user: AbstractUser
+    make_meeting: MakeMeeting, host: User, coworker: User, admin_user: User
 ) -> None:
     own = make_meeting(owner=host, topic="Host standup")
     make_meeting(owner=coworker, topic="Coworker retro")
@@ -119,7 +120,7 @@ def test_staff_sees_every_meeting(
 
 
 def test_meeting_list_puts_live_meetings_first_then_newest(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     now = timezone.now()
     _ended(make_meeting, host, topic="Ended recently")
@@ -144,7 +145,7 @@ def test_meeting_list_puts_live_meetings_first_then_newest(
     assert positions == sorted(positions)
 
 
-def test_meeting_list_counts_segments(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+def test_meeting_list_counts_segments(make_meeting: MakeMeeting, host: User) -> None:
     meeting = make_meeting(owner=host)
     for i in range(3):
         _segment(meeting, f"line {i}", i * 1000)
@@ -153,7 +154,7 @@ def test_meeting_list_counts_segments(make_meeting: MakeMeeting, host: AbstractU
 
 
 def test_sample_button_is_shown_only_to_staff_when_the_demo_is_on(
-    settings: Settings, host: AbstractUser, admin_user: AbstractUser
+    settings: Settings, host: User, admin_user: User
 ) -> None:
     settings.DEMO_SIMULATOR = True
     play = reverse("demo-play").encode()
@@ -164,7 +165,7 @@ def test_sample_button_is_shown_only_to_staff_when_the_demo_is_on(
 
 
 def test_ended_meeting_page_shows_the_whole_transcript(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = _ended(make_meeting, host)
     lines = [f"Utterance number {i} about the release" for i in range(250)]
@@ -178,7 +179,7 @@ def test_ended_meeting_page_shows_the_whole_transcript(
 
 
 def test_ended_meeting_page_shows_participants_and_chat(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = _ended(make_meeting, host)
     participants.record_join(meeting.pk, 1, "Zoë Müller", 0)
@@ -192,7 +193,7 @@ def test_ended_meeting_page_shows_participants_and_chat(
 
 
 def test_live_meeting_page_loads_the_live_script_and_socket_path(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host, state=Meeting.State.LIVE)
     html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
@@ -201,7 +202,7 @@ def test_live_meeting_page_loads_the_live_script_and_socket_path(
     assert 'data-live="true"' in html
 
 
-def test_transcript_and_chat_text_is_escaped(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+def test_transcript_and_chat_text_is_escaped(make_meeting: MakeMeeting, host: User) -> None:
     meeting = _ended(make_meeting, host, topic="<b>topic</b>")
     _segment(meeting, "<script>alert(1)</script>", 0, speaker="<img src=x onerror=alert(2)>")
     chat.record_chat(meeting.pk, 1, "Eve", 0, '"><script>alert(3)</script>')
@@ -212,9 +213,7 @@ def test_transcript_and_chat_text_is_escaped(make_meeting: MakeMeeting, host: Ab
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_pages_have_no_inline_scripts_or_styles(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+def test_pages_have_no_inline_scripts_or_styles(make_meeting: MakeMeeting, host: User) -> None:
     live = make_meeting(owner=host, state=Meeting.State.LIVE)
     client = _client(host)
     for url in (reverse("meeting-list"), reverse("meeting-detail", args=[live.pk])):
@@ -228,7 +227,7 @@ def test_pages_have_no_inline_scripts_or_styles(
 
 @pytest.mark.parametrize("path", ["/", "/login/", "/meetings/999999/", "/no-such-page/"])
 def test_every_html_response_carries_the_security_headers(
-    path: str, host: AbstractUser, make_meeting: MakeMeeting
+    path: str, host: User, make_meeting: MakeMeeting
 ) -> None:
     response = _client(host).get(path)
     assert response["Content-Type"].startswith("text/html")
@@ -237,7 +236,7 @@ def test_every_html_response_carries_the_security_headers(
     assert response["Referrer-Policy"] == "same-origin"
 
 
-def test_meeting_page_is_not_cached(make_meeting: MakeMeeting, host: AbstractUser) -> None:
+def test_meeting_page_is_not_cached(make_meeting: MakeMeeting, host: User) -> None:
     meeting = make_meeting(owner=host)
     response = _client(host).get(reverse("meeting-detail", args=[meeting.pk]))
     assert "no-store" in response["Cache-Control"]
@@ -249,63 +248,81 @@ def test_healthz_answers_ok_without_signing_in(db: None) -> None:
     assert response.content == b"ok"
 
 
-def test_play_sample_refuses_get(admin_user: AbstractUser) -> None:
+def test_play_sample_refuses_get(admin_user: User) -> None:
     assert _client(admin_user).get(reverse("demo-play")).status_code == 405
 
 
-def test_play_sample_refuses_non_staff(settings: Settings, host: AbstractUser) -> None:
+def test_play_sample_refuses_non_staff(settings: Settings, host: User) -> None:
     settings.DEMO_SIMULATOR = True
     assert _client(host).post(reverse("demo-play")).status_code == 403
 
 
-def test_play_sample_requires_the_csrf_token(settings: Settings, admin_user: AbstractUser) -> None:
+def test_play_sample_requires_the_csrf_token(settings: Settings, admin_user: User) -> None:
     settings.DEMO_SIMULATOR = True
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
     assert client.post(reverse("demo-play")).status_code == 403
 
 
+@pytest.fixture
+def demo_loop(monkeypatch: pytest.MonkeyPatch) -> Iterator[asyncio.AbstractEventLoop]:
+    """A loop the real demo module is enabled on; it only ever runs long enough to schedule."""
+    loop = asyncio.new_event_loop()
+    monkeypatch.setattr(demo, "_loop", None)  # put back, with _base_url, after the test
+    monkeypatch.setattr(demo, "_base_url", "")
+    demo.enable(loop, "http://testserver")
+    yield loop
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()  # never started: play_once's body does not run
+    if tasks:
+        loop.run_until_complete(asyncio.wait(tasks))
+    loop.close()
+
+
 def test_play_sample_schedules_a_playback_and_says_so(
-    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, admin_user: User, demo_loop: asyncio.AbstractEventLoop
 ) -> None:
     settings.DEMO_SIMULATOR = True
-    calls: list[bool] = []
-    fake_demo = types.ModuleType("rtms_ingest.demo")
-    fake_demo.request_sample_playback = lambda: calls.append(True) or True
-    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", fake_demo)
     response = _client(admin_user).post(reverse("demo-play"), follow=True)
-    assert calls == [True]
     assert response.redirect_chain[-1][0] == reverse("meeting-list")
     assert b"The sample meeting is starting" in response.content
+    # One pass of the loop runs what the view queued: a play_once task is created, not started.
+    demo_loop.call_soon(demo_loop.stop)
+    demo_loop.run_forever()
+    [task] = asyncio.all_tasks(demo_loop)
+    coro = task.get_coro()
+    assert isinstance(coro, types.CoroutineType) and coro.cr_code is demo.play_once.__code__
 
 
-def test_play_sample_reports_when_no_playback_was_scheduled(
-    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
+def test_play_sample_is_not_available_unless_the_demo_simulator_runs_here(
+    settings: Settings, admin_user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.DEMO_SIMULATOR = True
-    fake_demo = types.ModuleType("rtms_ingest.demo")
-    fake_demo.request_sample_playback = lambda: False
-    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", fake_demo)
+    settings.DEMO_SIMULATOR = True  # but run_demo has not enabled a loop in this process
+    monkeypatch.setattr(demo, "_loop", None)
     response = _client(admin_user).post(reverse("demo-play"), follow=True)
-    assert b"could not be started" in response.content
-
-
-def test_play_sample_reports_when_the_demo_module_is_missing(
-    settings: Settings, admin_user: AbstractUser, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings.DEMO_SIMULATOR = True
-    monkeypatch.setitem(sys.modules, "rtms_ingest.demo", None)  # makes the import fail
-    response = _client(admin_user).post(reverse("demo-play"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("meeting-list")
     assert b"not available on this server" in response.content
 
 
-def test_sign_out_is_a_post_form(host: AbstractUser) -> None:
+def test_play_sample_is_not_available_with_the_setting_off(
+    settings: Settings, admin_user: User, demo_loop: asyncio.AbstractEventLoop
+) -> None:
+    settings.DEMO_SIMULATOR = False
+    response = _client(admin_user).post(reverse("demo-play"), follow=True)
+    assert b"not available on this server" in response.content
+    demo_loop.call_soon(demo_loop.stop)
+    demo_loop.run_forever()
+    assert not asyncio.all_tasks(demo_loop)
+
+
+def test_sign_out_is_a_post_form(host: User) -> None:
     html = _client(host).get(reverse("meeting-list")).content.decode()
     assert f'<form method="post" action="{reverse("logout")}">' in html
 
 
 def test_admin_shows_transcripts_read_only(
-    make_meeting: MakeMeeting, host: AbstractUser, admin_user: AbstractUser
+    make_meeting: MakeMeeting, host: User, admin_user: User
 ) -> None:
     meeting = make_meeting(owner=host)
     _segment(meeting, "kept as said", 0)
@@ -318,7 +335,7 @@ def test_admin_shows_transcripts_read_only(
     assert client.get(reverse("admin:assistant_transcriptsegment_add")).status_code == 403
 
 
-def test_admin_does_not_show_webhook_bodies(admin_user: AbstractUser) -> None:
+def test_admin_does_not_show_webhook_bodies(admin_user: User) -> None:
     delivery = WebhookDelivery.objects.create(
         dedupe_key="k1",
         event="meeting.rtms_started",

@@ -89,11 +89,12 @@ async def test_every_utterance_reaches_both_viewers_in_order_once(
     seqs = [e["seq"] for e in first.events]
     assert seqs == list(range(1, len(seqs) + 1)), "gapless, ordered, nothing doubled"
     assert second.events == [e for e in first.events if e["seq"] > since]
-    stored = await sync_to_async(list)(
-        TranscriptSegment.objects.filter(meeting=meeting)
+    stored = [
+        row
+        async for row in TranscriptSegment.objects.filter(meeting=meeting)
         .order_by("seq")
         .values_list("speaker_name", "text")
-    )
+    ]
     assert stored == expected_captions(recording)
     ended = await sync_to_async(Meeting.objects.get)(pk=meeting.pk)
     assert ended.state == Meeting.State.ENDED and ended.stop_reason == 6

@@ -263,7 +263,7 @@ async def play_with_client(
     client = client_for(stream, **client_options)
     assert (await client.handshake())["status_code"] == 0
     for kind, params in (kinds or {"transcript": None, "chat": None}).items():
-        extra = {} if params is None else {"media_params": params}
+        extra: dict[str, Any] = {} if params is None else {"media_params": params}
         assert (await client.open_media(kind, **extra))["status_code"] == 0
     await client.ready()
     report = await play

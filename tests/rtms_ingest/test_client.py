@@ -382,10 +382,10 @@ async def test_dropped_signaling_socket_reconnects_and_the_rest_arrives(simulato
     assert sink.state_names == ["live", "reconnecting", "live", "ended"]
     # Whatever the simulator got onto a socket arrived once; a frame due during the gap is lost.
     assert transcript_keys(sink) == report.transcript_keys
+    assert report.clock_origin_ms is not None
     after_drop = report.clock_origin_ms + 2500
-    assert [t.data for t in sink.transcripts if t.start_time > after_drop] == [
-        text for _, start, _, text in UTTERANCES if start > 2.6
-    ]
+    late = [t for t in sink.transcripts if t.start_time is not None and t.start_time > after_drop]
+    assert [t.data for t in late] == [text for _, start, _, text in UTTERANCES if start > 2.6]
 
 
 async def test_dropped_media_sockets_reconnect_without_signaling(simulator: Any) -> None:

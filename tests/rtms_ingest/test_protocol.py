@@ -484,7 +484,7 @@ def test_protocol_error_is_a_value_error_that_pickles():
 
     restored = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
 
-    assert isinstance(restored, ValueError)
+    assert isinstance(restored, ProtocolError) and isinstance(restored, ValueError)
     assert (restored.reason, restored.msg_type) == (error.reason, 12)
     assert str(restored) == "msg_type 12: timestamp: missing required field"
 

@@ -408,6 +408,7 @@ def test_sdk_sees_the_early_leaver_leave(whole_meeting: Played, meeting: Recorde
     # on_user_update for a leave (module docstring).
     sdk, why, origin = whole_meeting.sdk, whole_meeting.why, whole_meeting.origin
     early = next(p for p in meeting.participants if p.leave_s is not None)
+    assert early.leave_s is not None
     leaves = [e for e in sdk.of("participant_event") if e["event"] == "leave"]
     assert [(e["ts"] - origin, e["participants"]) for e in leaves] == [
         (round(early.leave_s * 1000), [{"user_id": early.user_id, "user_name": early.user_name}])

@@ -142,7 +142,9 @@ class Command(BaseCommand):
 
     def _summary(self, report: StreamReport) -> None:
         reason = report.stop_reason
-        name = StopReason(reason).name if reason in StopReason._value2member_map_ else reason
+        name: str | int | None = reason
+        if reason is not None and reason in StopReason._value2member_map_:
+            name = StopReason(reason).name
         self.stdout.write(
             f"stream {report.rtms_stream_id} ended: stop_reason {reason} ({name}), "
             f"joined={report.joined}, {len(report.frames('transcript'))} transcripts, "
