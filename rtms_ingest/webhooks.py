@@ -1,4 +1,8 @@
-"""POST /webhooks/zoom/: verify, deduplicate, store, answer 200, hand RTMS events to the ingest."""
+"""POST /webhooks/zoom/: verify, deduplicate, store, hand RTMS events to the ingest, answer 200.
+
+A delivery that cannot be handed to the ingest is forgotten and answered 503, so that Zoom's
+retry of it is processed rather than taken for a duplicate.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from assistant.models import WebhookDelivery
+from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
 from rtms_ingest import dispatch
 from rtms_ingest.stream_commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.webhook_signing import is_valid_webhook_signature, url_validation_response
@@ -86,32 +89,15 @@ async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
             return _error(400, str(exc))
         log.info("webhook %s accepted, nothing to do", event)
         return HttpResponse(status=204)
-    key = _dedupe_key(envelope, command.rtms_stream_id)
-    if not await _store_once(key, envelope, command.rtms_stream_id):
+    key = delivery_key(envelope, command.rtms_stream_id)
+    if not await sync_to_async(record_delivery)(key, envelope, command.rtms_stream_id):
         log.info("duplicate webhook %s for stream %s ignored", event, command.rtms_stream_id)
         return JsonResponse({"status": "duplicate"})
-    await dispatch.submit(command)
-    return JsonResponse({"status": "accepted"})
-
-
-def _dedupe_key(envelope: dict[str, Any], stream_id: str) -> str:
-    """One key per event: a retry or duplicate delivery repeats event, event_ts and stream."""
-    return f"{envelope['event']}:{envelope.get('event_ts')}:{stream_id}"[:300]
-
-
-@sync_to_async
-def _store_once(key: str, envelope: dict[str, Any], stream_id: str) -> bool:
-    """Store the delivery; False if it was stored before."""
-    event_ts = envelope.get("event_ts")
     try:
-        with transaction.atomic():
-            WebhookDelivery.objects.create(
-                dedupe_key=key,
-                event=envelope["event"],
-                event_ts=event_ts if isinstance(event_ts, int) else None,
-                rtms_stream_id=stream_id,
-                payload=envelope,
-            )
-    except IntegrityError:
-        return False
-    return True
+        await dispatch.submit(command)
+    except Exception:
+        # Stored but not queued: without the row, Zoom's retry (it retries a 503) is acted on.
+        log.exception("webhook %s for stream %s not queued", event, command.rtms_stream_id)
+        await sync_to_async(forget_delivery)(key)
+        return _error(503, "the stream command could not be queued; retry later")
+    return JsonResponse({"status": "accepted"})

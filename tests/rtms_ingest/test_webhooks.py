@@ -55,10 +55,10 @@ def post(
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     ts = str(int(time.time()) if timestamp is None else timestamp)
     headers = {
-        "HTTP_X_ZM_REQUEST_TIMESTAMP": ts,
-        "HTTP_X_ZM_SIGNATURE": signature or webhook_signature(secret, ts, raw),
+        "x-zm-request-timestamp": ts,
+        "x-zm-signature": signature or webhook_signature(secret, ts, raw),
     }
-    return Client().post(URL, raw, content_type="application/json", **headers)
+    return Client().post(URL, raw, content_type="application/json", headers=headers)
 
 
 def queued(r: redis.Redis) -> list[StreamCommand]:
@@ -204,3 +204,18 @@ def test_rtms_stopped_is_queued_with_its_stop_reason(queue: redis.Redis) -> None
     assert post(body).status_code == 200
     [command] = queued(queue)
     assert (command.action, command.stop_reason) == ("stop", 6)
+
+
+@pytest.mark.django_db
+def test_delivery_that_cannot_be_queued_is_503_and_zoom_retry_is_queued(
+    queue: redis.Redis,
+) -> None:
+    # A real Redis client against a port nothing listens on: the queue is down.
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        refused = post(started())
+    assert refused.status_code == 503
+    assert "retry" in refused.json()["error"]
+    assert not WebhookDelivery.objects.exists()
+    retried = post(started())
+    assert retried.json() == {"status": "accepted"}
+    assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]

@@ -1,0 +1,39 @@
+"""Webhook deliveries: stored once, and forgotten when they could not be acted on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.models import WebhookDelivery
+from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
+
+pytestmark = pytest.mark.django_db
+
+ENVELOPE: dict[str, Any] = {
+    "event": "meeting.rtms_started",
+    "event_ts": 1_700_000_000_000,
+    "payload": {"rtms_stream_id": "s-1"},
+}
+
+
+def test_second_delivery_of_an_event_is_reported_as_seen() -> None:
+    key = delivery_key(ENVELOPE, "s-1")
+    assert record_delivery(key, ENVELOPE, "s-1")
+    assert not record_delivery(key, ENVELOPE, "s-1")
+    assert WebhookDelivery.objects.get().event_ts == 1_700_000_000_000
+
+
+def test_forgotten_delivery_is_recorded_again_when_retried() -> None:
+    key = delivery_key(ENVELOPE, "s-1")
+    record_delivery(key, ENVELOPE, "s-1")
+    forget_delivery(key)
+    assert record_delivery(key, ENVELOPE, "s-1")
+
+
+def test_retry_has_the_key_of_the_first_delivery_and_another_event_does_not() -> None:
+    retry = {**ENVELOPE, "payload": {"rtms_stream_id": "s-1", "extra": 1}}
+    stopped = {**ENVELOPE, "event": "meeting.rtms_stopped"}
+    assert delivery_key(retry, "s-1") == delivery_key(ENVELOPE, "s-1")
+    assert delivery_key(stopped, "s-1") != delivery_key(ENVELOPE, "s-1")
