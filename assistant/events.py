@@ -6,13 +6,14 @@ Each meeting has one ordered stream of events. Every event carries the meeting's
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
-SEGMENT = "segment"
-PARTICIPANT = "participant"
-CHAT = "chat"
-STATE = "state"
-NOTES = "notes"
+# Final: each name has its literal type, so a payload built with it type-checks as its TypedDict.
+SEGMENT: Final = "segment"
+PARTICIPANT: Final = "participant"
+CHAT: Final = "chat"
+STATE: Final = "state"
+NOTES: Final = "notes"
 EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES)
 
 # The Channels message type that carries a live event to the consumers of a meeting group.
@@ -40,12 +41,15 @@ class SegmentPayload(TypedDict):
     final: bool
 
 
+ParticipantAction = Literal["join", "leave", "speaking"]
+
+
 class ParticipantPayload(TypedDict):
     """A participant joined, left or became the active speaker."""
 
     type: Literal["participant"]
     seq: int
-    action: Literal["join", "leave", "speaking"]
+    action: ParticipantAction
     user_id: int
     name: str
     at_ms: int | None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from django.db import IntegrityError, transaction
-
+from assistant import events
 from assistant.models import ChatMessage
 from assistant.services import live
 
@@ -15,31 +15,28 @@ def record_chat(
 ) -> ChatMessage | None:
     """Store a chat line and publish it; None when it was already stored."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    dedupe_key = f"{sender_user_id}:{sent_at_ms}:{digest}"
-    try:
-        with transaction.atomic():
-            seq = live.next_seq(meeting_id)
-            row = ChatMessage.objects.create(
-                meeting_id=meeting_id,
-                seq=seq,
-                sender_user_id=sender_user_id,
-                sender_name=sender_name,
-                sent_at_ms=sent_at_ms,
-                text=text,
-                dedupe_key=dedupe_key,
-            )
-            live.publish(
-                meeting_id,
-                seq,
-                {
-                    "type": "chat",
-                    "id": row.pk,
-                    "user_id": sender_user_id,
-                    "sender": sender_name,
-                    "at_ms": sent_at_ms,
-                    "text": text,
-                },
-            )
-            return row
-    except IntegrityError:
-        return None
+
+    def create(seq: int) -> ChatMessage:
+        return ChatMessage.objects.create(
+            meeting_id=meeting_id,
+            seq=seq,
+            sender_user_id=sender_user_id,
+            sender_name=sender_name,
+            sent_at_ms=sent_at_ms,
+            text=text,
+            dedupe_key=f"{sender_user_id}:{sent_at_ms}:{digest}",
+        )
+
+    return live.publish_new_row(meeting_id, create, chat_payload)
+
+
+def chat_payload(row: ChatMessage) -> dict[str, Any]:
+    """The live-event shape of a stored chat line (events.ChatPayload without seq)."""
+    return {
+        "type": events.CHAT,
+        "id": row.pk,
+        "user_id": row.sender_user_id,
+        "sender": row.sender_name,
+        "at_ms": row.sent_at_ms,
+        "text": row.text,
+    }

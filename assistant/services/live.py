@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 
 from assistant import events
 from assistant.models import LiveEvent, Meeting
 
 log = logging.getLogger(__name__)
+
+RowT = TypeVar("RowT", bound=models.Model)
 
 
 def lock_meeting(meeting_id: int) -> None:
@@ -34,6 +37,26 @@ def publish(meeting_id: int, seq: int, payload: dict[str, Any]) -> events.LivePa
     LiveEvent.objects.create(meeting_id=meeting_id, seq=seq, type=payload["type"], payload=payload)
     transaction.on_commit(lambda: broadcast(meeting_id, payload))
     return cast(events.LivePayload, payload)
+
+
+def publish_new_row(
+    meeting_id: int,
+    create: Callable[[int], RowT],
+    payload: Callable[[RowT], dict[str, Any]],
+) -> RowT | None:
+    """Create a row under the next sequence number and publish it; None if it was stored before.
+
+    `create(seq)` must insert a row with a unique key for the thing received: a re-delivery
+    (a reconnect, a second ingest, a retried write) then hits that key and changes nothing.
+    """
+    try:
+        with transaction.atomic():
+            seq = next_seq(meeting_id)
+            row = create(seq)
+            publish(meeting_id, seq, payload(row))
+            return row
+    except IntegrityError:
+        return None
 
 
 def append(meeting_id: int, payload: dict[str, Any]) -> events.LivePayload:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
+from assistant import events
 from assistant.models import Participant
 from assistant.services import live
 
@@ -29,16 +32,19 @@ def record_join(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> 
 
 
 def record_leave(meeting_id: int, user_id: int, name: str | None, at_ms: int | None) -> None:
-    """Mark a participant gone."""
+    """Mark a participant gone; a repeated leave, or one for nobody we saw join, changes nothing."""
+    # `name` is not needed: only a participant whose join we recorded (with its name) can leave.
     with transaction.atomic():
-        seq = live.next_seq(meeting_id)
-        participant, _ = Participant.objects.get_or_create(
-            meeting_id=meeting_id, zoom_user_id=user_id, defaults={"name": name or ""}
-        )
+        live.lock_meeting(meeting_id)
+        participant = Participant.objects.filter(
+            meeting_id=meeting_id, zoom_user_id=user_id
+        ).first()
+        if participant is None or not participant.is_present:
+            return
         participant.is_present = False
         participant.left_at_ms = at_ms
         participant.save(update_fields=["is_present", "left_at_ms"])
-        live.publish(meeting_id, seq, _payload("leave", participant, at_ms))
+        live.publish(meeting_id, live.next_seq(meeting_id), _payload("leave", participant, at_ms))
 
 
 def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> None:
@@ -49,7 +55,7 @@ def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int |
     live.append(
         meeting_id,
         {
-            "type": "participant",
+            "type": events.PARTICIPANT,
             "action": "speaking",
             "user_id": user_id,
             "name": name,
@@ -58,9 +64,12 @@ def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int |
     )
 
 
-def _payload(action: str, participant: Participant, at_ms: int | None) -> dict[str, object]:
+def _payload(
+    action: events.ParticipantAction, participant: Participant, at_ms: int | None
+) -> dict[str, Any]:
+    """events.ParticipantPayload without seq."""
     return {
-        "type": "participant",
+        "type": events.PARTICIPANT,
         "action": action,
         "user_id": participant.zoom_user_id,
         "name": participant.name,

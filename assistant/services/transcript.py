@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
-
+from assistant import events
 from assistant.models import TranscriptSegment
 from assistant.services import live
 
@@ -36,33 +36,32 @@ def record_segment(meeting_id: int, segment: SegmentInput) -> TranscriptSegment 
     text = segment.text.strip()
     if not text:
         return None
-    try:
-        with transaction.atomic():
-            seq = live.next_seq(meeting_id)
-            row = TranscriptSegment.objects.create(
-                meeting_id=meeting_id,
-                seq=seq,
-                source=segment.source,
-                speaker_user_id=segment.speaker_user_id,
-                speaker_name=segment.speaker_name,
-                start_ms=segment.start_ms,
-                end_ms=max(segment.end_ms, segment.start_ms),
-                text=text,
-                language=segment.language,
-                dedupe_key=segment.dedupe_key,
-            )
-            live.publish(meeting_id, seq, segment_payload(row))
-            return row
-    except IntegrityError:
+
+    def create(seq: int) -> TranscriptSegment:
+        return TranscriptSegment.objects.create(
+            meeting_id=meeting_id,
+            seq=seq,
+            source=segment.source,
+            speaker_user_id=segment.speaker_user_id,
+            speaker_name=segment.speaker_name,
+            start_ms=segment.start_ms,
+            end_ms=max(segment.end_ms, segment.start_ms),
+            text=text,
+            language=segment.language,
+            dedupe_key=segment.dedupe_key,
+        )
+
+    row = live.publish_new_row(meeting_id, create, segment_payload)
+    if row is None:
         # Re-delivery (a reconnect or a second ingest): the unique key kept the first copy.
         log.info("segment %s of meeting %s already stored", segment.dedupe_key, meeting_id)
-        return None
+    return row
 
 
-def segment_payload(row: TranscriptSegment) -> dict[str, object]:
+def segment_payload(row: TranscriptSegment) -> dict[str, Any]:
     """The live-event shape of a stored segment (events.SegmentPayload without seq)."""
     return {
-        "type": "segment",
+        "type": events.SEGMENT,
         "id": row.pk,
         "source": row.source,
         "speaker_user_id": row.speaker_user_id,
