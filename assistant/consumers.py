@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -57,7 +58,21 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             return
         if content.get("type") == "ping":
-            await self.send_json({"type": "pong", "seq": self.last_seq})
+            await self.ping()
+
+    async def ping(self) -> None:
+        """Answer a viewer's keep-alive, once still allowed and caught up.
+
+        The session's user is loaded again: one deactivated, or no longer owner or staff, is
+        closed out. Catching up first means a lost last push (the final `ended` state, say) is
+        noticed within one ping, rather than never.
+        """
+        user = await get_user(self.scope)
+        if not await database_sync_to_async(access.can_view_meeting)(user, self.meeting_id):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.catch_up()
+        await self.send_json({"type": "pong", "seq": self.last_seq})
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """A published event (events.CHANNEL_MESSAGE_TYPE) for this meeting."""
@@ -68,9 +83,9 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if seq > self.last_seq + 1:
             # Pushes can overtake each other; the outbox holds every committed event in order.
             await self.catch_up()
-            return
-        await self.send_json(payload)
-        self.last_seq = seq
+        if seq == self.last_seq + 1:
+            await self.send_json(payload)
+            self.last_seq = seq
 
     async def catch_up(self) -> None:
         """Send every stored event after last_seq, in order."""

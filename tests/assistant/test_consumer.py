@@ -11,13 +11,14 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 
+from assistant import events
 from assistant.asgi import application
-from assistant.models import Meeting
-from assistant.services import chat, participants
+from assistant.models import LiveEvent, Meeting
+from assistant.services import chat, live, participants
 from assistant.services.transcript import SegmentInput, record_segment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,7 +28,7 @@ TIMEOUT = 5
 
 
 @database_sync_to_async
-def _session_cookie(user: AbstractUser) -> bytes:
+def _session_cookie(user: User) -> bytes:
     client = Client()
     client.force_login(user)
     name = settings.SESSION_COOKIE_NAME
@@ -46,7 +47,7 @@ def _socket(
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def _connected(meeting_id: int, user: AbstractUser, since: int | None = None) -> Any:
+async def _connected(meeting_id: int, user: User, since: int | None = None) -> Any:
     socket = _socket(meeting_id, await _session_cookie(user), since)
     connected, code = await socket.connect(timeout=TIMEOUT)
     assert connected, f"refused with {code}"
@@ -67,6 +68,22 @@ def _say(meeting_id: int, text: str, start_ms: int) -> None:
     )
 
 
+def _store_without_push(meeting_id: int, state: str) -> dict[str, Any]:
+    """A state event stored in the outbox whose push to the viewers was lost."""
+    with transaction.atomic():
+        seq = live.next_seq(meeting_id)
+        payload = {"type": events.STATE, "seq": seq, "state": state, "detail": ""}
+        LiveEvent.objects.create(meeting_id=meeting_id, seq=seq, type=events.STATE, payload=payload)
+    return payload
+
+
+async def _closed_with(socket: WebsocketCommunicator) -> int:
+    """The close code the server sent next."""
+    message = await socket.receive_output(timeout=TIMEOUT)
+    assert message["type"] == "websocket.close", message
+    return int(message["code"])
+
+
 async def _drain(socket: WebsocketCommunicator) -> list[dict[str, Any]]:
     """Everything the socket sends until it goes quiet."""
     received = []
@@ -75,9 +92,7 @@ async def _drain(socket: WebsocketCommunicator) -> list[dict[str, Any]]:
     return received
 
 
-async def test_owner_receives_a_recorded_segment(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+async def test_owner_receives_a_recorded_segment(make_meeting: MakeMeeting, host: User) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = await _connected(meeting.pk, host)
     await database_sync_to_async(_say)(meeting.pk, "Good morning everyone", 500)
@@ -90,7 +105,7 @@ async def test_owner_receives_a_recorded_segment(
 
 
 async def test_segment_is_pushed_only_once_its_transaction_commits(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = await _connected(meeting.pk, host)
@@ -112,7 +127,7 @@ async def test_segment_is_pushed_only_once_its_transaction_commits(
 
 
 async def test_staff_may_watch_any_meeting(
-    make_meeting: MakeMeeting, host: AbstractUser, admin_user: AbstractUser
+    make_meeting: MakeMeeting, host: User, admin_user: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = await _connected(meeting.pk, admin_user)
@@ -120,23 +135,23 @@ async def test_staff_may_watch_any_meeting(
 
 
 async def test_outsider_is_refused_with_4403(
-    make_meeting: MakeMeeting, host: AbstractUser, outsider: AbstractUser
+    make_meeting: MakeMeeting, host: User, outsider: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = _socket(meeting.pk, await _session_cookie(outsider))
     assert await socket.connect(timeout=TIMEOUT) == (False, 4403)
+    await socket.disconnect()
 
 
-async def test_anonymous_viewer_is_refused_with_4403(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+async def test_anonymous_viewer_is_refused_with_4403(make_meeting: MakeMeeting, host: User) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = _socket(meeting.pk, cookie=None)
     assert await socket.connect(timeout=TIMEOUT) == (False, 4403)
+    await socket.disconnect()
 
 
 async def test_connecting_replays_every_stored_event_in_order(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     await database_sync_to_async(participants.record_join)(meeting.pk, 1, "Zoë", 0)
@@ -153,7 +168,7 @@ async def test_connecting_replays_every_stored_event_in_order(
 
 
 async def test_reconnect_with_since_gets_exactly_the_missed_events(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     for i in range(5):
@@ -166,7 +181,7 @@ async def test_reconnect_with_since_gets_exactly_the_missed_events(
 
 
 async def test_viewer_joining_mid_stream_sees_every_event_once_in_order(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     for i in range(20):
@@ -185,7 +200,7 @@ async def test_viewer_joining_mid_stream_sees_every_event_once_in_order(
 
 
 async def test_ping_is_answered_with_the_last_seq_sent(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     for i in range(3):
@@ -196,9 +211,7 @@ async def test_ping_is_answered_with_the_last_seq_sent(
     await socket.disconnect()
 
 
-async def test_unknown_client_message_is_ignored(
-    make_meeting: MakeMeeting, host: AbstractUser
-) -> None:
+async def test_unknown_client_message_is_ignored(make_meeting: MakeMeeting, host: User) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     other = await database_sync_to_async(make_meeting)()
     await database_sync_to_async(_say)(other.pk, "someone else's meeting", 0)
@@ -211,7 +224,7 @@ async def test_unknown_client_message_is_ignored(
 
 
 async def test_text_that_is_not_json_is_ignored_and_the_socket_stays_open(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = await database_sync_to_async(make_meeting)(owner=host)
     socket = await _connected(meeting.pk, host)
@@ -223,7 +236,7 @@ async def test_text_that_is_not_json_is_ignored_and_the_socket_stays_open(
 
 
 async def test_viewer_idle_longer_than_the_redis_read_timeout_still_gets_captions(
-    make_meeting: MakeMeeting, host: AbstractUser
+    make_meeting: MakeMeeting, host: User
 ) -> None:
     # A quiet stretch of a meeting: the Redis layer's blocking pop must outlive it.
     meeting = await database_sync_to_async(make_meeting)(owner=host)
@@ -232,4 +245,55 @@ async def test_viewer_idle_longer_than_the_redis_read_timeout_still_gets_caption
     await database_sync_to_async(_say)(meeting.pk, "after the silence", 0)
     event = await socket.receive_json_from(timeout=TIMEOUT)
     assert event["text"] == "after the silence"
+    await socket.disconnect()
+
+
+async def test_push_that_overtook_a_stored_event_arrives_after_it(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await database_sync_to_async(_say)(meeting.pk, "first", 0)
+    assert [e["seq"] for e in await _drain(socket)] == [1]
+    await database_sync_to_async(_store_without_push)(meeting.pk, "reconnecting")
+    overtaking = {"type": events.STATE, "seq": 3, "state": "live", "detail": ""}
+    await database_sync_to_async(live.broadcast)(meeting.pk, overtaking)
+    assert [(e["seq"], e["state"]) for e in await _drain(socket)] == [
+        (2, "reconnecting"),
+        (3, "live"),
+    ]
+    await socket.disconnect()
+
+
+async def test_ping_delivers_an_event_whose_push_was_lost(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await database_sync_to_async(_store_without_push)(meeting.pk, "ended")
+    await socket.send_json_to({"type": "ping"})
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["state"] == "ended"
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "seq": 1}
+    await socket.disconnect()
+
+
+async def test_deactivated_viewer_is_closed_with_4403_on_the_next_ping(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await database_sync_to_async(User.objects.filter(pk=host.pk).update)(is_active=False)
+    await socket.send_json_to({"type": "ping"})
+    assert await _closed_with(socket) == 4403
+    await socket.disconnect()
+
+
+async def test_viewer_of_a_meeting_given_to_another_owner_is_closed_on_the_next_ping(
+    make_meeting: MakeMeeting, host: User, coworker: User
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await database_sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(owner=coworker)
+    await socket.send_json_to({"type": "ping"})
+    assert await _closed_with(socket) == 4403
     await socket.disconnect()
