@@ -11,8 +11,7 @@ from pathlib import Path
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from assistant.models import Meeting
-from assistant.services.meetings import set_topic
+from assistant.services.naming import set_topic_for_stream
 from rtms_ingest.meeting_fixture import SAMPLE_MEETING_DIR, load_meeting
 from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
 
@@ -78,20 +77,10 @@ async def play_once() -> None:
 async def _name_meeting(stream_id: str, topic: str) -> None:
     """Zoom's webhook has no topic (the REST API does); the demo knows the recording's."""
     for _ in range(100):
-        named = await sync_to_async(_set_topic_by_stream)(stream_id, topic)
+        named = await sync_to_async(set_topic_for_stream)(stream_id, topic)
         if named:
             return
         await asyncio.sleep(0.1)
-
-
-def _set_topic_by_stream(stream_id: str, topic: str) -> bool:
-    meeting_id = (
-        Meeting.objects.filter(rtms_stream_id=stream_id).values_list("pk", flat=True).first()
-    )
-    if meeting_id is None:
-        return False
-    set_topic(meeting_id, topic)
-    return True
 
 
 def demo_secret(name: str) -> str:
