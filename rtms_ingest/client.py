@@ -3,7 +3,8 @@
 I/O only: every message is built and parsed by `rtms_ingest.protocol`, and everything the
 stream delivers goes to a `StreamSink`. The sequence follows docs/rtms-protocol.md §4 and the
 failure handling §5: a dropped socket is reconnected with jittered backoff (quickly at first),
-a refused handshake is fatal, and the stream ends on TERMINATED or after `close()`.
+a refused handshake is fatal, and the stream ends on TERMINATED or after `close()`;
+`abandon()` drops the sockets without ending the stream (another receiver holds it now).
 
 Choices where the reference is silent or unsure:
 - One media socket per kind on its own URL (as the official SDK does); everything on `all`
@@ -163,10 +164,11 @@ class RtmsStreamClient:
         self._backoff = Backoff(backoff_initial_s, backoff_max_s)
         self._url = target.signaling_url
         self._pending_url: str | None = None
-        self._wake = asyncio.Event()  # set by close() and reconnect()
+        self._wake = asyncio.Event()  # set by close(), abandon() and reconnect()
         self._finished = asyncio.Event()
         self._started = False
         self._closing = False
+        self._abandoned = False
         self._session: SignalingSession | None = None
         self._lingering: set[asyncio.Task[str | None]] = set()
         self._ever_live = False
@@ -176,6 +178,8 @@ class RtmsStreamClient:
 
     async def run(self) -> int | None:
         """Stream until TERMINATED or close(); returns the stop reason (19 if reconnects failed).
+
+        Returns None, having told the sink nothing more, after abandon().
 
         Raises HandshakeRejected when RTMS refuses a handshake, or the websockets error when
         the URL cannot be used at all (e.g. HTTP 4xx on the upgrade); the caller reports those.
@@ -191,7 +195,7 @@ class RtmsStreamClient:
 
     async def close(self) -> None:
         """Ask RTMS to close the stream (STREAM_CLOSE_REQ), wait briefly, then close sockets."""
-        if not self._closing:
+        if not self._closing and not self._abandoned:
             self._closing = True
             signaling = self._session.channel if self._session else None
             sent = False
@@ -210,6 +214,15 @@ class RtmsStreamClient:
             self._wake.set()
             await self._finished.wait()
 
+    def abandon(self) -> None:
+        """Drop the sockets now, without STREAM_CLOSE_REQ and without reporting an end.
+
+        For a stream another receiver has taken over: asking RTMS to close it, or telling the
+        sink it ended, would end it for the new holder too.
+        """
+        self._abandoned = True
+        self._wake.set()
+
     def reconnect(self, signaling_url: str | None = None) -> None:
         """Drop the connection and reconnect now, to `signaling_url` if given (webhook said so)."""
         if signaling_url:
@@ -222,16 +235,21 @@ class RtmsStreamClient:
     def _stream_id(self) -> str:
         return self.target.rtms_stream_id
 
-    async def _run_loop(self) -> int:
+    async def _run_loop(self) -> int | None:
         """Connect, stream, and reconnect after drops until the stream ends or cannot come back."""
         down_since = time.monotonic()  # the window also bounds the very first connection
         while True:
             self._wake.clear()
             if self._pending_url:
                 self._url, self._pending_url = self._pending_url, None
+            if self._abandoned:
+                log.info("stream %s abandoned: sockets dropped", self._stream_id)
+                return None
             if self._closing:
                 return await self._end(StopReason.RECEIVER_REQUEST_CLOSE, "closed by receiver")
             outcome = await self._attempt()
+            if self._abandoned:
+                continue
             if outcome.kind == "ended":
                 return await self._end(outcome.reason, outcome.detail)
             if self._session is not None and self._session.went_live:

@@ -81,5 +81,9 @@ async def _run_embedded(supervisor: Supervisor, stopping: asyncio.Event, started
     """This process is the only ingest: meetings left open before it started are orphaned."""
     from assistant.services.meetings import fail_orphaned_streams
 
-    await sync_to_async(fail_orphaned_streams)(lambda stream_ids: set(), started)
-    await supervisor.run(stopping)
+    try:
+        await sync_to_async(fail_orphaned_streams)(lambda stream_ids: set(), started)
+        await supervisor.run(stopping)
+    finally:
+        await supervisor.queue.close()
+        await supervisor.leases.close()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 import redis
 import redis.asyncio as aioredis
+
+from rtms_ingest.backoff import Backoff
+
+log = logging.getLogger(__name__)
 
 LEASE_PREFIX = "rtms:lease:"
 
@@ -40,6 +47,9 @@ class Leases(Protocol):
     async def holder(self, stream_id: str) -> str | None:
         """Who holds the stream now."""
 
+    async def close(self) -> None:
+        """Let go of connections (not of leases: those expire unless renewed)."""
+
 
 class InMemoryLeases:
     """Leases for the single embedded process."""
@@ -70,6 +80,9 @@ class InMemoryLeases:
             return None
         return entry[0]
 
+    async def close(self) -> None:
+        pass
+
 
 class RedisLeases:
     """Leases shared by every ingest process: SET NX PX, renewed by compare-and-set."""
@@ -83,11 +96,11 @@ class RedisLeases:
 
     async def renew(self, stream_id: str, holder: str, ttl_s: float) -> bool:
         key = LEASE_PREFIX + stream_id
-        result = await self._redis.eval(_RENEW, 1, key, holder, int(ttl_s * 1000))  # type: ignore[misc]
+        result = await self._redis.eval(_RENEW, 1, key, holder, int(ttl_s * 1000))
         return bool(result)
 
     async def release(self, stream_id: str, holder: str) -> None:
-        await self._redis.eval(_RELEASE, 1, LEASE_PREFIX + stream_id, holder)  # type: ignore[misc]
+        await self._redis.eval(_RELEASE, 1, LEASE_PREFIX + stream_id, holder)
 
     async def holder(self, stream_id: str) -> str | None:
         value = await self._redis.get(LEASE_PREFIX + stream_id)
@@ -105,3 +118,77 @@ def held_streams(redis_url: str, stream_ids: list[str]) -> set[str]:
     finally:
         client.close()
     return {stream_id for stream_id, value in zip(stream_ids, values, strict=True) if value}
+
+
+class LeaseInDoubt(Exception):
+    """The lease changed hands while we looked at it; ask again shortly."""
+
+
+async def claim(leases: Leases, stream_id: str, holder: str, ttl_s: float) -> str | None:
+    """Take the stream's lease, or keep ours: None if we hold it now, else who does.
+
+    Raises LeaseInDoubt if the lease expired between our questions twice in a row.
+    """
+    for _ in range(2):
+        if await leases.acquire(stream_id, holder, ttl_s):
+            return None
+        current = await leases.holder(stream_id)
+        if current == holder and await leases.renew(stream_id, holder, ttl_s):
+            return None  # ours already (a run of ours that ended has not released it yet)
+        if current is not None and current != holder:
+            return current
+        # It expired between acquire and holder (or holder and renew): once more.
+    raise LeaseInDoubt(stream_id)
+
+
+@dataclass
+class LeaseKeeper:
+    """Renews one stream's lease while the stream runs; takes it back if it lapsed."""
+
+    leases: Leases
+    stream_id: str
+    holder: str
+    ttl_s: float
+    retry_max_s: float = 2.0
+
+    async def keep(self) -> str:
+        """Renew every ttl/3 until cancelled; returns the new holder if another ingest took over.
+
+        Redis errors are retried with a short backoff. While Redis cannot be reached no other
+        ingest can take the lease either (and the orphan sweeper cannot see it lapse), so the
+        stream goes on: giving it up would lose a live meeting for nothing.
+        """
+        backoff = Backoff(self.ttl_s / 10, min(self.retry_max_s, self.ttl_s / 3))
+        expires = time.monotonic() + self.ttl_s
+        delay, failures, lapsed = self.ttl_s / 3, 0, False
+        while True:
+            await asyncio.sleep(delay)
+            asked = time.monotonic()
+            try:
+                async with asyncio.timeout(self.ttl_s / 3):
+                    other = await self._hold()
+            except Exception as exc:
+                if not failures:
+                    log.warning(
+                        "stream %s: lease renewal failed (%r); retrying", self.stream_id, exc
+                    )
+                if asked > expires and not lapsed:
+                    log.error("stream %s: lease may have lapsed; still retrying", self.stream_id)
+                    lapsed = True
+                failures, delay = failures + 1, backoff.next_delay()
+                continue
+            if other is not None:
+                return other
+            if failures:
+                log.info("stream %s: lease renewed after %d failures", self.stream_id, failures)
+            backoff.reset()
+            expires, delay, failures, lapsed = asked + self.ttl_s, self.ttl_s / 3, 0, False
+
+    async def _hold(self) -> str | None:
+        """Renew the lease, or take it back if nobody holds it; else who holds it now."""
+        if await self.leases.renew(self.stream_id, self.holder, self.ttl_s):
+            return None
+        other = await claim(self.leases, self.stream_id, self.holder, self.ttl_s)
+        if other is None:
+            log.warning("stream %s: our lease had lapsed; took it back", self.stream_id)
+        return other

@@ -106,13 +106,44 @@ def set_topic(meeting_id: int, topic: str) -> None:
 OPEN_STATES = (State.PENDING, State.CONNECTING, State.LIVE, State.RECONNECTING)
 
 
+def _finish_if_open(meeting_id: int, state: str, *, detail: str, reason: int | None) -> bool:
+    """Move a meeting to ENDED or FAILED unless it is over already; whether it moved."""
+    with transaction.atomic():
+        # Lock the row before looking: whoever else ends it (the ingest, a stop webhook) waits
+        # for us or we for them, so an ENDED meeting is never overwritten with FAILED.
+        current = (
+            Meeting.objects.select_for_update()
+            .filter(pk=meeting_id)
+            .values_list("state", flat=True)
+            .first()
+        )
+        if current not in OPEN_STATES:
+            return False
+        set_state(meeting_id, state, detail=detail, reason=reason)
+        return True
+
+
+def fail_if_open(meeting_id: int, detail: str, reason: int | None = None) -> bool:
+    """Mark a meeting FAILED if it is still open; False if it had ended or failed already."""
+    return _finish_if_open(meeting_id, State.FAILED, detail=detail, reason=reason)
+
+
+def end_stream_if_open(rtms_stream_id: str, stop_reason: int | None) -> bool:
+    """A stop for a stream no ingest holds: mark its meeting ENDED with Zoom's reason, if open."""
+    meeting_id = (
+        Meeting.objects.filter(rtms_stream_id=rtms_stream_id).values_list("pk", flat=True).first()
+    )
+    if meeting_id is None:
+        return False
+    return _finish_if_open(meeting_id, State.ENDED, detail="stopped by Zoom", reason=stop_reason)
+
+
 def fail_orphaned_streams(
     is_held: Callable[[list[str]], set[str]], created_before: datetime
 ) -> int:
     """Mark open meetings whose stream no ingest holds any more (a crashed process) failed."""
-    cutoff = created_before
     candidates = dict(
-        Meeting.objects.filter(state__in=OPEN_STATES, created_at__lt=cutoff).values_list(
+        Meeting.objects.filter(state__in=OPEN_STATES, created_at__lt=created_before).values_list(
             "rtms_stream_id", "pk"
         )
     )
@@ -120,6 +151,7 @@ def fail_orphaned_streams(
         return 0
     held = is_held(list(candidates))
     orphaned = [pk for stream_id, pk in candidates.items() if stream_id not in held]
-    for meeting_id in orphaned:
-        set_state(meeting_id, State.FAILED, detail="no ingest holds this stream any more")
-    return len(orphaned)
+    # A meeting may end between the read above and here: fail_if_open looks again, locked.
+    return sum(
+        fail_if_open(meeting_id, "no ingest holds this stream any more") for meeting_id in orphaned
+    )

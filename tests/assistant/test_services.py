@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.utils import timezone
 
 from assistant.models import LiveEvent, Meeting, TranscriptSegment
 from assistant.services import meetings, participants
@@ -91,3 +96,82 @@ def test_open_stream_makes_the_linked_host_the_owner(host: object) -> None:
         product="meeting", zoom_id="u==", rtms_stream_id="s-owner", operator_id="zoom-host-1"
     )
     assert again.pk == meeting.pk and not created_again
+
+
+def test_orphan_sweep_leaves_a_meeting_that_ended_meanwhile_ended(
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    meeting = make_meeting()
+    meetings.set_state(meeting.pk, Meeting.State.LIVE)
+
+    def ends_while_redis_is_asked(stream_ids: list[str]) -> set[str]:
+        meetings.set_state(meeting.pk, Meeting.State.ENDED, detail="meeting ended", reason=6)
+        return set()
+
+    failed = meetings.fail_orphaned_streams(
+        ends_while_redis_is_asked, timezone.now() + timedelta(seconds=1)
+    )
+    after = Meeting.objects.get(pk=meeting.pk)
+    assert failed == 0
+    assert (after.state, after.stop_reason) == (Meeting.State.ENDED, 6)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orphan_sweep_waits_for_an_end_in_flight_and_leaves_it_ended(
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    meeting = make_meeting()
+    meetings.set_state(meeting.pk, Meeting.State.LIVE)
+    ending = threading.Event()
+
+    def end_slowly() -> None:
+        try:
+            with transaction.atomic():
+                meetings.set_state(meeting.pk, Meeting.State.ENDED, reason=6)
+                ending.set()
+                time.sleep(0.5)  # the sweep reads the meeting as live meanwhile
+        finally:
+            connection.close()
+
+    ender = threading.Thread(target=end_slowly)
+    ender.start()
+    assert ending.wait(5)
+    failed = meetings.fail_orphaned_streams(
+        lambda ids: set(), timezone.now() + timedelta(seconds=1)
+    )
+    ender.join()
+    assert failed == 0
+    assert Meeting.objects.get(pk=meeting.pk).state == Meeting.State.ENDED
+
+
+def test_orphan_sweep_fails_open_meetings_nobody_holds(
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    held, orphan = make_meeting(), make_meeting()
+    failed = meetings.fail_orphaned_streams(
+        lambda ids: {held.rtms_stream_id}, timezone.now() + timedelta(seconds=1)
+    )
+    assert failed == 1
+    assert Meeting.objects.get(pk=orphan.pk).state == Meeting.State.FAILED
+    assert Meeting.objects.get(pk=held.pk).state == Meeting.State.PENDING
+
+
+def test_end_stream_if_open_ends_an_open_meeting_with_zoom_reason(
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    meeting = make_meeting()
+    assert meetings.end_stream_if_open(meeting.rtms_stream_id, 6)
+    ended = Meeting.objects.get(pk=meeting.pk)
+    assert (ended.state, ended.stop_reason) == (Meeting.State.ENDED, 6)
+    assert ended.connection_log.filter(kind="stop", reason=6, detail="stopped by Zoom").exists()
+
+
+def test_end_stream_if_open_leaves_a_failed_meeting_failed(
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    meeting = make_meeting()
+    meetings.set_state(meeting.pk, Meeting.State.FAILED, reason=10)
+    assert not meetings.end_stream_if_open(meeting.rtms_stream_id, 6)
+    assert not meetings.end_stream_if_open("stream-never-seen", 6)
+    after = Meeting.objects.get(pk=meeting.pk)
+    assert (after.state, after.stop_reason) == (Meeting.State.FAILED, 10)

@@ -3,65 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
 
 from assistant.models import ConnectionLogEntry, Meeting, TranscriptSegment
 from rtms_ingest.client import RtmsCredentials
-from rtms_ingest.command_queue import COMMANDS_KEY, RedisCommandQueue
-from rtms_ingest.leases import LEASE_PREFIX, RedisLeases
-from rtms_ingest.meeting_fixture import RecordedMeeting, load_meeting
-from rtms_ingest.protocol import MediaType, MsgType
-from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
-from rtms_ingest.stream_commands import StreamCommand, command_from_webhook
+from rtms_ingest.command_queue import RedisCommandQueue
+from rtms_ingest.leases import RedisLeases
+from rtms_ingest.meeting_fixture import RecordedMeeting
+from rtms_ingest.protocol import MsgType
 from rtms_ingest.supervisor import Supervisor
+from tests.rtms_ingest.supervisor_support import (
+    CREDENTIALS,
+    clean_redis,
+    short_meeting,
+    simulator,
+    start_command,
+    supervisor,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-CREDENTIALS = RtmsCredentials("sup-client", "sup-secret")
-
-
-@pytest.fixture
-async def clean_redis() -> AsyncIterator[None]:
-    r = aioredis.Redis.from_url(settings.REDIS_URL)
-    await r.delete(COMMANDS_KEY, *[k async for k in r.scan_iter(f"{LEASE_PREFIX}*")])
-    yield
-    await r.aclose()
-    await sync_to_async(connections.close_all)()
-
-
-@pytest.fixture
-def short_meeting(tmp_path: object) -> RecordedMeeting:
-    from tests.rtms_ingest.fixtures import write_short_meeting
-
-    return load_meeting(write_short_meeting(tmp_path))  # type: ignore[arg-type]
-
-
-def simulator(meeting: RecordedMeeting, speed: float = 4.0) -> RtmsSimulator:
-    config = SimulatorConfig(
-        client_id=CREDENTIALS.client_id,
-        client_secret=CREDENTIALS.client_secret,
-        webhook_secret_token="unused",
-        speed=speed,
-    )
-    return RtmsSimulator(meeting, config)
-
-
-def supervisor() -> Supervisor:
-    return Supervisor(
-        queue=RedisCommandQueue(settings.REDIS_URL, holder_id=None),
-        leases=RedisLeases(settings.REDIS_URL),
-        credentials=CREDENTIALS,
-        media=MediaType.TRANSCRIPT | MediaType.CHAT,
-    )
-
-
-def start_command(stream: object) -> StreamCommand:
-    return command_from_webhook(stream.webhook_payload("meeting.rtms_started"))  # type: ignore[attr-defined]
+__all__ = ["clean_redis", "short_meeting"]  # fixtures
 
 
 async def test_two_ingests_given_the_same_stream_open_one_connection(

@@ -37,5 +37,10 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
         self.stdout.write(f"RTMS ingest {supervisor.holder_id} waiting for streams")
-        await supervisor.run(stopping)
+        try:
+            await supervisor.run(stopping)
+        finally:
+            # The queue's listener task and both Redis connection pools end with the process.
+            await supervisor.queue.close()
+            await supervisor.leases.close()
         self.stdout.write("RTMS ingest stopped; every stream was closed")
