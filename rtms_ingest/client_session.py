@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
@@ -130,7 +131,9 @@ class SignalingSession:
             sequence=_sequence(),
             protocol_version=1,
             media_params=media_params_for(mask),
-            **ctx.owner,
+            meeting_uuid=ctx.owner.get("meeting_uuid"),
+            session_id=ctx.owner.get("session_id"),
+            engagement_id=ctx.owner.get("engagement_id"),
         )
 
     async def _stream(self, channel: FrameChannel, links: list[MediaLink]) -> Outcome:
@@ -162,11 +165,13 @@ class SignalingSession:
         running = set(media)
         try:
             while True:
-                waiting = {reader, *running} | (set() if self.went_live else {ready})
+                waiting: set[asyncio.Future[Any]] = {reader, *running}
+                if not self.went_live:
+                    waiting.add(ready)
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if reader in done:
                     return reader.result()
-                for task in done & running:
+                for task in running & done:
                     running.discard(task)
                     gave_up = task.result()  # a fatal handshake refusal raises here
                     if gave_up is not None:
