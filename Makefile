@@ -10,10 +10,11 @@ export HF_HUB_OFFLINE := 1
 demo: install
 	$(PY) manage.py run_demo
 
-## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, run every test
+## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, type-check, run every test
 test: install-test services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy assistant rtms_ingest benchmarks tests
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed
@@ -35,6 +36,7 @@ services:
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy assistant rtms_ingest benchmarks tests
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .

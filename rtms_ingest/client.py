@@ -43,6 +43,7 @@ from rtms_ingest.client_dispatch import SinkDispatcher, StreamContext
 from rtms_ingest.client_media import SUPPORTED_MEDIA
 from rtms_ingest.client_session import SignalingSession, retire
 from rtms_ingest.client_signaling import Outcome
+from rtms_ingest.products import PRODUCTS
 from rtms_ingest.protocol import (
     MediaType,
     StopReason,
@@ -61,13 +62,6 @@ __all__ = [
 
 log = logging.getLogger("rtms_ingest.client")
 
-# Which handshake field carries the stream owner's id, per product (§1.1, §2.3).
-PRODUCT_ID_FIELDS = {
-    "meeting": "meeting_uuid",
-    "webinar": "meeting_uuid",
-    "video_sdk": "session_id",
-    "contact_center": "engagement_id",
-}
 HANDSHAKE_TIMEOUT_S = 10.0
 # How long close() waits for STREAM_CLOSE_RESP / TERMINATED before closing the sockets itself.
 CLOSE_GRACE_S = 5.0
@@ -102,7 +96,7 @@ def _owner_fields(target: StreamTarget) -> dict[str, str]:
     (reference §1.1) and that is the only shape known to work against real Zoom.
     """
     return {"meeting_uuid": target.stream_owner_id} | {
-        PRODUCT_ID_FIELDS[target.product]: target.stream_owner_id
+        PRODUCTS[target.product].id_field: target.stream_owner_id
     }
 
 
@@ -133,7 +127,7 @@ class RtmsStreamClient:
         reconnect_window_s: float = 60.0,
         client_agent: str = "meeting-assistant/0.1",
     ) -> None:
-        if target.product not in PRODUCT_ID_FIELDS:
+        if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
         if not media or media & ~SUPPORTED_MEDIA:
             raise ValueError(f"media must be a non-empty mix of {SUPPORTED_MEDIA!r}")

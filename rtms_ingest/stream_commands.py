@@ -6,15 +6,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from rtms_ingest.products import PRODUCTS_BY_WEBHOOK_PREFIX
+
 Action = Literal["start", "stop", "interrupt"]
 
-# Webhook event name -> (product, the payload field naming the stream's owner).
-RTMS_EVENT_PRODUCTS: dict[str, tuple[str, str]] = {
-    "meeting": ("meeting", "meeting_uuid"),
-    "webinar": ("webinar", "meeting_uuid"),
-    "session": ("video_sdk", "session_id"),
-    "contact_center": ("contact_center", "engagement_id"),
-}
 _SUFFIX_ACTIONS: dict[str, Action] = {
     "rtms_started": "start",
     "voice_rtms_started": "start",
@@ -58,9 +53,10 @@ def command_from_webhook(body: dict[str, Any]) -> StreamCommand:
     event = str(body.get("event", ""))
     prefix, _, suffix = event.partition(".")
     action = _SUFFIX_ACTIONS.get(suffix)
-    if prefix not in RTMS_EVENT_PRODUCTS or action is None:
+    if prefix not in PRODUCTS_BY_WEBHOOK_PREFIX or action is None:
         raise NotAStreamEvent(f"event {event!r} is not an RTMS stream event")
-    product, id_field = RTMS_EVENT_PRODUCTS[prefix]
+    rtms_product = PRODUCTS_BY_WEBHOOK_PREFIX[prefix]
+    product, id_field = rtms_product.name, rtms_product.id_field
     payload = body.get("payload")
     if not isinstance(payload, dict):
         raise NotAStreamEvent("payload must be an object")

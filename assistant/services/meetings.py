@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assistant import events
 from assistant.models import ConnectionLogEntry, Meeting, ZoomUserLink
 from assistant.services import live
 
@@ -72,7 +73,7 @@ def set_state(
         live.publish(
             meeting_id,
             seq,
-            {"type": "state", "state": state, "detail": detail, "stop_reason": reason},
+            {"type": events.STATE, "state": state, "detail": detail, "stop_reason": reason},
         )
         return meeting
 
@@ -89,7 +90,7 @@ def record_gap(meeting_id: int, detail: str) -> None:
             meeting_id,
             seq,
             {
-                "type": "state",
+                "type": events.STATE,
                 "state": "gap",
                 "detail": detail,
                 "stop_reason": None,

@@ -5,32 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from rtms_ingest.products import PRODUCTS, RtmsProduct
 from rtms_ingest.protocol import LegacyStatusCode, StatusCode
 from rtms_ingest.simulator.faults import Faults
-
-
-@dataclass(frozen=True)
-class Product:
-    """How one Zoom product names its RTMS webhooks and the id the signature covers."""
-
-    name: str
-    started_event: str
-    stopped_event: str
-    id_field: str
-
-
-PRODUCTS: dict[str, Product] = {
-    "meeting": Product("meeting", "meeting.rtms_started", "meeting.rtms_stopped", "meeting_uuid"),
-    # Webinars keep the meeting_uuid field name (reference §1.1).
-    "webinar": Product("webinar", "webinar.rtms_started", "webinar.rtms_stopped", "meeting_uuid"),
-    "video_sdk": Product("video_sdk", "session.rtms_started", "session.rtms_stopped", "session_id"),
-    "contact_center": Product(
-        "contact_center",
-        "contact_center.voice_rtms_started",
-        "contact_center.voice_rtms_stopped",
-        "engagement_id",
-    ),
-}
 
 
 class Status(Enum):
@@ -149,7 +126,7 @@ class SimulatorConfig:
             raise ValueError("ssl_certfile and ssl_keyfile go together: give both or neither")
 
     @property
-    def product_info(self) -> Product:
+    def product_info(self) -> RtmsProduct:
         """The webhook names and id field of the configured product."""
         return PRODUCTS[self.product]
 
