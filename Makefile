@@ -51,5 +51,5 @@ play: install
 	ZOOM_CLIENT_ID=$${ZOOM_CLIENT_ID:-$$(cat var/demo-zoom_client_id)} \
 	ZOOM_CLIENT_SECRET=$${ZOOM_CLIENT_SECRET:-$$(cat var/demo-zoom_client_secret)} \
 	ZOOM_WEBHOOK_SECRET_TOKEN=$${ZOOM_WEBHOOK_SECRET_TOKEN:-$$(cat var/demo-zoom_webhook_secret_token)} \
-	$(PY) manage.py simulate_meeting rtms_ingest/sample_meetings/weekly_sync \
+	$(PY) manage.py simulate_meeting rtms_ingest/simulator/sample_meetings/weekly_sync \
 	  --webhook-url http://127.0.0.1:8000/webhooks/zoom/

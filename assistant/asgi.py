@@ -16,7 +16,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from assistant.routing import websocket_urlpatterns  # noqa: E402
-from rtms_ingest.body_limit import BodySizeLimit  # noqa: E402
+from rtms_ingest.webhooks.body_limit import BodySizeLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

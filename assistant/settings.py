@@ -83,7 +83,16 @@ TEMPLATES = [
 
 # Database: one URL; SQLite file by default, PostgreSQL in production and in the tests.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# The web process closes its connection after each request (DATABASE_CONN_MAX_AGE 0): under
+# ASGI each request runs on a thread of its own, so a kept connection would leak. The ingest's
+# long-lived DB threads keep theirs (RTMS_DB_CONN_MAX_AGE). Kept connections are health-checked.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets the ingest write while the dashboard reads; a busy timeout rides out short locks.
@@ -167,12 +176,16 @@ ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 # RTMS ingest.
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)
 RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
-# What the ingest asks RTMS for; audio is for our own speech recognition.
+# The most the ingest may ask RTMS for; it asks for what the stream's sinks want within that.
 RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
+# What each stream feeds: dotted paths of sink factories (rtms_ingest/storage/streams.py).
+RTMS_SINKS = env_list("RTMS_SINKS", ["rtms_ingest.storage.sink.storage_sink"])
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
+# How long each of those threads keeps its database connection (seconds).
+RTMS_DB_CONN_MAX_AGE = env_int("RTMS_DB_CONN_MAX_AGE", 300)
 # An open meeting whose stream lease is gone this long (a crashed ingest) is marked failed.
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).

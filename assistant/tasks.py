@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
-from assistant.services import meetings, retention
+from assistant.services import retention
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +18,3 @@ def purge_webhook_deliveries() -> int:
     deleted = retention.purge_webhook_deliveries(settings.WEBHOOK_RETENTION_DAYS)
     log.info("purged %d webhook deliveries", deleted)
     return deleted
-
-
-@shared_task(name="assistant.sweep_orphaned_streams", acks_late=True, soft_time_limit=60)
-def sweep_orphaned_streams() -> int:
-    """Fail open meetings no ingest holds (idempotent: a failed meeting is no longer open)."""
-    from rtms_ingest.leases import held_streams
-
-    def is_held(stream_ids: list[str]) -> set[str]:
-        return held_streams(settings.REDIS_URL, stream_ids)
-
-    created_before = timezone.now() - timedelta(seconds=settings.RTMS_ORPHAN_GRACE_S)
-    count = meetings.fail_orphaned_streams(is_held, created_before)
-    if count:
-        log.info("marked %d orphaned streams failed", count)
-    return count

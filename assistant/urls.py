@@ -1,16 +1,17 @@
-"""HTTP routes."""
+"""HTTP routes: the dashboard and API (assistant), the webhook and demo action (rtms_ingest)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assistant.views import api, pages
-from rtms_ingest import webhooks
+from rtms_ingest.runtime import demo_views
+from rtms_ingest.webhooks import view as webhooks
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
     path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
-    path("demo/play/", pages.play_sample_meeting, name="demo-play"),
+    path("demo/play/", demo_views.play_sample_meeting, name="demo-play"),
     path("healthz", pages.healthz, name="healthz"),
     path(
         "login/",

@@ -72,8 +72,8 @@ async def play_meetings(stack: Any, cookie: str, count: int, speed: float) -> di
     from asgiref.sync import sync_to_async
 
     from assistant.models import Meeting
-    from rtms_ingest.meeting_fixture import sample_meeting
     from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
+    from rtms_ingest.simulator.fixture import sample_meeting
     from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
     from tests.integration.viewer import Viewer
 

@@ -1,4 +1,4 @@
-"""Generate the shipped sample meeting, rtms_ingest/sample_meetings/weekly_sync/.
+"""Generate the shipped sample meeting, rtms_ingest/simulator/sample_meetings/weekly_sync/.
 
 Usage (from the repository root; needs espeak-ng and sox on PATH):
 
@@ -281,7 +281,7 @@ def main() -> None:
 
     # Imported here: the script runs with scripts/ on sys.path, not the repository root.
     sys.path.insert(0, str(REPO_ROOT))
-    from rtms_ingest.meeting_fixture import load_meeting
+    from rtms_ingest.simulator.fixture import load_meeting
 
     meeting = load_meeting(args.out)
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from assistant import events
 from assistant.models import LiveEvent, Meeting
@@ -24,11 +24,21 @@ def lock_meeting(meeting_id: int) -> None:
 
 
 def next_seq(meeting_id: int) -> int:
-    """Reserve the meeting's next sequence number; call inside the transaction that uses it."""
-    meeting = Meeting.objects.select_for_update().only("last_seq").get(pk=meeting_id)
-    meeting.last_seq += 1
-    Meeting.objects.filter(pk=meeting_id).update(last_seq=meeting.last_seq)
-    return meeting.last_seq
+    """Reserve the meeting's next sequence number; call inside the transaction that uses it.
+
+    One statement: the UPDATE takes the row lock (as select_for_update would) and returns the
+    new number (PostgreSQL, and SQLite from 3.35).
+    """
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [meeting_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Meeting.DoesNotExist(f"meeting {meeting_id} does not exist")
+    return int(row[0])
 
 
 def publish(meeting_id: int, seq: int, payload: dict[str, Any]) -> events.LivePayload:

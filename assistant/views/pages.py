@@ -1,4 +1,4 @@
-"""The host dashboard: meetings list, meeting page, the demo button and the health check."""
+"""The host dashboard: meetings list, meeting page and the health check."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
 from assistant.services import access, transcripts_query
 from assistant.views import presenters
-from rtms_ingest import demo
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +67,6 @@ def _finished_meeting(meeting: Meeting) -> dict[str, Any]:
         "notes": transcripts_query.latest_notes(meeting.pk),
         "clock_origin": origin,
     }
-
-
-@login_required
-@require_POST
-def play_sample_meeting(request: HttpRequest) -> HttpResponse:
-    """Staff only: ask the embedded simulator to play the bundled sample meeting."""
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can start the sample meeting.")
-    if demo.request_sample_playback():
-        messages.success(
-            request, "The sample meeting is starting. It will appear at the top of this list."
-        )
-    else:
-        # False unless this process runs the demo simulator (settings.DEMO_SIMULATOR, run_demo).
-        messages.error(request, "The sample meeting is not available on this server.")
-    return redirect("meeting-list")
 
 
 @require_safe

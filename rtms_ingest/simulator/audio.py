@@ -23,7 +23,6 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 
-from rtms_ingest.meeting_fixture import RecordedMeeting, read_pcm16
 from rtms_ingest.protocol import (
     AudioChannel,
     AudioCodec,
@@ -33,6 +32,7 @@ from rtms_ingest.protocol import (
     AudioSampleRate,
 )
 from rtms_ingest.simulator.config import Status
+from rtms_ingest.simulator.fixture import RecordedMeeting, read_pcm16
 
 SAMPLE_RATE = 16_000
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000

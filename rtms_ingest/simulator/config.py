@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from rtms_ingest.products import PRODUCTS, RtmsProduct
 from rtms_ingest.protocol import LegacyStatusCode, StatusCode
+from rtms_ingest.protocol.products import PRODUCTS, RtmsProduct
 from rtms_ingest.simulator.faults import Faults
 
 

@@ -15,12 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rtms_ingest.meeting_fixture import (
-    FixtureChat,
-    FixtureParticipant,
-    FixtureUtterance,
-    RecordedMeeting,
-)
 from rtms_ingest.protocol import (
     ChatData,
     EventParticipant,
@@ -35,6 +29,12 @@ from rtms_ingest.protocol import (
 )
 from rtms_ingest.simulator.audio import AudioFrame
 from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
+from rtms_ingest.simulator.fixture import (
+    FixtureChat,
+    FixtureParticipant,
+    FixtureUtterance,
+    RecordedMeeting,
+)
 
 if TYPE_CHECKING:
     from rtms_ingest.simulator.session import SimulatedStream

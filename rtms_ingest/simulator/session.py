@@ -10,7 +10,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from rtms_ingest.meeting_fixture import RecordedMeeting
 from rtms_ingest.protocol import (
     MEDIA_URL_KEYS,
     AudioParams,
@@ -22,6 +21,7 @@ from rtms_ingest.protocol import (
 )
 from rtms_ingest.simulator.config import SimulatorConfig
 from rtms_ingest.simulator.connection import Connection, now_ms
+from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.simulator.player import Player, StreamClock
 from rtms_ingest.simulator.report import StreamReport
 from rtms_ingest.simulator.webhooks import webhook_body

@@ -6,10 +6,10 @@ import asyncio
 import logging
 from types import TracebackType
 
-from rtms_ingest.meeting_fixture import RecordedMeeting
 from rtms_ingest.protocol import StopReason
 from rtms_ingest.simulator.audio import AudioLibrary
 from rtms_ingest.simulator.config import SimulatorConfig
+from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.simulator.report import StreamReport
 from rtms_ingest.simulator.server import RtmsServer
 from rtms_ingest.simulator.session import SimulatedStream

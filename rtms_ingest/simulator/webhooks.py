@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from rtms_ingest.webhook_signing import webhook_signature
+from rtms_ingest.protocol.webhook_signing import webhook_signature
 
 # Zoom gives an endpoint 3 s; a little more keeps a slow test machine from flaking.
 DEFAULT_TIMEOUT_S = 10.0

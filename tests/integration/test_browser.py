@@ -13,8 +13,8 @@ from django.contrib.auth.hashers import make_password
 from playwright.async_api import Page, async_playwright, expect
 
 from assistant.models import ZoomUserLink
-from rtms_ingest.meeting_fixture import sample_meeting
 from rtms_ingest.simulator import RtmsSimulator
+from rtms_ingest.simulator.fixture import sample_meeting
 from tests.integration.conftest import OPERATOR_ID
 from tests.integration.stack import Stack
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config

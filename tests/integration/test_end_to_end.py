@@ -13,9 +13,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from assistant.models import Meeting, TranscriptSegment
-from rtms_ingest.meeting_fixture import RecordedMeeting, sample_meeting
+from rtms_ingest.protocol.webhook_signing import webhook_signature
 from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
-from rtms_ingest.webhook_signing import webhook_signature
+from rtms_ingest.simulator.fixture import RecordedMeeting, sample_meeting
 from tests.integration.conftest import OPERATOR_ID
 from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET, Stack
 from tests.integration.viewer import Viewer

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from rtms_ingest.webhook_signing import webhook_signature
+from rtms_ingest.protocol.webhook_signing import webhook_signature
 from tests.integration.stack import ROOT, WEBHOOK_SECRET, free_port, stack_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.models import ZoomUserLink
-from rtms_ingest import demo
-from rtms_ingest.dispatch import in_process_supervisor
+from rtms_ingest.runtime import demo
+from rtms_ingest.runtime.embedded import in_process_supervisor
 
 log = logging.getLogger(__name__)
 DEMO_USERNAME = "demo"

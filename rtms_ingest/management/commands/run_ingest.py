@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rtms_ingest.runtime import build_supervisor
+from rtms_ingest.runtime.build import build_supervisor
 
 log = logging.getLogger(__name__)
 

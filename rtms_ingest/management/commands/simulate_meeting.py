@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from rtms_ingest.meeting_fixture import MeetingFixtureError, RecordedMeeting, load_meeting
 from rtms_ingest.protocol import StopReason
 from rtms_ingest.simulator import (
     PRODUCTS,
@@ -19,6 +18,7 @@ from rtms_ingest.simulator import (
     StreamReport,
     WebhookDeliveryError,
 )
+from rtms_ingest.simulator.fixture import MeetingFixtureError, RecordedMeeting, load_meeting
 
 _CREDENTIALS = ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN")
 

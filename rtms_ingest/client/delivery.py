@@ -1,0 +1,94 @@
+"""Hands what an RTMS stream delivers to its `StreamSink` (a sink failure never ends a stream)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+
+from rtms_ingest.client.channel import ClientStats, LogThrottle
+from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.protocol import (
+    AudioData,
+    ChatData,
+    EventType,
+    Message,
+    RtmsEvent,
+    TranscriptData,
+)
+
+__all__ = ["SinkDelivery"]
+
+log = logging.getLogger("rtms_ingest.client")
+
+
+class SinkDelivery:
+    """Calls the sink for media data and participant events, logging and counting its errors."""
+
+    def __init__(
+        self, sink: StreamSink, stats: ClientStats, throttle: LogThrottle, stream_id: str
+    ) -> None:
+        self._sink = sink
+        self._stats = stats
+        self._throttle = throttle
+        self._stream_id = stream_id
+
+    async def call(self, what: str, call: Awaitable[None]) -> None:
+        """Await one sink call; an exception is logged (rate-limited) and the stream goes on."""
+        try:
+            await call
+        except Exception:
+            self._stats.sink_errors += 1
+            held = self._throttle.allow(f"sink:{what}")
+            if held is not None:
+                log.exception(
+                    "stream %s: sink.%s failed (%d more failures held back); continuing",
+                    self._stream_id,
+                    what,
+                    held,
+                )
+
+    async def state(self, state: StreamStatus, detail: str = "", reason: int | None = None) -> None:
+        """Report a connection state to the sink."""
+        await self.call("stream_state", self._sink.stream_state(state, detail, reason))
+
+    async def gap(self, detail: str) -> None:
+        """Tell the sink that data may have been lost."""
+        await self.call("gap", self._sink.gap(detail))
+
+    async def media(self, message: Message) -> bool:
+        """Deliver transcript, chat or audio data; False if `message` is none of those."""
+        if isinstance(message, TranscriptData):
+            await self.call("transcript", self._sink.transcript(message.content))
+        elif isinstance(message, ChatData):
+            await self.call("chat", self._sink.chat(message.content))
+        elif isinstance(message, AudioData):
+            self._stats.audio_frames += 1
+            self._stats.audio_bytes += len(message.content.data)
+            await self.call("audio", self._sink.audio(message.content))
+        else:
+            return False
+        return True
+
+    async def event(self, event: RtmsEvent) -> None:
+        """Deliver a participant join/leave or an active speaker change; log the others."""
+        at = event.timestamp
+        if event.event_type == EventType.PARTICIPANT_JOIN:
+            for p in event.participants:
+                # Zoom always names joiners; an empty name beats dropping the join.
+                name = p.user_name or ""
+                await self.call(
+                    "participant_joined", self._sink.participant_joined(p.user_id, name, at)
+                )
+        elif event.event_type == EventType.PARTICIPANT_LEAVE:
+            for p in event.participants:
+                await self.call(
+                    "participant_left", self._sink.participant_left(p.user_id, p.user_name, at)
+                )
+        elif event.event_type == EventType.ACTIVE_SPEAKER_CHANGE:
+            if event.user_id is None:
+                log.info("stream %s: active speaker event without user_id", self._stream_id)
+                return
+            name = event.user_name or ""
+            await self.call("active_speaker", self._sink.active_speaker(event.user_id, name, at))
+        else:
+            log.debug("stream %s: event %s ignored", self._stream_id, event.event_type)

@@ -1,0 +1,197 @@
+"""Media sockets of the RTMS client: which to open, what to ask for, and keeping each one up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from rtms_ingest.client.backoff import Backoff, is_retryable
+from rtms_ingest.client.channel import FrameChannel, HandshakeRejected, expect, run_until
+from rtms_ingest.client.context import StreamContext
+from rtms_ingest.protocol import (
+    MEDIA_URL_KEYS,
+    AudioChannel,
+    AudioCodec,
+    AudioContentType,
+    AudioDataOption,
+    AudioParams,
+    AudioSampleRate,
+    ChatParams,
+    DataHandshakeRequest,
+    DataHandshakeResponse,
+    MediaParams,
+    MediaType,
+    TextContentType,
+    TranscriptLanguage,
+    TranscriptParams,
+)
+
+__all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_sockets"]
+
+log = logging.getLogger("rtms_ingest.client")
+
+# The kinds the sink can take, in the order their sockets are opened.
+_KINDS = (MediaType.TRANSCRIPT, MediaType.CHAT, MediaType.AUDIO)
+SUPPORTED_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
+# A media socket closing at the very end of a meeting usually races the TERMINATED update on
+# signaling; waiting this long before calling it a drop avoids reporting a gap that is not one.
+MEDIA_SETTLE_S = 0.2
+
+RequestFactory = Callable[[MediaType], DataHandshakeRequest]
+
+
+def media_params_for(mask: MediaType) -> MediaParams:
+    """What we ask for: native transcript with language detection, chat, 16 kHz mono L16 audio."""
+    audio = transcript = chat = None
+    if MediaType.AUDIO in mask:
+        # Per-speaker raw PCM at 16 kHz mono is what the ASR issue will feed Whisper directly.
+        audio = AudioParams(
+            content_type=AudioContentType.RAW_AUDIO,
+            codec=AudioCodec.L16,
+            sample_rate=AudioSampleRate.SR_16K,
+            channel=AudioChannel.MONO,
+            data_opt=AudioDataOption.AUDIO_MULTI_STREAMS,
+            send_rate=20,
+        )
+    if MediaType.TRANSCRIPT in mask:
+        transcript = TranscriptParams(
+            content_type=TextContentType.TEXT,
+            src_language=TranscriptLanguage.NONE,
+            enable_lid=True,
+        )
+    if MediaType.CHAT in mask:
+        chat = ChatParams(content_type=TextContentType.TEXT)
+    return MediaParams(audio=audio, transcript=transcript, chat=chat)
+
+
+def plan_media_sockets(
+    server_urls: Mapping[str, str], media: MediaType
+) -> list[tuple[str, MediaType, str]]:
+    """(name, media mask, URL) of each media socket to open for `media`.
+
+    One socket per kind on its own URL, as the official SDK does. If the server did not give
+    a URL for every kind we want, everything goes on the `all` URL with the combined mask
+    rather than mixing the two styles (Zoom has a status code for an `all` connection that
+    clashes with per-kind ones). HandshakeRejected if neither is possible.
+    """
+    kinds = [kind for kind in _KINDS if kind in media]
+    keys = [MEDIA_URL_KEYS[kind] for kind in kinds]
+    if all(server_urls.get(key) for key in keys):
+        return [(key, kind, server_urls[key]) for key, kind in zip(keys, kinds, strict=True)]
+    if server_urls.get("all"):
+        return [("all", media, server_urls["all"])]
+    missing = ", ".join(key for key in keys if not server_urls.get(key))
+    raise HandshakeRejected(0, f"no media URL for {missing} and no 'all' URL")
+
+
+class MediaLink:
+    """One media socket, re-opened (alone) whenever it drops, until the session ends."""
+
+    def __init__(
+        self, name: str, url: str, mask: MediaType, make_request: RequestFactory, ctx: StreamContext
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.mask = mask
+        self.ready = asyncio.Event()  # set once the first data handshake succeeded
+        self.down_since: float | None = None  # monotonic time of the current outage
+        self._make_request = make_request
+        self._ctx = ctx
+        self._restart = asyncio.Event()
+        self._retired = asyncio.Event()
+        self._backoff = Backoff(ctx.settings.backoff_initial_s, ctx.settings.backoff_max_s)
+
+    def restart(self) -> None:
+        """Drop this socket and reconnect it now (MEDIA_CONNECTION_INTERRUPTED)."""
+        self._restart.set()
+
+    def retire(self) -> None:
+        """Keep reading until the server closes the socket, but never reconnect it again."""
+        self._retired.set()
+
+    async def run(self) -> str | None:
+        """Keep the socket up; returns why it gave up, or None once retired and closed."""
+        while True:
+            try:
+                detail = await self._connect_and_pump()
+            except HandshakeRejected as exc:
+                # A first refusal is final. A later one is most likely our own previous socket
+                # still counted by the server (a duplicate connection): retry within the window.
+                if not self.ready.is_set():
+                    raise
+                detail = str(exc)
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                detail = f"{type(exc).__name__}: {exc}"
+            restart_now = self._restart.is_set()
+            self._restart.clear()
+            if not restart_now and await self._ending():
+                return None
+            given_up = await self._before_retry(detail, restart_now)
+            if given_up is not None:
+                return given_up
+            if self._retired.is_set() or self._ctx.closing():
+                return None
+
+    async def _ending(self) -> bool:
+        """Whether the socket closed because the session is ending (then it stays closed)."""
+        if not (self._retired.is_set() or self._ctx.closing()):
+            # At the end of a meeting the server closes media sockets right after sending
+            # TERMINATED on signaling; give that message a moment to be read first.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retired.wait(), MEDIA_SETTLE_S)
+        return self._retired.is_set() or self._ctx.closing()
+
+    async def _before_retry(self, detail: str, restart_now: bool) -> str | None:
+        """Report the drop once, then wait out the backoff; a reason if the window is over."""
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            log.warning("media socket %s dropped (%s): reconnecting it", self.name, detail)
+            await self._ctx.delivery.gap(f"{self.name} media socket dropped ({detail})")
+        remaining = self._ctx.settings.reconnect_window_s - (now - self.down_since)
+        if remaining <= 0:
+            return f"{self.name} media socket down for {self._ctx.settings.reconnect_window_s:g} s"
+        delay = 0.0 if restart_now else self._backoff.next_delay()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._retired.wait(), min(delay, remaining))
+        self._ctx.stats.media_reconnects += 1
+        return None
+
+    async def _connect_and_pump(self) -> str:
+        """Open, handshake and read the socket until it closes or a restart is asked for."""
+        async with self._ctx.settings.open(self.url) as ws:
+            channel = self._ctx.settings.channel(
+                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle
+            )
+            await self._handshake(channel)
+            if self.down_since is not None:
+                log.info("media socket %s reconnected", self.name)
+            self.down_since = None
+            self._backoff.reset()
+            self.ready.set()
+            finished, _ = await run_until(self._pump(channel), self._restart)
+            return "closed" if finished else "restart requested"
+
+    async def _handshake(self, channel: FrameChannel) -> None:
+        """DATA_HAND_SHAKE_REQ, then RESP; HandshakeRejected on a non-zero status."""
+        await channel.send(self._make_request(self.mask))
+        answer = await expect(
+            channel, DataHandshakeResponse, self._ctx.settings.handshake_timeout_s
+        )
+        if answer.status_code != 0:
+            raise HandshakeRejected(answer.status_code, answer.reason, f"media:{self.name}")
+        if answer.payload_encrypted:
+            # We never ask for encryption and hold no keys: the payloads would be unreadable.
+            log.error("media socket %s: server says payloads are encrypted", self.name)
+
+    async def _pump(self, channel: FrameChannel) -> None:
+        """Deliver media messages until the socket dies (ConnectionClosed or SocketSilent)."""
+        while True:
+            message = await channel.receive()
+            if not await self._ctx.delivery.media(message):
+                log.debug("media socket %s: msg_type %s ignored", self.name, message.MSG_TYPE)

@@ -1,0 +1,84 @@
+"""What the webhook receiver asks the ingest to do, as a small JSON-safe message."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from rtms_ingest.protocol.products import PRODUCTS_BY_WEBHOOK_PREFIX
+
+Action = Literal["start", "stop", "interrupt"]
+
+_SUFFIX_ACTIONS: dict[str, Action] = {
+    "rtms_started": "start",
+    "voice_rtms_started": "start",
+    "rtms_stopped": "stop",
+    "voice_rtms_stopped": "stop",
+    "rtms_interrupted": "interrupt",
+    "voice_rtms_interrupted": "interrupt",
+}
+
+
+class NotAStreamEvent(ValueError):
+    """The webhook is valid but says nothing the ingest acts on, or lacks a needed field."""
+
+
+@dataclass(frozen=True)
+class StreamCommand:
+    """Start, stop or reconnect one RTMS stream."""
+
+    action: Action
+    product: str
+    zoom_id: str
+    rtms_stream_id: str
+    server_urls: str = ""
+    operator_id: str = ""
+    stop_reason: int | None = None
+    event: str = ""
+    event_ts: int | None = None
+
+    def to_json(self) -> str:
+        """Serialise for the queue."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> StreamCommand:
+        """Parse a queued command."""
+        return cls(**json.loads(raw))
+
+
+def command_from_webhook(body: dict[str, Any]) -> StreamCommand:
+    """Turn a verified `*.rtms_started/stopped/interrupted` webhook into a command."""
+    event = str(body.get("event", ""))
+    prefix, _, suffix = event.partition(".")
+    action = _SUFFIX_ACTIONS.get(suffix)
+    if prefix not in PRODUCTS_BY_WEBHOOK_PREFIX or action is None:
+        raise NotAStreamEvent(f"event {event!r} is not an RTMS stream event")
+    rtms_product = PRODUCTS_BY_WEBHOOK_PREFIX[prefix]
+    product, id_field = rtms_product.name, rtms_product.id_field
+    payload = body.get("payload")
+    if not isinstance(payload, dict):
+        raise NotAStreamEvent("payload must be an object")
+    zoom_id = payload.get(id_field) or payload.get("meeting_uuid")
+    stream_id = payload.get("rtms_stream_id")
+    if not isinstance(zoom_id, str) or not zoom_id:
+        raise NotAStreamEvent(f"payload.{id_field} is missing")
+    if not isinstance(stream_id, str) or not stream_id:
+        raise NotAStreamEvent("payload.rtms_stream_id is missing")
+    server_urls = payload.get("server_urls", "")
+    if action == "start" and (not isinstance(server_urls, str) or not server_urls):
+        raise NotAStreamEvent("payload.server_urls is missing")
+    stop_reason = payload.get("stop_reason")
+    event_ts = body.get("event_ts")
+    return StreamCommand(
+        action=action,
+        product=product,
+        zoom_id=zoom_id,
+        rtms_stream_id=stream_id,
+        server_urls=server_urls if isinstance(server_urls, str) else "",
+        operator_id=str(payload.get("operator_id") or ""),
+        stop_reason=stop_reason if isinstance(stop_reason, int) else None,
+        event=event,
+        event_ts=event_ts if isinstance(event_ts, int) else None,
+    )

@@ -1,0 +1,110 @@
+"""A stream's consumers as one sink: each gets the media it wants; a failing one spoils no other.
+
+The supervisor knows no consumer by name. It asks its `StreamStore` (the app side, chosen by
+configuration) for a stream's sinks, and asks Zoom only for the media that some sink wants.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.protocol import BinaryContent, MediaType, StopReason, TextContent
+
+__all__ = ["MediaSink", "SinkSet", "StreamStore"]
+
+log = logging.getLogger(__name__)
+
+# Stream events (states, gaps, participants) go to every sink, whatever media it wants.
+_EVERY_SINK = MediaType(0)
+
+
+class MediaSink(StreamSink, Protocol):
+    """A StreamSink that says which media it consumes (the others never reach it)."""
+
+    wants: MediaType
+
+
+class StreamStore(Protocol):
+    """The app side of the ingest: where streams are recorded and what consumes them."""
+
+    async def open(self, command: StreamCommand) -> SinkSet:
+        """The stream's record (created on first sight) and its sinks, in the connecting state."""
+
+    async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
+        """Zoom stopped a stream that no ingest holds: end its record if it is still open."""
+
+
+class SinkSet:
+    """Implements StreamSink over several sinks, in order; media only to the sinks that want it.
+
+    Every sink is called even when an earlier one fails; the first failure is then raised, so
+    the client counts and logs it as it does for a single sink.
+    """
+
+    def __init__(self, sinks: Sequence[MediaSink]) -> None:
+        self.sinks = tuple(sinks)
+        self.wants = MediaType(0)
+        for sink in self.sinks:
+            self.wants |= sink.wants
+        self._zoom_stop: tuple[int | None] | None = None
+
+    def zoom_stopped(self, reason: int | None) -> None:
+        """Zoom's stop webhook came: if we have to close the stream, its reason is Zoom's."""
+        self._zoom_stop = (reason,)
+
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
+        if (
+            state == StreamStatus.ENDED
+            and self._zoom_stop is not None
+            and reason == StopReason.RECEIVER_REQUEST_CLOSE
+        ):
+            detail = "stopped by Zoom"
+            (zoom_reason,) = self._zoom_stop
+            reason = reason if zoom_reason is None else zoom_reason
+        await self._each(_EVERY_SINK, lambda sink: sink.stream_state(state, detail, reason))
+
+    async def gap(self, detail: str) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.gap(detail))
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        await self._each(
+            _EVERY_SINK, lambda sink: sink.participant_joined(user_id, user_name, at_ms)
+        )
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.participant_left(user_id, user_name, at_ms))
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.active_speaker(user_id, user_name, at_ms))
+
+    async def transcript(self, content: TextContent) -> None:
+        await self._each(MediaType.TRANSCRIPT, lambda sink: sink.transcript(content))
+
+    async def chat(self, content: TextContent) -> None:
+        await self._each(MediaType.CHAT, lambda sink: sink.chat(content))
+
+    async def audio(self, content: BinaryContent) -> None:
+        await self._each(MediaType.AUDIO, lambda sink: sink.audio(content))
+
+    async def _each(self, media: MediaType, call: Callable[[MediaSink], Awaitable[None]]) -> None:
+        """Call every sink that wants `media` (every sink for _EVERY_SINK)."""
+        failure: Exception | None = None
+        for sink in self.sinks:
+            if media and not (sink.wants & media):
+                continue
+            try:
+                await call(sink)
+            except Exception as exc:
+                if failure is not None:
+                    log.exception("%s failed too", type(sink).__name__)
+                failure = failure or exc
+        if failure is not None:
+            raise failure

@@ -1,0 +1,70 @@
+"""Building a supervisor from settings, for run_ingest and for the embedded web process."""
+
+from __future__ import annotations
+
+import ssl
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from rtms_ingest.client import RtmsCredentials
+from rtms_ingest.cluster.command_queue import CommandQueue, InProcessCommandQueue, RedisCommandQueue
+from rtms_ingest.cluster.leases import InMemoryLeases, Leases, RedisLeases
+from rtms_ingest.cluster.supervisor import Supervisor, new_holder_id
+from rtms_ingest.protocol import MediaType
+from rtms_ingest.storage.streams import MeetingStreams
+
+
+def credentials_from_settings() -> RtmsCredentials:
+    """The RTMS app credentials; empty values make every handshake fail loudly at Zoom."""
+    return RtmsCredentials(settings.ZOOM_CLIENT_ID, settings.ZOOM_CLIENT_SECRET)
+
+
+def ssl_context_from_settings() -> ssl.SSLContext | None:
+    """A context trusting RTMS_CA_FILE (a private CA or the simulator's cert), if configured."""
+    if not settings.RTMS_CA_FILE:
+        return None
+    return ssl.create_default_context(cafile=settings.RTMS_CA_FILE)
+
+
+_MEDIA_NAMES = {
+    "transcript": MediaType.TRANSCRIPT,
+    "chat": MediaType.CHAT,
+    "audio": MediaType.AUDIO,
+}
+
+
+def media_from_settings() -> MediaType:
+    """The media types RTMS_MEDIA names: the most the ingest may ask Zoom for."""
+    media = MediaType(0)
+    for name in settings.RTMS_MEDIA:
+        if name not in _MEDIA_NAMES:
+            raise ImproperlyConfigured(f"RTMS_MEDIA: unknown media {name!r}; use {_MEDIA_NAMES}")
+        media |= _MEDIA_NAMES[name]
+    if not media:
+        raise ImproperlyConfigured("RTMS_MEDIA must name at least one media type")
+    return media
+
+
+def build_supervisor(*, embedded: bool) -> Supervisor:
+    """A supervisor wired to Redis (production) or to in-process queue and leases (embedded)."""
+    holder_id = new_holder_id()
+    queue: CommandQueue
+    leases: Leases
+    if embedded:
+        queue, leases = InProcessCommandQueue(), InMemoryLeases()
+    else:
+        queue = RedisCommandQueue(settings.REDIS_URL, holder_id)
+        leases = RedisLeases(settings.REDIS_URL)
+    return Supervisor(
+        queue=queue,
+        leases=leases,
+        credentials=credentials_from_settings(),
+        store=MeetingStreams(),
+        holder_id=holder_id,
+        lease_ttl_s=settings.RTMS_LEASE_TTL_S,
+        max_streams=settings.RTMS_MAX_STREAMS,
+        ssl_context=ssl_context_from_settings(),
+        media=media_from_settings(),
+        keepalive_timeout_s=settings.RTMS_KEEPALIVE_TIMEOUT_S,
+    )

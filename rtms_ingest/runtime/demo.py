@@ -1,0 +1,102 @@
+"""The demo: the simulator plays a recorded meeting into this very process, like Zoom would.
+
+The simulator is imported only when a meeting is played: a web process that merely renders
+pages (the play button among them) never loads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+
+from assistant.services.naming import set_topic_for_stream
+from rtms_ingest.storage.database import run_db
+
+log = logging.getLogger(__name__)
+
+# The Zoom user id the simulated meeting is started by; the demo user is linked to it.
+DEMO_OPERATOR_ID = "demo-host"
+
+_loop: asyncio.AbstractEventLoop | None = None
+_base_url = ""
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def meeting_dir() -> Path:
+    """The recorded meeting the demo plays."""
+    if settings.DEMO_MEETING_DIR:
+        return Path(settings.DEMO_MEETING_DIR)
+    from rtms_ingest.simulator.fixture import SAMPLE_MEETING_DIR
+
+    return SAMPLE_MEETING_DIR
+
+
+def enable(loop: asyncio.AbstractEventLoop, base_url: str) -> None:
+    """Allow playbacks on this loop, posting webhooks to the server at base_url."""
+    global _loop, _base_url
+    _loop, _base_url = loop, base_url.rstrip("/")
+
+
+def request_sample_playback() -> bool:
+    """Schedule one playback from any thread; False when the demo simulator is not enabled."""
+    if _loop is None or not settings.DEMO_SIMULATOR:
+        return False
+    loop = _loop
+    # A clean context: the caller may be a request thread whose executor dies with the request.
+    loop.call_soon_threadsafe(_start_playback, loop, context=contextvars.Context())
+    return True
+
+
+def _start_playback(loop: asyncio.AbstractEventLoop) -> None:
+    task = loop.create_task(play_once())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+async def play_once() -> None:
+    """Play the demo meeting once through a fresh simulator (its own port, its own stream)."""
+    from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
+    from rtms_ingest.simulator.fixture import load_meeting
+
+    meeting = await asyncio.to_thread(load_meeting, meeting_dir())
+    config = SimulatorConfig(
+        client_id=settings.ZOOM_CLIENT_ID,
+        client_secret=settings.ZOOM_CLIENT_SECRET,
+        webhook_secret_token=settings.ZOOM_WEBHOOK_SECRET_TOKEN,
+        webhook_url=f"{_base_url}/webhooks/zoom/",
+        speed=settings.DEMO_SPEED,
+        operator_id=DEMO_OPERATOR_ID,
+    )
+    try:
+        async with RtmsSimulator(meeting, config) as simulator:
+            stream = simulator.new_stream()
+            naming = asyncio.create_task(_name_meeting(stream.rtms_stream_id, meeting.topic))
+            report = await simulator.play(stream)
+            naming.cancel()
+            log.info("demo meeting played (stop reason %s)", report.stop_reason)
+    except Exception:
+        log.exception("demo playback failed")
+
+
+async def _name_meeting(stream_id: str, topic: str) -> None:
+    """Zoom's webhook has no topic (the REST API does); the demo knows the recording's."""
+    for _ in range(100):
+        named = await run_db(set_topic_for_stream, stream_id, topic)
+        if named:
+            return
+        await asyncio.sleep(0.1)
+
+
+def demo_secret(name: str) -> str:
+    """A random per-checkout value for a Zoom secret the demo must invent (kept in var/)."""
+    path = Path(settings.VAR_DIR) / f"demo-{name.lower()}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()

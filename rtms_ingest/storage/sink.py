@@ -1,0 +1,105 @@
+"""The storage sink: one stream's transcript, chat, participants and states, through the services.
+
+One stream's writes land in the order they arrive: the client awaits each sink call before it
+makes the next (per connection; the signaling and media sockets of a stream deliver
+independently, and the meeting row lock orders their writes).
+"""
+
+from __future__ import annotations
+
+from assistant.models import Meeting, TranscriptSegment
+from assistant.services import meetings, participants
+from assistant.services.chat import record_chat
+from assistant.services.transcript import SegmentInput, record_segment
+from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
+from rtms_ingest.storage.database import run_db
+
+# The client's connection states are meeting states of the same name.
+MEETING_STATES: dict[StreamStatus, Meeting.State] = {
+    StreamStatus.CONNECTING: Meeting.State.CONNECTING,
+    StreamStatus.LIVE: Meeting.State.LIVE,
+    StreamStatus.RECONNECTING: Meeting.State.RECONNECTING,
+    StreamStatus.ENDED: Meeting.State.ENDED,
+    StreamStatus.FAILED: Meeting.State.FAILED,
+}
+
+
+def _language_name(code: int | None) -> str:
+    if code is None:
+        return ""
+    try:
+        language = TranscriptLanguage(code)
+    except ValueError:
+        return str(code)
+    return "" if language < 0 else language.name.lower()
+
+
+class StorageSink:
+    """Implements MediaSink for one meeting: stores what the stream delivers, then it goes live."""
+
+    wants = MediaType.TRANSCRIPT | MediaType.CHAT
+
+    def __init__(self, meeting_id: int) -> None:
+        self.meeting_id = meeting_id
+        self._state: StreamStatus | None = None
+
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
+        if state == self._state and not detail:
+            return
+        self._state = state
+        await run_db(
+            meetings.set_state,
+            self.meeting_id,
+            MEETING_STATES[state],
+            detail=detail,
+            reason=reason,
+        )
+
+    async def gap(self, detail: str) -> None:
+        await run_db(meetings.record_gap, self.meeting_id, detail)
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        await run_db(participants.record_join, self.meeting_id, user_id, user_name, at_ms)
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        await run_db(participants.record_leave, self.meeting_id, user_id, user_name, at_ms)
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        await run_db(participants.record_active_speaker, self.meeting_id, user_id, user_name, at_ms)
+
+    async def transcript(self, content: TextContent) -> None:
+        start = content.start_time if content.start_time is not None else content.timestamp
+        end = content.end_time if content.end_time is not None else start
+        segment = SegmentInput(
+            source=TranscriptSegment.Source.NATIVE,
+            speaker_user_id=content.user_id if content.user_id is not None else content.channel_id,
+            speaker_name=content.user_name or "",
+            start_ms=int(start),
+            end_ms=int(end),
+            text=content.data,
+            language=_language_name(content.language),
+        )
+        await run_db(record_segment, self.meeting_id, segment)
+
+    async def chat(self, content: TextContent) -> None:
+        await run_db(
+            record_chat,
+            self.meeting_id,
+            content.user_id,
+            content.user_name or "",
+            int(content.timestamp),
+            content.data,
+        )
+
+    async def audio(self, content: BinaryContent) -> None:
+        """Not wanted: audio goes to the sinks that want it (speech recognition)."""
+
+
+def storage_sink(meeting: Meeting) -> StorageSink:
+    """The RTMS_SINKS factory of the storage sink (every stream is stored)."""
+    return StorageSink(meeting.pk)

@@ -1,0 +1,57 @@
+"""The app side of the ingest: meetings record the streams; RTMS_SINKS says what they feed.
+
+`RTMS_SINKS` lists dotted paths of sink factories. Each is called (on a DB thread, so it may
+query) with the stream's meeting and returns a sink (with `wants`, the media it consumes) or
+None when it has nothing to do for that meeting. The supervisor asks Zoom for what they want.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from assistant.models import Meeting
+from assistant.services import meetings
+from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.cluster.sinks import MediaSink, SinkSet
+from rtms_ingest.storage.database import run_db
+
+SinkFactory = Callable[[Meeting], MediaSink | None]
+
+
+@cache
+def _factory(path: str) -> SinkFactory:
+    factory: SinkFactory = import_string(path)
+    return factory
+
+
+def sink_factories() -> list[SinkFactory]:
+    """The factories RTMS_SINKS names, imported once each."""
+    return [_factory(path) for path in settings.RTMS_SINKS]
+
+
+def _open_meeting(command: StreamCommand) -> list[MediaSink]:
+    meeting, _ = meetings.open_stream(
+        product=command.product,
+        zoom_id=command.zoom_id,
+        rtms_stream_id=command.rtms_stream_id,
+        operator_id=command.operator_id,
+    )
+    sinks = (factory(meeting) for factory in sink_factories())
+    return [sink for sink in sinks if sink is not None]
+
+
+class MeetingStreams:
+    """Implements cluster.sinks.StreamStore on the meetings table."""
+
+    async def open(self, command: StreamCommand) -> SinkSet:
+        sinks = SinkSet(await run_db(_open_meeting, command))
+        await sinks.stream_state(StreamStatus.CONNECTING)
+        return sinks
+
+    async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
+        await run_db(meetings.end_stream_if_open, rtms_stream_id, stop_reason)

@@ -1,0 +1,103 @@
+"""POST /webhooks/zoom/: verify, deduplicate, store, hand RTMS events to the ingest, answer 200.
+
+A delivery that cannot be handed to the ingest is forgotten and answered 503, so that Zoom's
+retry of it is processed rather than taken for a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
+from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
+from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
+from rtms_ingest.runtime.handover import hand_over
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, reason: str) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+@csrf_exempt  # authenticated by the Zoom signature instead of a CSRF token
+@require_POST
+async def zoom_webhook(request: HttpRequest) -> HttpResponse:
+    """Receive one Zoom webhook delivery."""
+    secret = settings.ZOOM_WEBHOOK_SECRET_TOKEN
+    if not secret:
+        # Refuse rather than skip the check; Zoom retries once the secret is configured.
+        log.error("webhook refused: ZOOM_WEBHOOK_SECRET_TOKEN is not set")
+        return _error(503, "webhook secret token is not configured")
+    declared_length = request.headers.get("content-length", "0")
+    if not declared_length.isdigit() or int(declared_length) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
+        return _error(413, "request body too large")
+    body = request.body
+    if len(body) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
+        return _error(413, "request body too large")
+    refusal = _signature_refusal(request, body, secret)
+    if refusal:
+        log.warning("webhook refused: %s", refusal)
+        return _error(401, refusal)
+    try:
+        envelope = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _error(400, f"body is not valid JSON: {exc}")
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+        return _error(400, "body must be a JSON object with an 'event' string")
+    return await _handle(envelope, secret)
+
+
+def _signature_refusal(request: HttpRequest, body: bytes, secret: str) -> str | None:
+    """Why the signature or timestamp is unacceptable, or None."""
+    timestamp = request.headers.get("x-zm-request-timestamp", "")
+    signature = request.headers.get("x-zm-signature", "")
+    if not timestamp or not signature:
+        return "missing x-zm-request-timestamp or x-zm-signature"
+    if not timestamp.isdigit():
+        return "x-zm-request-timestamp is not a unix time"
+    if abs(time.time() - int(timestamp)) > settings.ZOOM_WEBHOOK_TOLERANCE_S:
+        return "x-zm-request-timestamp is outside the accepted window"
+    if not is_valid_webhook_signature(secret, timestamp, body, signature):
+        return "x-zm-signature does not match"
+    return None
+
+
+async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
+    event = envelope["event"]
+    payload = envelope.get("payload")
+    if event == "endpoint.url_validation":
+        plain = payload.get("plainToken") if isinstance(payload, dict) else None
+        if not isinstance(plain, str) or not plain:
+            return _error(400, "payload.plainToken is missing")
+        return JsonResponse(url_validation_response(secret, plain))
+    try:
+        command = command_from_webhook(envelope)
+    except NotAStreamEvent as exc:
+        if "." in event and event.split(".", 1)[1].endswith(
+            ("rtms_started", "rtms_stopped", "rtms_interrupted")
+        ):
+            return _error(400, str(exc))
+        log.info("webhook %s accepted, nothing to do", event)
+        return HttpResponse(status=204)
+    key = delivery_key(envelope, command.rtms_stream_id)
+    if not await sync_to_async(record_delivery)(key, envelope, command.rtms_stream_id):
+        log.info("duplicate webhook %s for stream %s ignored", event, command.rtms_stream_id)
+        return JsonResponse({"status": "duplicate"})
+    try:
+        await hand_over(command)
+    except Exception:
+        # Stored but not queued: without the row, Zoom's retry (it retries a 503) is acted on.
+        log.exception("webhook %s for stream %s not queued", event, command.rtms_stream_id)
+        await sync_to_async(forget_delivery)(key)
+        return _error(503, "the stream command could not be queued; retry later")
+    return JsonResponse({"status": "accepted"})

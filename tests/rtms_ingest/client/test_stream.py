@@ -1,0 +1,576 @@
+"""The RTMS client against the project's simulator, over real sockets on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import json
+import math
+import ssl
+import wave
+from array import array
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
+from rtms_ingest.protocol import (
+    BinaryContent,
+    EventType,
+    EventUpdate,
+    MsgType,
+    RtmsEvent,
+    SessionState,
+    SessionStateUpdate,
+    StreamState,
+    StreamStateUpdate,
+    TextContent,
+)
+from rtms_ingest.simulator.config import SimulatorConfig
+from rtms_ingest.simulator.faults import Faults
+from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting, sample_meeting
+from rtms_ingest.simulator.report import StreamReport
+from rtms_ingest.simulator.session import SimulatedStream
+from rtms_ingest.simulator.simulator import RtmsSimulator
+
+CLIENT_ID = "client-under-test"
+CLIENT_SECRET = "secret-under-test"
+ALICE, BOB, CARLA = 101, 102, 103
+NAMES = {ALICE: "Alice Chen", BOB: "Bob Okafor", CARLA: "Carla Núñez"}
+UTTERANCES = [
+    (ALICE, 0.2, 0.9, "Morning, this is Alice."),
+    (BOB, 1.0, 1.8, "Bob here, a quick update."),
+    (CARLA, 2.0, 2.6, "Carla joining late, sorry."),
+    (ALICE, 3.2, 3.9, "Alice again: decisions now."),
+    (CARLA, 4.0, 4.6, "Carla: ship it on Thursday."),
+    (ALICE, 4.7, 5.5, "Alice: thanks all, bye."),
+]
+CHAT = [(BOB, 1.5, "Doc link is in the invite"), (CARLA, 4.2, "+1 🚀")]
+
+
+class RecordingSink:
+    """Collects every StreamSink call; the adapter boundary the Django sink implements."""
+
+    def __init__(self) -> None:
+        self.states: list[tuple[str, str, int | None]] = []
+        self.gaps: list[str] = []
+        self.joined: list[tuple[int, str]] = []
+        self.left: list[int] = []
+        self.speakers: list[tuple[int, str]] = []
+        self.transcripts: list[TextContent] = []
+        self.chats: list[TextContent] = []
+        self.audio_bytes = 0
+
+    async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
+        self.states.append((state, detail, reason))
+
+    async def gap(self, detail: str) -> None:
+        self.gaps.append(detail)
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        self.joined.append((user_id, user_name))
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        self.left.append(user_id)
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        self.speakers.append((user_id, user_name))
+
+    async def transcript(self, content: TextContent) -> None:
+        self.transcripts.append(content)
+
+    async def chat(self, content: TextContent) -> None:
+        self.chats.append(content)
+
+    async def audio(self, content: BinaryContent) -> None:
+        self.audio_bytes += len(content.data)
+
+    @property
+    def state_names(self) -> list[str]:
+        return [state for state, _, _ in self.states]
+
+
+def _write_wav(path: Path, duration_s: float, spans: list[tuple[float, float]]) -> None:
+    """16 kHz mono PCM: a tone during each span, silence elsewhere."""
+    rate = 16_000
+    samples = array("h", bytes(2 * round(duration_s * rate)))
+    for start, end in spans:
+        for i in range(round(start * rate), round(end * rate)):
+            samples[i] = int(3000 * math.sin(2 * math.pi * 440 * i / rate))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+
+
+@pytest.fixture
+def small_meeting(tmp_path: Path) -> RecordedMeeting:
+    """Six utterances by three people in six seconds, two chat lines, audio for two."""
+    participants = [
+        {"user_id": ALICE, "user_name": NAMES[ALICE], "join_s": 0.0, "leave_s": None},
+        {"user_id": BOB, "user_name": NAMES[BOB], "join_s": 0.0, "leave_s": 3.0},
+        {"user_id": CARLA, "user_name": NAMES[CARLA], "join_s": 1.2, "leave_s": None},
+    ]
+    doc = {
+        "topic": "Client test meeting",
+        "duration_s": 6.0,
+        "participants": participants,
+        "utterances": [
+            {"user_id": u, "start_s": s, "end_s": e, "text": t} for u, s, e, t in UTTERANCES
+        ],
+        "chat": [{"user_id": u, "at_s": at, "text": t} for u, at, t in CHAT],
+    }
+    (tmp_path / "meeting.json").write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "audio").mkdir()
+    for user in (ALICE, CARLA):
+        spans = [(s, e) for u, s, e, _ in UTTERANCES if u == user]
+        _write_wav(tmp_path / "audio" / f"{user}.wav", 6.0, spans)
+    return load_meeting(tmp_path)
+
+
+def sim_config(speed: float = 10.0, **overrides: Any) -> SimulatorConfig:
+    """A fast simulator for CLIENT_ID/CLIENT_SECRET; keep-alives often enough to be seen."""
+    settings: dict[str, Any] = {
+        "speed": speed,
+        "keepalive_interval_s": 0.1,
+        "transcript_delay_s": 0.1,
+        "connect_timeout_s": 5.0,
+    }
+    settings.update(overrides)
+    return SimulatorConfig(CLIENT_ID, CLIENT_SECRET, "webhook-secret", **settings)
+
+
+def make_client(
+    stream: SimulatedStream,
+    sink: Any,
+    *,
+    secret: str = CLIENT_SECRET,
+    url: str | None = None,
+    product: str = "meeting",
+    **options: Any,
+) -> RtmsStreamClient:
+    """A client for the simulated stream, with test-sized backoff unless told otherwise."""
+    target = StreamTarget(
+        product, stream.owner_id, stream.rtms_stream_id, url or stream.signaling_url
+    )
+    options.setdefault("backoff_initial_s", 0.05)
+    options.setdefault("backoff_max_s", 0.2)
+    return RtmsStreamClient(target, RtmsCredentials(CLIENT_ID, secret), sink, **options)
+
+
+@pytest.fixture
+async def simulator(small_meeting: RecordedMeeting) -> AsyncIterator[Callable[..., Any]]:
+    """A factory of started simulators for the small meeting, all closed at the end."""
+    started: list[RtmsSimulator] = []
+
+    async def start(config: SimulatorConfig | None = None, meeting: Any = None) -> RtmsSimulator:
+        sim = RtmsSimulator(meeting or small_meeting, config or sim_config())
+        await sim.start()
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        await sim.close()
+
+
+async def play(
+    sim: RtmsSimulator, client_for: Callable[[SimulatedStream], RtmsStreamClient]
+) -> tuple[int | None, StreamReport, RtmsStreamClient]:
+    """Play one stream to its end with a client; returns run()'s result and the report."""
+    stream = sim.new_stream()
+    client = client_for(stream)
+    playing = asyncio.create_task(sim.play(stream))
+    try:
+        reason = await asyncio.wait_for(client.run(), 20)
+        report = await asyncio.wait_for(playing, 10)
+    finally:
+        playing.cancel()
+        await asyncio.gather(playing, return_exceptions=True)
+    return reason, report, client
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait (polling) until condition() is true."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def transcript_keys(sink: RecordingSink) -> list[tuple[int | None, int | None]]:
+    return [(t.user_id, t.start_time) for t in sink.transcripts]
+
+
+# --- a whole meeting ---------------------------------------------------------------------------
+
+
+async def test_every_utterance_arrives_once_with_its_speaker(simulator: Any) -> None:
+    sink = RecordingSink()
+    reason, report, _ = await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert [(t.user_id, t.user_name, t.data) for t in sink.transcripts] == [
+        (user, NAMES[user], text) for user, _, _, text in UTTERANCES
+    ]
+    assert transcript_keys(sink) == report.transcript_keys
+    assert reason == 6
+
+
+async def test_stream_goes_live_then_ends_with_meeting_ended(simulator: Any) -> None:
+    sink = RecordingSink()
+    reason, report, _ = await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert reason == report.stop_reason == 6
+    assert sink.states == [("live", "", None), ("ended", "stream terminated (MEETING_ENDED)", 6)]
+    assert sink.gaps == []
+
+
+async def test_participants_join_leave_and_speak(simulator: Any) -> None:
+    sink = RecordingSink()
+    await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert sink.joined == [(ALICE, NAMES[ALICE]), (BOB, NAMES[BOB]), (CARLA, NAMES[CARLA])]
+    assert sink.left == [BOB]
+    assert sink.speakers == [
+        (ALICE, NAMES[ALICE]),
+        (BOB, NAMES[BOB]),
+        (CARLA, NAMES[CARLA]),
+        (ALICE, NAMES[ALICE]),
+        (CARLA, NAMES[CARLA]),
+        (ALICE, NAMES[ALICE]),
+    ]
+
+
+async def test_chat_arrives(simulator: Any) -> None:
+    sink = RecordingSink()
+    await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert [(c.user_id, c.user_name, c.data) for c in sink.chats] == [
+        (user, NAMES[user], text) for user, _, text in CHAT
+    ]
+
+
+async def test_audio_bytes_are_counted(simulator: Any) -> None:
+    sink = RecordingSink()
+    _, report, client = await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert report.audio_bytes > 0
+    assert client.stats.audio_bytes == sink.audio_bytes == report.audio_bytes
+    assert client.stats.audio_frames == len(report.frames("audio"))
+    assert report.media_params["audio"]["audio"]["sample_rate"] == 1  # 16 kHz, as asked
+
+
+async def test_one_media_socket_per_kind_and_events_subscribed(simulator: Any) -> None:
+    sink = RecordingSink()
+    _, report, _ = await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert set(report.media_params) == {"transcript", "chat", "audio"}
+    assert report.event_subscriptions == {2: True, 3: True, 4: True}
+    handshake_order = [m for m in report.received if m != MsgType.KEEP_ALIVE_RESP]
+    assert handshake_order == [1, 3, 3, 3, 7, 5]
+    assert report.client_agents == ["meeting-assistant/0.1"]
+
+
+async def test_keepalives_are_answered_on_every_socket(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=5.0, keepalive_interval_s=0.05))
+    _, report, client = await play(sim, lambda s: make_client(s, sink))
+
+    assert set(report.keepalive_answers) == {
+        "signaling",
+        "media:transcript",
+        "media:chat",
+        "media:audio",
+    }
+    assert all(count >= 5 for count in report.keepalive_answers.values())
+    assert client.stats.keepalives_answered == sum(report.keepalive_answers.values())
+    assert not report.dropped_for_missed_keepalive
+
+
+async def test_shipped_sample_meeting_arrives_whole(simulator: Any) -> None:
+    meeting = sample_meeting()
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=50.0, keepalive_interval_s=1.0), meeting)
+    reason, _, _ = await play(sim, lambda s: make_client(s, sink))
+
+    assert reason == 6
+    expected = [(u.user_id, meeting.user_name(u.user_id), u.text) for u in meeting.utterances]
+    assert [(t.user_id, t.user_name, t.data) for t in sink.transcripts] == expected
+    assert len(sink.chats) == len(meeting.chat)
+
+
+@pytest.mark.parametrize("product", ["webinar", "video_sdk", "contact_center"])
+async def test_other_products_join_with_their_own_id(simulator: Any, product: str) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=20.0, product=product))
+    reason, _, _ = await play(sim, lambda s: make_client(s, sink, product=product))
+
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)
+
+
+# --- ending and refusing -----------------------------------------------------------------------
+
+
+async def test_close_sends_stream_close_request_and_returns_20(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=1.0))
+    stream = sim.new_stream()
+    client = make_client(stream, sink)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: len(sink.transcripts) >= 1)
+
+    await client.close()
+
+    assert await running == 20
+    report = await asyncio.wait_for(playing, 5)
+    assert MsgType.STREAM_CLOSE_REQ in report.received
+    assert report.stop_reason == 20
+    assert sink.states[-1] == ("ended", "closed by receiver", 20)
+
+
+async def test_bad_secret_raises_handshake_rejected(simulator: Any) -> None:
+    sim = await simulator()
+    stream = sim.new_stream()
+    client = make_client(stream, RecordingSink(), secret="wrong-secret")
+
+    with pytest.raises(HandshakeRejected) as caught:
+        await asyncio.wait_for(client.run(), 5)
+
+    assert caught.value.status_code == 3  # INVALID_SIGNATURE, status table (A)
+    assert client.stats.reconnects == 0
+
+
+async def test_close_without_handshake_answer_is_a_rejection_after_three_tries(
+    simulator: Any,
+) -> None:
+    sim = await simulator(
+        sim_config(faults=Faults(refuse_signature=True, bad_signature_mode="close"))
+    )
+    stream = sim.new_stream()
+    client = make_client(stream, RecordingSink())
+
+    with pytest.raises(HandshakeRejected) as caught:
+        await asyncio.wait_for(client.run(), 5)
+
+    assert caught.value.status_code is None
+    assert stream.report.refused_signatures == 3
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+async def test_dropped_signaling_socket_reconnects_and_the_rest_arrives(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=3.0, faults=Faults(drop_socket_at_s=2.5)))
+    reason, report, client = await play(sim, lambda s: make_client(s, sink))
+
+    assert reason == 6
+    assert report.signaling_connections == 2
+    assert client.stats.reconnects == 1
+    assert len(sink.gaps) == 1 and "signaling" in sink.gaps[0]
+    assert sink.state_names == ["live", "reconnecting", "live", "ended"]
+    # Whatever the simulator got onto a socket arrived once; a frame due during the gap is lost.
+    assert transcript_keys(sink) == report.transcript_keys
+    assert report.clock_origin_ms is not None
+    after_drop = report.clock_origin_ms + 2500
+    late = [t for t in sink.transcripts if t.start_time is not None and t.start_time > after_drop]
+    assert [t.data for t in late] == [text for _, start, _, text in UTTERANCES if start > 2.6]
+
+
+async def test_dropped_media_sockets_reconnect_without_signaling(simulator: Any) -> None:
+    sink = RecordingSink()
+    faults = Faults(drop_socket_at_s=2.5, drop_socket="media")
+    sim = await simulator(sim_config(speed=3.0, faults=faults))
+    reason, report, client = await play(sim, lambda s: make_client(s, sink))
+
+    assert reason == 6
+    assert report.signaling_connections == 1
+    assert client.stats.media_reconnects == 3
+    assert len(sink.gaps) == 3
+    assert transcript_keys(sink) == report.transcript_keys
+    assert sink.transcripts[-1].data == UTTERANCES[-1][3]
+
+
+async def test_malformed_frame_is_skipped_and_the_stream_goes_on(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(faults=Faults(malformed_frame_at_s=1.0)))
+    reason, report, client = await play(sim, lambda s: make_client(s, sink))
+
+    assert report.frames("malformed")
+    assert client.stats.malformed_frames == 1
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)
+    assert sink.gaps == []
+
+
+async def test_sink_errors_are_logged_and_the_stream_goes_on(simulator: Any) -> None:
+    class FailingSink(RecordingSink):
+        async def transcript(self, content: TextContent) -> None:
+            await super().transcript(content)
+            raise RuntimeError("database is down")
+
+    sink = FailingSink()
+    reason, _, client = await play(await simulator(), lambda s: make_client(s, sink))
+
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)
+    assert client.stats.sink_errors == len(UTTERANCES)
+
+
+# --- reconnect() and server-driven changes -----------------------------------------------------
+
+
+async def test_reconnect_to_a_new_url_mid_stream(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=3.0))
+    stream = sim.new_stream()
+    client = make_client(stream, sink)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: len(sink.transcripts) >= 2)
+
+    client.reconnect(stream.signaling_url + "?failover=1")
+
+    assert await asyncio.wait_for(running, 10) == 6
+    report = await asyncio.wait_for(playing, 5)
+    assert report.signaling_connections == 2
+    assert sink.state_names == ["live", "reconnecting", "live", "ended"]
+    assert transcript_keys(sink) == report.transcript_keys
+    assert client.stats.reconnects == 1
+
+
+async def test_reconnect_skips_the_backoff_wait(simulator: Any, unused_tcp_port: int) -> None:
+    sink = RecordingSink()
+    sim = await simulator()
+    stream = sim.new_stream()
+    dead = f"ws://127.0.0.1:{unused_tcp_port}/signaling/{stream.rtms_stream_id}"
+    # The first URL refuses connections and the backoff would wait 30 s before retrying.
+    client = make_client(stream, sink, url=dead, backoff_initial_s=30.0, backoff_max_s=30.0)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: client.stats.reconnects >= 1)
+
+    client.reconnect(stream.signaling_url)
+
+    assert await asyncio.wait_for(running, 5) == 6
+    await asyncio.wait_for(playing, 5)
+    assert len(sink.transcripts) == len(UTTERANCES)
+
+
+async def inject(stream: SimulatedStream, message: Any) -> None:
+    """Send a message the simulator does not script, on the stream's live signaling socket."""
+    assert await stream.send_signaling(message, "injected", ())
+
+
+async def test_media_interrupted_event_reconnects_only_media(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=3.0))
+    stream = sim.new_stream()
+    client = make_client(stream, sink)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: len(sink.transcripts) >= 2)
+
+    await inject(stream, EventUpdate(RtmsEvent(EventType.MEDIA_CONNECTION_INTERRUPTED)))
+
+    assert await asyncio.wait_for(running, 10) == 6
+    report = await asyncio.wait_for(playing, 5)
+    assert client.stats.media_reconnects == 3
+    assert report.signaling_connections == 1
+    assert transcript_keys(sink) == report.transcript_keys
+
+
+async def test_stream_interrupted_state_reconnects_everything(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=3.0))
+    stream = sim.new_stream()
+    client = make_client(stream, sink)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: len(sink.transcripts) >= 2)
+
+    await inject(stream, StreamStateUpdate(stream.rtms_stream_id, StreamState.INTERRUPTED, 13))
+
+    assert await asyncio.wait_for(running, 10) == 6
+    report = await asyncio.wait_for(playing, 5)
+    assert report.signaling_connections == 2
+    assert "reconnecting" in sink.state_names
+
+
+async def test_session_pause_and_resume_reach_the_sink(simulator: Any) -> None:
+    sink = RecordingSink()
+    sim = await simulator(sim_config(speed=3.0))
+    stream = sim.new_stream()
+    client = make_client(stream, sink)
+    playing = asyncio.create_task(sim.play(stream))
+    running = asyncio.create_task(client.run())
+    await until(lambda: len(sink.transcripts) >= 1)
+
+    for state in (SessionState.PAUSED, SessionState.RESUMED):
+        await inject(stream, SessionStateUpdate(stream.rtms_session_id, state, 0, 0))
+
+    assert await asyncio.wait_for(running, 10) == 6
+    await asyncio.wait_for(playing, 5)
+    assert ("live", "session paused", None) in sink.states
+    assert ("live", "session resumed", None) in sink.states
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and localhost, and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rtms-simulator")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_wss_uses_the_given_ssl_context(simulator: Any, tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    sim = await simulator(sim_config(ssl_certfile=cert, ssl_keyfile=key))
+    sink = RecordingSink()
+    trust = ssl.create_default_context(cafile=cert)
+
+    reason, _, _ = await play(sim, lambda s: make_client(s, sink, ssl_context=trust))
+
+    assert sim.base_url.startswith("wss://")
+    assert reason == 6
+    assert len(sink.transcripts) == len(UTTERANCES)

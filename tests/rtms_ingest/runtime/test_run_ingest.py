@@ -1,0 +1,54 @@
+"""`manage.py run_ingest` on the real Redis: what it holds is let go when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from rtms_ingest.cluster.command_queue import HOLDER_CHANNEL_PREFIX
+from rtms_ingest.cluster.supervisor import Supervisor
+from rtms_ingest.management.commands import run_ingest
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
+
+
+@pytest.fixture
+async def direct() -> AsyncIterator[aioredis.Redis]:
+    r = aioredis.Redis.from_url(settings.REDIS_URL)
+    yield r
+    await r.aclose()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(signum)
+
+
+async def subscribers(r: aioredis.Redis, holder: str) -> int:
+    return int((await r.pubsub_numsub(HOLDER_CHANNEL_PREFIX + holder))[0][1])
+
+
+async def test_run_ingest_closes_its_queue_listener_on_sigterm(
+    direct: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[Supervisor] = []
+    real_build = run_ingest.build_supervisor
+
+    def build_and_keep(*, embedded: bool) -> Supervisor:
+        built.append(real_build(embedded=embedded))
+        return built[0]
+
+    monkeypatch.setattr(run_ingest, "build_supervisor", build_and_keep)
+    serving = asyncio.create_task(run_ingest.Command()._serve())
+    async with asyncio.timeout(10):
+        while not built or not await subscribers(direct, built[0].holder_id):
+            await asyncio.sleep(0.05)
+
+    os.kill(os.getpid(), signal.SIGTERM)  # the command's handler sets its stopping event
+    await asyncio.wait_for(serving, 15)
+
+    assert await subscribers(direct, built[0].holder_id) == 0

@@ -1,0 +1,221 @@
+"""The Zoom webhook receiver: signatures, validation, deduplication, hand-off to the ingest."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+
+from assistant.models import WebhookDelivery
+from rtms_ingest.cluster.command_queue import COMMANDS_KEY
+from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.protocol.webhook_signing import webhook_signature
+
+URL = "/webhooks/zoom/"
+SECRET = "test-webhook-secret"
+
+
+@pytest.fixture
+def queue() -> Iterator[redis.Redis]:
+    """The real Redis command queue, emptied around each test."""
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    r.delete(COMMANDS_KEY)
+    yield r
+    r.delete(COMMANDS_KEY)
+    r.close()
+
+
+def started(stream_id: str = "stream-1", event_ts: int = 1_700_000_000_000) -> dict[str, Any]:
+    return {
+        "event": "meeting.rtms_started",
+        "event_ts": event_ts,
+        "payload": {
+            "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==",
+            "operator_id": "zoom-host-1",
+            "rtms_stream_id": stream_id,
+            "server_urls": "ws://127.0.0.1:9/signaling",
+        },
+    }
+
+
+def post(
+    body: bytes | dict[str, Any],
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    headers = {
+        "x-zm-request-timestamp": ts,
+        "x-zm-signature": signature or webhook_signature(secret, ts, raw),
+    }
+    return Client().post(URL, raw, content_type="application/json", headers=headers)
+
+
+def queued(r: redis.Redis) -> list[StreamCommand]:
+    return [StreamCommand.from_json(raw) for raw in reversed(r.lrange(COMMANDS_KEY, 0, -1))]
+
+
+@pytest.mark.django_db
+def test_signed_rtms_started_is_accepted_and_queued_for_the_ingest(queue: redis.Redis) -> None:
+    response = post(started())
+    assert response.status_code == 200
+    [command] = queued(queue)
+    assert command.action == "start"
+    assert command.rtms_stream_id == "stream-1"
+    assert command.zoom_id == "4444AAAiAAAAAiAiAiiAii=="
+    assert command.server_urls == "ws://127.0.0.1:9/signaling"
+    assert command.operator_id == "zoom-host-1"
+
+
+@pytest.mark.django_db
+def test_url_validation_answers_with_the_hmac_of_the_plain_token(queue: redis.Redis) -> None:
+    body = {"event": "endpoint.url_validation", "event_ts": 1, "payload": {"plainToken": "abc"}}
+    response = post(body)
+    assert response.status_code == 200
+    # hex(HMAC_SHA256("test-webhook-secret", "abc"))
+    import hashlib
+    import hmac
+
+    expected = hmac.new(SECRET.encode(), b"abc", hashlib.sha256).hexdigest()
+    assert response.json() == {"plainToken": "abc", "encryptedToken": expected}
+
+
+@pytest.mark.django_db
+def test_wrong_signature_is_401_and_nothing_is_queued(queue: redis.Redis) -> None:
+    response = post(started(), secret="not-the-secret")
+    assert response.status_code == 401
+    assert queued(queue) == []
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signature_over_other_bytes_than_the_body_is_401(queue: redis.Redis) -> None:
+    raw = json.dumps(started()).encode()
+    ts = str(int(time.time()))
+    forged = webhook_signature(SECRET, ts, raw.replace(b"stream-1", b"stream-2"))
+    assert post(raw, timestamp=int(ts), signature=forged).status_code == 401
+
+
+@pytest.mark.django_db
+def test_missing_signature_headers_are_401(queue: redis.Redis) -> None:
+    response = Client().post(URL, json.dumps(started()), content_type="application/json")
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_stale_timestamp_is_401_even_with_a_valid_signature(queue: redis.Redis) -> None:
+    response = post(started(), timestamp=int(time.time()) - 301)
+    assert response.status_code == 401
+    assert "window" in response.json()["error"]
+
+
+@pytest.mark.django_db
+@override_settings(ZOOM_WEBHOOK_SECRET_TOKEN="")
+def test_missing_secret_refuses_every_request_instead_of_skipping_the_check(
+    queue: redis.Redis,
+) -> None:
+    response = post(started(), secret="")
+    assert response.status_code == 503
+    assert queued(queue) == []
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_400_with_a_reason(queue: redis.Redis) -> None:
+    response = post(b'{"event": "meeting.rtms_started",')
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_rtms_started_without_server_urls_is_400(queue: redis.Redis) -> None:
+    body = started()
+    del body["payload"]["server_urls"]
+    response = post(body)
+    assert response.status_code == 400
+    assert "server_urls" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_oversized_body_is_413(queue: redis.Redis) -> None:
+    body = started()
+    body["payload"]["padding"] = "x" * (settings.ZOOM_WEBHOOK_MAX_BODY_BYTES + 1)
+    assert post(body).status_code == 413
+
+
+@pytest.mark.django_db
+def test_get_is_not_allowed(queue: redis.Redis) -> None:
+    assert Client().get(URL).status_code == 405
+
+
+@pytest.mark.django_db
+def test_duplicate_delivery_is_stored_and_queued_once(queue: redis.Redis) -> None:
+    assert post(started()).json() == {"status": "accepted"}
+    assert post(started()).json() == {"status": "duplicate"}
+    assert len(queued(queue)) == 1
+    assert WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_unrelated_events_are_acknowledged_without_work(queue: redis.Redis) -> None:
+    body = {"event": "meeting.participant_joined", "event_ts": 5, "payload": {"object": {}}}
+    assert post(body).status_code == 204
+    assert queued(queue) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("event", "id_field", "product"),
+    [
+        ("webinar.rtms_started", "meeting_uuid", "webinar"),
+        ("session.rtms_started", "session_id", "video_sdk"),
+        ("contact_center.voice_rtms_started", "engagement_id", "contact_center"),
+    ],
+)
+def test_other_products_are_queued_with_their_own_id(
+    queue: redis.Redis, event: str, id_field: str, product: str
+) -> None:
+    body = {
+        "event": event,
+        "event_ts": 7,
+        "payload": {"rtms_stream_id": "s9", "server_urls": "ws://x/", id_field: "owner-9"},
+    }
+    assert post(body).status_code == 200
+    [command] = queued(queue)
+    assert (command.product, command.zoom_id) == (product, "owner-9")
+
+
+@pytest.mark.django_db
+def test_rtms_stopped_is_queued_with_its_stop_reason(queue: redis.Redis) -> None:
+    body = {
+        "event": "meeting.rtms_stopped",
+        "event_ts": 9,
+        "payload": {"meeting_uuid": "u==", "rtms_stream_id": "s1", "stop_reason": 6},
+    }
+    assert post(body).status_code == 200
+    [command] = queued(queue)
+    assert (command.action, command.stop_reason) == ("stop", 6)
+
+
+@pytest.mark.django_db
+def test_delivery_that_cannot_be_queued_is_503_and_zoom_retry_is_queued(
+    queue: redis.Redis,
+) -> None:
+    # A real Redis client against a port nothing listens on: the queue is down.
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        refused = post(started())
+    assert refused.status_code == 503
+    assert "retry" in refused.json()["error"]
+    assert not WebhookDelivery.objects.exists()
+    retried = post(started())
+    assert retried.json() == {"status": "accepted"}
+    assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]
