@@ -10,11 +10,12 @@ export HF_HUB_OFFLINE := 1
 demo: install
 	$(PY) manage.py run_demo
 
-## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, type-check, run every test
+## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, type-check, check import directions, run every test
 test: install-test services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy assistant rtms_ingest benchmarks tests
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed
@@ -37,6 +38,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy assistant rtms_ingest benchmarks tests
+	$(VENV)/bin/lint-imports
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .
