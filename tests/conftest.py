@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
 from assistant.models import Meeting, ZoomUserLink
+from rtms_ingest.storage.database import close_db_threads
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _ingest_db_connections_closed() -> Iterator[None]:
+    """The ingest's DB threads keep their connections: close them after each test that used them.
+
+    Otherwise they would outlive the test (and the test database, which cannot be dropped while
+    anyone is connected).
+    """
+    yield
+    close_db_threads()
 
 
 def _user(username: str, **extra: Any) -> User:

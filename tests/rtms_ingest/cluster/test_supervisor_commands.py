@@ -174,8 +174,9 @@ async def test_a_stop_for_a_stream_nobody_holds_ends_its_meeting_with_zoom_reaso
     assert (ended.state, ended.stop_reason) == (Meeting.State.ENDED, 6)
 
 
-def test_the_supervisor_reaches_meetings_only_through_services() -> None:
+def test_the_supervisor_reaches_meetings_only_through_its_stream_store() -> None:
     tree = ast.parse(Path(supervisor_module.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {name for name in imported if name and name.startswith("assistant.models")}
+    assert not {name for name in imported if name and name.split(".")[0] in {"assistant", "django"}}

@@ -1,0 +1,122 @@
+"""RTMS_SINKS decides what each stream feeds, and so what the ingest asks Zoom for."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.test import override_settings
+
+from assistant.models import Meeting, TranscriptSegment
+from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.cluster.supervisor import Supervisor
+from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.simulator.fixture import RecordedMeeting
+from rtms_ingest.storage.sink import StorageSink
+from rtms_ingest.storage.streams import MeetingStreams
+from tests.rtms_ingest.cluster.supervisor_support import (
+    clean_redis,
+    short_meeting,
+    simulator,
+    start_command,
+    supervisor,
+    until,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+__all__ = ["clean_redis", "short_meeting"]  # fixtures
+
+STORAGE = "rtms_ingest.storage.sink.storage_sink"
+LISTENER = f"{__name__}.audio_listener"
+DECLINING = f"{__name__}.declining_factory"
+
+
+class AudioListener:
+    """A sink that wants audio only (what the speech-recognition sink will be)."""
+
+    wants = MediaType.AUDIO
+
+    def __init__(self, meeting_id: int) -> None:
+        self.meeting_id = meeting_id
+
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
+        pass
+
+    async def gap(self, detail: str) -> None:
+        pass
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        pass
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def transcript(self, content: TextContent) -> None:
+        raise AssertionError("a sink that wants no transcript must not get one")
+
+    async def chat(self, content: TextContent) -> None:
+        raise AssertionError("a sink that wants no chat must not get one")
+
+    async def audio(self, content: BinaryContent) -> None:
+        pass
+
+
+def audio_listener(meeting: Meeting) -> AudioListener:
+    return AudioListener(meeting.pk)
+
+
+def declining_factory(meeting: Meeting) -> None:
+    """A factory with nothing to do for this meeting."""
+
+
+async def _play_and_store(recording: RecordedMeeting) -> dict[str, object]:
+    """Play the meeting into a supervisor; the media the ingest asked the simulator for."""
+    ingest = supervisor(media=MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO)
+    async with simulator(recording) as sim:
+        stream = sim.new_stream()
+        playing = asyncio.create_task(sim.play(stream))
+        await ingest.handle(start_command(stream))
+        report = await asyncio.wait_for(playing, 20)
+        await until(lambda: _no_streams(ingest))
+    return dict(report.media_params)
+
+
+async def _no_streams(ingest: Supervisor) -> bool:
+    return not ingest.streams
+
+
+async def test_audio_is_not_asked_for_while_no_sink_wants_it(
+    clean_redis: None, short_meeting: RecordedMeeting
+) -> None:
+    with override_settings(RTMS_SINKS=[STORAGE]):
+        requested = await _play_and_store(short_meeting)
+    assert set(requested) == {"transcript", "chat"}
+    assert await TranscriptSegment.objects.acount() == len(short_meeting.utterances)
+
+
+async def test_a_configured_audio_sink_makes_the_ingest_ask_for_audio(
+    clean_redis: None, short_meeting: RecordedMeeting
+) -> None:
+    with override_settings(RTMS_SINKS=[STORAGE, LISTENER]):
+        requested = await _play_and_store(short_meeting)
+    assert set(requested) == {"transcript", "chat", "audio"}
+    assert await TranscriptSegment.objects.acount() == len(short_meeting.utterances)
+
+
+async def test_a_factory_may_decline_a_meeting() -> None:
+    command = StreamCommand("start", "meeting", "owner==", "stream-declined", "wss://unused")
+    with override_settings(RTMS_SINKS=[STORAGE, DECLINING]):
+        sinks = await MeetingStreams().open(command)
+    [only] = sinks.sinks
+    assert isinstance(only, StorageSink)
+    assert sinks.wants == MediaType.TRANSCRIPT | MediaType.CHAT
+    meeting = await Meeting.objects.aget(rtms_stream_id="stream-declined")
+    assert meeting.state == Meeting.State.CONNECTING
