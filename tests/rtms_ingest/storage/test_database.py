@@ -1,0 +1,87 @@
+"""The ingest's DB discipline on the real PostgreSQL: kept connections, checked, few statements."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from assistant.models import Meeting, TranscriptSegment
+from assistant.services.transcript import SegmentInput, record_segment
+from rtms_ingest.protocol import TextContent
+from rtms_ingest.storage.database import close_db_threads, run_db
+from rtms_ingest.storage.sink import StorageSink
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+MakeMeeting = Callable[..., Meeting]
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def utterance(text: str, start_ms: int) -> TextContent:
+    return TextContent(data=text, timestamp=start_ms, user_id=101, user_name="Ana Lima")
+
+
+@pytest.fixture
+def one_db_thread() -> object:
+    """One DB thread, so every call lands on the same thread and connection."""
+    close_db_threads()
+    with override_settings(RTMS_DB_THREADS=1):
+        yield
+    close_db_threads()
+
+
+async def test_writes_reuse_one_connection(make_meeting: MakeMeeting, one_db_thread: None) -> None:
+    meeting = await database_sync_to_async(make_meeting)()
+    sink = StorageSink(meeting.pk)
+    first = await run_db(backend_pid)
+    for n in range(5):
+        await sink.transcript(utterance(f"line {n}", n * 1000))
+    assert await run_db(backend_pid) == first
+    assert await TranscriptSegment.objects.filter(meeting=meeting).acount() == 5
+
+
+async def test_a_kept_connection_the_server_dropped_is_replaced_before_the_next_write(
+    make_meeting: MakeMeeting, one_db_thread: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)()
+    dropped = await run_db(backend_pid)
+    db = connection.settings_dict
+    async with await psycopg.AsyncConnection.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True
+    ) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    with caplog.at_level(logging.WARNING, logger="rtms_ingest.storage.database"):
+        await StorageSink(meeting.pk).transcript(utterance("after the drop", 0))
+    # The health check found the dead connection before the write used it: no failed attempt.
+    assert not [r for r in caplog.records if "attempt" in r.getMessage()]
+    assert await run_db(backend_pid) != dropped
+    assert await TranscriptSegment.objects.filter(meeting=meeting).acount() == 1
+
+
+def statements_of_one_segment(meeting_id: int) -> list[str]:
+    segment = SegmentInput("native", 101, "Ana Lima", 0, 900, "Shall we start?")
+    with CaptureQueriesContext(connection) as queries:
+        assert record_segment(meeting_id, segment) is not None
+    verbs = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert verbs[0] == "BEGIN" and verbs[-1] == "COMMIT", "one transaction"
+    return verbs[1:-1]
+
+
+async def test_a_segment_costs_three_statements(make_meeting: MakeMeeting) -> None:
+    meeting = await database_sync_to_async(make_meeting)()
+    # The sequence number (UPDATE ... RETURNING), the segment, its outbox event.
+    assert await run_db(statements_of_one_segment, meeting.pk) == ["UPDATE", "INSERT", "INSERT"]
