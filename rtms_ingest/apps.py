@@ -4,6 +4,6 @@ from django.apps import AppConfig
 
 
 class RtmsIngestConfig(AppConfig):
-    """Nothing to set up at start; the supervisor starts from run_ingest or the ASGI app."""
+    """Nothing to set up at start: run_ingest, run_demo or the first in-process hand-over starts it."""
 
     name = "rtms_ingest"

@@ -1,7 +1,7 @@
 """The codec under rtms_ingest.protocol: typed reads of a frame's JSON and the field codec.
 
 Every message and nested part is a dataclass; its fields' type hints decide how each field is
-read and written, so the message classes in protocol.py stay declarations.
+read and written, so the message classes in messages.py stay declarations.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Run ONE client of Zoom's official `rtms` SDK and print every callback as a JSON line.
 
-`tests/rtms_ingest/test_sdk_conformance.py` starts this script as a child process, so that a
+`tests/rtms_ingest/simulator/test_sdk_conformance.py` starts this script as a child process, so that a
 native crash in the SDK cannot take pytest down with it, and so that two SDK clients never share
 one process (two clients on their default loops in one process segfault).
 
