@@ -4,6 +4,6 @@ from django.apps import AppConfig
 
 
 class RtmsIngestConfig(AppConfig):
-    """Nothing to set up at start: run_ingest, run_demo or the first in-process hand-over starts it."""
+    """Nothing to set up at start: run_ingest, run_demo or the first hand-over starts the ingest."""
 
     name = "rtms_ingest"

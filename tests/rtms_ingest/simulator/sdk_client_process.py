@@ -1,8 +1,8 @@
 """Run ONE client of Zoom's official `rtms` SDK and print every callback as a JSON line.
 
-`tests/rtms_ingest/simulator/test_sdk_conformance.py` starts this script as a child process, so that a
-native crash in the SDK cannot take pytest down with it, and so that two SDK clients never share
-one process (two clients on their default loops in one process segfault).
+`tests/rtms_ingest/simulator/test_sdk_conformance.py` starts this script as a child process, so
+that a native crash in the SDK cannot take pytest down with it, and so that two SDK clients never
+share one process (two clients on their default loops in one process segfault).
 
 Output: one line per callback on stdout, `EVENT_PREFIX` followed by a JSON object with at least
 `cb` (the callback's name) and `t` (seconds since the script started). Anything else on stdout or
