@@ -2,11 +2,17 @@
 
 Each meeting has one ordered stream of events. Every event carries the meeting's sequence number
 `seq`; a viewer that reconnects sends the last `seq` it saw and receives what it missed.
+
+A producer builds the whole payload as one of the TypedDicts below, `seq` included, so mypy
+checks every key: `seq` is the number reserved by `services.live.next_seq` in the transaction
+that publishes the event (or read back from the row stored under it). `services.live.publish`
+stores the payload under that number and pushes it unchanged. The browser reads these keys
+(static/js/live-meeting.js, meeting-panes.js); a key it reads must be declared here.
 """
 
 from __future__ import annotations
 
-from typing import Final, Literal, NotRequired, TypedDict
+from typing import Final, Literal, TypedDict
 
 # Final: each name has its literal type, so a payload built with it type-checks as its TypedDict.
 SEGMENT: Final = "segment"
@@ -15,6 +21,10 @@ CHAT: Final = "chat"
 STATE: Final = "state"
 NOTES: Final = "notes"
 EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES)
+
+# The stream-only state of a state event that reports a stretch of possibly lost data. The
+# meeting states themselves are assistant.models.Meeting.State.
+GAP: Final = "gap"
 
 # The Channels message type that carries a live event to the consumers of a meeting group.
 CHANNEL_MESSAGE_TYPE = "live.event"
@@ -68,13 +78,19 @@ class ChatPayload(TypedDict):
 
 
 class StatePayload(TypedDict):
-    """The connection state of the meeting's RTMS stream."""
+    """The connection state of the meeting's RTMS stream: `state` is a Meeting.State value."""
 
     type: Literal["state"]
     seq: int
     state: str
     detail: str
-    stop_reason: NotRequired[int | None]
+    stop_reason: int | None
+
+
+class GapPayload(StatePayload):
+    """A state event with `state` GAP: data may be missing; `current` is the meeting's state."""
+
+    current: str
 
 
 class NotesPayload(TypedDict):
@@ -86,4 +102,6 @@ class NotesPayload(TypedDict):
     text: str
 
 
-LivePayload = SegmentPayload | ParticipantPayload | ChatPayload | StatePayload | NotesPayload
+LivePayload = (
+    SegmentPayload | ParticipantPayload | ChatPayload | StatePayload | GapPayload | NotesPayload
+)

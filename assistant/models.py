@@ -38,6 +38,9 @@ class Meeting(models.Model):
         ENDED = "ended", "Ended"
         FAILED = "failed", "Failed"
 
+    # After these the stream delivers nothing more (the live page stops reconnecting).
+    FINISHED_STATES = frozenset({State.ENDED, State.FAILED})
+
     product = models.CharField(max_length=20, choices=Product.choices, default=Product.MEETING)
     zoom_id = models.CharField(
         max_length=255, db_index=True, help_text="meeting_uuid, session_id or engagement_id"
@@ -69,7 +72,7 @@ class Meeting(models.Model):
     @property
     def is_live(self) -> bool:
         """Whether the stream is still expected to deliver data."""
-        return self.state not in (self.State.ENDED, self.State.FAILED)
+        return self.state not in self.FINISHED_STATES
 
 
 class Participant(models.Model):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from assistant import events
 from assistant.models import ChatMessage
@@ -30,10 +29,11 @@ def record_chat(
     return live.publish_new_row(meeting_id, create, chat_payload)
 
 
-def chat_payload(row: ChatMessage) -> dict[str, Any]:
-    """The live-event shape of a stored chat line (events.ChatPayload without seq)."""
+def chat_payload(row: ChatMessage) -> events.ChatPayload:
+    """The live event of a stored chat line."""
     return {
         "type": events.CHAT,
+        "seq": row.seq,
         "id": row.pk,
         "user_id": row.sender_user_id,
         "sender": row.sender_name,

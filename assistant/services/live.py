@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -41,41 +41,45 @@ def next_seq(meeting_id: int) -> int:
     return int(row[0])
 
 
-def publish(meeting_id: int, seq: int, payload: dict[str, Any]) -> events.LivePayload:
-    """Store an event under `seq` and push it to the meeting's viewers once the commit lands."""
-    payload = {**payload, "seq": seq}
+def publish(meeting_id: int, payload: events.LivePayload) -> events.LivePayload:
+    """Store an event under its `seq` and push it to the meeting's viewers once the commit lands."""
+    seq = payload["seq"]
     LiveEvent.objects.create(meeting_id=meeting_id, seq=seq, type=payload["type"], payload=payload)
     transaction.on_commit(lambda: broadcast(meeting_id, payload))
-    return cast(events.LivePayload, payload)
+    return payload
 
 
 def publish_new_row(
     meeting_id: int,
     create: Callable[[int], RowT],
-    payload: Callable[[RowT], dict[str, Any]],
+    payload: Callable[[RowT], events.LivePayload],
 ) -> RowT | None:
     """Create a row under the next sequence number and publish it; None if it was stored before.
 
     `create(seq)` must insert a row with a unique key for the thing received: a re-delivery
     (a reconnect, a second ingest, a retried write) then hits that key and changes nothing.
+    `payload(row)` builds the event of that row, with the row's `seq`.
     """
     try:
         with transaction.atomic():
             seq = next_seq(meeting_id)
             row = create(seq)
-            publish(meeting_id, seq, payload(row))
+            event = payload(row)
+            if event["seq"] != seq:
+                raise ValueError(f"event built with seq {event['seq']}, reserved {seq}")
+            publish(meeting_id, event)
             return row
     except IntegrityError:
         return None
 
 
-def append(meeting_id: int, payload: dict[str, Any]) -> events.LivePayload:
-    """Allocate a sequence number and publish an event that has no row of its own."""
+def append(meeting_id: int, build: Callable[[int], events.LivePayload]) -> events.LivePayload:
+    """Publish an event that has no row of its own, built with the next sequence number."""
     with transaction.atomic():
-        return publish(meeting_id, next_seq(meeting_id), payload)
+        return publish(meeting_id, build(next_seq(meeting_id)))
 
 
-def broadcast(meeting_id: int, payload: dict[str, Any]) -> None:
+def broadcast(meeting_id: int, payload: events.LivePayload) -> None:
     """Send one event to the meeting's Channels group (best effort: the outbox keeps it)."""
     layer = get_channel_layer()
     if layer is None:
@@ -85,7 +89,7 @@ def broadcast(meeting_id: int, payload: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(events.meeting_group(meeting_id), message)
     except Exception:
         # Viewers catch up from the outbox on reconnect; a lost push must not undo a commit.
-        log.exception("broadcast of meeting %s seq %s failed", meeting_id, payload.get("seq"))
+        log.exception("broadcast of meeting %s seq %s failed", meeting_id, payload["seq"])
 
 
 def events_since(meeting_id: int, since: int, limit: int = 1000) -> list[dict[str, Any]]:

@@ -56,7 +56,7 @@ def set_state(
         if state == State.LIVE and meeting.started_at is None:
             meeting.started_at = timezone.now()
             fields.append("started_at")
-        if state in (State.ENDED, State.FAILED):
+        if state in Meeting.FINISHED_STATES:
             meeting.ended_at = meeting.ended_at or timezone.now()
             meeting.stop_reason = reason
             fields += ["ended_at", "stop_reason"]
@@ -64,17 +64,20 @@ def set_state(
         ConnectionLogEntry.objects.create(
             meeting_id=meeting_id,
             kind=ConnectionLogEntry.Kind.STOP
-            if state in (State.ENDED, State.FAILED)
+            if state in Meeting.FINISHED_STATES
             else ConnectionLogEntry.Kind.STATE,
             state=state,
             reason=reason,
             detail=detail,
         )
-        live.publish(
-            meeting_id,
-            seq,
-            {"type": events.STATE, "state": state, "detail": detail, "stop_reason": reason},
-        )
+        event: events.StatePayload = {
+            "type": events.STATE,
+            "seq": seq,
+            "state": state,
+            "detail": detail,
+            "stop_reason": reason,
+        }
+        live.publish(meeting_id, event)
         return meeting
 
 
@@ -86,17 +89,15 @@ def record_gap(meeting_id: int, detail: str) -> None:
             meeting_id=meeting_id, kind=ConnectionLogEntry.Kind.GAP, detail=detail
         )
         state = Meeting.objects.values_list("state", flat=True).get(pk=meeting_id)
-        live.publish(
-            meeting_id,
-            seq,
-            {
-                "type": events.STATE,
-                "state": "gap",
-                "detail": detail,
-                "stop_reason": None,
-                "current": state,
-            },
-        )
+        gap: events.GapPayload = {
+            "type": events.STATE,
+            "seq": seq,
+            "state": events.GAP,
+            "detail": detail,
+            "stop_reason": None,
+            "current": state,
+        }
+        live.publish(meeting_id, gap)
 
 
 def set_topic(meeting_id: int, topic: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from assistant import events
@@ -27,7 +25,10 @@ def record_join(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> 
             participant.is_present = True
             participant.left_at_ms = None
             participant.save(update_fields=["name", "is_present", "left_at_ms"])
-        live.publish(meeting_id, live.next_seq(meeting_id), _payload("join", participant, at_ms))
+        seq = live.next_seq(meeting_id)
+        live.publish(
+            meeting_id, _payload(seq, "join", participant.zoom_user_id, participant.name, at_ms)
+        )
         return participant
 
 
@@ -44,7 +45,10 @@ def record_leave(meeting_id: int, user_id: int, name: str | None, at_ms: int | N
         participant.is_present = False
         participant.left_at_ms = at_ms
         participant.save(update_fields=["is_present", "left_at_ms"])
-        live.publish(meeting_id, live.next_seq(meeting_id), _payload("leave", participant, at_ms))
+        seq = live.next_seq(meeting_id)
+        live.publish(
+            meeting_id, _payload(seq, "leave", participant.zoom_user_id, participant.name, at_ms)
+        )
 
 
 def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int | None) -> None:
@@ -52,26 +56,18 @@ def record_active_speaker(meeting_id: int, user_id: int, name: str, at_ms: int |
     if not name:
         found = Participant.objects.filter(meeting_id=meeting_id, zoom_user_id=user_id).first()
         name = found.name if found else ""
-    live.append(
-        meeting_id,
-        {
-            "type": events.PARTICIPANT,
-            "action": "speaking",
-            "user_id": user_id,
-            "name": name,
-            "at_ms": at_ms,
-        },
-    )
+    live.append(meeting_id, lambda seq: _payload(seq, "speaking", user_id, name, at_ms))
 
 
 def _payload(
-    action: events.ParticipantAction, participant: Participant, at_ms: int | None
-) -> dict[str, Any]:
-    """events.ParticipantPayload without seq."""
+    seq: int, action: events.ParticipantAction, user_id: int, name: str, at_ms: int | None
+) -> events.ParticipantPayload:
+    """The live event of a participant's join, leave or turn to speak."""
     return {
         "type": events.PARTICIPANT,
+        "seq": seq,
         "action": action,
-        "user_id": participant.zoom_user_id,
-        "name": participant.name,
+        "user_id": user_id,
+        "name": name,
         "at_ms": at_ms,
     }

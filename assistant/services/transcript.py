@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from assistant import events
 from assistant.models import TranscriptSegment
@@ -58,10 +57,11 @@ def record_segment(meeting_id: int, segment: SegmentInput) -> TranscriptSegment 
     return row
 
 
-def segment_payload(row: TranscriptSegment) -> dict[str, Any]:
-    """The live-event shape of a stored segment (events.SegmentPayload without seq)."""
+def segment_payload(row: TranscriptSegment) -> events.SegmentPayload:
+    """The live event of a stored segment."""
     return {
         "type": events.SEGMENT,
+        "seq": row.seq,
         "id": row.pk,
         "source": row.source,
         "speaker_user_id": row.speaker_user_id,

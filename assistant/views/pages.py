@@ -49,8 +49,11 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "badge": presenters.badge_class(meeting.state),
         "duration": presenters.duration_label(meeting),
         "live": meeting.is_live,
+        "stream_text": presenters.stream_text(meeting.state),
     }
-    if not meeting.is_live:
+    if meeting.is_live:
+        context["state_names"] = presenters.state_names()
+    else:
         context.update(_finished_meeting(meeting))
     return render(request, "meetings/detail.html", context)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 
+from assistant import events
 from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
@@ -25,6 +26,33 @@ BADGE_CLASSES: dict[str, str] = {
     Meeting.State.ENDED: "badge-ended",
     Meeting.State.FAILED: "badge-failed",
 }
+
+# What the status bar says about the RTMS stream, per meeting state and for a gap in the data.
+STREAM_TEXT: dict[str, str] = {
+    Meeting.State.PENDING: "Stream: waiting for Zoom",
+    Meeting.State.CONNECTING: "Stream: connecting to Zoom",
+    Meeting.State.LIVE: "Stream: receiving",
+    Meeting.State.RECONNECTING: "Stream: reconnecting to Zoom",
+    Meeting.State.ENDED: "Stream: meeting ended",
+    Meeting.State.FAILED: "Stream: failed",
+    events.GAP: "Stream: some data may be missing",
+}
+
+
+class ShownState(TypedDict):
+    """How the live page shows one meeting state."""
+
+    label: str
+    badge: str
+    finished: bool
+
+
+class StateNames(TypedDict):
+    """The state names the live page's script works with (it spells none of its own)."""
+
+    meeting: dict[str, ShownState]
+    stream: dict[str, str]
+    gap: str
 
 
 def clock_origin(first_start_ms: int | None) -> int:
@@ -67,6 +95,27 @@ def duration_label(meeting: Meeting, now: dt.datetime | None = None) -> str:
 def badge_class(state: str) -> str:
     """CSS class of a meeting state badge."""
     return BADGE_CLASSES.get(state, "badge-waiting")
+
+
+def stream_text(state: str) -> str:
+    """What the status bar says about the stream in a meeting state (or a gap)."""
+    return STREAM_TEXT.get(state, f"Stream: {state}")
+
+
+def state_names() -> StateNames:
+    """Every meeting state with its label, badge and whether it is final; stream texts; GAP."""
+    return {
+        "meeting": {
+            state.value: {
+                "label": state.label,
+                "badge": badge_class(state),
+                "finished": state in Meeting.FINISHED_STATES,
+            }
+            for state in Meeting.State
+        },
+        "stream": {str(state): text for state, text in STREAM_TEXT.items()},
+        "gap": events.GAP,
+    }
 
 
 def speaker_colour(index: int) -> str:

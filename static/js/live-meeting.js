@@ -8,25 +8,6 @@ import { CaptionsPane, ChatPane, NotesPane, PeoplePane } from "./meeting-panes.j
 
 const STALE_AFTER_MS = 30_000;
 
-const MEETING_STATES = {
-  pending: ["Waiting to connect", "badge-waiting"],
-  connecting: ["Connecting", "badge-waiting"],
-  live: ["Live", "badge-live"],
-  reconnecting: ["Reconnecting", "badge-warning"],
-  ended: ["Ended", "badge-ended"],
-  failed: ["Failed", "badge-failed"],
-};
-
-const STREAM_TEXT = {
-  pending: "Stream: waiting for Zoom",
-  connecting: "Stream: connecting to Zoom",
-  live: "Stream: receiving",
-  reconnecting: "Stream: reconnecting to Zoom",
-  gap: "Stream: some data may be missing",
-  ended: "Stream: meeting ended",
-  failed: "Stream: failed",
-};
-
 const SOCKET_TEXT = {
   connecting: "Connecting…",
   "catching-up": "Catching up…",
@@ -38,8 +19,25 @@ const SOCKET_TEXT = {
   ended: "Meeting ended",
 };
 
+/** record[key] if the record itself has it (not an inherited name such as "toString"). */
+const own = (record, key) => (Object.hasOwn(record, key) ? record[key] : undefined);
+
+/** The JSON a template embedded with json_script under `id`. */
+function embeddedJson(id) {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return JSON.parse(node.textContent);
+}
+
 class StatusBar {
-  constructor(root) {
+  /**
+   * @param {HTMLElement} root
+   * @param {{meeting: Record<string, {label: string, badge: string, finished: boolean}>,
+   *          stream: Record<string, string>, gap: string}} names
+   *   the state names as the server defines them (presenters.state_names)
+   */
+  constructor(root, names) {
+    this.names = names;
     this.badge = role(root, "state-badge");
     this.connection = role(root, "connection");
     this.connectionText = role(root, "connection-text");
@@ -47,7 +45,7 @@ class StatusBar {
     this.lastCaption = role(root, "last-caption");
     this.lastCaptionAt = null;
     this.meetingState = root.dataset.state;
-    this.finished = false;
+    this.finished = own(names.meeting, this.meetingState)?.finished ?? false;
     this.countdown = 0;
     setInterval(() => this.tick(), 1000);
   }
@@ -69,18 +67,19 @@ class StatusBar {
   }
 
   meeting(state) {
-    if (!(state in MEETING_STATES)) return;
-    const [label, badgeClass] = MEETING_STATES[state];
+    const shown = own(this.names.meeting, state);
+    if (!shown) return;
     this.meetingState = state;
-    this.badge.textContent = label;
-    this.badge.className = `badge ${badgeClass}`;
-    this.finished = state === "ended" || state === "failed";
+    this.badge.textContent = shown.label;
+    this.badge.className = `badge ${shown.badge}`;
+    this.finished = shown.finished;
   }
 
   stream(event) {
-    this.streamText.textContent = STREAM_TEXT[event.state] ?? `Stream: ${event.state}`;
+    this.streamText.textContent = own(this.names.stream, event.state) ?? `Stream: ${event.state}`;
     this.streamText.dataset.state = event.state;
-    this.meeting(event.state === "gap" ? event.current : event.state);
+    // A gap is a state of the stream only: the meeting stays in the state it reports as current.
+    this.meeting(event.state === this.names.gap ? event.current : event.state);
   }
 
   caption({ replay }) {
@@ -121,7 +120,7 @@ function start() {
   const root = document.getElementById("meeting");
   if (!root || root.dataset.live !== "true") return;
   const meetingId = root.dataset.meetingId;
-  const status = new StatusBar(root);
+  const status = new StatusBar(root, embeddedJson("state-names"));
   const captions = new CaptionsPane(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
