@@ -144,7 +144,9 @@ else:
         }
     }
 
-# Celery (production shape); the embedded shape runs jobs in-process (assistant/jobs.py).
+# Celery. Jobs go through assistant/jobs.py: to Celery workers on Redis, or, when
+# JOBS_IN_PROCESS (the embedded shape), to small thread pools inside this process. Never
+# eager: that would run Whisper or an LLM inline in the request or the event loop.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -155,7 +157,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+# Jobs report through the database; nobody waits on a Celery result.
+CELERY_TASK_IGNORE_RESULT = True
+# Queue by task name (asr.* and llm.*, the convention in assistant/jobs.py), one worker per
+# queue family; the in-process pools ask the same router.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"asr.*": {"queue": "asr"}, "llm.*": {"queue": "llm"}}
+JOBS_IN_PROCESS = env_bool("JOBS_IN_PROCESS", EMBEDDED)
 CELERY_BEAT_SCHEDULE = {
     "sweep-orphaned-streams": {"task": "assistant.sweep_orphaned_streams", "schedule": 60},
     "purge-webhook-deliveries": {

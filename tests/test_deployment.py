@@ -12,12 +12,15 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
+from assistant import jobs
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_SOURCE = (ROOT / "assistant" / "settings.py").read_text()
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 IMAGE_ONLY_VARS = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
-APP_SERVICES = ["migrate", "web", "ingest", "worker", "beat"]
+WORKER_SERVICES = ["worker", "worker-asr", "worker-llm"]
+APP_SERVICES = ["migrate", "web", "ingest", *WORKER_SERVICES, "beat"]
 
 
 def settings_variables() -> set[str]:
@@ -28,6 +31,21 @@ def settings_variables() -> set[str]:
 
 def service(name: str) -> dict[str, Any]:
     return COMPOSE["services"][name]
+
+
+def option(argv: list[str], flag: str) -> str | None:
+    """The value given to flag in argv, if any."""
+    return argv[argv.index(flag) + 1] if flag in argv else None
+
+
+def procfile() -> dict[str, list[str]]:
+    """Each Procfile process's argv, the program by its bare name (compose runs it from PATH)."""
+    processes = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        argv = shlex.split(command)
+        processes[name.strip()] = [Path(argv[0]).name, *argv[1:]]
+    return processes
 
 
 def check_command(argv: list[str]) -> None:
@@ -42,13 +60,30 @@ def check_command(argv: list[str]) -> None:
     elif program == "celery":
         app_module = argv[argv.index("-A") + 1]
         assert hasattr(importlib.import_module(app_module), "celery_app")
-        assert argv[argv.index("-A") + 2] in {"worker", "beat"}
+        subcommand = argv[argv.index("-A") + 2]
+        assert subcommand in {"worker", "beat"}
+        if subcommand == "worker":
+            queues = option(argv, "-Q")
+            assert queues, "a worker names its queues"
+            assert set(queues.split(",")) <= set(jobs.QUEUES), queues
     else:
         raise AssertionError(f"unknown program {program}")
 
 
 def test_compose_runs_the_production_processes() -> None:
-    assert {"postgres", "redis", "web", "ingest", "worker", "beat"} <= set(COMPOSE["services"])
+    assert set(COMPOSE["services"]) == {"postgres", "redis", *APP_SERVICES}
+
+
+def test_each_queue_has_one_worker_service_of_its_own() -> None:
+    queues = sorted(str(option(service(name)["command"], "-Q")) for name in WORKER_SERVICES)
+    assert queues == sorted(jobs.QUEUES)
+    node_names = {option(service(name)["command"], "-n") for name in WORKER_SERVICES}
+    assert len(node_names) == len(WORKER_SERVICES), "workers on one host need distinct names"
+
+
+def test_the_asr_worker_runs_one_job_at_a_time() -> None:
+    # Each worker process holds a Whisper model; more children would hold more models.
+    assert option(service("worker-asr")["command"], "--concurrency") == "1"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -69,13 +104,13 @@ def test_every_setting_variable_is_documented_in_env_example() -> None:
 
 
 def test_procfile_runs_the_same_commands_as_compose() -> None:
-    procfile = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        procfile[name.strip()] = shlex.split(command)
-    for name in ("web", "ingest", "worker", "beat"):
+    processes = procfile()
+    assert set(processes) == set(APP_SERVICES) - {"migrate"}
+    for name in WORKER_SERVICES:
+        assert processes[name] == service(name)["command"]
+    for name in ("web", "ingest", "beat"):
         compose_argv = service(name)["command"]
-        local_argv = [Path(arg).name if i == 0 else arg for i, arg in enumerate(procfile[name])]
+        local_argv = processes[name]
         # Same program and subcommand; host, port and schedule paths may differ locally.
         assert local_argv[0] == Path(compose_argv[0]).name
         if local_argv[0] == "python":
