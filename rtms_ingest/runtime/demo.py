@@ -52,6 +52,20 @@ def request_sample_playback() -> bool:
     return True
 
 
+async def finish_playbacks(timeout_s: float = 10.0) -> None:
+    """Let playing meetings end (the ingest closes them at shutdown), then cancel what is left.
+
+    A playback's last act is Zoom's `rtms_stopped` webhook to this very server: it must be
+    answered while the server still runs, or its request thread waits forever for the loop.
+    """
+    if not _tasks:
+        return
+    _, pending = await asyncio.wait(set(_tasks), timeout=timeout_s)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
 def _start_playback(loop: asyncio.AbstractEventLoop) -> None:
     task = loop.create_task(play_once())
     _tasks.add(task)

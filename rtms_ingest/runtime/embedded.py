@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.runtime.build import build_supervisor
 from rtms_ingest.storage.database import close_db_threads, run_db
 
-__all__ = ["in_process_supervisor", "stop_in_process_supervisor"]
+__all__ = ["before_daphne_shutdown", "in_process_supervisor", "stop_in_process_supervisor"]
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,15 @@ class _InProcessIngest:
 
 
 _in_process: _InProcessIngest | None = None
+# Set when the process shuts down: a late webhook (Zoom's rtms_stopped) must not start it again.
+_shut_down = False
 
 
 def in_process_supervisor() -> Supervisor:
     """The supervisor running inside this (web) process, started on first use."""
     global _in_process
+    if _shut_down:
+        raise RuntimeError("the in-process RTMS ingest has shut down with this process")
     loop = asyncio.get_running_loop()
     if _in_process is None or _in_process.loop is not loop or _in_process.task.done():
         supervisor = build_supervisor(embedded=True)
@@ -78,17 +83,29 @@ async def _run_embedded(supervisor: Supervisor, stopping: asyncio.Event, started
 
 
 def _stop_with_daphne() -> None:
-    """Under daphne, make its reactor wait for our streams to close before it shuts down.
+    """Under daphne, close our streams before its reactor shuts down; never start again then."""
+
+    async def close_streams() -> None:
+        global _shut_down
+        _shut_down = True
+        await stop_in_process_supervisor()
+
+    before_daphne_shutdown(close_streams)
+
+
+def before_daphne_shutdown(stop: Callable[[], Awaitable[None]]) -> None:
+    """Under daphne, make its reactor await `stop()` before it shuts down.
 
     Daphne stops its Twisted reactor on Ctrl-C and SIGTERM; "before shutdown" triggers may
-    return a Deferred, which the reactor waits for. Elsewhere (tests) the caller stops us.
+    return a Deferred, which the reactor waits for while the loop (and the server) still run.
+    Elsewhere (tests) the caller stops what it started.
     """
     if "twisted.internet.reactor" not in sys.modules:
         return
     from twisted.internet import defer, reactor
 
-    def close_streams() -> defer.Deferred[None]:
-        return defer.Deferred.fromFuture(asyncio.ensure_future(stop_in_process_supervisor()))
+    def trigger() -> defer.Deferred[None]:
+        return defer.Deferred.fromFuture(asyncio.ensure_future(stop()))
 
     # Twisted types the reactor by a zope interface whose methods have no self: mypy misreads it.
-    reactor.addSystemEventTrigger("before", "shutdown", close_streams)  # type: ignore[arg-type]
+    reactor.addSystemEventTrigger("before", "shutdown", trigger)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.models import ZoomUserLink
 from rtms_ingest.runtime import demo
-from rtms_ingest.runtime.embedded import in_process_supervisor
+from rtms_ingest.runtime.embedded import before_daphne_shutdown, in_process_supervisor
 
 log = logging.getLogger(__name__)
 DEMO_USERNAME = "demo"
@@ -80,6 +80,7 @@ class Command(BaseCommand):
         def ready() -> None:
             loop = asyncio.get_event_loop()
             loop.call_soon(in_process_supervisor)
+            before_daphne_shutdown(demo.finish_playbacks)
             demo.enable(loop, url)
             if play:
                 demo.request_sample_playback()
