@@ -69,3 +69,17 @@ def check_production_security(app_configs: Any = None, **kwargs: Any) -> list[Wa
             )
         )
     return messages
+
+
+@register()
+def check_jobs_have_a_worker(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Jobs sent to Celery without Redis go to an in-memory broker that no worker reads."""
+    if settings.JOBS_IN_PROCESS or settings.REDIS_URL:
+        return []
+    return [
+        Error(
+            "JOBS_IN_PROCESS is off but REDIS_URL is not set: every job would be lost.",
+            hint="Set REDIS_URL for Celery workers, or leave JOBS_IN_PROCESS unset.",
+            id="assistant.E002",
+        )
+    ]

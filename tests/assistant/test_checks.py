@@ -33,3 +33,13 @@ def test_production_shape_without_a_shared_secret_key_is_an_error_on_deploy() ->
 def test_production_shape_with_secret_key_and_secure_cookies_passes() -> None:
     ids = check_ids(include_deployment_checks=True)
     assert not {"assistant.E001", "assistant.W011", "assistant.W012"} & ids
+
+
+@override_settings(JOBS_IN_PROCESS=False, REDIS_URL="")
+def test_jobs_for_celery_without_a_broker_are_an_error() -> None:
+    assert "assistant.E002" in check_ids()
+
+
+@override_settings(JOBS_IN_PROCESS=True, REDIS_URL="")
+def test_jobs_in_process_need_no_broker() -> None:
+    assert "assistant.E002" not in check_ids()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assistant import jobs
 from assistant.models import ZoomUserLink
 from rtms_ingest.runtime import demo
 from rtms_ingest.runtime.embedded import before_daphne_shutdown, in_process_supervisor
@@ -81,6 +83,7 @@ class Command(BaseCommand):
             loop = asyncio.get_event_loop()
             loop.call_soon(in_process_supervisor)
             before_daphne_shutdown(demo.finish_playbacks)
+            before_daphne_shutdown(partial(asyncio.to_thread, jobs.shutdown))
             demo.enable(loop, url)
             if play:
                 demo.request_sample_playback()
