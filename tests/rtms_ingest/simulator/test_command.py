@@ -21,7 +21,7 @@ from tests.rtms_ingest.simulator.simulator_client import (
     write_meeting,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CREDENTIALS = {
     "ZOOM_CLIENT_ID": CLIENT_ID,
     "ZOOM_CLIENT_SECRET": CLIENT_SECRET,
