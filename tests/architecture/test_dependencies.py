@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DJANGO_FREE = (
+    "rtms_ingest.audio",
     "rtms_ingest.protocol",
     "rtms_ingest.client",
     "rtms_ingest.cluster",

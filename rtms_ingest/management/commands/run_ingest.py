@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from rtms_ingest.runtime.build import build_supervisor
+from rtms_ingest.storage.database import close_db_threads
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
         try:
             await supervisor.run(stopping)
         finally:
-            # The queue's listener task and both Redis connection pools end with the process.
+            # The queue's listener, both Redis pools and the kept DB connections close before exit.
             await supervisor.queue.close()
             await supervisor.leases.close()
+            await asyncio.to_thread(close_db_threads)
         self.stdout.write("RTMS ingest stopped; every stream was closed")
