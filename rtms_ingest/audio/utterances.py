@@ -49,6 +49,7 @@ class Cut:
     pcm: bytes
     revision: int  # 0, 1, 2... for the provisional cuts of one utterance; the final is last
     final: bool
+    utterance_start_ms: int  # names the utterance (a provisional window may start later)
 
 
 def frame_dbfs(pcm: bytes) -> float:
@@ -68,6 +69,11 @@ class UtteranceCutter:
     noise_floor_dbfs: float = -70.0
     odd_frames: int = 0  # frames with an odd byte count (the last byte is dropped)
     long_frames: int = 0  # frames longer than max_frame_ms (cut)
+    # Set when the frames' sizes disagree with their timestamps for a while: the audio is not
+    # 16 kHz as announced, and all of it is dropped from then on (it would be garbled).
+    wrong_rate: bool = False
+    _rate_misses: int = 0
+    _last_frame: tuple[int, int] | None = None  # (timestamp, duration) of the previous frame
     _preroll: bytearray = field(default_factory=bytearray)
     _preroll_start_ms: int | None = None
     _pcm: bytearray = field(default_factory=bytearray)
@@ -86,7 +92,7 @@ class UtteranceCutter:
     def feed(self, pcm: bytes, timestamp_ms: int) -> list[Cut]:
         """Take one frame starting at `timestamp_ms`; the cuts it completes."""
         pcm = self._sanitised(pcm)
-        if not pcm:
+        if not pcm or self._rate_is_wrong(len(pcm) // BYTES_PER_MS, timestamp_ms):
             return []
         duration_ms = len(pcm) // BYTES_PER_MS
         cuts = self._gap_before(timestamp_ms)
@@ -129,6 +135,26 @@ class UtteranceCutter:
             self.long_frames += 1
             pcm = pcm[:limit]
         return pcm
+
+    def _rate_is_wrong(self, duration_ms: int, timestamp_ms: int) -> bool:
+        """Whether frames keep covering more or less time than their timestamps advance."""
+        if self.wrong_rate:
+            return True
+        previous, self._last_frame = self._last_frame, (timestamp_ms, duration_ms)
+        if previous is None:
+            return False
+        step = timestamp_ms - previous[0]
+        if not 0 < step <= 100:
+            return False  # a gap (silence is not sent) or a replayed burst says nothing
+        ratio = previous[1] / step
+        self._rate_misses = self._rate_misses + 1 if not 0.75 <= ratio <= 1.33 else 0
+        self.wrong_rate = self._rate_misses >= 25  # half a second of 20 ms frames
+        if self.wrong_rate:
+            # What was gathered so far is garbled too: nothing of it is handed over.
+            self._start_ms = None
+            self._pcm = bytearray()
+            self._reset_onset()
+        return self.wrong_rate
 
     def _pad_to(self, timestamp_ms: int) -> None:
         """Fill a short gap in time with silence: the utterance keeps its real timing."""
@@ -203,7 +229,8 @@ class UtteranceCutter:
         assert self._start_ms is not None
         window = self.settings.window_ms * BYTES_PER_MS
         pcm = bytes(self._pcm[-window:])
-        cut = Cut(now_ms - len(pcm) // BYTES_PER_MS, now_ms, pcm, self._revision, final=False)
+        start = now_ms - len(pcm) // BYTES_PER_MS
+        cut = Cut(start, now_ms, pcm, self._revision, False, self._start_ms)
         self._revision += 1
         return cut
 
@@ -215,9 +242,8 @@ class UtteranceCutter:
             tail_ms = min(self._quiet_ms, self.settings.preroll_ms)
             end_ms = self._last_voice_end_ms + tail_ms
         keep = max(0, min(len(self._pcm), (end_ms - start) * BYTES_PER_MS))
-        cut = Cut(
-            start, start + keep // BYTES_PER_MS, bytes(self._pcm[:keep]), self._revision, True
-        )
+        end = start + keep // BYTES_PER_MS
+        cut = Cut(start, end, bytes(self._pcm[:keep]), self._revision, True, start)
         self._start_ms = None
         self._pcm = bytearray()
         self._revision = 0

@@ -72,6 +72,9 @@ def test_a_long_utterance_gets_provisional_windows_then_its_final() -> None:
     provisional = [c for c in cuts if not c.final]
     assert [c.revision for c in provisional] == [0, 1, 2]
     assert all(len(c.pcm) <= 1500 * BYTES_PER_MS for c in provisional)
+    # Every cut names the same utterance, though a window starts later than the utterance.
+    assert {c.utterance_start_ms for c in cuts} == {0}
+    assert provisional[-1].start_ms > 0
     assert cuts[-1].final and cuts[-1].revision == 3
     assert (cuts[-1].start_ms, cuts[-1].end_ms) == (0, 3500)
 
@@ -113,3 +116,20 @@ def test_odd_and_oversized_frames_are_trimmed_and_counted() -> None:
     assert (cutter.odd_frames, cutter.long_frames) == (1, 1)
     [cut] = cutter.flush()
     assert len(cut.pcm) % 2 == 0 and cut.end_ms - cut.start_ms <= 120
+
+
+def test_audio_at_another_sample_rate_than_announced_is_dropped() -> None:
+    cutter = UtteranceCutter(CutterSettings(provisional_every_ms=0))
+    # 8 kHz audio sent as "16 kHz": each 20 ms frame holds 10 ms worth of 16 kHz samples.
+    frames = [cutter.feed(tone(10), n * 20) for n in range(100)]
+    assert cutter.wrong_rate
+    assert sum(len(cuts) for cuts in frames) + len(cutter.flush()) == 0, "garbled: nothing cut"
+    assert cutter.feed(tone(20), 2000) == [], "everything after is dropped too"
+
+
+def test_a_replayed_burst_is_not_taken_for_a_wrong_rate() -> None:
+    cutter = UtteranceCutter(CutterSettings(provisional_every_ms=0))
+    # Buffered audio: frames of the past, delivered back to back with their own timestamps.
+    cuts = play(cutter, tone(2000), start_ms=0) + cutter.flush()
+    assert not cutter.wrong_rate
+    assert [(c.start_ms, c.end_ms) for c in cuts] == [(0, 2000)]
