@@ -205,3 +205,89 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.rtms_stream_id}"
+
+
+class MeetingNotes(models.Model):
+    """A meeting's AI notes: the latest rolling (or final) summary and how it was made."""
+
+    class Engine(models.TextChoices):
+        EXTRACTIVE = "extractive", "Automatic extract"
+        LLM = "llm", "Language model"
+
+    class Status(models.TextChoices):
+        OK = "ok", "Up to date"
+        LLM_UNREACHABLE = "llm_unreachable", "Language model unreachable"
+        LLM_INVALID = "llm_invalid", "Language model reply unusable"
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="notes")
+    engine = models.CharField(max_length=20, choices=Engine.choices, default=Engine.EXTRACTIVE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
+    status_detail = models.CharField(max_length=300, blank=True)
+    is_final = models.BooleanField(default=False)
+    title = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(blank=True)
+    key_points = models.JSONField(default=list)
+    open_questions = models.JSONField(default=list)
+    # The extractive engine's bounded running state (word counts, candidate sentences).
+    engine_state = models.JSONField(default=dict)
+    covered_seq = models.BigIntegerField(default=0, help_text="seq of the last segment included")
+    covered_end_ms = models.BigIntegerField(null=True, blank=True)
+    version = models.IntegerField(default=0)
+    # Set while an update job is queued, so a burst of segments queues one job, not many.
+    update_queued = models.BooleanField(default=False)
+    # The per-meeting lock: an update holds it until this time (a crashed worker's lock expires).
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lock_token = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notes of meeting {self.meeting_id} v{self.version}"
+
+
+class Decision(models.Model):
+    """A decision taken in a meeting, kept as a row so updates refine it instead of replacing it."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    key = models.CharField(max_length=64, help_text="stable across note versions")
+    text = models.TextField()
+    segment_ids = models.JSONField(default=list, help_text="TranscriptSegment ids it came from")
+    edited_by_host = models.BooleanField(default=False)
+    position = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "key"], name="uniq_decision_key")]
+        ordering = ["meeting", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ActionItem(models.Model):
+    """Something someone is to do after a meeting; a host's edit is never overwritten."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="action_items")
+    key = models.CharField(max_length=64, help_text="stable across note versions")
+    text = models.TextField()
+    owner = models.CharField(max_length=300, blank=True)
+    due_text = models.CharField(max_length=100, blank=True, help_text="the due date as said")
+    due_date = models.DateField(null=True, blank=True, help_text="due_text parsed, when possible")
+    done = models.BooleanField(default=False)
+    segment_ids = models.JSONField(default=list, help_text="TranscriptSegment ids it came from")
+    edited_by_host = models.BooleanField(default=False)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "key"], name="uniq_action_item_key")
+        ]
+        ordering = ["meeting", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.text[:60]}"

@@ -1,0 +1,133 @@
+"""Our own transcription: utterances handed over by the ingest, recognised by `asr` jobs.
+
+The ingest cuts each participant's audio into utterances and calls `hand_over_utterance` (from
+a thread: it does blocking I/O). That keeps the PCM in the audio store and queues one job
+carrying only ids, times and the audio's key. The job (`transcribe_utterance`, on an `asr`
+worker) skips a provisional cut already replaced, recognises the audio and records the text
+through `transcript.record_recognition`, which replaces the utterance's earlier text in place.
+A job delivered twice (a worker killed mid-task) records the same text once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+
+from assistant import jobs
+from assistant.models import Meeting, Transcription
+from assistant.services.transcript import Recognised, asr_version, record_recognition
+from assistant.speech_audio import FINAL_REVISION, audio_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UtteranceJob:
+    """What an `asr` job is told about one cut of an utterance (JSON-safe)."""
+
+    meeting_id: int
+    speaker_user_id: int | None
+    speaker_name: str
+    utterance_start_ms: int  # names the utterance: its provisional cuts and its final share it
+    start_ms: int  # of this cut (a provisional window may start later than the utterance)
+    end_ms: int
+    revision: int
+    final: bool
+
+    @property
+    def utterance_key(self) -> str:
+        """The store's name of the utterance (its newest revision is kept under it)."""
+        return f"asr:utt:{self.meeting_id}:{self.speaker_user_id}:{self.utterance_start_ms}"
+
+    @property
+    def audio_key(self) -> str:
+        """The store's name of this cut's audio."""
+        return f"{self.utterance_key}:{FINAL_REVISION if self.final else self.revision}"
+
+    @property
+    def rank(self) -> int:
+        """The cut's place among the utterance's cuts (the final outranks them all)."""
+        return FINAL_REVISION if self.final else self.revision
+
+
+def transcription_mode(meeting: Meeting) -> str:
+    """The meeting's own choice, else the TRANSCRIPTION setting."""
+    return meeting.transcription or settings.TRANSCRIPTION
+
+
+def wants_native(meeting: Meeting) -> bool:
+    """Whether Zoom's transcript is asked for and stored for this meeting."""
+    return transcription_mode(meeting) in (Transcription.NATIVE, Transcription.BOTH)
+
+
+def wants_asr(meeting: Meeting) -> bool:
+    """Whether our recogniser transcribes this meeting's audio."""
+    return transcription_mode(meeting) in (Transcription.ASR, Transcription.BOTH)
+
+
+def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:
+    """Keep the cut's audio and queue its recognition (blocking: call it off the event loop)."""
+    from assistant.tasks import transcribe_utterance as task  # tasks import this module
+
+    audio_store().put(job.audio_key, pcm, job.utterance_key, job.rank)
+    jobs.submit(task, **asdict(job))
+
+
+def transcribe_utterance(job: UtteranceJob) -> None:
+    """Recognise one cut and record its text; a stale or expired cut is skipped."""
+    store = audio_store()
+    newest = store.newest_revision(job.utterance_key)
+    if not job.final and newest is not None and newest > job.rank:
+        log.info("asr %s rev %d: skipped, a later cut is queued", job.utterance_key, job.rank)
+        return
+    stored = asr_version(job.meeting_id, job.speaker_user_id, job.utterance_start_ms)
+    if stored is not None and (stored[0] or (not job.final and stored[1] >= job.rank)):
+        log.info("asr %s rev %d: already recorded", job.utterance_key, job.rank)
+        return
+    pcm = store.get(job.audio_key)
+    if pcm is None:
+        log.warning("asr %s rev %d: audio expired before its job ran", job.utterance_key, job.rank)
+        return
+    from assistant.transcription import recognise  # loads nothing until a job runs
+
+    language = _meeting_language(job.meeting_id)
+    result = recognise(pcm, final=job.final, language=language)
+    record_recognition(
+        job.meeting_id,
+        Recognised(
+            speaker_user_id=job.speaker_user_id,
+            speaker_name=job.speaker_name,
+            utterance_start_ms=job.utterance_start_ms,
+            start_ms=job.utterance_start_ms,
+            end_ms=job.end_ms,
+            text=result.text,
+            language=result.language,
+            revision=job.rank,
+            final=job.final,
+        ),
+    )
+    if job.final:
+        _lock_language(job.meeting_id, language, result.language)
+        store.delete(job.audio_key)
+    log.info(
+        "asr %s rev %d: %.1f s of audio in %.2f s%s",
+        job.utterance_key,
+        job.rank,
+        result.audio_s,
+        result.decode_s,
+        f" (rejected: {result.rejected})" if result.rejected else "",
+    )
+
+
+def _meeting_language(meeting_id: int) -> str | None:
+    """The language the meeting's recognition is locked on, or None for the setting."""
+    locked = Meeting.objects.filter(pk=meeting_id).values_list("asr_language", flat=True).first()
+    return locked or None
+
+
+def _lock_language(meeting_id: int, asked: str | None, detected: str) -> None:
+    """With detection on, the first final's language holds for the rest of the meeting."""
+    if asked is None and settings.WHISPER_LANGUAGE == "auto" and detected:
+        Meeting.objects.filter(pk=meeting_id, asr_language="").update(asr_language=detected)

@@ -1,0 +1,117 @@
+"""Where an utterance's audio waits for its recognition job: Redis with a TTL, or this process.
+
+PCM never travels in a broker message or a database row: the ingest puts it here under a key,
+the `asr` job carries the key, and the worker takes the audio from here. Beside each audio the
+store keeps the newest revision handed over for that utterance, so that a worker can skip a
+provisional cut that a later one has already replaced (cheap backpressure when workers lag).
+In the embedded shape jobs run in this very process, so a dictionary with expiry times does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+from typing import Protocol
+
+import redis
+from django.conf import settings
+
+FINAL_REVISION = 1_000_000  # the final cut outranks every provisional revision
+
+
+class AudioStore(Protocol):
+    """PCM by key, and the newest revision per utterance, both expiring."""
+
+    def put(self, key: str, pcm: bytes, utterance: str, revision: int) -> None:
+        """Keep `pcm` under `key`; note `revision` as the utterance's newest if it is."""
+
+    def get(self, key: str) -> bytes | None:
+        """The audio, or None once it expired or was taken."""
+
+    def newest_revision(self, utterance: str) -> int | None:
+        """The newest revision handed over for the utterance (FINAL_REVISION for its final)."""
+
+    def delete(self, key: str) -> None:
+        """Drop audio no longer needed."""
+
+
+class RedisAudioStore:
+    """Implements AudioStore on Redis (the production shape: ingest and workers apart)."""
+
+    # Sets the newest revision only if it is newer: two cuts handed over out of order keep
+    # the later one.
+    _NEWER = (
+        "local old = tonumber(redis.call('GET', KEYS[1]) or '-1') "
+        "if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end"
+    )
+
+    def __init__(self, url: str, ttl_s: int) -> None:
+        self._redis = redis.Redis.from_url(url)
+        self._ttl_s = ttl_s
+        self._set_newer = self._redis.register_script(self._NEWER)
+
+    def put(self, key: str, pcm: bytes, utterance: str, revision: int) -> None:
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, pcm, ex=self._ttl_s)
+            self._set_newer(keys=[utterance], args=[revision, self._ttl_s], client=pipe)
+            pipe.execute()
+
+    def get(self, key: str) -> bytes | None:
+        value = self._redis.get(key)
+        return value if isinstance(value, bytes) else None
+
+    def newest_revision(self, utterance: str) -> int | None:
+        value = self._redis.get(utterance)
+        return None if value is None else int(value)
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(key)
+
+
+class InProcessAudioStore:
+    """Implements AudioStore in this process's memory (the embedded shape), with expiry."""
+
+    def __init__(self, ttl_s: int) -> None:
+        self._ttl_s = ttl_s
+        self._audio: dict[str, tuple[float, bytes]] = {}
+        self._newest: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, pcm: bytes, utterance: str, revision: int) -> None:
+        expires = time.monotonic() + self._ttl_s
+        with self._lock:
+            self._expire()
+            self._audio[key] = (expires, pcm)
+            current = self._newest.get(utterance)
+            if current is None or revision > current[1]:
+                self._newest[utterance] = (expires, revision)
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            self._expire()
+            entry = self._audio.get(key)
+        return None if entry is None else entry[1]
+
+    def newest_revision(self, utterance: str) -> int | None:
+        with self._lock:
+            entry = self._newest.get(utterance)
+        return None if entry is None else entry[1]
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._audio.pop(key, None)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for table in (self._audio, self._newest):
+            for key in [k for k, (expires, _) in table.items() if expires <= now]:
+                del table[key]
+
+
+@cache
+def audio_store() -> AudioStore:
+    """This process's store: Redis when REDIS_URL is set, else memory (jobs run here then)."""
+    if settings.REDIS_URL and not settings.JOBS_IN_PROCESS:
+        return RedisAudioStore(settings.REDIS_URL, settings.ASR_AUDIO_TTL_S)
+    return InProcessAudioStore(settings.ASR_AUDIO_TTL_S)

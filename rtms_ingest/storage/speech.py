@@ -1,0 +1,205 @@
+"""The speech sink: each participant's audio cut into utterances and handed to `asr` jobs.
+
+On the event loop it only cuts (rtms_ingest.audio, microseconds a frame). Each cut goes into a
+bounded queue that one task per stream empties through a thread, where the audio is stored and
+the job queued (both block briefly). If the queue is full (the store or the broker is down or
+slow), provisional cuts are dropped first; a dropped final is logged as lost. A timer ends the
+utterances of participants who went quiet (Zoom sends no frames for silence), and the end of the
+stream ends them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from assistant.models import Meeting
+from assistant.services import speech
+from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
+from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.05  # how often quiet participants are checked
+QUEUE_LIMIT = 64  # cuts waiting to be handed over, per stream
+MAX_SPEAKERS = 256  # participants whose audio is cut at once (the quietest are dropped first)
+DRAIN_S = 5.0  # at the end of the stream, how long handing over what is left may take
+
+
+@dataclass
+class _Speaker:
+    cutter: UtteranceCutter
+    name: str
+    last_ts_ms: int = 0  # stream clock of the end of the last frame
+    last_arrival: float = 0.0  # time.monotonic() it arrived
+
+
+class SpeechSink:
+    """Implements MediaSink for one meeting's audio: utterances to our recogniser."""
+
+    wants = MediaType.AUDIO
+
+    def __init__(self, meeting_id: int, cutter_settings: CutterSettings) -> None:
+        self.meeting_id = meeting_id
+        self.cuts_dropped = 0
+        self.finals_lost = 0
+        self._settings = cutter_settings
+        self._speakers: dict[int, _Speaker] = {}
+        self._queue: asyncio.Queue[speech.UtteranceJob | None] | None = None
+        self._pending: dict[speech.UtteranceJob, bytes] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def audio(self, content: BinaryContent) -> None:
+        if self._queue is None:
+            self._start()
+        user_id = content.user_id if content.user_id is not None else 0
+        speaker = self._speaker(user_id, content.user_name or "")
+        cuts = speaker.cutter.feed(content.data, int(content.timestamp))
+        speaker.last_ts_ms = int(content.timestamp) + len(content.data) // 32
+        speaker.last_arrival = time.monotonic()
+        for cut in cuts:
+            self._hand_over(user_id, speaker, cut)
+
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
+        if state in (StreamStatus.ENDED, StreamStatus.FAILED):
+            await self.close()
+
+    async def close(self) -> None:
+        """End every utterance, hand over what is queued (for a while), stop the tasks."""
+        for user_id, speaker in self._speakers.items():
+            for cut in speaker.cutter.flush():
+                self._hand_over(user_id, speaker, cut)
+        if self._queue is None:
+            return
+        self._queue.put_nowait(None)  # never full: _hand_over leaves room for this marker
+        sender, ticker = self._tasks
+        ticker.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(sender), DRAIN_S)
+        sender.cancel()
+        await asyncio.gather(sender, ticker, return_exceptions=True)
+        if self._pending:
+            log.error(
+                "meeting %s: %d utterances not handed over at the end",
+                self.meeting_id,
+                len(self._pending),
+            )
+        self._queue = None
+
+    async def gap(self, detail: str) -> None:
+        pass
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        speaker = self._speakers.pop(user_id, None)
+        if speaker is not None:
+            for cut in speaker.cutter.flush():
+                self._hand_over(user_id, speaker, cut)
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def transcript(self, content: TextContent) -> None:
+        pass
+
+    async def chat(self, content: TextContent) -> None:
+        pass
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._queue = asyncio.Queue(QUEUE_LIMIT + 1)  # +1: room for the end marker
+        self._tasks = [
+            asyncio.create_task(self._send(), name=f"speech-send-{self.meeting_id}"),
+            asyncio.create_task(self._tick(), name=f"speech-tick-{self.meeting_id}"),
+        ]
+
+    def _speaker(self, user_id: int, name: str) -> _Speaker:
+        speaker = self._speakers.get(user_id)
+        if speaker is None:
+            if len(self._speakers) >= MAX_SPEAKERS:
+                self._forget_quietest()
+            speaker = _Speaker(UtteranceCutter(self._settings), name)
+            self._speakers[user_id] = speaker
+        elif name:
+            speaker.name = name
+        return speaker
+
+    def _forget_quietest(self) -> None:
+        quiet = [
+            (s.last_arrival, uid) for uid, s in self._speakers.items() if not s.cutter.speaking
+        ]
+        _, user_id = min(quiet or [(s.last_arrival, uid) for uid, s in self._speakers.items()])
+        speaker = self._speakers.pop(user_id)
+        for cut in speaker.cutter.flush():
+            self._hand_over(user_id, speaker, cut)
+
+    def _hand_over(self, user_id: int, speaker: _Speaker, cut: Cut) -> None:
+        """Queue a cut for the sender; when full, a provisional cut is dropped, a final lost."""
+        assert self._queue is not None
+        job = speech.UtteranceJob(
+            meeting_id=self.meeting_id,
+            speaker_user_id=user_id or None,
+            speaker_name=speaker.name,
+            utterance_start_ms=cut.utterance_start_ms,
+            start_ms=cut.start_ms,
+            end_ms=cut.end_ms,
+            revision=cut.revision,
+            final=cut.final,
+        )
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            self.cuts_dropped += 1
+            if cut.final:
+                self.finals_lost += 1
+                log.error("meeting %s: utterance of %s lost (queue full)", self.meeting_id, user_id)
+            return
+        self._pending[job] = cut.pcm
+        self._queue.put_nowait(job)
+
+    async def _send(self) -> None:
+        assert self._queue is not None
+        while (job := await self._queue.get()) is not None:
+            pcm = self._pending.pop(job)
+            try:
+                await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
+            except Exception:
+                log.exception("meeting %s: utterance not handed over", self.meeting_id)
+
+    async def _tick(self) -> None:
+        """End the utterances of participants who have sent nothing for a hangover."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for user_id, speaker in list(self._speakers.items()):
+                if speaker.cutter.speaking:
+                    stream_now = speaker.last_ts_ms + int((now - speaker.last_arrival) * 1000)
+                    for cut in speaker.cutter.flush(stream_now):
+                        self._hand_over(user_id, speaker, cut)
+
+
+def cutter_settings() -> CutterSettings:
+    """The cutting rules from settings."""
+    return CutterSettings(
+        hangover_ms=settings.ASR_HANGOVER_MS,
+        provisional_every_ms=settings.ASR_PROVISIONAL_EVERY_MS,
+        max_utterance_ms=settings.ASR_MAX_UTTERANCE_MS,
+    )
+
+
+def speech_sink(meeting: Meeting) -> SpeechSink | None:
+    """The RTMS_SINKS factory: a speech sink when the meeting is transcribed by us."""
+    if not speech.wants_asr(meeting):
+        return None
+    return SpeechSink(meeting.pk, cutter_settings())
