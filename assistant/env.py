@@ -23,6 +23,14 @@ def env_str(name: str, default: str = "") -> str:
     return default if value is None else value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Return one of `choices`; any other value is an error naming them."""
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     """Return a boolean variable; anything but a clear yes/no is an error."""
     raw = _raw(name)

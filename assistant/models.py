@@ -15,6 +15,14 @@ class Product(models.TextChoices):
     CONTACT_CENTER = "contact_center", "Contact Center engagement"
 
 
+class Transcription(models.TextChoices):
+    """Whose transcript a meeting gets: Zoom's, ours (Whisper on the audio), or both."""
+
+    NATIVE = "native", "Zoom's transcript"
+    ASR = "asr", "Our speech recognition"
+    BOTH = "both", "Both (ours live, Zoom's as a second track)"
+
+
 class ZoomUserLink(models.Model):
     """Ties a Zoom user id (a webhook's operator_id) to a user of this site."""
 
@@ -61,6 +69,15 @@ class Meeting(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.BigIntegerField(default=0, help_text="last live-event sequence number")
+    transcription = models.CharField(
+        max_length=8,
+        choices=Transcription.choices,
+        blank=True,
+        help_text="blank: the TRANSCRIPTION setting",
+    )
+    asr_language = models.CharField(
+        max_length=16, blank=True, help_text="the language our recogniser locked on"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -112,6 +129,10 @@ class TranscriptSegment(models.Model):
     text = models.TextField()
     language = models.CharField(max_length=16, blank=True)
     dedupe_key = models.CharField(max_length=200, help_text="identical on re-delivery")
+    # Our recogniser's text of an utterance still in progress is provisional: later revisions
+    # and then the final one replace it in this same row (never a second row beside it).
+    final = models.BooleanField(default=True)
+    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

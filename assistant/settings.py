@@ -12,7 +12,15 @@ from typing import Any
 
 import dj_database_url
 
-from assistant.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from assistant.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ASSISTANT_VAR_DIR", str(BASE_DIR / "var")))
@@ -187,7 +195,20 @@ RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
 # The most the ingest may ask RTMS for; it asks for what the stream's sinks want within that.
 RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
 # What each stream feeds: dotted paths of sink factories (rtms_ingest/storage/streams.py).
-RTMS_SINKS = env_list("RTMS_SINKS", ["rtms_ingest.storage.sink.storage_sink"])
+RTMS_SINKS = env_list(
+    "RTMS_SINKS",
+    ["rtms_ingest.storage.sink.storage_sink", "rtms_ingest.storage.speech.speech_sink"],
+)
+
+# Whose transcript: native (Zoom's), asr (ours, Whisper on each participant's audio), or both
+# (ours live, Zoom's stored as a second track). A meeting may override it (Meeting.transcription).
+TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
+# Cutting audio into utterances (rtms_ingest/audio/utterances.py).
+ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
+ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)
+ASR_MAX_UTTERANCE_MS = env_int("ASR_MAX_UTTERANCE_MS", 20_000)
+# How long an utterance's audio waits for its job (Redis, or this process in the embedded shape).
+ASR_AUDIO_TTL_S = env_int("ASR_AUDIO_TTL_S", 900)
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
@@ -203,6 +224,27 @@ RTMS_CA_FILE = env_str("RTMS_CA_FILE")
 DEMO_SIMULATOR = env_bool("DEMO_SIMULATOR", False)
 DEMO_MEETING_DIR = env_str("DEMO_MEETING_DIR")
 DEMO_SPEED = env_float("DEMO_SPEED", 1.0)
+
+# AI notes (docs/architecture.md "Notes"). NOTES_ENGINE: auto (the LLM when LLM_BASE_URL is
+# set, else the extract), llm, or extractive (no LLM: key sentences and heuristic items).
+# Checked where it is read (assistant/services/notes/engines.py).
+NOTES_ENGINE = env_str("NOTES_ENGINE", "auto").strip().lower()
+# Any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's server).
+LLM_BASE_URL = env_str("LLM_BASE_URL")
+LLM_API_KEY = env_secret("LLM_API_KEY")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
+# Attempts per LLM call (429, 5xx, timeouts and unusable replies), with exponential backoff.
+LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 4)
+LLM_BACKOFF_S = env_float("LLM_BACKOFF_S", 1.0)
+LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 1200)
+# Final notes of a long meeting: map-reduce over chunks of about this many transcript tokens.
+LLM_CHUNK_TOKENS = env_int("LLM_CHUNK_TOKENS", 3000)
+# Rolling notes are updated once this many new segments, or seconds of new speech, arrived.
+NOTES_UPDATE_SEGMENTS = env_int("NOTES_UPDATE_SEGMENTS", 12)
+NOTES_UPDATE_SECONDS = env_int("NOTES_UPDATE_SECONDS", 60)
+# The per-meeting lock of a notes update expires after this (a worker that died holding it).
+NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
 
 # Security headers: the Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -109,9 +109,15 @@ class InProcessAudioStore:
                 del table[key]
 
 
-@cache
 def audio_store() -> AudioStore:
-    """This process's store: Redis when REDIS_URL is set, else memory (jobs run here then)."""
-    if settings.REDIS_URL and not settings.JOBS_IN_PROCESS:
-        return RedisAudioStore(settings.REDIS_URL, settings.ASR_AUDIO_TTL_S)
-    return InProcessAudioStore(settings.ASR_AUDIO_TTL_S)
+    """This process's store: Redis when jobs run in workers, else memory (jobs run here then)."""
+    in_process = settings.JOBS_IN_PROCESS or not settings.REDIS_URL
+    return _store("" if in_process else settings.REDIS_URL, settings.ASR_AUDIO_TTL_S)
+
+
+@cache
+def _store(redis_url: str, ttl_s: int) -> AudioStore:
+    """One store per configuration (settings can change in tests)."""
+    if redis_url:
+        return RedisAudioStore(redis_url, ttl_s)
+    return InProcessAudioStore(ttl_s)

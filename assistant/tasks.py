@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 
-from assistant.services import retention
+from assistant import notes_tasks  # noqa: F401  (registers the llm.* notes tasks with Celery)
+from assistant.services import retention, speech
 
 log = logging.getLogger(__name__)
 
@@ -18,3 +20,14 @@ def purge_webhook_deliveries() -> int:
     deleted = retention.purge_webhook_deliveries(settings.WEBHOOK_RETENTION_DAYS)
     log.info("purged %d webhook deliveries", deleted)
     return deleted
+
+
+@shared_task(
+    name="asr.transcribe_utterance",
+    acks_late=True,  # idempotent: a version is recorded once (services.transcript)
+    soft_time_limit=60,
+    time_limit=90,
+)
+def transcribe_utterance(**job: Any) -> None:
+    """Recognise one cut of an utterance and record its text (queue `asr`)."""
+    speech.transcribe_utterance(speech.UtteranceJob(**job))

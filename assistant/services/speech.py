@@ -131,3 +131,11 @@ def _lock_language(meeting_id: int, asked: str | None, detected: str) -> None:
     """With detection on, the first final's language holds for the rest of the meeting."""
     if asked is None and settings.WHISPER_LANGUAGE == "auto" and detected:
         Meeting.objects.filter(pk=meeting_id, asr_language="").update(asr_language=detected)
+
+
+def set_transcription(meeting_id: int, mode: str) -> Meeting:
+    """Choose whose transcript a meeting gets ("" = the setting); the ingest is told apart."""
+    if mode and mode not in Transcription.values:
+        raise ValueError(f"transcription must be one of {', '.join(Transcription.values)}")
+    Meeting.objects.filter(pk=meeting_id).update(transcription=mode)
+    return Meeting.objects.get(pk=meeting_id)

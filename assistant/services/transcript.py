@@ -1,9 +1,18 @@
-"""Recording transcript segments, idempotently: a re-delivered utterance is stored once."""
+"""Recording transcript segments, idempotently: a re-delivered utterance is stored once.
+
+Zoom's transcript arrives one final utterance at a time (`record_segment`). Our recogniser's
+arrives in versions (`record_recognition`): provisional texts of an utterance in progress, then
+its final text, all in one row that each version replaces, with a new live event carrying the
+row's id so viewers replace the caption too. A final text that turns out empty (the recogniser
+heard no speech) removes the row, and its event says so with empty text.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+
+from django.db import transaction
 
 from assistant import events
 from assistant.models import TranscriptSegment
@@ -70,5 +79,93 @@ def segment_payload(row: TranscriptSegment) -> events.SegmentPayload:
         "end_ms": row.end_ms,
         "text": row.text,
         "language": row.language,
-        "final": True,
+        "final": row.final,
     }
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """One version of an utterance's text from our recogniser."""
+
+    speaker_user_id: int | None
+    speaker_name: str
+    utterance_start_ms: int
+    start_ms: int
+    end_ms: int
+    text: str
+    language: str
+    revision: int  # a later version outranks an earlier one; the final outranks them all
+    final: bool
+
+    @property
+    def dedupe_key(self) -> str:
+        """Equal for every version of the same utterance."""
+        return f"{self.speaker_user_id}:{self.utterance_start_ms}"
+
+
+def asr_version(
+    meeting_id: int, speaker_user_id: int | None, utterance_start_ms: int
+) -> tuple[bool, int] | None:
+    """(final, revision) of the stored version of an utterance, or None if none is stored."""
+    row = (
+        TranscriptSegment.objects.filter(
+            meeting_id=meeting_id,
+            source=TranscriptSegment.Source.ASR,
+            dedupe_key=f"{speaker_user_id}:{utterance_start_ms}",
+        )
+        .values_list("final", "revision")
+        .first()
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def record_recognition(meeting_id: int, version: Recognised) -> TranscriptSegment | None:
+    """Store a version of an utterance in place of an older one and publish it.
+
+    Returns None when nothing changed: a version no newer than the stored one (a re-delivered
+    or overtaken job), or an empty provisional text.
+    """
+    text = " ".join(version.text.split())
+    if not text and not version.final:
+        return None
+    with transaction.atomic():
+        live.lock_meeting(meeting_id)  # one writer per meeting: versions never interleave
+        row = TranscriptSegment.objects.filter(
+            meeting_id=meeting_id,
+            source=TranscriptSegment.Source.ASR,
+            dedupe_key=version.dedupe_key,
+        ).first()
+        if row is not None and (row.final or row.revision >= version.revision):
+            return None
+        if not text:
+            _withdraw(meeting_id, row)
+            return None
+        seq = live.next_seq(meeting_id)
+        if row is None:
+            row = TranscriptSegment(
+                meeting_id=meeting_id,
+                source=TranscriptSegment.Source.ASR,
+                dedupe_key=version.dedupe_key,
+                speaker_user_id=version.speaker_user_id,
+                speaker_name=version.speaker_name,
+                start_ms=version.start_ms,
+            )
+        row.seq = seq
+        row.end_ms = max(version.end_ms, row.start_ms)
+        row.text = text
+        row.language = version.language
+        row.final = version.final
+        row.revision = version.revision
+        row.save()
+        live.publish(meeting_id, segment_payload(row))
+        return row
+
+
+def _withdraw(meeting_id: int, row: TranscriptSegment | None) -> None:
+    """The utterance had no speech after all: drop its provisional text, here and in viewers."""
+    if row is None:
+        return
+    seq = live.next_seq(meeting_id)
+    payload = segment_payload(row)
+    row.delete()
+    live.publish(meeting_id, {**payload, "seq": seq, "text": "", "final": True})

@@ -55,8 +55,15 @@ def segments_after(
 
 
 def transcript(meeting_id: int) -> QuerySet[TranscriptSegment]:
-    """Every stored segment of a meeting, in seq order."""
-    return TranscriptSegment.objects.filter(meeting_id=meeting_id).order_by("seq")
+    """Every stored segment of a meeting, both tracks, in the order they were said."""
+    # By start: a long utterance of ours is stored (and gets its seq) when it ends.
+    return TranscriptSegment.objects.filter(meeting_id=meeting_id).order_by("start_ms", "seq")
+
+
+def sources(meeting_id: int) -> list[str]:
+    """The transcript tracks (TranscriptSegment.Source values) the meeting has so far."""
+    rows = TranscriptSegment.objects.filter(meeting_id=meeting_id).values_list("source", flat=True)
+    return list(rows.order_by().distinct())
 
 
 def participants(meeting_id: int) -> QuerySet[Participant]:

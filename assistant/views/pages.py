@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
-from assistant.services import access, transcripts_query
+from assistant.services import access, speech, transcripts_query
 from assistant.views import presenters
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,12 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     }
     if meeting.is_live:
         context["state_names"] = presenters.state_names()
+        sources = set(transcripts_query.sources(meeting.pk))
     else:
         context.update(_finished_meeting(meeting))
+        sources = {c.source for c in context["captions"]}
+    context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
+    context["default_transcription"] = settings.TRANSCRIPTION
     return render(request, "meetings/detail.html", context)
 
 

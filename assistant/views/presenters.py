@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 from django.utils import timezone
 
 from assistant import events
-from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
+from assistant.models import ChatMessage, Meeting, Participant, Transcription, TranscriptSegment
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
 WALL_CLOCK_MS = 86_400_000
@@ -133,6 +133,7 @@ class CaptionRow:
     clock: str
     text: str
     continued: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class ChatRow:
 def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:
     """Stored segments as caption lines; `continued` when the same speaker goes on."""
     rows: list[CaptionRow] = []
-    previous: tuple[int | None, str] | None = None
+    previous: dict[str, tuple[int | None, str]] = {}  # per track: the tracks are shown apart
     # Colours go to speakers in order of first appearance, so the first eight never clash.
     colours: dict[tuple[int | None, str], str] = {}
     for s in segments:
@@ -170,11 +171,29 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
                 colour=colour,
                 clock=clock_label(s.start_ms, origin),
                 text=s.text,
-                continued=speaker == previous,
+                continued=speaker == previous.get(s.source),
+                source=s.source,
             )
         )
-        previous = speaker
+        previous[s.source] = speaker
     return rows
+
+
+@dataclass(frozen=True)
+class CaptionTracks:
+    """Which transcript the captions pane shows first, and whether the other can be chosen."""
+
+    shown: str  # TranscriptSegment.Source value
+    switchable: bool
+
+
+def caption_tracks(mode: str, sources: set[str]) -> CaptionTracks:
+    """Ours first when we have (or expect) it; a switch when both tracks exist or will."""
+    asr, native = TranscriptSegment.Source.ASR, TranscriptSegment.Source.NATIVE
+    expect_asr = mode in (Transcription.ASR, Transcription.BOTH) and native not in sources
+    shown = asr if asr in sources or expect_asr else native
+    switchable = mode == Transcription.BOTH or {asr, native} <= sources
+    return CaptionTracks(shown=shown, switchable=switchable)
 
 
 def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
@@ -232,6 +251,7 @@ def segment_json(segment: TranscriptSegment) -> dict[str, Any]:
         "end_ms": segment.end_ms,
         "text": segment.text,
         "source": segment.source,
+        "final": segment.final,
         "language": segment.language,
     }
 

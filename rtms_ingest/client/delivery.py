@@ -32,6 +32,10 @@ class SinkDelivery:
         self._throttle = throttle
         self._stream_id = stream_id
 
+    def use(self, sink: StreamSink) -> None:
+        """Deliver to `sink` from now on (a reconfigured stream)."""
+        self._sink = sink
+
     async def call(self, what: str, call: Awaitable[None]) -> None:
         """Await one sink call; an exception is logged (rate-limited) and the stream goes on."""
         try:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from rtms_ingest.protocol.products import PRODUCTS_BY_WEBHOOK_PREFIX
 
-Action = Literal["start", "stop", "interrupt"]
+Action = Literal["start", "stop", "interrupt", "reconfigure"]
 
 _SUFFIX_ACTIONS: dict[str, Action] = {
     "rtms_started": "start",
@@ -26,7 +26,7 @@ class NotAStreamEvent(ValueError):
 
 @dataclass(frozen=True)
 class StreamCommand:
-    """Start, stop or reconnect one RTMS stream."""
+    """Start, stop, reconnect or reconfigure (new sinks, maybe new media) one RTMS stream."""
 
     action: Action
     product: str

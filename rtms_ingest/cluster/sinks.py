@@ -34,6 +34,9 @@ class StreamStore(Protocol):
     async def open(self, command: StreamCommand) -> SinkSet:
         """The stream's record (created on first sight) and its sinks, in the connecting state."""
 
+    async def reopen(self, command: StreamCommand) -> SinkSet:
+        """The stream's sinks anew, as its record says now (a changed choice of media)."""
+
     async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
         """Zoom stopped a stream that no ingest holds: end its record if it is still open."""
 
@@ -51,6 +54,17 @@ class SinkSet:
         for sink in self.sinks:
             self.wants |= sink.wants
         self._zoom_stop: tuple[int | None] | None = None
+
+    def taking_over_from(self, earlier: SinkSet) -> None:
+        """Keep what the earlier set of the same stream knew (Zoom's stop)."""
+        self._zoom_stop = earlier._zoom_stop
+
+    async def close(self) -> None:
+        """Let sinks that hold work (cut audio) finish it: the set is being replaced."""
+        for sink in self.sinks:
+            closing = getattr(sink, "close", None)
+            if closing is not None:
+                await closing()
 
     def zoom_stopped(self, reason: int | None) -> None:
         """Zoom's stop webhook came: if we have to close the stream, its reason is Zoom's."""

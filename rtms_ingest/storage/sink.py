@@ -8,7 +8,7 @@ independently, and the meeting row lock orders their writes).
 from __future__ import annotations
 
 from assistant.models import Meeting, TranscriptSegment
-from assistant.services import meetings, participants
+from assistant.services import meetings, participants, speech
 from assistant.services.chat import record_chat
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.client.sink import StreamStatus
@@ -38,10 +38,10 @@ def _language_name(code: int | None) -> str:
 class StorageSink:
     """Implements MediaSink for one meeting: stores what the stream delivers, then it goes live."""
 
-    wants = MediaType.TRANSCRIPT | MediaType.CHAT
-
-    def __init__(self, meeting_id: int) -> None:
+    def __init__(self, meeting_id: int, *, native_transcript: bool = True) -> None:
         self.meeting_id = meeting_id
+        # Zoom's transcript only when the meeting wants it (Zoom bills the whole session then).
+        self.wants = MediaType.CHAT | (MediaType.TRANSCRIPT if native_transcript else MediaType(0))
         self._state: StreamStatus | None = None
 
     async def stream_state(
@@ -102,4 +102,4 @@ class StorageSink:
 
 def storage_sink(meeting: Meeting) -> StorageSink:
     """The RTMS_SINKS factory of the storage sink (every stream is stored)."""
-    return StorageSink(meeting.pk)
+    return StorageSink(meeting.pk, native_transcript=speech.wants_native(meeting))

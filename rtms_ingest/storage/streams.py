@@ -53,5 +53,8 @@ class MeetingStreams:
         await sinks.stream_state(StreamStatus.CONNECTING)
         return sinks
 
+    async def reopen(self, command: StreamCommand) -> SinkSet:
+        return SinkSet(await run_db(_open_meeting, command))
+
     async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
         await run_db(meetings.end_stream_if_open, rtms_stream_id, stop_reason)

@@ -68,7 +68,7 @@ export class CaptionsPane {
     );
     const origin = root.dataset.clockOrigin;
     this.origin = origin === undefined ? null : Number(origin);
-    this.lastSpeaker = null;
+    this.lastSpeaker = new Map(); // per track (source): the tracks are shown one at a time
     this.byId = new Map(); // provisional segments are replaced when their final text arrives
     this.colours = new Map(); // speaker -> colour class, in order of first appearance
   }
@@ -81,9 +81,17 @@ export class CaptionsPane {
   }
 
   add(segment) {
+    const previous = segment.id === undefined ? undefined : this.byId.get(segment.id);
+    if (!segment.text) {
+      // A final with no text: the recogniser heard no speech after all; its draft goes.
+      previous?.remove();
+      this.byId.delete(segment.id);
+      return;
+    }
     if (this.origin === null) this.origin = clockOrigin(segment.start_ms);
     const speakerKey = `${segment.speaker_user_id}:${segment.speaker}`;
-    const continued = speakerKey === this.lastSpeaker;
+    const source = segment.source ?? "native";
+    const continued = speakerKey === this.lastSpeaker.get(source);
     const meta = h("div", { className: "caption-meta" }, [
       h("span", {
         className: `speaker ${this.colour(speakerKey)}`,
@@ -95,16 +103,16 @@ export class CaptionsPane {
     const classes = ["caption"];
     if (continued) classes.push("is-continued");
     if (segment.final === false) classes.push("is-provisional");
-    const item = h("li", { className: classes.join(" "), data: { seq: String(segment.seq) } }, [
+    const data = { seq: String(segment.seq), source };
+    const item = h("li", { className: classes.join(" "), data }, [
       meta,
-      h("p", { className: "caption-text", text: segment.text ?? "" }),
+      h("p", { className: "caption-text", text: segment.text }),
     ]);
-    const previous = segment.id === undefined ? undefined : this.byId.get(segment.id);
     if (previous) {
       previous.replaceWith(item);
     } else {
       this.view.added(item);
-      this.lastSpeaker = speakerKey;
+      this.lastSpeaker.set(source, speakerKey);
     }
     if (segment.id !== undefined) {
       if (segment.final === false) this.byId.set(segment.id, item);

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from assistant.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from assistant.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
 
 def test_blank_values_copied_from_the_template_mean_default(
@@ -56,3 +56,13 @@ def test_unreadable_secret_file_fails_loudly(
 def test_lists_are_comma_separated_and_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("A_LIST", " a.example , b.example,,")
     assert env_list("A_LIST", []) == ["a.example", "b.example"]
+
+
+def test_a_choice_outside_its_list_is_refused_naming_the_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRANSCRIPTION_X", "whisper")
+    with pytest.raises(ImproperlyConfigured, match="native, asr, both"):
+        env_choice("TRANSCRIPTION_X", "native", ("native", "asr", "both"))
+    monkeypatch.setenv("TRANSCRIPTION_X", " Both ")
+    assert env_choice("TRANSCRIPTION_X", "native", ("native", "asr", "both")) == "both"

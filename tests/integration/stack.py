@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,6 +36,8 @@ class Stack:
     base_url: str
     ws_url: str
     env: dict[str, str]
+    pids: dict[str, int] = field(default_factory=dict)  # by process name: web, ingest, worker
+    log_dir: Path | None = None
 
     @property
     def webhook_url(self) -> str:
@@ -73,9 +75,16 @@ def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float 
 
 
 @contextmanager
-def running_stack(database_url: str, redis_url: str, log_dir: Path) -> Iterator[Stack]:
-    """Start web and ingest; stop both (SIGTERM, graceful) on exit."""
-    env = stack_env(database_url, redis_url)
+def running_stack(
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    worker_queues: str = "",
+    worker_concurrency: int = 1,
+) -> Iterator[Stack]:
+    """Start web and ingest (and a Celery worker on `worker_queues`); stop all on exit."""
+    env = stack_env(database_url, redis_url) | (extra_env or {})
     port = free_port()
     bin_dir = Path(sys.executable).parent
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +99,13 @@ def running_stack(database_url: str, redis_url: str, log_dir: Path) -> Iterator[
         ],
         "ingest": [sys.executable, "manage.py", "run_ingest"],
     }
+    if worker_queues:
+        commands["worker"] = [
+            str(bin_dir / "celery"),
+            *("-A", "assistant", "worker", "-Q", worker_queues),
+            *("--concurrency", str(worker_concurrency)),
+            *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
+        ]
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for name, argv in commands.items():
@@ -99,7 +115,9 @@ def running_stack(database_url: str, redis_url: str, log_dir: Path) -> Iterator[
             )
         base_url = f"http://127.0.0.1:{port}"
         _wait_for_http(f"{base_url}/healthz", processes[0])
-        yield Stack(base_url=base_url, ws_url=f"ws://127.0.0.1:{port}", env=env)
+        pids = {name: process.pid for name, process in zip(commands, processes, strict=True)}
+        ws_url = f"ws://127.0.0.1:{port}"
+        yield Stack(base_url=base_url, ws_url=ws_url, env=env, pids=pids, log_dir=log_dir)
     finally:
         for process in processes:
             process.terminate()

@@ -22,7 +22,7 @@ class Viewer:
     received_ns: list[int] = field(default_factory=list)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self, timeout_s: float) -> None:
+    async def run(self, timeout_s: float, *, stop_at_end: bool = True) -> None:
         """Read events until the meeting's state is ended (or the timeout)."""
         headers = {"Cookie": self.cookie, "Origin": self.origin}
         async with connect(self.url, additional_headers=headers) as socket:
@@ -34,7 +34,8 @@ class Viewer:
                     self.received_ns.append(now)
                     if event.get("type") == "state" and event.get("state") in ("ended", "failed"):
                         self.ended.set()
-                        return
+                        if stop_at_end:
+                            return
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == kind]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         if settings.REDIS_URL:
             raise CommandError("run_demo is the embedded shape: unset REDIS_URL.")
         self._use_demo_secrets()
+        if not os.environ.get("TRANSCRIPTION"):
+            # The demo shows our own captions, with Zoom's transcript one click away.
+            settings.TRANSCRIPTION = "both"
         self.check(display_num_errors=False)
         call_command("migrate", interactive=False, verbosity=0)
         password = self._ensure_demo_user()
@@ -46,6 +50,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"\nMeeting Assistant demo: {url}/\n")
             + f"  sign in as  {DEMO_USERNAME} / {password}\n"
             + f"  meeting     {demo.meeting_dir()} at speed {settings.DEMO_SPEED}\n"
+            + f"  captions    TRANSCRIPTION={settings.TRANSCRIPTION}\n"
             + "  Ctrl-C stops it.\n"
         )
         self._serve(options["host"], options["port"], url, play=not options["no_playback"])

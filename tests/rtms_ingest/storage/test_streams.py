@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -17,6 +18,7 @@ from rtms_ingest.storage.sink import StorageSink
 from rtms_ingest.storage.streams import MeetingStreams
 from tests.rtms_ingest.cluster.supervisor_support import (
     clean_redis,
+    long_meeting,
     short_meeting,
     simulator,
     start_command,
@@ -25,9 +27,10 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["clean_redis", "short_meeting"]  # fixtures
+__all__ = ["clean_redis", "long_meeting", "short_meeting"]  # fixtures
 
 STORAGE = "rtms_ingest.storage.sink.storage_sink"
+SPEECH = "rtms_ingest.storage.speech.speech_sink"
 LISTENER = f"{__name__}.audio_listener"
 DECLINING = f"{__name__}.declining_factory"
 
@@ -120,3 +123,37 @@ async def test_a_factory_may_decline_a_meeting() -> None:
     assert sinks.wants == MediaType.TRANSCRIPT | MediaType.CHAT
     meeting = await Meeting.objects.aget(rtms_stream_id="stream-declined")
     assert meeting.state == Meeting.State.CONNECTING
+
+
+async def test_a_meeting_switched_to_our_captions_mid_stream_reconnects_for_audio(
+    clean_redis: None, long_meeting: RecordedMeeting
+) -> None:
+    ingest = supervisor(media=MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO)
+    with override_settings(TRANSCRIPTION="native", RTMS_SINKS=[STORAGE, SPEECH]):
+        async with simulator(long_meeting, speed=1.0) as sim:
+            stream = sim.new_stream()
+            playing = asyncio.create_task(sim.play(stream))
+            await ingest.handle(start_command(stream))
+            await until(lambda: _live(stream.rtms_stream_id))
+            assert set(stream.report.media_params) == {"transcript", "chat"}
+
+            meeting = await Meeting.objects.aget(rtms_stream_id=stream.rtms_stream_id)
+            await Meeting.objects.filter(pk=meeting.pk).aupdate(transcription="asr")
+            command = StreamCommand(
+                "reconfigure", "meeting", meeting.zoom_id, stream.rtms_stream_id
+            )
+            await ingest.handle(command)
+            await until(lambda: _has_audio(stream))
+            [live] = ingest.streams.values()
+            assert [type(s).__name__ for s in live.sink.sinks] == ["StorageSink", "SpeechSink"]
+            await ingest.shutdown()
+            playing.cancel()
+    assert stream.report.signaling_connections == 2
+
+
+async def _live(stream_id: str) -> bool:
+    return await Meeting.objects.filter(rtms_stream_id=stream_id, state="live").aexists()
+
+
+async def _has_audio(stream: Any) -> bool:
+    return "audio" in stream.report.media_params

@@ -1,0 +1,30 @@
+// The host's choice of transcript for a live meeting: ours, Zoom's, or both. Saved at once;
+// the stream switches within a second or two (it may reconnect), and the page follows on reload.
+
+const form = document.querySelector('[data-role="transcription-choice"]');
+const select = form?.querySelector("select");
+const status = form?.querySelector('[data-role="transcription-status"]');
+
+async function save() {
+  const token = form.querySelector('input[name="csrfmiddlewaretoken"]').value;
+  status.textContent = "Saving…";
+  select.disabled = true;
+  try {
+    const response = await fetch(form.dataset.url, {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ transcription: select.value }),
+    });
+    const body = await response.json();
+    status.textContent = response.ok
+      ? `Now: ${body.effective}. Reload to see the tracks it brings.`
+      : body.error ?? "Not saved.";
+  } catch {
+    status.textContent = "Not saved: the server did not answer.";
+  } finally {
+    select.disabled = false;
+  }
+}
+
+select?.addEventListener("change", save);
