@@ -219,7 +219,11 @@ def _first_present(*ids: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class SignalingHandshakeRequest(_Message):
-    """SIGNALING_HAND_SHAKE_REQ (1); `sequence` defaults to 0 when a frame lacks it."""
+    """SIGNALING_HAND_SHAKE_REQ (1); `sequence` defaults to 0 when a frame lacks it.
+
+    `buffer_data` (§7, April 2026): whether Zoom delivers the audio it kept since the
+    `rtms_started` webhook after CLIENT_READY_ACK; absent (None) means Zoom's default, true.
+    """
 
     MSG_TYPE: ClassVar[MsgType] = MsgType.SIGNALING_HAND_SHAKE_REQ
     rtms_stream_id: str
@@ -230,6 +234,7 @@ class SignalingHandshakeRequest(_Message):
     engagement_id: str | None = None
     protocol_version: int = 1
     rtms_client_agent: str | None = None
+    buffer_data: bool | None = None
 
     @property
     def stream_owner_id(self) -> str | None:

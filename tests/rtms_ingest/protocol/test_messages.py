@@ -341,6 +341,31 @@ def test_manual_sample_handshake_without_sequence_or_agent_parses():
     assert message == SignalingHandshakeRequest("s", "x", sequence=0, meeting_uuid="m")
 
 
+def test_handshake_leaves_buffer_data_out_unless_it_is_set() -> None:
+    request = SignalingHandshakeRequest("s", "x", sequence=7, meeting_uuid="m")
+
+    assert "buffer_data" not in json.loads(encode_message(request))
+    assert parse_message(encode_message(request)) == request
+
+
+@pytest.mark.parametrize("buffer_data", [True, False])
+def test_handshake_buffer_data_is_sent_as_a_json_boolean_and_read_back(buffer_data: bool) -> None:
+    request = SignalingHandshakeRequest(
+        "s", "x", sequence=7, meeting_uuid="m", buffer_data=buffer_data
+    )
+
+    assert json.loads(encode_message(request))["buffer_data"] is buffer_data
+    assert encode_message(request).endswith(f'"buffer_data":{json.dumps(buffer_data)}}}')
+    assert parse_message(encode_message(request)) == request
+
+
+def test_handshake_without_buffer_data_parses_to_none_as_the_sdk_sends_it() -> None:
+    message = parse_message(SDK_SIGNALING_HANDSHAKE)
+
+    assert isinstance(message, SignalingHandshakeRequest)
+    assert message.buffer_data is None
+
+
 def test_participant_join_event_parses():
     frame = (
         '{"msg_type":6,"event":{"event_type":3,"timestamp":10,'
@@ -434,6 +459,18 @@ MALFORMED = [
     (
         '{"msg_type": 1, "meeting_uuid": 5, "rtms_stream_id": "s", "signature": "x"}',
         "meeting_uuid: expected a string, got an integer",
+        1,
+    ),
+    (
+        '{"msg_type": 1, "meeting_uuid": "m", "rtms_stream_id": "s", "signature": "x",'
+        ' "buffer_data": "false"}',
+        "buffer_data: expected a boolean, got a string",
+        1,
+    ),
+    (
+        '{"msg_type": 1, "meeting_uuid": "m", "rtms_stream_id": "s", "signature": "x",'
+        ' "buffer_data": 0}',
+        "buffer_data: expected a boolean, got an integer",
         1,
     ),
     ('{"msg_type": 2, "reason": ""}', "status_code: missing required field", 2),

@@ -99,6 +99,7 @@ MESSAGES: dict[type, st.SearchStrategy[Any]] = {
         sequence=ints,
         protocol_version=ints,
         rtms_client_agent=optional(texts),
+        buffer_data=optional(st.booleans()),
         **owner_ids,
     ).filter(lambda m: m.stream_owner_id is not None),
     p.SignalingHandshakeResponse: st.builds(
