@@ -19,6 +19,16 @@ Behaviour where docs/rtms-protocol.md is UNCONFIRMED or silent (details in each 
 - Audio is always raw L16 16 kHz mono, and DATA_HAND_SHAKE_RESP says so whatever was asked;
   defaults without params: AUDIO_MIXED_STREAM, 20 ms. Mixed frames carry user_id 0.
   Exactly which frames are sent: see `audio`.
+- Stream time 0 (`SimulatorConfig.clock_start`): "ready" (the default) is the first
+  CLIENT_READY_ACK, so Zoom's audio buffer (reference §7) is always empty. "webhook" is when
+  rtms_started is posted (or would be, without a webhook URL), and the meeting plays on from
+  there. A client ready at stream time R then gets the session state, first-packet time and
+  roster stamped R; then, unless its handshake said buffer_data false (absent means true, as
+  the SDK sends it), the audio due by R that starts after R - 60 s, as one burst with its own
+  timestamps; then everything from R on, live. Transcript, chat, events and faults due before
+  R are never sent. Only the first CLIENT_READY_ACK gets a burst; the report's
+  `buffered_audio` says what was due, sent and dropped. A meeting that ends before any client
+  is ready ends with MEETING_ENDED.
 - Newest signaling connection wins: the older one and every media socket are closed with
   1000 "replaced by a newer signaling connection"; playback goes on, frames due while no
   socket listens are lost; after the new CLIENT_READY_ACK the session state, first-packet

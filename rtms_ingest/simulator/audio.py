@@ -11,6 +11,10 @@ Exactly which frames are sent (so a test can compute the byte total):
   iff its samples are not all zero. Within one k, frames go out by ascending user_id.
 - AUDIO_MIXED_STREAM: frame k is the sample-wise sum of every track, clipped to int16, and is
   sent (with user_id 0) iff that sum is not all zero.
+- Buffered audio (clock_start "webhook", reference §7): with CLIENT_READY_ACK at stream time
+  R, the frames due by R (due time <= R) and starting at or after R - 60 s are sent right
+  after it, in the usual order and with their own timestamps; then frames due after R, live.
+  buffer_data false sends none of those due by R.
 `expected_audio_bytes` applies these rules to a meeting.
 """
 
@@ -40,6 +44,8 @@ DEFAULT_SEND_RATE_MS = 20
 MAX_SEND_RATE_MS = 1000
 DEFAULT_DATA_OPT = AudioDataOption.AUDIO_MIXED_STREAM
 MIXED_USER_ID = 0
+# Zoom keeps at most this much audio from the webhook until the client is ready (§7).
+AUDIO_BUFFER_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,13 @@ class FrameSchedule:
         if first == len(self._indexes):
             return float("inf")
         return (self._indexes[first] + 1) * self.send_rate_ms
+
+
+def buffered_frames(schedule: FrameSchedule, ready_ms: int) -> tuple[list[AudioFrame], int]:
+    """The frames due by `ready_ms` that start in its last 60 s, and how many were due in all."""
+    due = schedule.due_between(0, ready_ms)
+    oldest_ms = ready_ms - AUDIO_BUFFER_MS
+    return [f for f in due if f.index * schedule.send_rate_ms >= oldest_ms], len(due)
 
 
 class AudioLibrary:

@@ -68,6 +68,8 @@ _TABLE_B: dict[Status, int] = {
 }
 
 STATUS_TABLES = ("A", "B")
+# When stream time 0 is; see SimulatorConfig.clock_start.
+CLOCK_STARTS = ("ready", "webhook")
 
 
 def status_code(table: str, status: Status) -> int:
@@ -98,8 +100,13 @@ class SimulatorConfig:
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     faults: Faults = field(default_factory=Faults)
-    # Unix ms of stream time 0 in every timestamp; None: the wall clock at CLIENT_READY_ACK.
+    # Unix ms of stream time 0 in every timestamp; None: the wall clock at stream time 0.
     clock_origin_ms: int | None = None
+    # Stream time 0. "ready": the first CLIENT_READY_ACK; nothing happens before it, so Zoom's
+    # audio buffer (reference §7) is always empty. "webhook": when rtms_started is posted; the
+    # meeting goes on from then, and a client that is ready later gets the audio of that gap
+    # (its last 60 s) as a burst, unless its handshake said buffer_data false.
+    clock_start: str = "ready"
     operator_id: str = "simulated-operator"
     # Host name written into every URL (default: host). The official SDK checks a wss://
     # certificate by DNS name only, so wss needs e.g. host="127.0.0.1", advertised "localhost".
@@ -110,6 +117,8 @@ class SimulatorConfig:
             raise ValueError(f"product must be one of {tuple(PRODUCTS)}, not {self.product!r}")
         if self.status_table not in STATUS_TABLES:
             raise ValueError(f"status_table must be 'A' or 'B', not {self.status_table!r}")
+        if self.clock_start not in CLOCK_STARTS:
+            raise ValueError(f"clock_start must be one of {CLOCK_STARTS}, not {self.clock_start!r}")
         positive = (
             "speed",
             "keepalive_interval_s",

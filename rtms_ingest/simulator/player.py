@@ -1,14 +1,20 @@
 """The timeline of a recorded meeting, played onto one stream's sockets at the configured pace.
 
-Stream clock: stream time 0 is the moment the client sends CLIENT_READY_ACK; it advances
-`speed` ms per real ms. Every `timestamp`, `start_time` and `end_time` on the wire is
-`clock_origin_ms + stream ms`, where clock_origin_ms is the Unix ms at stream time 0 (or the
-configured value), so subtracting the FIRST_PACKET_TIMESTAMP event's timestamp gives stream ms.
+Stream clock: stream time 0 is the moment the client sends CLIENT_READY_ACK, or with
+clock_start "webhook" the moment rtms_started is posted; it advances `speed` ms per real ms.
+Every `timestamp`, `start_time` and `end_time` on the wire is `clock_origin_ms + stream ms`,
+where clock_origin_ms is the Unix ms at stream time 0 (or the configured value), so
+subtracting the FIRST_PACKET_TIMESTAMP event's timestamp gives stream ms.
+
+A client ready at stream time R > 0 (webhook clock) gets the announcements stamped R, then the
+buffered audio (`send_buffered_audio`), then the timeline from R on; transcript, chat and
+events due before R are not sent (Zoom buffers only audio, reference §7).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import time
 from collections.abc import Sequence
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rtms_ingest.protocol import (
+    AudioParams,
     ChatData,
     EventParticipant,
     EventType,
@@ -27,7 +34,7 @@ from rtms_ingest.protocol import (
     TextContent,
     TranscriptData,
 )
-from rtms_ingest.simulator.audio import AudioFrame
+from rtms_ingest.simulator.audio import AudioFrame, FrameSchedule, buffered_frames
 from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
 from rtms_ingest.simulator.fixture import (
     FixtureChat,
@@ -35,8 +42,10 @@ from rtms_ingest.simulator.fixture import (
     FixtureUtterance,
     RecordedMeeting,
 )
+from rtms_ingest.simulator.report import BufferedAudio
 
 if TYPE_CHECKING:
+    from rtms_ingest.simulator.connection import Connection
     from rtms_ingest.simulator.session import SimulatedStream
 
 # At high speed, audio frames are sent in batches at least this far apart (real seconds), so a
@@ -121,7 +130,41 @@ class Player:
         self.clock = clock
         self.cues = build_cues(self.meeting, stream.config.transcript_delay_s, stream.config.faults)
         self._audio_sent_until_ms = 0
+        self._first_cue = 0
         self._name_json: dict[int, str] = {}
+
+    def start_at(self, ready_ms: int) -> None:
+        """Play live from `ready_ms` on: cues due before it are skipped, audio is sent after it."""
+        self._first_cue = bisect.bisect_left([cue.at_ms for cue in self.cues], ready_ms)
+        self._audio_sent_until_ms = ready_ms
+
+    async def send_buffered_audio(self, ready_ms: int, buffer_data: bool | None) -> BufferedAudio:
+        """Send the audio due by `ready_ms` (its last 60 s) as one burst, unless buffer_data false.
+
+        Absent buffer_data is Zoom's default, true (reference §7). Call before run().
+        """
+        target = self.stream.audio_target()
+        kept: list[AudioFrame] = []
+        due = sent = 0
+        send_rate = 0
+        if target is not None:
+            connection, params = target
+            schedule = self._schedule(params)
+            send_rate = schedule.send_rate_ms
+            kept, due = buffered_frames(schedule, ready_ms)
+            if buffer_data is False:
+                kept = []
+            sent = await self._send_frames(connection, kept, send_rate)
+        burst = kept[:sent]
+        return BufferedAudio(
+            buffer_data=buffer_data,
+            ready_ms=ready_ms,
+            due_frames=due,
+            sent_frames=sent,
+            sent_bytes=sum(len(frame.pcm) for frame in burst),
+            first_ms=burst[0].index * send_rate if burst else None,
+            end_ms=(burst[-1].index + 1) * send_rate if burst else None,
+        )
 
     async def announce(self, at_ms: int | None = None) -> None:
         """Session started, the first-packet time and who is present (at ready and rejoin).
@@ -142,7 +185,7 @@ class Player:
     async def run(self) -> None:
         """Play the timeline to the end of the meeting (the caller ends the stream)."""
         end_ms = _ms(self.meeting.duration_s)
-        index = 0
+        index = self._first_cue
         while True:
             now = self.clock.now_ms()
             while index < len(self.cues) and self.cues[index].at_ms <= now:
@@ -158,9 +201,11 @@ class Player:
         target = self.stream.audio_target()
         if target is None:
             return float("inf")
-        params = target[1]
-        schedule = self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
+        schedule = self._schedule(target[1])
         return max(schedule.next_due_ms(now), now + self.clock.real_to_stream_ms(AUDIO_BATCH_S))
+
+    def _schedule(self, params: AudioParams) -> FrameSchedule:
+        return self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
 
     async def _send_audio(self, now: int) -> None:
         """Send the frames that fell due since the last call (lost if nobody listens)."""
@@ -169,13 +214,20 @@ class Player:
         if target is None or now <= after:
             return
         connection, params = target
-        schedule = self.stream.library.schedule(params.data_opt or 1, params.send_rate or 20)
-        for frame in schedule.due_between(after, now):
-            stamp = self.clock.wire(frame.index * schedule.send_rate_ms)
+        schedule = self._schedule(params)
+        await self._send_frames(connection, schedule.due_between(after, now), schedule.send_rate_ms)
+
+    async def _send_frames(
+        self, connection: Connection, frames: list[AudioFrame], send_rate_ms: int
+    ) -> int:
+        """Send frames in order, stamped where each starts; how many went out before a failure."""
+        for count, frame in enumerate(frames):
+            stamp = self.clock.wire(frame.index * send_rate_ms)
             text = self._audio_text(frame, stamp)
             key = (frame.user_id, stamp, len(frame.pcm))
             if not await connection.send_text(text, "audio", key):
-                return
+                return count
+        return len(frames)
 
     def _audio_text(self, frame: AudioFrame, stamp: int) -> str:
         """MEDIA_DATA_AUDIO exactly as protocol.encode_message writes it (a test checks that),

@@ -24,6 +24,27 @@ class SentFrame:
     socket: str = ""
 
 
+@dataclass(frozen=True)
+class BufferedAudio:
+    """The audio due before the first CLIENT_READY_ACK (clock_start "webhook") and its fate.
+
+    Stream ms throughout; the burst frames are also in `StreamReport.sent` (kind "audio").
+    """
+
+    buffer_data: bool | None  # as the client's handshake said; None (absent) means true
+    ready_ms: int  # stream time of the CLIENT_READY_ACK: the burst holds audio due by then
+    due_frames: int  # frames due before it, for the audio params the client negotiated
+    sent_frames: int  # of those, sent right after it, in order (at most the last 60 s)
+    sent_bytes: int  # PCM bytes of those
+    first_ms: int | None  # where the first burst frame starts (None: nothing sent)
+    end_ms: int | None  # where the last burst frame ends
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames due before ready but never sent: older than 60 s, or buffer_data false."""
+        return self.due_frames - self.sent_frames
+
+
 @dataclass
 class StreamReport:
     """Everything observable about one played stream."""
@@ -51,6 +72,10 @@ class StreamReport:
     event_subscriptions: dict[int, bool] = field(default_factory=dict)
     webhooks: list[str] = field(default_factory=list)
     faults_fired: list[str] = field(default_factory=list)
+    # buffer_data of each accepted signaling handshake; None where the client left it out.
+    buffer_data: list[bool | None] = field(default_factory=list)
+    # clock_start "webhook" only: the audio buffered until the first CLIENT_READY_ACK.
+    buffered_audio: BufferedAudio | None = None
 
     def frames(self, kind: str) -> list[SentFrame]:
         """The sent frames of one kind, in the order they were sent."""

@@ -135,6 +135,8 @@ class RtmsServer:
             return
         if request.rtms_client_agent:
             stream.report.client_agents.append(request.rtms_client_agent)
+        stream.report.buffer_data.append(request.buffer_data)
+        stream.buffer_data = request.buffer_data
         for old in stream.attach_signaling(connection):
             self._in_background(old.close("replaced by a newer signaling connection"))
         reply = SignalingHandshakeResponse(

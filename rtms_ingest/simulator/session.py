@@ -69,6 +69,8 @@ class SimulatedStream:
         self.stop_requested: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.ended = False
         self.player: Player | None = None
+        self.clock: StreamClock | None = None  # started at stream time 0
+        self.buffer_data: bool | None = None  # as the latest accepted signaling handshake said
 
     # Ids and URLs
 
@@ -241,6 +243,27 @@ class SimulatedStream:
         elif self.player is not None:
             await self.player.announce()
 
+    def start_clock(self) -> StreamClock:
+        """Stream time 0 is now (at the webhook or at ready, per config.clock_start)."""
+        clock = self.clock = StreamClock(self.config.speed, self.config.clock_origin_ms)
+        self.report.clock_origin_ms = clock.origin_ms
+        self.report.clock_start_ns = clock.start_ns
+        self.report.speed = clock.speed
+        return clock
+
+    def meeting_over(self) -> bool:
+        """Whether the stream clock, if started, has passed the end of the meeting."""
+        end_ms = round(self.meeting.duration_s * 1000)
+        return self.clock is not None and self.clock.now_ms() >= end_ms
+
+    def ready_window_s(self) -> float:
+        """Real seconds a client has to get ready: connect_timeout_s, never past the meeting end."""
+        if self.clock is None:
+            return self.config.connect_timeout_s
+        # One ms past the end, so that meeting_over() holds once this runs out.
+        left_ms = round(self.meeting.duration_s * 1000) + 1 - self.clock.now_ms()
+        return max(0.0, min(self.config.connect_timeout_s, left_ms / 1000 / self.clock.speed))
+
     async def wait_ready(self, timeout_s: float) -> bool:
         """Wait for the first CLIENT_READY_ACK; False on timeout or an early stop."""
         waiter = asyncio.ensure_future(self.ready.wait())
@@ -257,10 +280,7 @@ class SimulatedStream:
 
     async def play_meeting(self) -> int:
         """Play the whole meeting, or until a stop is requested; returns the stop reason."""
-        clock = StreamClock(self.config.speed, self.config.clock_origin_ms)
-        self.report.clock_origin_ms = clock.origin_ms
-        self.report.clock_start_ns = clock.start_ns
-        self.report.speed = clock.speed
+        clock = self.clock or self.start_clock()
         self.player = Player(self, clock)
         playback = asyncio.create_task(self._playback(), name=f"playback {self.rtms_stream_id}")
         either: set[asyncio.Future[Any]] = {playback, self.stop_requested}
@@ -273,9 +293,18 @@ class SimulatedStream:
         return int(StopReason.MEETING_ENDED)
 
     async def _playback(self) -> None:
-        assert self.player is not None
-        await self.player.announce(at_ms=0)
-        await self.player.run()
+        player = self.player
+        assert player is not None
+        if self.config.clock_start == "webhook":
+            # Ready late: the audio Zoom buffered since the webhook first, then live (§7).
+            ready_ms = player.clock.now_ms()
+            player.start_at(ready_ms)
+            await player.announce(at_ms=ready_ms)
+            buffered = await player.send_buffered_audio(ready_ms, self.buffer_data)
+            self.report.buffered_audio = buffered
+        else:
+            await player.announce(at_ms=0)
+        await player.run()
 
     async def finish(self, reason: int) -> None:
         """TERMINATED with `reason` on signaling, then close every socket with 1000."""
@@ -283,7 +312,7 @@ class SimulatedStream:
             return
         self.ended = True
         self.report.stop_reason = int(reason)
-        stamp = self.player.clock.wire(self.player.clock.now_ms()) if self.player else now_ms()
+        stamp = self.clock.wire(self.clock.now_ms()) if self.clock else now_ms()
         update = StreamStateUpdate(self.rtms_stream_id, StreamState.TERMINATED, int(reason), stamp)
         await self.send_signaling(update, "stream_state", (StreamState.TERMINATED, int(reason)))
         sockets = [conn for conn, _, _ in self.media.values()]

@@ -89,15 +89,20 @@ class RtmsSimulator:
 
         Raises WebhookDeliveryError if a webhook cannot be delivered (the stream is ended
         first). Without a client ready within connect_timeout_s the stream ends with
-        AUTHENTICATION_FAILURE (18) if a signature was refused, else CONNECTION_TIMEOUT (11).
+        AUTHENTICATION_FAILURE (18) if a signature was refused, else CONNECTION_TIMEOUT (11);
+        with clock_start "webhook", a meeting over before anyone is ready ends MEETING_ENDED.
         """
         stream = stream or self.new_stream()
         try:
+            if self.config.clock_start == "webhook":
+                stream.start_clock()  # the meeting goes on whether or not anyone listens yet
             await self._post(stream, self.config.product_info.started_event)
-            if await stream.wait_ready(self.config.connect_timeout_s):
+            if await stream.wait_ready(stream.ready_window_s()):
                 reason = await stream.play_meeting()
             elif stream.stop_requested.done():
                 reason = stream.stop_requested.result()
+            elif stream.meeting_over():
+                reason = StopReason.MEETING_ENDED
             elif stream.report.refused_signatures:
                 reason = StopReason.AUTHENTICATION_FAILURE
             else:
