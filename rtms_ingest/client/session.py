@@ -69,10 +69,13 @@ class SignalingSession:
         ctx: StreamContext,
         lingering: set[asyncio.Task[str | None]],
         on_live: Callable[[], Awaitable[None]],
+        *,
+        buffer_data: bool = True,
     ) -> None:
         self._ctx = ctx
         self._lingering = lingering  # media readers of the previous connection, still reading
         self._on_live = on_live
+        self._buffer_data = buffer_data
         self.channel: FrameChannel | None = None  # set once the signaling handshake succeeded
         self.went_live = False
 
@@ -106,6 +109,9 @@ class SignalingSession:
             sequence=_sequence(),
             protocol_version=1,
             rtms_client_agent=ctx.settings.user_agent,
+            # Sent explicitly, never left to Zoom's default (§7): with it, the audio Zoom kept
+            # since the webhook arrives right after CLIENT_READY_ACK, stamped in the past.
+            buffer_data=self._buffer_data,
             **ctx.owner,
         )
         await channel.send(request)

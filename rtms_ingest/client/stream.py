@@ -18,6 +18,8 @@ Choices where the reference is silent or unsure:
   earlier socket still counted); the first refusal of any handshake is fatal.
 - No WebSocket pings: RTMS keep-alives plus a silence watchdog (keepalive_timeout_s) decide
   whether a socket is alive.
+- `buffer_data` goes in every signaling handshake, reconnects included; the audio Zoom kept
+  before we were ready is delivered like any audio, in order, past timestamps and all.
 """
 
 from __future__ import annotations
@@ -127,12 +129,16 @@ class RtmsStreamClient:
         backoff_max_s: float = 30.0,
         reconnect_window_s: float = 60.0,
         client_agent: str = "meeting-assistant/0.1",
+        buffer_data: bool = True,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
         if not media or media & ~SUPPORTED_MEDIA:
             raise ValueError(f"media must be a non-empty mix of {SUPPORTED_MEDIA!r}")
         self.target = target
+        # Sent in every signaling handshake (§7): True asks Zoom for the audio spoken between
+        # the webhook and our CLIENT_READY_ACK, delivered then as a burst of older frames.
+        self.buffer_data = buffer_data
         self.stats = ClientStats()
         throttle = LogThrottle()
         self._settings = SocketSettings(
@@ -263,7 +269,9 @@ class RtmsStreamClient:
 
     async def _attempt(self) -> Outcome:
         """One signaling connection, cut short by close() or reconnect(); retryables -> drop."""
-        self._session = SignalingSession(self._ctx, self._lingering, self._on_live)
+        self._session = SignalingSession(
+            self._ctx, self._lingering, self._on_live, buffer_data=self.buffer_data
+        )
         try:
             finished, outcome = await run_until(self._session.run(self._url), self._wake)
         except HandshakeRejected:

@@ -58,6 +58,8 @@ class Supervisor:
     # The most it may ask Zoom for; it asks for what the stream's sinks want within that.
     media: MediaType = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
     keepalive_timeout_s: float = 65.0
+    # Ask Zoom for the audio it kept between the webhook and our connecting (passed on as is).
+    buffer_data: bool = True
     # Zoom also ends a stopped stream on the socket; this long after its stop webhook, we close.
     stop_grace_s: float = 5.0
     start_attempts: int = 3  # tries of a start that fails after its lease was taken
@@ -162,6 +164,7 @@ class Supervisor:
             media=media,
             keepalive_timeout_s=self.keepalive_timeout_s,
             ssl_context=self.ssl_context,
+            buffer_data=self.buffer_data,
         )
         return LiveStream(client=client, sink=sink)
 
