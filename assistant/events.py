@@ -93,13 +93,47 @@ class GapPayload(StatePayload):
     current: str
 
 
+class NotesDecision(TypedDict):
+    """A decision in the notes; `id` is the Decision row's."""
+
+    id: int
+    text: str
+    segment_ids: list[int]
+
+
+class NotesActionItem(TypedDict):
+    """An action item in the notes; `due` is an ISO date when parsed, else as said, or None."""
+
+    id: int
+    text: str
+    owner: str
+    due: str | None
+    due_text: str
+    done: bool
+    edited: bool
+    segment_ids: list[int]
+
+
 class NotesPayload(TypedDict):
-    """A rolling or final AI summary."""
+    """A new version of the meeting's notes (services/notes): the whole notes, not a diff.
+
+    `engine` is "extractive" (an automatic extract, no LLM) or "llm"; `status` is "ok" or why
+    the LLM's notes are missing ("llm_unreachable", "llm_invalid"); `final` once the meeting
+    ended.
+    """
 
     type: Literal["notes"]
     seq: int
-    kind: str
-    text: str
+    engine: str
+    status: str
+    final: bool
+    title: str
+    summary: str
+    key_points: list[str]
+    decisions: list[NotesDecision]
+    action_items: list[NotesActionItem]
+    open_questions: list[str]
+    updated_at: str
 
 
 LivePayload = (

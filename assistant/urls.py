@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, pages
-from rtms_ingest.runtime import demo_views
+from assistant.views import api, notes_api, pages
+from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
 urlpatterns = [
@@ -21,6 +21,14 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/meetings/", api.meeting_list, name="api-meeting-list"),
     path("api/meetings/<int:meeting_id>/segments/", api.segment_list, name="api-segment-list"),
+    path("api/meetings/<int:meeting_id>/notes/", notes_api.notes_detail, name="api-notes"),
+    path("api/meetings/<int:meeting_id>/ask/", notes_api.ask_meeting, name="api-ask"),
+    path("api/action-items/<int:item_id>/", notes_api.action_item, name="api-action-item"),
+    path(
+        "api/meetings/<int:meeting_id>/transcription/",
+        transcription_views.meeting_transcription,
+        name="api-meeting-transcription",
+    ),
     path("webhooks/zoom/", webhooks.zoom_webhook, name="zoom-webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,39 @@
+"""Celery tasks of the AI notes (queue `llm`): thin adapters over assistant.services.notes.
+
+Imported by assistant.tasks, so a worker that autodiscovers the app's tasks registers these.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from assistant.models import MeetingNotes
+from assistant.services.notes import updates
+
+
+@shared_task(
+    name="llm.update_notes",
+    # Idempotent: an update covers the segments after the stored notes, under a per-meeting lock.
+    acks_late=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def update_notes(meeting_id: int) -> bool:
+    """Bring a meeting's rolling notes up to date; False when another update holds the lock."""
+    if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
+        return False
+    return updates.update(meeting_id)
+
+
+@shared_task(
+    name="llm.final_notes",
+    # Idempotent: final notes are rewritten from the whole transcript; rows are matched by key.
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def final_notes(meeting_id: int) -> bool:
+    """Write a meeting's final notes (map-reduce over the whole transcript)."""
+    if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
+        return False
+    return updates.finish(meeting_id)

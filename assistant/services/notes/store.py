@@ -1,0 +1,244 @@
+"""Notes to rows and back: items matched to their rows (never regenerated), hosts' edits kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import models, transaction
+from django.db.models import Max
+
+from assistant import events
+from assistant.models import ActionItem, Decision, MeetingNotes
+from assistant.services import live
+from assistant.services.notes.draft import (
+    DraftAction,
+    DraftDecision,
+    NotesDraft,
+    fold,
+    similarity,
+    stable_key,
+)
+
+# A new version of an item this similar to a row (and with the same owner) is that row.
+SAME_ITEM = 0.5
+
+ItemRow = TypeVar("ItemRow", Decision, ActionItem)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a version of the notes was made."""
+
+    engine: str
+    status: str = MeetingNotes.Status.OK
+    detail: str = ""
+    final: bool = False
+
+
+def draft_of(notes: MeetingNotes) -> NotesDraft:
+    """The stored notes as a draft: what an engine starts from."""
+    return NotesDraft(
+        summary=notes.summary,
+        key_points=[str(p) for p in notes.key_points],
+        decisions=[
+            DraftDecision(text=d.text, segment_ids=list(d.segment_ids), key=d.key)
+            for d in Decision.objects.filter(meeting_id=notes.meeting_id)
+        ],
+        action_items=[
+            DraftAction(
+                text=a.text,
+                owner=a.owner,
+                due_text=a.due_text,
+                due_date=a.due_date,
+                segment_ids=list(a.segment_ids),
+                key=a.key,
+            )
+            for a in ActionItem.objects.filter(meeting_id=notes.meeting_id)
+        ],
+        open_questions=[str(q) for q in notes.open_questions],
+        title=notes.title,
+        engine_state=dict(notes.engine_state),
+    )
+
+
+def save(
+    meeting_id: int,
+    draft: NotesDraft,
+    outcome: Outcome,
+    *,
+    covered_seq: int,
+    covered_end_ms: int | None,
+    lock_token: str | None,
+) -> events.NotesPayload | None:
+    """Store a version of the notes and publish it; None if our lock was lost meanwhile."""
+    with transaction.atomic():
+        live.lock_meeting(meeting_id)
+        notes = MeetingNotes.objects.select_for_update().get(meeting_id=meeting_id)
+        if lock_token is not None and notes.lock_token != lock_token:
+            # Our lock expired and another update holds it now: its version wins.
+            return None
+        _merge_decisions(meeting_id, draft.decisions)
+        _merge_actions(meeting_id, draft.action_items)
+        notes.engine = outcome.engine
+        notes.status = outcome.status
+        notes.status_detail = outcome.detail[:300]
+        notes.is_final = notes.is_final or outcome.final
+        notes.title = draft.title or notes.title
+        notes.summary = draft.summary
+        notes.key_points = list(draft.key_points)
+        notes.open_questions = list(draft.open_questions)
+        notes.engine_state = draft.engine_state or notes.engine_state
+        notes.covered_seq = max(notes.covered_seq, covered_seq)
+        if covered_end_ms is not None:
+            notes.covered_end_ms = max(notes.covered_end_ms or 0, covered_end_ms)
+        notes.version += 1
+        notes.save()
+        payload = live.append(meeting_id, lambda seq: notes_payload(notes, seq))
+    assert payload["type"] == events.NOTES
+    return payload
+
+
+def notes_payload(notes: MeetingNotes, seq: int) -> events.NotesPayload:
+    """The live event of the notes as stored now."""
+    return {
+        "type": events.NOTES,
+        "seq": seq,
+        "engine": notes.engine,
+        "status": notes.status,
+        "final": notes.is_final,
+        "title": notes.title,
+        "summary": notes.summary,
+        "key_points": [str(p) for p in notes.key_points],
+        "decisions": [decision_json(d) for d in Decision.objects.filter(meeting=notes.meeting_id)],
+        "action_items": [
+            action_json(a) for a in ActionItem.objects.filter(meeting=notes.meeting_id)
+        ],
+        "open_questions": [str(q) for q in notes.open_questions],
+        "updated_at": notes.updated_at.isoformat(),
+    }
+
+
+def api_notes(meeting_id: int) -> dict[str, object]:
+    """GET /api/meetings/<id>/notes/: exactly the keys of the API, empty before any notes."""
+    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
+    return {
+        "engine": notes.engine if notes else engine_label_default(),
+        "summary": notes.summary if notes else "",
+        "key_points": [str(p) for p in notes.key_points] if notes else [],
+        "decisions": [
+            {"id": d["id"], "text": d["text"], "segment_ids": d["segment_ids"]}
+            for d in map(decision_json, Decision.objects.filter(meeting_id=meeting_id))
+        ],
+        "action_items": [api_action(a) for a in ActionItem.objects.filter(meeting_id=meeting_id)],
+        "open_questions": [str(q) for q in notes.open_questions] if notes else [],
+        "updated_at": notes.updated_at.isoformat() if notes else None,
+    }
+
+
+def api_action(row: ActionItem) -> dict[str, object]:
+    """An action item with exactly the keys of the API."""
+    item = action_json(row)
+    return {key: item[key] for key in ("id", "text", "owner", "due", "done", "segment_ids")}
+
+
+def engine_label_default() -> str:
+    """The engine notes will be made with, before any are (the API's `engine` is never empty)."""
+    from assistant.services.notes.updates import engine_name  # updates imports this module
+
+    return engine_name()
+
+
+def decision_json(row: Decision) -> events.NotesDecision:
+    """A decision as the API and the live event show it."""
+    return {"id": row.pk, "text": row.text, "segment_ids": [int(i) for i in row.segment_ids]}
+
+
+def action_json(row: ActionItem) -> events.NotesActionItem:
+    """An action item as the API and the live event show it."""
+    due = row.due_date.isoformat() if row.due_date else (row.due_text or None)
+    return {
+        "id": row.pk,
+        "text": row.text,
+        "owner": row.owner,
+        "due": due,
+        "due_text": row.due_text,
+        "done": row.done,
+        "edited": row.edited_by_host,
+        "segment_ids": [int(i) for i in row.segment_ids],
+    }
+
+
+def _merge_decisions(meeting_id: int, drafts: Sequence[DraftDecision]) -> None:
+    """Each draft decision updates its row (unless a host edited it) or becomes a new row."""
+    rows = list(Decision.objects.filter(meeting_id=meeting_id))
+    for draft in drafts:
+        row = _match(rows, draft.key, draft.text, owner=None)
+        if row is None:
+            row = Decision(
+                meeting_id=meeting_id,
+                key=_new_key(rows, draft.key, draft.text),
+                position=_next_position(Decision, meeting_id),
+            )
+            rows.append(row)
+        if not row.edited_by_host:
+            row.text = draft.text
+        row.segment_ids = list(dict.fromkeys([*row.segment_ids, *draft.segment_ids]))
+        row.save()
+
+
+def _merge_actions(meeting_id: int, drafts: Sequence[DraftAction]) -> None:
+    """Each draft action item updates its row (unless a host edited it) or becomes a new row."""
+    rows = list(ActionItem.objects.filter(meeting_id=meeting_id))
+    for draft in drafts:
+        row = _match(rows, draft.key, draft.text, owner=draft.owner)
+        if row is None:
+            row = ActionItem(
+                meeting_id=meeting_id,
+                key=_new_key(rows, draft.key, draft.owner, draft.text),
+                position=_next_position(ActionItem, meeting_id),
+            )
+            rows.append(row)
+        if not row.edited_by_host:
+            row.text = draft.text
+            # A later version may leave out what an earlier one knew; keep what was known.
+            row.owner = draft.owner or row.owner
+            if draft.due_text:
+                row.due_text, row.due_date = draft.due_text[:100], draft.due_date
+        row.segment_ids = list(dict.fromkeys([*row.segment_ids, *draft.segment_ids]))
+        row.save()
+
+
+def _match(rows: Sequence[ItemRow], key: str, text: str, *, owner: str | None) -> ItemRow | None:
+    """The row a draft item is a version of: same key, else nearly the same words and owner."""
+    if key:
+        for row in rows:
+            if row.key == key:
+                return row
+    best, best_score = None, SAME_ITEM
+    for row in rows:
+        row_owner = getattr(row, "owner", "")
+        if owner and row_owner and fold(owner) != fold(row_owner):
+            continue
+        score = similarity(row.text, text)
+        if score >= best_score:
+            best, best_score = row, score
+    return best
+
+
+def _new_key(rows: Sequence[ItemRow], proposed: str, *parts: str) -> str:
+    """A key no row of the meeting has: the engine's, else one from the words, made unique."""
+    taken = {row.key for row in rows}
+    key = proposed if proposed and len(proposed) <= 64 else stable_key(*parts)
+    candidate, n = key, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{key[:56]}-{n}"
+    return candidate
+
+
+def _next_position(model: type[models.Model], meeting_id: int) -> int:
+    """One past the meeting's last item position."""
+    top = model._default_manager.filter(meeting_id=meeting_id).aggregate(top=Max("position"))
+    return int(top["top"] or 0) + 1

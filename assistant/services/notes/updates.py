@@ -1,0 +1,217 @@
+"""When and how notes are updated: the trigger, the per-meeting lock, the engine, final notes."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from assistant import jobs
+from assistant.models import Meeting, MeetingNotes, Participant, TranscriptSegment
+from assistant.services.notes import extractive, llm_engine, store
+from assistant.services.notes.draft import NotesDraft, Utterance
+from assistant.services.notes.llm_client import LlmConfig, LlmError
+
+log = logging.getLogger(__name__)
+
+# One update reads at most this many new segments (the rest waits for the next one), so a
+# backlog never makes one prompt unbounded.
+MAX_SEGMENTS_PER_UPDATE = 200
+EXTRACTIVE = MeetingNotes.Engine.EXTRACTIVE
+LLM = MeetingNotes.Engine.LLM
+
+
+def engine_name() -> str:
+    """The engine NOTES_ENGINE asks for: "llm" or "extractive" ("auto": LLM if configured)."""
+    mode = settings.NOTES_ENGINE
+    if mode == "auto":
+        return LLM if settings.LLM_BASE_URL else EXTRACTIVE
+    if mode in (LLM, EXTRACTIVE):
+        return str(mode)
+    raise ImproperlyConfigured(f"NOTES_ENGINE must be auto, llm or extractive, not {mode!r}")
+
+
+def segment_stored(meeting_id: int) -> bool:
+    """Queue a notes update if enough new transcript arrived since the last one; queued?"""
+    notes, _ = MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
+    if notes.update_queued or notes.is_final or not _enough_new(notes):
+        return False
+    # Conditional UPDATE: of many segments stored at once, one queues the job.
+    if not MeetingNotes.objects.filter(pk=notes.pk, update_queued=False).update(update_queued=True):
+        return False
+    from assistant import notes_tasks  # it imports this module; the job seam needs the task
+
+    jobs.submit(notes_tasks.update_notes, meeting_id)
+    return True
+
+
+def meeting_ended(meeting_id: int) -> None:
+    """Queue the final notes of a meeting that ended."""
+    from assistant import notes_tasks  # it imports this module; the job seam needs the task
+
+    MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
+    jobs.submit(notes_tasks.final_notes, meeting_id)
+
+
+def _enough_new(notes: MeetingNotes) -> bool:
+    """Whether the segments after the notes reach NOTES_UPDATE_SEGMENTS or _SECONDS."""
+    new = TranscriptSegment.objects.filter(meeting_id=notes.meeting_id, seq__gt=notes.covered_seq)
+    stats = new.aggregate(n=Count("id"), first=Min("start_ms"), last=Max("end_ms"))
+    if not stats["n"]:
+        return False
+    if stats["n"] >= settings.NOTES_UPDATE_SEGMENTS:
+        return True
+    since = notes.covered_end_ms if notes.covered_end_ms is not None else stats["first"]
+    return int(stats["last"]) - int(since) >= settings.NOTES_UPDATE_SECONDS * 1000
+
+
+def update(meeting_id: int) -> bool:
+    """Bring the rolling notes up to date with the new segments; False if another update runs."""
+    token = _claim(meeting_id)
+    if token is None:
+        # The running update looks for new segments when it ends; let it queue the next job.
+        MeetingNotes.objects.filter(meeting_id=meeting_id).update(update_queued=False)
+        return False
+    try:
+        notes = MeetingNotes.objects.get(meeting_id=meeting_id)
+        new = utterances(meeting_id, after_seq=notes.covered_seq, limit=MAX_SEGMENTS_PER_UPDATE)
+        if new and not notes.is_final:
+            current = store.draft_of(notes)
+            draft, outcome = _rolling(current, new, _context(meeting_id))
+            store.save(
+                meeting_id,
+                draft,
+                outcome,
+                covered_seq=new[-1].seq,
+                covered_end_ms=max(u.end_ms for u in new),
+                lock_token=token,
+            )
+    finally:
+        _release(meeting_id, token)
+    # Segments that arrived during the update (or beyond this batch) may call for another.
+    segment_stored(meeting_id)
+    return True
+
+
+def finish(meeting_id: int, wait_s: float = 120.0) -> bool:
+    """Write the final notes from the whole transcript (waits for a running update)."""
+    deadline = time.monotonic() + wait_s
+    token = _claim(meeting_id)
+    while token is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+        token = _claim(meeting_id)
+    try:
+        everything = utterances(meeting_id, after_seq=0, limit=None)
+        ctx = _context(meeting_id)
+        draft, outcome = _final(everything, ctx)
+        last = everything[-1] if everything else None
+        store.save(
+            meeting_id,
+            draft,
+            outcome,
+            covered_seq=last.seq if last else 0,
+            covered_end_ms=max((u.end_ms for u in everything), default=None),
+            lock_token=token,
+        )
+    finally:
+        _release(meeting_id, token)
+    return True
+
+
+@dataclass(frozen=True)
+class _Meeting:
+    """What the engines need to know about a meeting besides its transcript."""
+
+    said_on: date
+    speakers: list[str]
+    topic: str
+
+
+def _context(meeting_id: int) -> _Meeting:
+    """The meeting's date, speakers and topic."""
+    meeting = Meeting.objects.get(pk=meeting_id)
+    started = meeting.started_at or meeting.created_at
+    names = list(Participant.objects.filter(meeting_id=meeting_id).values_list("name", flat=True))
+    return _Meeting(timezone.localdate(started), [n for n in names if n], meeting.topic)
+
+
+def _rolling(
+    current: NotesDraft, new: list[Utterance], ctx: _Meeting
+) -> tuple[NotesDraft, store.Outcome]:
+    """The next notes: the extract always (it is cheap and keeps its state), the LLM's if on."""
+    extract = extractive.update(current, new, said_on=ctx.said_on, speakers=ctx.speakers)
+    if engine_name() != LLM:
+        return extract, store.Outcome(EXTRACTIVE)
+    try:
+        notes = llm_engine.update(LlmConfig.from_settings(), current, new, said_on=ctx.said_on)
+    except LlmError as exc:
+        log.warning("notes LLM failed, showing the extract: %s", exc)
+        return extract, store.Outcome(EXTRACTIVE, exc.status, str(exc))
+    notes.engine_state = extract.engine_state
+    return notes, store.Outcome(LLM)
+
+
+def _final(everything: list[Utterance], ctx: _Meeting) -> tuple[NotesDraft, store.Outcome]:
+    """Final notes: the extract of the whole meeting, or the LLM's map-reduce over it."""
+    extract = extractive.final(
+        everything, said_on=ctx.said_on, speakers=ctx.speakers, topic=ctx.topic
+    )
+    if engine_name() != LLM or not everything:
+        return extract, store.Outcome(EXTRACTIVE, final=True)
+    try:
+        notes = llm_engine.final(
+            LlmConfig.from_settings(),
+            everything,
+            said_on=ctx.said_on,
+            chunk_tokens=settings.LLM_CHUNK_TOKENS,
+        )
+    except LlmError as exc:
+        log.warning("final notes LLM failed, showing the extract: %s", exc)
+        return extract, store.Outcome(EXTRACTIVE, exc.status, str(exc), final=True)
+    notes.engine_state = extract.engine_state
+    notes.title = notes.title or ctx.topic
+    return notes, store.Outcome(LLM, final=True)
+
+
+def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Utterance]:
+    """The meeting's segments after a seq, in order, as the engines read them."""
+    rows = (
+        TranscriptSegment.objects.filter(meeting_id=meeting_id, seq__gt=after_seq)
+        .order_by("seq")
+        .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
+    )
+    picked = rows[:limit] if limit is not None else rows
+    return [Utterance(*row) for row in picked]
+
+
+def _claim(meeting_id: int) -> str | None:
+    """Take the meeting's notes lock (a conditional UPDATE); its token, or None if held."""
+    MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    taken = (
+        MeetingNotes.objects.filter(meeting_id=meeting_id)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(
+            locked_until=now + timedelta(seconds=settings.NOTES_LOCK_S),
+            lock_token=token,
+            update_queued=False,
+        )
+    )
+    return token if taken else None
+
+
+def _release(meeting_id: int, token: str) -> None:
+    """Give the lock back, if it is still ours."""
+    MeetingNotes.objects.filter(meeting_id=meeting_id, lock_token=token).update(
+        locked_until=None, lock_token=""
+    )

@@ -1,0 +1,107 @@
+"""The notes API: read a meeting's notes, edit an action item, ask the meeting a question.
+
+Same session and access rule as the rest of the API (assistant/views/api.py): a meeting a user
+may not see answers 404. Edits are for the meeting's host (its owner) or staff. CSRF is checked
+by Django's middleware on PATCH and POST, as on every state change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from assistant.models import ActionItem
+from assistant.services import access
+from assistant.services.notes import ask, editing, store
+from assistant.views.api import error
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+def _signed_in(request: HttpRequest, method: str) -> HttpResponse | None:
+    """An error response unless the request uses `method` and its user is signed in."""
+    if request.method != method:
+        response = error(f"Only {method} is allowed.", 405)
+        response["Allow"] = method
+        return response
+    if not request.user.is_authenticated:
+        return error("Authentication required: sign in first.", 401)
+    return None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | None:
+    """The request's JSON object body, or None when it is not one."""
+    if len(request.body) > MAX_BODY_BYTES:
+        return None
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@never_cache
+def notes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """GET /api/meetings/<id>/notes/: the meeting's current notes (empty before the first)."""
+    refused = _signed_in(request, "GET")
+    if refused is not None:
+        return refused
+    if not access.can_view_meeting(request.user, meeting_id):
+        return error("No such meeting.", 404)
+    return JsonResponse(store.api_notes(meeting_id))
+
+
+@never_cache
+def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    """PATCH /api/action-items/<id>/ {text?, owner?, due?, done?}: the host edits an item."""
+    refused = _signed_in(request, "PATCH")
+    if refused is not None:
+        return refused
+    item = ActionItem.objects.filter(pk=item_id).select_related("meeting").first()
+    if item is None or not access.can_view_meeting(request.user, item.meeting_id):
+        return error("No such action item.", 404)
+    if not (request.user.is_staff or item.meeting.owner_id == request.user.pk):
+        return error("Only the meeting's host may edit its action items.", 403)
+    body = _json_body(request)
+    if body is None:
+        return error("The body must be a JSON object.", 400)
+    try:
+        changes = editing.parse_changes(body)
+    except ValueError as exc:
+        return error(str(exc), 400)
+    row = editing.edit_action_item(item.pk, changes, user_id=request.user.pk)
+    return JsonResponse(store.api_action(row))
+
+
+@never_cache
+def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """POST /api/meetings/<id>/ask/ {question}: an answer from the transcript, with citations."""
+    refused = _signed_in(request, "POST")
+    if refused is not None:
+        return refused
+    if not access.can_view_meeting(request.user, meeting_id):
+        return error("No such meeting.", 404)
+    body = _json_body(request)
+    question = body.get("question") if body else None
+    if not isinstance(question, str) or not question.strip():
+        return error("question must be a non-empty string.", 400)
+    if len(question) > ask.MAX_QUESTION_CHARS:
+        return error(f"question must be at most {ask.MAX_QUESTION_CHARS} characters.", 400)
+    answer = ask.ask(meeting_id, question)
+    return JsonResponse(
+        {
+            "answer": answer.answer,
+            "citations": [
+                {
+                    "segment_id": c.segment_id,
+                    "speaker": c.speaker,
+                    "start_ms": c.start_ms,
+                    "text": c.text,
+                }
+                for c in answer.citations
+            ],
+        }
+    )

@@ -1,0 +1,74 @@
+"""When notes are updated: the trigger, the job on the llm queue, the lock, the live event."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_django.fixtures import Settings
+
+from assistant import events, jobs
+from assistant.models import LiveEvent, MeetingNotes
+from assistant.services.notes import segment_stored, updates
+from tests.assistant.notes.conftest import PlaySample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _extractive_in_process(settings: Settings) -> None:
+    settings.NOTES_ENGINE = "extractive"
+    settings.LLM_BASE_URL = ""
+    settings.JOBS_IN_PROCESS = True
+    settings.NOTES_UPDATE_SEGMENTS = 5
+    settings.NOTES_UPDATE_SECONDS = 3600
+
+
+def test_notes_follow_the_meeting_as_segments_arrive(play_sample: PlaySample) -> None:
+    meeting = play_sample(after_each=segment_stored)
+    jobs.shutdown()  # runs every queued job to its end
+
+    notes = MeetingNotes.objects.get(meeting=meeting)
+    # 21 segments, an update every 5: the last one (segment 21) waits for more or the end.
+    assert notes.covered_seq >= meeting.segments.order_by("seq")[19].seq
+    assert 2 <= notes.version <= 4
+    assert not notes.update_queued
+    pushed = LiveEvent.objects.filter(meeting=meeting, type=events.NOTES).order_by("seq")
+    assert pushed.count() == notes.version
+    last = pushed.last()
+    assert last is not None and last.payload["engine"] == "extractive"
+    assert set(last.payload) == set(events.NotesPayload.__annotations__)
+
+
+def test_too_little_new_transcript_queues_nothing(play_sample: PlaySample) -> None:
+    meeting = play_sample(limit=4)
+    assert segment_stored(meeting.pk) is False
+    assert not MeetingNotes.objects.get(meeting=meeting).update_queued
+
+
+def test_enough_seconds_of_speech_queue_an_update(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    settings.NOTES_UPDATE_SECONDS = 20
+    meeting = play_sample(limit=4)  # 0.5 s to 25 s of speech
+    assert segment_stored(meeting.pk) is True
+    jobs.shutdown()
+    assert MeetingNotes.objects.get(meeting=meeting).version == 1
+
+
+def test_an_update_never_runs_while_another_holds_the_lock(play_sample: PlaySample) -> None:
+    meeting = play_sample()
+    token = updates._claim(meeting.pk)
+    assert token is not None
+    assert updates.update(meeting.pk) is False
+    assert MeetingNotes.objects.get(meeting=meeting).version == 0
+    updates._release(meeting.pk, token)
+    assert updates.update(meeting.pk) is True
+
+
+def test_the_end_of_a_meeting_writes_final_notes(play_sample: PlaySample) -> None:
+    meeting = play_sample()
+    updates.meeting_ended(meeting.pk)
+    jobs.shutdown()
+    notes = MeetingNotes.objects.get(meeting=meeting)
+    assert notes.is_final
+    assert notes.title == meeting.topic
+    assert notes.covered_seq == meeting.segments.order_by("-seq")[0].seq
