@@ -1,10 +1,11 @@
 """Zoom's official RTMS SDK (PyPI `rtms` 1.1.0) as an independent client of our simulator.
 
-Each scenario (whole meeting, bad secret, dropped socket) is one module-scoped fixture: it starts
-the simulator in the module's event loop (port 0, ws://) and runs ONE SDK client in a child
-process (`sdk_client_process.py`), so a native crash cannot take pytest down and two SDK clients
-never share a process. The child prints every callback as a JSON line; the tests, one behaviour
-each, compare those callbacks with the recorded meeting and with the simulator's StreamReport.
+Each scenario (whole meeting, bad secret, dropped socket, late join) is one module-scoped
+fixture: it starts the simulator in the module's event loop (port 0, ws://) and runs ONE SDK
+client in a child process (`sdk_client_process.py`), so a native crash cannot take pytest
+down and two SDK clients never share a process. The child prints every callback as a JSON
+line; the tests, one behaviour each, compare those callbacks with the recorded meeting and
+with the simulator's StreamReport.
 
 Behaviours of rtms 1.1.0 these tests rely on or work around (see also the child's docstring):
 - ZM_RTMS_CLIENT / ZM_RTMS_SECRET override the credentials given to join(), so the child's
@@ -172,12 +173,13 @@ def make_workdir(path: Path) -> Path:
 
 
 async def play_with_sdk(
-    sim: RtmsSimulator, workdir: Path, **client_options: Any
+    sim: RtmsSimulator, workdir: Path, *, late_s: float = 0.0, **client_options: Any
 ) -> tuple[StreamReport, SdkRun]:
-    """Offer a stream, play it while the SDK child is connected; both results."""
+    """Offer a stream, play it while the SDK child (started `late_s` after) is connected."""
     stream = sim.new_stream()
     play = asyncio.create_task(sim.play(stream))
     try:
+        await asyncio.sleep(late_s)
         sdk = await run_sdk_client(stream, workdir, **client_options)
         if sdk.returncode != 0:
             pytest.fail(f"the SDK child did not finish cleanly{sdk.diagnostics()}")
@@ -334,6 +336,16 @@ async def dropped(
         faults=Faults(drop_socket_at_s=DROP_AT_S, drop_socket=request.param),
     )
     return await play(meeting, tmp_path_factory.mktemp(f"sdk-drop-{request.param}"), cfg)
+
+
+LATE_S = 2.0
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def late(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The whole meeting at 8x from the webhook on; the SDK child starts 2 s (16 s) later."""
+    cfg = config(clock_start="webhook")
+    return await play(meeting, tmp_path_factory.mktemp("sdk-late"), cfg, late_s=LATE_S)
 
 
 def test_the_official_sdk_under_test_is_the_pinned_wheel() -> None:
@@ -540,3 +552,19 @@ def test_audio_after_the_rejoin_all_arrives(dropped: Played) -> None:
     after = [f.key for f in dropped.report.frames("audio") if f.monotonic_ns > rejoined_ns]
     assert after and all(delivered[key] == 1 for key in after), dropped.why
     assert all(count == 1 for count in delivered.values())
+
+
+def test_sdk_late_gets_the_buffered_audio_first_without_asking(
+    late: Played, meeting: RecordedMeeting
+) -> None:
+    report, sdk, why = late.report, late.sdk, late.why
+    assert report.buffer_data == [None], why  # the SDK sends no buffer_data: Zoom's default
+    buffered = report.buffered_audio
+    assert buffered is not None and buffered.sent_frames == buffered.due_frames > 0, why
+    assert buffered.ready_ms >= LATE_S * 8 * 1000
+    keys = [(e["user_id"], e["ts"], e["size"]) for e in sdk.of("audio")]
+    assert Counter(keys) == Counter(frame.key for frame in report.frames("audio")), why
+    assert sum(size for _, _, size in keys) == expected_audio_bytes(meeting, 2, SEND_RATE_MS)
+    # The SDK hands the burst (stamped before the ready) to on_audio_data first, in order.
+    past = [k for k in keys if k[1] - late.origin + SEND_RATE_MS <= buffered.ready_ms]
+    assert len(past) == buffered.sent_frames and keys[: len(past)] == past, why
