@@ -21,6 +21,7 @@ import numpy as np
 
 SAMPLE_RATE = 16_000
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000  # 16-bit mono
+QUIETEST_FLOOR_DBFS = -70.0  # where the noise floor starts, and returns to on digital silence
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class UtteranceCutter:
     """One participant's audio in, cuts out (call `feed` per frame and `flush` on a timer)."""
 
     settings: CutterSettings = field(default_factory=CutterSettings)
-    noise_floor_dbfs: float = -70.0
+    noise_floor_dbfs: float = QUIETEST_FLOOR_DBFS
     odd_frames: int = 0  # frames with an odd byte count (the last byte is dropped)
     long_frames: int = 0  # frames longer than max_frame_ms (cut)
     # Set when the frames' sizes disagree with their timestamps for a while: the audio is not
@@ -166,6 +167,10 @@ class UtteranceCutter:
 
     def _is_voiced(self, pcm: bytes, duration_ms: int) -> bool:
         level = frame_dbfs(pcm)
+        if level == -math.inf:
+            # Digital silence: quiet, and no hum or fan behind it either.
+            self.noise_floor_dbfs = min(self.noise_floor_dbfs, QUIETEST_FLOOR_DBFS)
+            return False
         floor = self.noise_floor_dbfs
         threshold = max(self.settings.voice_dbfs, floor + self.settings.noise_margin_db)
         voiced = level > threshold

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import ssl
 import time
@@ -229,6 +230,20 @@ class RtmsStreamClient:
         if signaling_url:
             self._pending_url = signaling_url
         self._wake.set()
+
+    def use_sink(self, sink: StreamSink, media: MediaType) -> bool:
+        """Deliver to `sink` from now on, asking for `media`; True if that needs a reconnect.
+
+        The media of a connection are fixed at its handshakes: new media take a new connection
+        (the caller reconnects when it suits; data in between goes to the new sink).
+        """
+        if not media or media & ~SUPPORTED_MEDIA:
+            raise ValueError(f"media must be a non-empty mix of {SUPPORTED_MEDIA!r}")
+        self._delivery.use(sink)
+        if media == self._ctx.media:
+            return False
+        self._ctx = dataclasses.replace(self._ctx, media=media)
+        return True
 
     # --- run loop ---------------------------------------------------------------------------
 

@@ -107,6 +107,8 @@ class Supervisor:
                 await self._interrupt(command)
             elif command.action == "stop":
                 await self._stop(command)
+            elif command.action == "reconfigure":
+                await self._reconfigure(command)
             else:
                 log.warning("ignored unknown action %r", command.action)
         except Exception:
@@ -200,6 +202,28 @@ class Supervisor:
             await self.queue.forward(holder, command)
         else:
             log.info("interrupt for stream %s that no ingest runs: ignored", command.rtms_stream_id)
+
+    async def _reconfigure(self, command: StreamCommand) -> None:
+        """The stream's record changed what it feeds: new sinks, and new media if they differ."""
+        live = self.streams.get(command.rtms_stream_id)
+        if live is None:
+            holder = await self.leases.holder(command.rtms_stream_id)
+            if holder is not None and holder != self.holder_id:
+                await self.queue.forward(holder, command)
+            return
+        sinks = await self.store.reopen(command)
+        media = sinks.wants & self.media
+        if not media:
+            log.warning(
+                "stream %s: no sink wants anything now; kept as it was", command.rtms_stream_id
+            )
+            return
+        previous, live.sink = live.sink, sinks
+        sinks.taking_over_from(previous)
+        if live.client.use_sink(sinks, media):
+            log.info("stream %s: reconnecting for %r", command.rtms_stream_id, media)
+            live.client.reconnect()
+        self._background(previous.close())
 
     async def _stop(self, command: StreamCommand) -> None:
         stream_id = command.rtms_stream_id

@@ -47,6 +47,7 @@ class SpeechSink:
 
     def __init__(self, meeting_id: int, cutter_settings: CutterSettings) -> None:
         self.meeting_id = meeting_id
+        self.handed_over = 0
         self.cuts_dropped = 0
         self.finals_lost = 0
         self._settings = cutter_settings
@@ -174,6 +175,7 @@ class SpeechSink:
             pcm = self._pending.pop(job)
             try:
                 await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
+                self.handed_over += 1
             except Exception:
                 log.exception("meeting %s: utterance not handed over", self.meeting_id)
 

@@ -133,3 +133,12 @@ def test_a_replayed_burst_is_not_taken_for_a_wrong_rate() -> None:
     cuts = play(cutter, tone(2000), start_ms=0) + cutter.flush()
     assert not cutter.wrong_rate
     assert [(c.start_ms, c.end_ms) for c in cuts] == [(0, 2000)]
+
+
+def test_digital_silence_between_words_keeps_the_noise_floor_sane() -> None:
+    cutter = UtteranceCutter(CutterSettings(provisional_every_ms=0, max_utterance_ms=1000))
+    cuts = []
+    for n in range(500):  # 10 s: 0.8 s of voice, 0.2 s of zeros, again and again
+        cuts += cutter.feed(tone(20) if n % 50 < 40 else bytes(640), n * 20)
+    assert math.isfinite(cutter.noise_floor_dbfs)
+    assert len(cuts) >= 9, "every second of voice is cut, none lost to a broken floor"

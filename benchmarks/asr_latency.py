@@ -1,0 +1,267 @@
+"""Our own captions: latency, CPU and word errors, side by side with the naive streaming baseline.
+
+Runs the production shape as real processes (daphne, run_ingest, a Celery `asr` worker on
+PostgreSQL and Redis) with TRANSCRIPTION=asr and the bundled tiny.en model, plays the sample
+meeting (four participants, per-participant audio) in real time as 1, then N concurrent
+meetings, with one live viewer each, and prints JSON:
+
+- final caption latency: from the end of each spoken utterance (the recording's `end_s`, when
+  the simulator's clock reached it) to its final caption reaching the viewer's socket;
+- provisional caption latency: from the utterance's start to its first caption of any kind;
+- CPU: the worker's and the ingest's CPU seconds per second of speech (cores per actively
+  speaking stream);
+- WER of our streamed captions against the recording's text, and of the same model over each
+  participant's whole track (offline), and their ratio;
+- the naive baseline (re-transcribe the growing buffer every second, LocalAgreement-2) on the
+  same audio in the same run: its latency, CPU and WER, and our ratios to it.
+
+    python -m benchmarks.asr_latency [--meetings 1 2] [--worker-concurrency 2] [--no-naive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.caption_latency import BENCH_REDIS, percentile, prepare_database, session_cookie
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its children (reaped or not) so far, from /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    # utime, stime, cutime, cstime are fields 14-17 (1-based); after ")" they start at index 11.
+    total += sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        total += process_cpu_s(int(child))
+    return total
+
+
+def match_utterance(event: dict[str, Any], utterances: list[Any], origin_ms: int) -> int | None:
+    """Index of the utterance a caption is of: same speaker, most overlap in time."""
+    start = event["start_ms"] - origin_ms
+    end = event["end_ms"] - origin_ms
+    best, best_overlap = None, 0.0
+    for index, u in enumerate(utterances):
+        if u.user_id != event["speaker_user_id"]:
+            continue
+        overlap = min(end, u.end_s * 1000) - max(start, u.start_s * 1000)
+        if overlap > best_overlap:
+            best, best_overlap = index, overlap
+    return best
+
+
+async def play_meetings(stack: Any, cookie: str, count: int) -> dict[str, Any]:
+    """Play `count` sample meetings at once; per-utterance latencies and the captions' text."""
+    from asgiref.sync import sync_to_async
+
+    from assistant.models import Meeting
+    from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
+    from rtms_ingest.simulator.fixture import sample_meeting
+    from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
+    from tests.integration.viewer import Viewer
+
+    recording = sample_meeting()
+    config = SimulatorConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        webhook_secret_token=WEBHOOK_SECRET,
+        webhook_url=stack.webhook_url,
+        speed=1.0,
+        connect_timeout_s=60,
+    )
+
+    async def one(simulator: Any) -> tuple[Any, Viewer]:
+        stream = simulator.new_stream()
+        playing = asyncio.create_task(simulator.play(stream))
+        meeting_id = None
+        while meeting_id is None:
+            meeting_id = await sync_to_async(
+                Meeting.objects.filter(rtms_stream_id=stream.rtms_stream_id)
+                .values_list("pk", flat=True)
+                .first
+            )()
+            await asyncio.sleep(0.05)
+        viewer = Viewer(
+            url=f"{stack.ws_url}/ws/meetings/{meeting_id}/", cookie=cookie, origin=stack.base_url
+        )
+        watching = asyncio.create_task(viewer.run(timeout_s=900, stop_at_end=False))
+        report = await playing
+        await asyncio.sleep(15)  # the last sentences are recognised after the end
+        watching.cancel()
+        return report, viewer
+
+    cpu_before = {name: process_cpu_s(pid) for name, pid in stack.pids.items()}
+    async with RtmsSimulator(recording, config) as simulator:
+        results = await asyncio.gather(*(one(simulator) for _ in range(count)))
+    cpu = {name: process_cpu_s(pid) - cpu_before[name] for name, pid in stack.pids.items()}
+    return summarise(recording, results, cpu, count)
+
+
+def summarise(recording: Any, results: list[Any], cpu: dict[str, float], count: int) -> dict:
+    """Latencies, missing captions, CPU per speaking second and the streamed text."""
+    finals_ms: list[float] = []
+    firsts_ms: list[float] = []
+    missing = 0
+    streamed: dict[int, list[str]] = {}
+    for report, viewer in results:
+        origin = report.clock_origin_ms or 0
+        final_at: dict[int, int] = {}
+        first_at: dict[int, int] = {}
+        texts: dict[int, str] = {}
+        for event, received in zip(viewer.events, viewer.received_ns, strict=True):
+            if event.get("type") != "segment" or event.get("source") != "asr" or not event["text"]:
+                continue
+            index = match_utterance(event, recording.utterances, origin)
+            if index is None:
+                continue
+            first_at.setdefault(index, received)
+            if event["final"]:
+                final_at.setdefault(index, received)
+                texts[index] = event["text"]
+        for index, u in enumerate(recording.utterances):
+            if index not in final_at:
+                missing += 1
+                continue
+            finals_ms.append((final_at[index] - report.due_ns(u.end_s * 1000)) / 1e6)
+            firsts_ms.append((first_at[index] - report.due_ns(u.start_s * 1000)) / 1e6)
+        for index, u in enumerate(recording.utterances):
+            streamed.setdefault(u.user_id, []).append(texts.get(index, ""))
+    speech_s = count * sum(u.end_s - u.start_s for u in recording.utterances)
+    return {
+        "meetings": count,
+        "utterances": len(finals_ms),
+        "missing": missing,
+        "final_p50_ms": round(percentile(finals_ms, 50), 1) if finals_ms else None,
+        "final_p95_ms": round(percentile(finals_ms, 95), 1) if finals_ms else None,
+        "final_max_ms": round(max(finals_ms), 1) if finals_ms else None,
+        "first_caption_p50_ms_from_start": round(percentile(firsts_ms, 50), 1)
+        if firsts_ms
+        else None,
+        "worker_cpu_s": round(cpu.get("worker", 0.0), 1),
+        "ingest_cpu_s": round(cpu.get("ingest", 0.0), 1),
+        "cores_per_speaking_stream": round(
+            (cpu.get("worker", 0.0) + cpu.get("ingest", 0.0)) / speech_s, 3
+        ),
+        "streamed_text": {uid: " ".join(t) for uid, t in streamed.items()},
+    }
+
+
+def wer_by_track(recording: Any, texts: dict[int, str]) -> float:
+    """Word error rate of the concatenated texts of every participant against the recording."""
+    from assistant.transcription.wer import word_errors
+
+    errors = words = 0
+    for user_id in {u.user_id for u in recording.utterances}:
+        reference = " ".join(u.text for u in recording.utterances if u.user_id == user_id)
+        e, w = word_errors(reference, texts.get(user_id, ""))
+        errors, words = errors + e, words + w
+    return errors / words
+
+
+def offline_texts(recording: Any) -> dict[int, str]:
+    """The same model over each participant's whole track at once (the offline reference)."""
+    from assistant.transcription import recognise
+
+    texts = {}
+    for user_id, path in recording.audio_files.items():
+        import wave
+
+        with wave.open(str(path)) as track:
+            pcm = track.readframes(track.getnframes())
+        # Whole-track recognition in 30 s windows is what "offline" means for Whisper.
+        texts[user_id] = recognise(pcm, final=True).text
+    return texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meetings", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    args = parser.parse_args()
+    database_url = prepare_database("transcript,chat,audio")
+    cookie = session_cookie()
+    from rtms_ingest.simulator.fixture import sample_meeting
+    from tests.integration.stack import running_stack
+
+    recording = sample_meeting()
+    runs = []
+    env = {"TRANSCRIPTION": "asr"}
+    started = time.monotonic()
+    with running_stack(
+        database_url,
+        BENCH_REDIS,
+        Path(tempfile.mkdtemp()),
+        env,
+        worker_queues="asr",
+        worker_concurrency=args.worker_concurrency,
+    ) as stack:
+        for count in args.meetings:
+            runs.append(asyncio.run(play_meetings(stack, cookie, count)))
+    first = runs[0]
+    streamed_wer = wer_by_track(recording, first.pop("streamed_text"))
+    for run in runs[1:]:
+        run.pop("streamed_text")
+    offline_wer = wer_by_track(recording, offline_texts(recording))
+    result: dict[str, Any] = {
+        "benchmark": "asr_latency",
+        "measured": "utterance end (recording) -> final caption at the viewer socket",
+        "targets": {"final_p50_ms": 1000, "final_p95_ms": 2000, "cores_per_speaking_stream": 0.25},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "worker_concurrency": args.worker_concurrency,
+        "runs": runs,
+        "wer": {
+            "streamed": round(streamed_wer, 4),
+            "offline_same_model": round(offline_wer, 4),
+            "streamed_over_offline": round(streamed_wer / offline_wer, 3) if offline_wer else None,
+        },
+    }
+    if not args.no_naive:
+        result["naive_baseline"] = naive_baseline(recording, first, streamed_wer)
+    result["wall_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result, indent=2))
+
+
+def naive_baseline(recording: Any, ours: dict[str, Any], ours_wer: float) -> dict[str, Any]:
+    """The re-transcribe-every-second baseline on the same audio, and our ratios to it."""
+    from benchmarks import naive_streaming
+
+    naive = naive_streaming.run_on_meeting(recording)
+    latencies = naive["latencies_ms"]
+    naive_p50 = statistics.median(latencies) if latencies else None
+    naive_wer = wer_by_track(recording, naive["texts"])
+    return {
+        "final_p50_ms": round(naive_p50, 1) if naive_p50 is not None else None,
+        "final_p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
+        "cores_per_speaking_stream": naive["cores_per_speaking_stream"],
+        "wer": round(naive_wer, 4),
+        "ours_over_naive": {
+            "final_p50": round(ours["final_p50_ms"] / naive_p50, 3) if naive_p50 else None,
+            "cores": round(
+                ours["cores_per_speaking_stream"] / naive["cores_per_speaking_stream"], 3
+            ),
+            "wer": round(ours_wer / naive_wer, 3) if naive_wer else None,
+        },
+    }
+
+
+if __name__ == "__main__":
+    main()

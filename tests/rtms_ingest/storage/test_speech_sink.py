@@ -1,0 +1,143 @@
+"""The speech sink under bad audio: bounded, logged, and the stream's keep-alives still answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import override_settings
+
+from assistant import jobs
+from assistant.models import Meeting
+from rtms_ingest.audio.utterances import CutterSettings
+from rtms_ingest.protocol import BinaryContent, MediaType
+from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
+from rtms_ingest.storage.speech import QUEUE_LIMIT, SpeechSink
+from tests.rtms_ingest.cluster.supervisor_support import (
+    clean_redis,
+    simulator,
+    start_command,
+    supervisor,
+    until,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
+__all__ = ["clean_redis"]  # fixtures
+
+
+def tone(ms: int, dbfs: float = -20.0) -> bytes:
+    n = ms * 16
+    amplitude = 32768 * 10 ** (dbfs / 20) * math.sqrt(2)
+    return (amplitude * np.sin(2 * np.pi * 300 * np.arange(n) / 16_000)).astype("<i2").tobytes()
+
+
+def frame(pcm: bytes, at_ms: int, user_id: int = 5) -> BinaryContent:
+    return BinaryContent(data=pcm, timestamp=at_ms, user_id=user_id, user_name="Ana")
+
+
+@pytest.fixture(autouse=True)
+async def _db_closed() -> AsyncIterator[None]:
+    """Async ORM calls leave a connection on asgiref's thread; close it after each test."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def never_silent(tmp_path: Path) -> RecordedMeeting:
+    """One participant whose microphone never stops: 30 s of sound, loud and soft by turns."""
+    folder = tmp_path / "never_silent"
+    (folder / "audio").mkdir(parents=True)
+    (folder / "meeting.json").write_text(
+        json.dumps(
+            {
+                "duration_s": 30.0,
+                "participants": [
+                    {"user_id": 5, "user_name": "Ana", "join_s": 0.0, "leave_s": None}
+                ],
+            }
+        )
+    )
+    with wave.open(str(folder / "audio" / "5.wav"), "wb") as track:
+        track.setnchannels(1)
+        track.setsampwidth(2)
+        track.setframerate(16_000)
+        # 120 ms loud, 120 ms soft: like speech, never quiet enough to end an utterance.
+        track.writeframes(b"".join(tone(120, -15) + tone(120, -35) for _ in range(125)))
+    return load_meeting(folder)
+
+
+@override_settings(TRANSCRIPTION="asr", JOBS_IN_PROCESS=True, ASR_MAX_UTTERANCE_MS=10_000)
+async def test_a_voice_that_never_stops_is_cut_into_windows_and_keepalives_are_answered(
+    clean_redis: None, never_silent: RecordedMeeting
+) -> None:
+    ingest = supervisor(media=MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO)
+    async with simulator(never_silent, speed=3.0) as sim:
+        sim.config.keepalive_interval_s = 0.25
+        stream = sim.new_stream()
+        playing = asyncio.create_task(sim.play(stream))
+        await ingest.handle(start_command(stream))
+        await until(lambda: _has_sink(ingest))
+        [live] = ingest.streams.values()
+        speech_sink = live.sink.sinks[-1]
+        assert isinstance(speech_sink, SpeechSink)
+        report = await asyncio.wait_for(playing, 60)
+        await until(lambda: _no_streams(ingest), 30)
+    await asyncio.to_thread(jobs.shutdown)  # the recogniser's jobs on this audio end here
+    assert not report.dropped_for_missed_keepalive
+    sent = {f.key[0]: 0 for f in report.frames("keepalive")}
+    for f in report.frames("keepalive"):
+        sent[f.key[0]] += 1
+    for socket, count in sent.items():
+        # Each keep-alive answered (the last may cross the end of the stream).
+        assert report.keepalive_answers.get(socket, 0) >= count - 1, (socket, count, report)
+    # 30 s of voice in windows of at most 10 s, each handed over once; nothing dropped.
+    assert speech_sink.handed_over == 3
+    assert (speech_sink.cuts_dropped, speech_sink.finals_lost) == (0, 0)
+
+
+async def _has_sink(ingest: object) -> bool:
+    return bool(getattr(ingest, "streams", None))
+
+
+async def _no_streams(ingest: object) -> bool:
+    return not getattr(ingest, "streams", None)
+
+
+async def test_odd_and_wrongly_sampled_frames_are_trimmed_or_dropped_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    meeting = await Meeting.objects.acreate(zoom_id="bad==", rtms_stream_id="bad-audio")
+    sink = SpeechSink(meeting.pk, CutterSettings(provisional_every_ms=0))
+    with override_settings(JOBS_IN_PROCESS=True):
+        await sink.audio(frame(tone(20) + b"\x07", 0, user_id=1))  # odd length
+        for n in range(1, 25):
+            await sink.audio(frame(tone(20), n * 20, user_id=1))
+        for n in range(60):  # "16 kHz" frames that hold 10 ms: 8 kHz audio
+            await sink.audio(frame(tone(10), n * 20, user_id=2))
+        cutters = {uid: speaker.cutter for uid, speaker in sink._speakers.items()}
+        await sink.close()
+        await asyncio.to_thread(jobs.shutdown)
+    assert cutters[1].odd_frames == 1
+    assert cutters[2].wrong_rate
+    assert sink.handed_over == 1, "the odd frame's participant spoke; the garbled one did not"
+
+
+@override_settings(JOBS_IN_PROCESS=False, REDIS_URL="redis://127.0.0.1:1/0")
+async def test_a_flood_while_the_store_is_down_stays_bounded_and_counts_its_losses() -> None:
+    meeting = await Meeting.objects.acreate(zoom_id="flood==", rtms_stream_id="flood")
+    sink = SpeechSink(meeting.pk, CutterSettings(provisional_every_ms=500, max_utterance_ms=1000))
+    voice, pause = tone(20), bytes(640)
+    for n in range(20_000):  # 400 s of speech (0.8 s voice, 0.2 s pause), sent at once
+        await sink.audio(frame(voice if n % 50 < 40 else pause, n * 20))
+        assert sink._queue is not None and sink._queue.qsize() <= QUEUE_LIMIT
+        assert len(sink._pending) <= QUEUE_LIMIT
+    assert sink.cuts_dropped > 0 and sink.finals_lost > 0
+    await sink.close()
