@@ -167,9 +167,9 @@ async def test_handshake_without_buffer_data_is_buffered_as_zoom_defaults(
 
 
 async def test_more_than_60_s_late_keeps_only_the_last_60_s(tmp_path: Path) -> None:
-    # One voice talking for all of 80 s; the client is ready after at least 65 s.
-    talk = [(ANA, 10.0 * n, 10.0 * (n + 1), f"Part {n}.") for n in range(8)]
-    meeting = load_meeting(write_talking_meeting(tmp_path, 80.0, talk))
+    # One voice talking for all of 90 s; the client is ready after at least 65 s (1 s to spare).
+    talk = [(ANA, 10.0 * n, 10.0 * (n + 1), f"Part {n}.") for n in range(9)]
+    meeting = load_meeting(write_talking_meeting(tmp_path, 90.0, talk))
     config = make_config(speed=25.0, clock_start="webhook", connect_timeout_s=10.0)
     async with RtmsSimulator(meeting, config) as sim:
         report, client = await join_late(sim, 2.6, buffer_data=True)
@@ -188,7 +188,7 @@ async def test_more_than_60_s_late_keeps_only_the_last_60_s(tmp_path: Path) -> N
     stream_ms = [stamp - origin for _, stamp, _ in got]
     # The last 60 s before ready as a burst, then live to the end: no gap, no repeat.
     assert stream_ms[: buffered.sent_frames] == list(range(first_ms, end_ms, FRAME_MS))
-    assert stream_ms[buffered.sent_frames :] == list(range(end_ms, 80_000, FRAME_MS))
+    assert stream_ms[buffered.sent_frames :] == list(range(end_ms, 90_000, FRAME_MS))
 
 
 async def test_clock_started_at_ready_buffers_nothing(meeting: RecordedMeeting) -> None:
