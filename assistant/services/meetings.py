@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from assistant import events
 from assistant.models import ConnectionLogEntry, Meeting, ZoomUserLink
-from assistant.services import live
+from assistant.services import live, notes
 
 State = Meeting.State
 
@@ -61,6 +61,8 @@ def set_state(
             meeting.stop_reason = reason
             fields += ["ended_at", "stop_reason"]
         meeting.save(update_fields=fields)
+        if state in Meeting.FINISHED_STATES:
+            notes.meeting_ended(meeting_id)  # a job, queued once this transaction commits
         ConnectionLogEntry.objects.create(
             meeting_id=meeting_id,
             kind=ConnectionLogEntry.Kind.STOP

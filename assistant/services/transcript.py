@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from assistant import events
-from assistant.models import TranscriptSegment
-from assistant.services import live
+from assistant.models import Meeting, MeetingNotes, TranscriptSegment
+from assistant.services import live, notes
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def record_segment(meeting_id: int, segment: SegmentInput) -> TranscriptSegment 
     if row is None:
         # Re-delivery (a reconnect or a second ingest): the unique key kept the first copy.
         log.info("segment %s of meeting %s already stored", segment.dedupe_key, meeting_id)
+    else:
+        _note_new_text(meeting_id, row)
     return row
 
 
@@ -158,7 +161,36 @@ def record_recognition(meeting_id: int, version: Recognised) -> TranscriptSegmen
         row.revision = version.revision
         row.save()
         live.publish(meeting_id, segment_payload(row))
-        return row
+    if version.final:
+        _final_text_stored(meeting_id, row)
+    return row
+
+
+def _note_new_text(meeting_id: int, row: TranscriptSegment) -> None:
+    """Ask the notes for an update when enough new text may be there (one cheap read first)."""
+    covered = (
+        MeetingNotes.objects.filter(meeting_id=meeting_id)
+        .values_list("update_queued", "is_final", "covered_seq", "covered_end_ms")
+        .first()
+    )
+    if covered is not None:
+        queued, final, seq, end_ms = covered
+        # seq counts every live event, so it overstates the new segments: never too late.
+        few = row.seq - seq < settings.NOTES_UPDATE_SEGMENTS
+        short = end_ms is not None and row.end_ms - end_ms < settings.NOTES_UPDATE_SECONDS * 1000
+        if queued or final or (few and (short or end_ms is None)):
+            return
+    notes.segment_stored(meeting_id)
+
+
+def _final_text_stored(meeting_id: int, row: TranscriptSegment | None) -> None:
+    """Notes follow final text; a meeting that ended meanwhile gets its final notes again."""
+    if row is not None:
+        _note_new_text(meeting_id, row)
+    # Our last sentences are recognised after the stream ended: the final notes are redone
+    # with them (they are rebuilt from the whole transcript, so redoing is harmless).
+    if Meeting.objects.filter(pk=meeting_id, state__in=Meeting.FINISHED_STATES).exists():
+        notes.meeting_ended(meeting_id)
 
 
 def _withdraw(meeting_id: int, row: TranscriptSegment | None) -> None:

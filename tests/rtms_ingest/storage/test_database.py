@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from assistant.models import Meeting, TranscriptSegment
+from assistant.models import Meeting, MeetingNotes, TranscriptSegment
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.protocol import TextContent
 from rtms_ingest.storage.database import close_db_threads, run_db
@@ -73,15 +73,24 @@ async def test_a_kept_connection_the_server_dropped_is_replaced_before_the_next_
 
 
 def statements_of_one_segment(meeting_id: int) -> list[str]:
+    MeetingNotes.objects.create(meeting_id=meeting_id)  # as once the notes have started
     segment = SegmentInput("native", 101, "Ana Lima", 0, 900, "Shall we start?")
     with CaptureQueriesContext(connection) as queries:
         assert record_segment(meeting_id, segment) is not None
-    verbs = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    assert verbs[0] == "BEGIN" and verbs[-1] == "COMMIT", "one transaction"
-    return verbs[1:-1]
+    return [q["sql"].split()[0].upper() for q in queries.captured_queries]
 
 
-async def test_a_segment_costs_three_statements(make_meeting: MakeMeeting) -> None:
+async def test_a_segment_costs_three_statements_and_the_notes_one_read(
+    make_meeting: MakeMeeting,
+) -> None:
     meeting = await database_sync_to_async(make_meeting)()
-    # The sequence number (UPDATE ... RETURNING), the segment, its outbox event.
-    assert await run_db(statements_of_one_segment, meeting.pk) == ["UPDATE", "INSERT", "INSERT"]
+    # One transaction: the sequence number (UPDATE ... RETURNING), the segment, its outbox
+    # event. Then whether the notes want an update (a read; most segments stop there).
+    assert await run_db(statements_of_one_segment, meeting.pk) == [
+        "BEGIN",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "COMMIT",
+        "SELECT",
+    ]
