@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
 from assistant.services import access, speech, transcripts_query
+from assistant.services.notes import store as notes_store
 from assistant.views import presenters
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         sources = {c.source for c in context["captions"]}
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
     context["default_transcription"] = settings.TRANSCRIPTION
+    context["notes_data"] = notes_store.page_notes(meeting.pk)
+    context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
     return render(request, "meetings/detail.html", context)
 
 

@@ -4,7 +4,7 @@
 import { role } from "./dom.js";
 import { agoLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
-import { CaptionsPane, ChatPane, NotesPane, PeoplePane } from "./meeting-panes.js";
+import { CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
 
 const STALE_AFTER_MS = 30_000;
 
@@ -124,7 +124,6 @@ function start() {
   const captions = new CaptionsPane(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
-  const notes = new NotesPane(root);
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${scheme}//${window.location.host}${root.dataset.socketPath}`;
 
@@ -136,7 +135,8 @@ function start() {
     },
     chat: (event) => chat.add(event),
     participant: (event) => people.apply(event),
-    notes: (event) => notes.show(event),
+    // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.
+    notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),
     state: (event) => status.stream(event),
   };
   const socket = new LiveSocket(url, {

@@ -27,6 +27,8 @@ from assistant.services.notes.updates import LLM, engine_name
 log = logging.getLogger(__name__)
 
 TOP_K = 6
+# The extract quotes fewer segments than the LLM reads: a reader scans them all.
+EXTRACT_K = 3
 MAX_QUESTION_CHARS = 500
 NOT_FOUND = "The transcript does not say: nothing in this meeting matches the question."
 EXTRACT = "Automatic extract (no AI model): the passages of the transcript that best match."
@@ -62,12 +64,13 @@ def ask(meeting_id: int, question: str) -> Answer:
     if not hits:
         return Answer(NOT_FOUND)
     if engine_name() != LLM:
-        return _extract(hits)
+        return _extract(hits[:EXTRACT_K])
     try:
-        reply = llm_engine.ask(LlmConfig.from_settings(), question, hits)
+        in_order = sorted(hits, key=lambda u: u.seq)
+        reply = llm_engine.ask(LlmConfig.from_settings(), question, in_order)
     except LlmError as exc:
         log.warning("ask: LLM failed, answering with the extract: %s", exc)
-        return _extract(hits, "The language model is unreachable. " + EXTRACT)
+        return _extract(hits[:EXTRACT_K], "The language model is unreachable. " + EXTRACT)
     if not reply.found:
         return Answer(NOT_FOUND)
     by_id = {u.segment_id: u for u in hits}
@@ -93,15 +96,13 @@ def catch_up(meeting_id: int) -> Answer:
 
 
 def retrieve(meeting_id: int, question: str, k: int) -> list[Utterance]:
-    """The k segments that best match the question, in meeting order."""
+    """The k segments that best match the question, best first."""
     words = [w for w in dict.fromkeys(content_words(question)) if re.fullmatch(r"\w+", w)]
     if not words:
         return []
     if connection.vendor == "postgresql":
-        ranked = _postgres(meeting_id, words, k)
-    else:
-        ranked = _bm25(meeting_id, words, k)
-    return sorted(ranked, key=lambda u: u.seq)
+        return _postgres(meeting_id, words, k)
+    return _bm25(meeting_id, words, k)
 
 
 def _postgres(meeting_id: int, words: list[str], k: int) -> list[Utterance]:

@@ -120,6 +120,14 @@ def notes_payload(notes: MeetingNotes, seq: int) -> events.NotesPayload:
     }
 
 
+def page_notes(meeting_id: int) -> events.NotesPayload | None:
+    """The notes as the page starts with them (the live event's shape), or None before any."""
+    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
+    if notes is None or notes.version == 0:
+        return None
+    return notes_payload(notes, notes.meeting.last_seq)
+
+
 def api_notes(meeting_id: int) -> dict[str, object]:
     """GET /api/meetings/<id>/notes/: exactly the keys of the API, empty before any notes."""
     notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
