@@ -145,6 +145,7 @@ def test_segments_come_in_seq_order_with_the_documented_fields(
         "end_ms": 900,
         "text": "line 0",
         "source": "native",
+        "final": True,
         "language": "en",
     }
 

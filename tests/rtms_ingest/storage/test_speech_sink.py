@@ -74,7 +74,12 @@ def never_silent(tmp_path: Path) -> RecordedMeeting:
     return load_meeting(folder)
 
 
-@override_settings(TRANSCRIPTION="asr", JOBS_IN_PROCESS=True, ASR_MAX_UTTERANCE_MS=10_000)
+@override_settings(
+    TRANSCRIPTION="asr",
+    JOBS_IN_PROCESS=True,
+    ASR_MAX_UTTERANCE_MS=10_000,
+    ASR_PROVISIONAL_EVERY_MS=0,
+)
 async def test_a_voice_that_never_stops_is_cut_into_windows_and_keepalives_are_answered(
     clean_redis: None, never_silent: RecordedMeeting
 ) -> None:
