@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import wave
@@ -74,20 +75,25 @@ async def test_our_captions_match_what_was_said_by_whom_and_drafts_are_replaced(
         # Our last captions may come after the end: the last sentence is recognised then.
         watching = asyncio.create_task(watcher.run(timeout_s=150, stop_at_end=False))
         report = await playing
-        await asyncio.wait_for(_finals(watcher, len(excerpt.utterances)), 60)
+        origin = report.clock_origin_ms or 0
+        await asyncio.wait_for(_every_utterance_captioned(watcher, excerpt, origin), 60)
         watching.cancel()
 
     finals = final_captions(watcher.events)
-    assert [f["source"] for f in finals] == ["asr"] * len(excerpt.utterances)
-    for said, caption in zip(excerpt.utterances, finals, strict=True):
-        assert caption["speaker"] == excerpt.user_name(said.user_id)
-        assert word_error_rate(said.text, caption["text"]) <= MAX_WER, (said.text, caption)
+    assert {f["source"] for f in finals} == {"asr"}
+    for said in excerpt.utterances:
+        # Our cutter may split a sentence at a long pause: its captions are those within it.
+        within = captions_of(said, finals, origin)
+        assert within, f"no caption for {said.text!r}: {finals}"
+        assert {f["speaker"] for f in within} == {excerpt.user_name(said.user_id)}
+        heard = " ".join(f["text"] for f in sorted(within, key=lambda f: f["start_ms"]))
+        assert word_error_rate(said.text, heard) <= MAX_WER, (said.text, heard)
     # Drafts: a long sentence is captioned while it is spoken, then replaced by its final
     # text under the same id; no id is ever captioned final twice.
     segments = watcher.of_type("segment")
     drafts = {e["id"] for e in segments if not e["final"]}
     assert drafts, "a 7 s sentence gets a provisional caption"
-    assert drafts <= {f["id"] for f in finals}
+    assert drafts <= {f["id"] for f in finals}, "every draft ends as a final (or withdrawn)"
     assert len({f["id"] for f in finals}) == len(finals)
     for draft_id in drafts:
         kinds = [e["final"] for e in segments if e["id"] == draft_id]
@@ -95,15 +101,24 @@ async def test_our_captions_match_what_was_said_by_whom_and_drafts_are_replaced(
     # Zoom's transcript was not asked for (Zoom bills the whole session once it is used).
     assert "transcript" not in report.media_params
     stored = [
-        (row.source, row.final, row.speaker_name)
+        (row.pk, row.source, row.final, row.text)
         async for row in TranscriptSegment.objects.filter(meeting=meeting).order_by("start_ms")
     ]
-    assert stored == [("asr", True, excerpt.user_name(u.user_id)) for u in excerpt.utterances]
+    assert stored == [(f["id"], "asr", True, f["text"]) for f in finals], "stored as captioned"
 
 
-async def _finals(watcher: Any, count: int) -> None:
-    while len(final_captions(watcher.events)) < count:
+def captions_of(said: Any, finals: list[dict[str, Any]], origin: int) -> list[dict[str, Any]]:
+    """The final captions that start within a spoken utterance (or just before it)."""
+    start, end = said.start_s * 1000 - 500, said.end_s * 1000
+    return [f for f in finals if start <= f["start_ms"] - origin < end]
+
+
+async def _every_utterance_captioned(watcher: Any, meeting: RecordedMeeting, origin: int) -> None:
+    while not all(
+        captions_of(u, final_captions(watcher.events), origin) for u in meeting.utterances
+    ):
         await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # the rest of a split sentence
 
 
 @pytest.fixture
@@ -153,12 +168,12 @@ async def test_a_worker_killed_mid_utterance_loses_and_doubles_nothing(
     )
     assert asr_stack.log_dir is not None
     log = asr_stack.log_dir / "worker.log"
-    received_before = log.read_text().count("asr.transcribe_utterance") if log.exists() else 0
+    received_before = log.read_text().count("] received") if log.exists() else 0
     victim = _pool_child(asr_stack.pids["worker"])
 
     await sync_to_async(speech.hand_over_utterance)(job, pcm)
     async with asyncio.timeout(30):
-        while log.read_text().count("received") <= received_before:
+        while log.read_text().count("] received") <= received_before:
             await asyncio.sleep(0.02)
     await asyncio.sleep(0.1)  # the child is recognising now (or loading the model first)
     os.kill(victim, signal.SIGKILL)
@@ -172,6 +187,8 @@ async def test_a_worker_killed_mid_utterance_loses_and_doubles_nothing(
     assert word_error_rate(said.text, rows[0].text) <= MAX_WER, rows[0].text
     worker_log = log.read_text()
     assert "SIGKILL" in worker_log or "WorkerLostError" in worker_log, worker_log[-2000:]
+    received = re.findall(r"transcribe_utterance\[([0-9a-f-]+)\] received", worker_log)
+    assert received[received_before:].count(received[received_before]) == 2, "redelivered once"
     assert _pool_child(asr_stack.pids["worker"]) != victim
 
 
