@@ -235,7 +235,7 @@ DEMO_SPEED = env_float("DEMO_SPEED", 1.0)
 
 # AI notes (docs/architecture.md "Notes"). NOTES_ENGINE: auto (the LLM when LLM_BASE_URL is
 # set, else the extract), llm, or extractive (no LLM: key sentences and heuristic items).
-# Checked where it is read (assistant/services/notes/engines.py).
+# Checked where it is read (assistant/services/notes/updates.py engine_name).
 NOTES_ENGINE = env_str("NOTES_ENGINE", "auto").strip().lower()
 # Any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's server).
 LLM_BASE_URL = env_str("LLM_BASE_URL")
@@ -248,9 +248,10 @@ LLM_BACKOFF_S = env_float("LLM_BACKOFF_S", 1.0)
 LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 1200)
 # Final notes of a long meeting: map-reduce over chunks of about this many transcript tokens.
 LLM_CHUNK_TOKENS = env_int("LLM_CHUNK_TOKENS", 3000)
-# Rolling notes are updated once this many new segments, or seconds of new speech, arrived.
-NOTES_UPDATE_SEGMENTS = env_int("NOTES_UPDATE_SEGMENTS", 12)
-NOTES_UPDATE_SECONDS = env_int("NOTES_UPDATE_SECONDS", 60)
+# Rolling notes are updated once this many new segments, or seconds of new speech, arrived
+# (the defaults keep LLM input near twice the transcript: benchmarks/notes_tokens.py).
+NOTES_UPDATE_SEGMENTS = env_int("NOTES_UPDATE_SEGMENTS", 60)
+NOTES_UPDATE_SECONDS = env_int("NOTES_UPDATE_SECONDS", 300)
 # The per-meeting lock of a notes update expires after this (a worker that died holding it).
 NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
 

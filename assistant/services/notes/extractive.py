@@ -27,6 +27,9 @@ from assistant.services.notes.draft import (
 
 SUMMARY_SENTENCES = 3
 KEY_POINTS = 6
+OPEN_QUESTIONS = 6
+# Sentences this similar to one already picked say nothing new in the summary.
+REPEATED = 0.8
 _POOL_SIZE = 40
 _MAX_WORDS = 600
 # Items this similar (content-word overlap) to an existing one are the same item said again.
@@ -151,8 +154,11 @@ def _read(ctx: _Context, utterance: Utterance) -> None:
             ctx.state["pool"][-1]["cue"] = -1
         elif sentence.endswith("?"):
             ctx.state["pool"][-1]["cue"] = -1
-            if len(words) >= 3:
+            asked = {fold(q["text"]) for q in ctx.state["questions"]}
+            if len(words) >= 3 and fold(sentence) not in asked:
                 ctx.state["questions"].append({"text": sentence, "seq": utterance.seq})
+    # The latest questions still open; older ones drop off (the notes stay bounded).
+    ctx.state["questions"] = ctx.state["questions"][-OPEN_QUESTIONS:]
     ctx.draft.open_questions = [q["text"] for q in ctx.state["questions"]]
 
 
@@ -168,10 +174,11 @@ def _decision(ctx: _Context, utterance: Utterance, sentence: str, following: str
     for existing in ctx.draft.decisions:
         if similarity(existing.text, text) >= SAME_ITEM:
             existing.segment_ids = _union(existing.segment_ids, [utterance.segment_id])
-            return True
-    ctx.draft.decisions.append(
-        DraftDecision(text=text, segment_ids=[utterance.segment_id], key=stable_key(text))
-    )
+            break
+    else:
+        ctx.draft.decisions.append(
+            DraftDecision(text=text, segment_ids=[utterance.segment_id], key=stable_key(text))
+        )
     # A question this decision answers is no longer open.
     ctx.state["questions"] = [
         q for q in ctx.state["questions"] if similarity(q["text"], text) < SETTLED
@@ -189,16 +196,13 @@ def _action(ctx: _Context, utterance: Utterance, sentence: str) -> bool:
             return True
         if not what or _NOT_A_TASK.match(what):
             return False
-        return _add_action(ctx, utterance, what, owner=utterance.speaker, request=False)
+        return _add_action(ctx, utterance, what, owner=utterance.speaker, request=False) is not None
     open_request = _OPEN_REQUEST.search(body)
     if open_request and addressee is None:
-        found = _add_action(ctx, utterance, open_request.group("what"), owner="", request=True)
-        if found:
-            ctx.state["pending"] = {
-                "key": ctx.draft.action_items[-1].key,
-                "utterances": ctx.state["utterances"],
-            }
-        return found
+        item = _add_action(ctx, utterance, open_request.group("what"), owner="", request=True)
+        if item is not None:
+            ctx.state["pending"] = {"key": item.key, "utterances": ctx.state["utterances"]}
+        return item is not None
     if addressee is None:
         return False
     you = _YOU_REQUEST.search(body)
@@ -206,7 +210,7 @@ def _action(ctx: _Context, utterance: Utterance, sentence: str) -> bool:
     # "Zoë, what do you think?" is no task: an addressed line is one when it asks or sets a date.
     if not you and not re.match(r"^please\b", body, re.I) and not dates.DUE.search(body):
         return False
-    return _add_action(ctx, utterance, what, owner=addressee, request=True)
+    return _add_action(ctx, utterance, what, owner=addressee, request=True) is not None
 
 
 def _addressee(ctx: _Context, sentence: str) -> tuple[str | None, str]:
@@ -224,8 +228,8 @@ def _addressee(ctx: _Context, sentence: str) -> tuple[str | None, str]:
 
 def _add_action(
     ctx: _Context, utterance: Utterance, said: str, *, owner: str, request: bool
-) -> bool:
-    """Add (or reinforce) an action item from what was said; False when nothing is left of it."""
+) -> DraftAction | None:
+    """Add (or reinforce) an action item from what was said; None when nothing is left of it."""
     due_text, what = dates.find_due(said)
     if not due_text:
         bare = re.search(r"\b(today|tonight|tomorrow)\b", what, re.I)
@@ -238,15 +242,17 @@ def _add_action(
         first = utterance.speaker.split()[0] if utterance.speaker.strip() else "the speaker"
         what = re.sub(r"\bmy\b", f"{first}'s", what, flags=re.I)
     if len(content_words(what)) < 1:
-        return False
+        return None
     text = what[:1].upper() + what[1:]
     due = dates.parse_due(due_text, ctx.said_on) if due_text else None
     for item in ctx.draft.action_items:
-        if fold(item.owner) == fold(owner) and similarity(item.text, text) >= SAME_ITEM:
+        # A request nobody owns yet ("can someone ...?") is the same item whoever took it.
+        same_owner = not owner or not item.owner or fold(item.owner) == fold(owner)
+        if same_owner and similarity(item.text, text) >= SAME_ITEM:
             item.segment_ids = _union(item.segment_ids, [utterance.segment_id])
             if due_text and not item.due_text:
                 item.due_text, item.due_date = due_text, due
-            return True
+            return item
     ctx.draft.action_items.append(
         DraftAction(
             text=text,
@@ -257,7 +263,7 @@ def _add_action(
             key=stable_key(owner if not request else "", text),
         )
     )
-    return True
+    return ctx.draft.action_items[-1]
 
 
 def _take_pending(ctx: _Context, utterance: Utterance) -> bool:
@@ -266,8 +272,9 @@ def _take_pending(ctx: _Context, utterance: Utterance) -> bool:
     if not pending or ctx.state["utterances"] - int(pending["utterances"]) > _TAKE_WINDOW:
         return False
     for item in ctx.draft.action_items:
-        if item.key == pending["key"] and not item.owner:
-            item.owner = utterance.speaker
+        if item.key == pending["key"]:
+            # Taken again (a request said twice): whoever took it first keeps it.
+            item.owner = item.owner or utterance.speaker
             item.segment_ids = _union(item.segment_ids, [utterance.segment_id])
             ctx.state["pending"] = None
             return True
@@ -292,7 +299,14 @@ def _trim_counts(state: dict[str, Any]) -> None:
     if len(counts) > _MAX_WORDS:
         keep = sorted(counts.items(), key=lambda kv: -kv[1])[: _MAX_WORDS // 2]
         state["counts"] = dict(keep)
-    pool = sorted(state["pool"], key=lambda s: -_score(state["counts"], s))[:_POOL_SIZE]
+    pool: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for sentence in sorted(state["pool"], key=lambda s: -_score(state["counts"], s)):
+        # A sentence said again (a recap, a repeated point) is one candidate, the first time.
+        said = fold(str(sentence["text"]))
+        if said not in seen and len(pool) < _POOL_SIZE:
+            seen.add(said)
+            pool.append(sentence)
     state["pool"] = sorted(pool, key=_said_order)
 
 
@@ -309,7 +323,13 @@ def _summarise(ctx: _Context) -> None:
     """Summary and key points: the best sentences of the pool, in the order they were said."""
     counts = ctx.state["counts"]
     ranked = sorted(ctx.state["pool"], key=lambda s: -_score(counts, s))
-    best = [s for s in ranked if _score(counts, s) > 0][: SUMMARY_SENTENCES + KEY_POINTS]
+    best: list[dict[str, Any]] = []
+    for candidate in ranked:
+        if len(best) == SUMMARY_SENTENCES + KEY_POINTS:
+            break
+        text = str(candidate["text"])
+        if all(similarity(text, str(b["text"])) < REPEATED for b in best):
+            best.append(candidate)
     summary = sorted(best[:SUMMARY_SENTENCES], key=_said_order)
     points = sorted(best[SUMMARY_SENTENCES:], key=_said_order)
     ctx.draft.summary = " ".join(_attributed(s) for s in summary)

@@ -148,7 +148,7 @@ def _request(
     stats: CallStats,
 ) -> str:
     """One chat completion in the given structured-output format; the reply's text."""
-    json_schema = schema.model_json_schema()
+    json_schema = wire_schema(schema)
     response_format: Any
     if fmt == JSON_SCHEMA:
         response_format = {
@@ -170,6 +170,25 @@ def _request(
     if not response.choices:
         raise ValueError("reply without choices")
     return response.choices[0].message.content or ""
+
+
+def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema as sent: pydantic's without titles and docstrings (tokens, no meaning)."""
+    stripped: dict[str, Any] = _untitled(schema.model_json_schema(), properties=False)
+    return stripped
+
+
+def _untitled(node: Any, *, properties: bool) -> Any:
+    """A schema node without "title"/"description" keywords (a property named so stays)."""
+    if isinstance(node, list):
+        return [_untitled(item, properties=False) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _untitled(value, properties=key == "properties" and not properties)
+        for key, value in node.items()
+        if properties or not (key in ("title", "description") and isinstance(value, str))
+    }
 
 
 def _json_of(content: str) -> Any:

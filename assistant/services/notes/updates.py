@@ -62,7 +62,7 @@ def meeting_ended(meeting_id: int) -> None:
 
 def _enough_new(notes: MeetingNotes) -> bool:
     """Whether the segments after the notes reach NOTES_UPDATE_SEGMENTS or _SECONDS."""
-    new = TranscriptSegment.objects.filter(meeting_id=notes.meeting_id, seq__gt=notes.covered_seq)
+    new = tracks.caption_track(notes.meeting_id).filter(seq__gt=notes.covered_seq)
     stats = new.aggregate(n=Count("id"), first=Min("start_ms"), last=Max("end_ms"))
     if not stats["n"]:
         return False
@@ -112,7 +112,12 @@ def finish(meeting_id: int, wait_s: float = 120.0) -> bool:
     try:
         everything = utterances(meeting_id, after_seq=0, limit=None)
         ctx = _context(meeting_id)
-        draft, outcome = _final(everything, ctx)
+        notes = MeetingNotes.objects.get(meeting_id=meeting_id)
+        # Up-to-date LLM notes are refined with the rest; otherwise map-reduce everything.
+        current = None
+        if notes.engine == LLM and notes.status == MeetingNotes.Status.OK and notes.version:
+            current = (store.draft_of(notes), notes.covered_seq)
+        draft, outcome = _final(everything, ctx, current)
         last = everything[-1] if everything else None
         store.save(
             meeting_id,
@@ -160,20 +165,27 @@ def _rolling(
     return notes, store.Outcome(LLM)
 
 
-def _final(everything: list[Utterance], ctx: _Meeting) -> tuple[NotesDraft, store.Outcome]:
-    """Final notes: the extract of the whole meeting, or the LLM's map-reduce over it."""
+def _final(
+    everything: list[Utterance], ctx: _Meeting, current: tuple[NotesDraft, int] | None
+) -> tuple[NotesDraft, store.Outcome]:
+    """Final notes: the extract of the whole meeting, or the LLM's (refine or map-reduce)."""
     extract = extractive.final(
         everything, said_on=ctx.said_on, speakers=ctx.speakers, topic=ctx.topic
     )
     if engine_name() != LLM or not everything:
         return extract, store.Outcome(EXTRACTIVE, final=True)
+    config, chunk_tokens = LlmConfig.from_settings(), settings.LLM_CHUNK_TOKENS
     try:
-        notes = llm_engine.final(
-            LlmConfig.from_settings(),
-            everything,
-            said_on=ctx.said_on,
-            chunk_tokens=settings.LLM_CHUNK_TOKENS,
-        )
+        if current is not None:
+            rolling, covered_seq = current
+            tail = [u for u in everything if u.seq > covered_seq]
+            notes = llm_engine.refine_final(
+                config, rolling, tail, said_on=ctx.said_on, chunk_tokens=chunk_tokens
+            )
+        else:
+            notes = llm_engine.final(
+                config, everything, said_on=ctx.said_on, chunk_tokens=chunk_tokens
+            )
     except LlmError as exc:
         log.warning("final notes LLM failed, showing the extract: %s", exc)
         return extract, store.Outcome(EXTRACTIVE, exc.status, str(exc), final=True)
@@ -185,7 +197,7 @@ def _final(everything: list[Utterance], ctx: _Meeting) -> tuple[NotesDraft, stor
 def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Utterance]:
     """The meeting's segments after a seq, in order, as the engines read them."""
     rows = (
-        TranscriptSegment.objects.filter(meeting_id=meeting_id, seq__gt=after_seq)
+        tracks.caption_track(meeting_id).filter(seq__gt=after_seq)
         .order_by("seq")
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
     )
