@@ -17,10 +17,21 @@ from django.conf import settings
 
 from assistant import jobs
 from assistant.models import Meeting, Transcription
+from assistant.services.tracks import transcription_mode, wants_asr, wants_native
 from assistant.services.transcript import Recognised, asr_version, record_recognition
 from assistant.speech_audio import FINAL_REVISION, audio_store
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "UtteranceJob",
+    "hand_over_utterance",
+    "set_transcription",
+    "transcribe_utterance",
+    "transcription_mode",
+    "wants_asr",
+    "wants_native",
+]
 
 
 @dataclass(frozen=True)
@@ -50,21 +61,6 @@ class UtteranceJob:
     def rank(self) -> int:
         """The cut's place among the utterance's cuts (the final outranks them all)."""
         return FINAL_REVISION if self.final else self.revision
-
-
-def transcription_mode(meeting: Meeting) -> str:
-    """The meeting's own choice, else the TRANSCRIPTION setting."""
-    return meeting.transcription or settings.TRANSCRIPTION
-
-
-def wants_native(meeting: Meeting) -> bool:
-    """Whether Zoom's transcript is asked for and stored for this meeting."""
-    return transcription_mode(meeting) in (Transcription.NATIVE, Transcription.BOTH)
-
-
-def wants_asr(meeting: Meeting) -> bool:
-    """Whether our recogniser transcribes this meeting's audio."""
-    return transcription_mode(meeting) in (Transcription.ASR, Transcription.BOTH)
 
 
 def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:

@@ -91,7 +91,10 @@ export class CaptionsPane {
     if (this.origin === null) this.origin = clockOrigin(segment.start_ms);
     const speakerKey = `${segment.speaker_user_id}:${segment.speaker}`;
     const source = segment.source ?? "native";
-    const continued = speakerKey === this.lastSpeaker.get(source);
+    // A replacement keeps its place, so it keeps its place's look (header or not).
+    const continued = previous
+      ? previous.classList.contains("is-continued")
+      : speakerKey === this.lastSpeaker.get(source);
     const meta = h("div", { className: "caption-meta" }, [
       h("span", {
         className: `speaker ${this.colour(speakerKey)}`,

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import F, Value
 
 from assistant.models import ActionItem, Decision, MeetingNotes, TranscriptSegment
+from assistant.services import tracks
 from assistant.services.notes import llm_engine
 from assistant.services.notes.draft import Utterance, content_words
 from assistant.services.notes.llm_client import LlmConfig, LlmError
@@ -111,7 +112,7 @@ def _postgres(meeting_id: int, words: list[str], k: int) -> list[Utterance]:
     query = SearchQuery(" | ".join(words), search_type="raw", config="english")
     vector = SearchVector("text", config="english")
     rows = (
-        TranscriptSegment.objects.filter(meeting_id=meeting_id)
+        tracks.caption_track(meeting_id)
         .annotate(rank=SearchRank(vector, query, normalization=Value(1)))
         .filter(rank__gt=0)
         .order_by(F("rank").desc(), "seq")
@@ -124,7 +125,7 @@ def _bm25(meeting_id: int, words: list[str], k: int) -> list[Utterance]:
     """The SQLite fallback: BM25 over the meeting's segments, in Python."""
     segments = [
         Utterance(*row)
-        for row in TranscriptSegment.objects.filter(meeting_id=meeting_id)
+        for row in tracks.caption_track(meeting_id)
         .order_by("seq")
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
     ]

@@ -14,7 +14,8 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from assistant import jobs
-from assistant.models import Meeting, MeetingNotes, Participant, TranscriptSegment
+from assistant.models import Meeting, MeetingNotes, Participant
+from assistant.services import tracks
 from assistant.services.notes import extractive, llm_engine, store
 from assistant.services.notes.draft import NotesDraft, Utterance
 from assistant.services.notes.llm_client import LlmConfig, LlmError
@@ -197,7 +198,8 @@ def _final(
 def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Utterance]:
     """The meeting's segments after a seq, in order, as the engines read them."""
     rows = (
-        tracks.caption_track(meeting_id).filter(seq__gt=after_seq)
+        tracks.caption_track(meeting_id)
+        .filter(seq__gt=after_seq)
         .order_by("seq")
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
     )

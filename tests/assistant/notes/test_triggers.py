@@ -27,8 +27,9 @@ def test_notes_follow_the_meeting_as_segments_arrive(play_sample: PlaySample) ->
     jobs.shutdown()  # runs every queued job to its end
 
     notes = MeetingNotes.objects.get(meeting=meeting)
-    # 21 segments, an update every 5 (or sooner when a job found more waiting).
-    assert notes.covered_seq >= meeting.segments.order_by("seq")[19].seq
+    # 21 segments, an update once 5 are new: fewer than 5 are left uncovered, waiting for more
+    # or the end (how the batches fall depends on when each in-process job ran).
+    assert meeting.segments.filter(seq__gt=notes.covered_seq).count() < 5
     assert 2 <= notes.version <= 5
     assert not notes.update_queued
     pushed = LiveEvent.objects.filter(meeting=meeting, type=events.NOTES).order_by("seq")
