@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 # caption is replaced soon anyway, so it takes the cheapest decode.
 FINAL_BEAM = 5
 PROVISIONAL_BEAM = 1
-# A final longer than one window is cut into pieces this long (at the quietest 20 ms nearby).
+# Audio per window, leaving room for the decoder's padding: a longer final is cut into pieces
+# (each at the quietest 20 ms of its last 3 s); a provisional pass takes only the latest piece.
 PIECE_S = FULL_WINDOW_S - 2.0
 # Silero VAD: speech must reach this probability; the padding keeps word edges.
 VAD_THRESHOLD = 0.5
@@ -69,6 +70,7 @@ def _decoder(spec: ModelSpec) -> Decoder:
     return Decoder(load_model(spec))
 
 
+@cache
 def decoder_for(config: EngineConfig) -> Decoder:
     """The loaded decoder for a configuration (loads the model on first use)."""
     path = resolve_model_path(config.model, config.cache_dir)
@@ -104,7 +106,7 @@ def _pieces(samples: np.ndarray) -> list[np.ndarray]:
     """Audio longer than one window cut into pieces, each at the quietest 20 ms near its end."""
     piece, frame = int(PIECE_S * SAMPLE_RATE), SAMPLE_RATE // 50
     pieces = []
-    while len(samples) > piece + 2 * SAMPLE_RATE:
+    while len(samples) > piece:
         search = samples[piece - 3 * SAMPLE_RATE : piece]
         energy = np.square(search[: len(search) // frame * frame].reshape(-1, frame)).sum(axis=1)
         cut = piece - 3 * SAMPLE_RATE + int(np.argmin(energy)) * frame
@@ -171,9 +173,8 @@ def recognise(
         return replace(nothing, rejected="no speech", decode_s=time.perf_counter() - started)
     speech = samples[first:last]
     beam = FINAL_BEAM if final else PROVISIONAL_BEAM
-    # A provisional pass is bounded to one window: the latest 30 s.
-    pieces = _pieces(speech) if final else [speech[-int(FULL_WINDOW_S * SAMPLE_RATE) :]]
-    decoded = [decoder.decode([p], language=lang, beam_size=beam)[0] for p in pieces]
+    pieces = _pieces(speech) if final else [speech[-int(PIECE_S * SAMPLE_RATE) :]]
+    decoded = decoder.decode(pieces, language=lang, beam_size=beam)
     kept = [d for d in decoded if not guards.is_no_speech(d.no_speech_prob, d.avg_logprob)]
     text = guards.clean_text(" ".join(d.text for d in kept))
     reason = _judge(text, decoded, audio_s=len(speech) / SAMPLE_RATE, speech_s=speech_s, dbfs=dbfs)

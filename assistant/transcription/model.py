@@ -59,12 +59,11 @@ def _package_dir(distribution: str) -> Path | None:
 
 
 def _part_file(folder: Path) -> Path:
-    """The piece of model.bin inside one part package (its largest file)."""
-    files = [p for p in folder.rglob("*") if p.is_file() and p.suffix not in {".py", ".pyc"}]
-    files = [p for p in files if p.name not in _MODEL_FILES]
-    if not files:
-        raise ModelUnavailable(f"WHISPER_MODEL=base: no model piece found in {folder}")
-    return max(files, key=lambda p: p.stat().st_size)
+    """The piece of model.bin inside one part package (data/model.bin.partN)."""
+    pieces = sorted(folder.rglob("model.bin.part*"))
+    if len(pieces) != 1:
+        raise ModelUnavailable(f"WHISPER_MODEL=base: expected one model.bin piece in {folder}")
+    return pieces[0]
 
 
 def _joined_base(cache_dir: Path) -> Path:
