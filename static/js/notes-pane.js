@@ -110,9 +110,11 @@ class NotesPane {
         headers: { "Content-Type": "application/json", "X-CSRFToken": this.token },
         body: JSON.stringify(changes),
       });
-      if (!response.ok) throw new Error((await response.json()).error ?? "Not saved.");
-      // The server pushes the new notes to every viewer; a finished page has no socket.
-      await this.reload();
+      const saved = await response.json();
+      if (!response.ok) throw new Error(saved.error ?? "Not saved.");
+      // Live viewers also get the new notes as an event; this page shows the edit at once.
+      const dueText = "due" in changes ? changes.due ?? "" : item.due_text;
+      this.replaceItem({ ...item, ...saved, due_text: dueText });
     } catch (error) {
       this.status.hidden = false;
       this.status.textContent = `Not saved: ${error.message}`;
@@ -121,14 +123,11 @@ class NotesPane {
     }
   }
 
-  async reload() {
-    const response = await fetch(this.section.dataset.notesUrl, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const notes = await response.json();
-    // The API has the documented keys only; keep what it lacks from the notes shown.
-    const current = this.current ?? {};
-    this.show({ ...current, ...notes, seq: 0, status: current.status ?? "ok",
-      action_items: notes.action_items.map((a) => ({ due_text: "", ...a })) });
+  replaceItem(item) {
+    const notes = this.current;
+    if (!notes) return;
+    notes.action_items = notes.action_items.map((a) => (a.id === item.id ? item : a));
+    this.show({ ...notes, seq: 0 });
   }
 
   async ask(question) {
