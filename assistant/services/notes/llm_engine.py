@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from typing import Annotated
 
 from openai.types.chat import ChatCompletionMessageParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from assistant.services.notes import dates
 from assistant.services.notes.draft import (
@@ -27,12 +28,21 @@ from assistant.services.notes.llm_client import CallStats, LlmConfig, complete
 MAX_ITEMS_IN_CONTEXT = 20
 
 
+def _clip(limit: int) -> AfterValidator:
+    """Cut a string to `limit` characters once validated.
+
+    Not a maxLength in the schema: llama.cpp turns a long maxLength into a grammar nested that
+    many levels deep, which its parser rejects (and the server dies). Arrays keep maxItems.
+    """
+    return AfterValidator(lambda text: text[:limit])
+
+
 class LlmDecision(BaseModel):
     """A decision in an LLM reply."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(max_length=8)
-    text: str = Field(max_length=400)
+    id: Annotated[str, _clip(8)]
+    text: Annotated[str, _clip(400)]
     segment_ids: list[int] = Field(max_length=8)
 
 
@@ -40,10 +50,10 @@ class LlmAction(BaseModel):
     """An action item in an LLM reply."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(max_length=8)
-    text: str = Field(max_length=300)
-    owner: str = Field(max_length=100)
-    due: str = Field(max_length=60)
+    id: Annotated[str, _clip(8)]
+    text: Annotated[str, _clip(300)]
+    owner: Annotated[str, _clip(100)]
+    due: Annotated[str, _clip(60)]
     segment_ids: list[int] = Field(max_length=8)
 
 
@@ -51,7 +61,7 @@ class LlmNotes(BaseModel):
     """Rolling notes in an LLM reply."""
 
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(max_length=1200)
+    summary: Annotated[str, _clip(1200)]
     key_points: list[str] = Field(max_length=8)
     decisions: list[LlmDecision] = Field(max_length=MAX_ITEMS_IN_CONTEXT)
     action_items: list[LlmAction] = Field(max_length=MAX_ITEMS_IN_CONTEXT)
@@ -61,14 +71,14 @@ class LlmNotes(BaseModel):
 class LlmFinalNotes(LlmNotes):
     """Final notes in an LLM reply: the same, plus a title."""
 
-    title: str = Field(max_length=120)
+    title: Annotated[str, _clip(120)]
 
 
 class LlmCitation(BaseModel):
     """An answer in an LLM reply, with the segments it rests on."""
 
     model_config = ConfigDict(extra="forbid")
-    answer: str = Field(max_length=1500)
+    answer: Annotated[str, _clip(1500)]
     found: bool
     segment_ids: list[int] = Field(max_length=8)
 

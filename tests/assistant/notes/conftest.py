@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +71,12 @@ def play_sample(make_meeting: Callable[..., Meeting], host: User) -> PlaySample:
         return meeting
 
     return play
+
+
+@pytest.fixture(scope="session")
+def llama_url() -> Iterator[str]:
+    """Base URL of a real llama-cpp-python server with SmolLM2 on loopback (one per session)."""
+    from tests.assistant.notes.llama_server import llama_server
+
+    with llama_server() as url:
+        yield url
