@@ -98,9 +98,13 @@ class NaiveStreamer:
         self.committed: list[Word] = []
         self.segment_ends: list[float] = []
 
+    def _prompt(self) -> str:
+        """The committed text that has scrolled out of the buffer, its last 200 characters."""
+        scrolled = [w.text for w in self.committed if w.end <= self.buffer_start]
+        return "".join(scrolled)[-200:].strip()
+
     def _hypothesis(self) -> list[tuple[float, float, str]]:
-        """Transcribe the buffer; the words after the last committed one, in stream seconds."""
-        prompt = "".join(word.text for word in self.committed)[-200:]
+        """Transcribe the buffer: its words in stream seconds (no-speech segments skipped)."""
         segments, _ = self.model.transcribe(
             self.buffer,
             language="en",
@@ -108,7 +112,7 @@ class NaiveStreamer:
             temperature=0.0,
             word_timestamps=True,
             condition_on_previous_text=True,
-            initial_prompt=prompt or None,
+            initial_prompt=self._prompt() or None,
             vad_filter=self.vad,
             vad_parameters={"min_silence_duration_ms": 500},
         )
@@ -116,16 +120,27 @@ class NaiveStreamer:
         self.segment_ends = []
         for segment in segments:
             self.segment_ends.append(self.buffer_start + segment.end)
+            if segment.no_speech_prob > 0.9:
+                continue
             for word in segment.words or []:
-                words.append(
-                    (self.buffer_start + word.start, self.buffer_start + word.end, word.word)
-                )
+                start, end = self.buffer_start + word.start, self.buffer_start + word.end
+                words.append((start, end, word.word))
+        return words
+
+    def _new_words(self, words: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+        """The words after the last committed one, less a repeat of the committed tail."""
         last = self.committed[-1].end if self.committed else -math.inf
-        return [word for word in words if word[0] >= last - 0.05]
+        new = [word for word in words if word[0] > last - 0.1]
+        if new and abs(new[0][0] - last) < 1:
+            tail = [w.text.strip() for w in self.committed if w.end > self.buffer_start][-5:]
+            for n in range(min(len(tail), len(new)), 0, -1):
+                if tail[-n:] == [w[2].strip() for w in new[:n]]:
+                    return new[n:]
+        return new
 
     def update(self, now: float) -> list[tuple[float, float, str]]:
         """One step at stream time `now`: the words two consecutive hypotheses agree on."""
-        current = self._hypothesis()
+        current = self._new_words(self._hypothesis())
         agreed = _common_prefix(self.previous, current)
         self.previous = current[len(agreed) :]
         return agreed
