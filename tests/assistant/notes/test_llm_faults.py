@@ -12,7 +12,7 @@ from assistant.models import ActionItem, Decision, MeetingNotes
 from assistant.services.notes import llm_client, llm_engine, updates
 from assistant.services.notes.draft import NotesDraft, Utterance
 from tests.assistant.notes.conftest import PlaySample
-from tests.assistant.notes.faulty_llm import FaultyLlm, Step, faulty_llm, ok
+from tests.assistant.notes.faulty_llm import VALID_NOTES, FaultyLlm, Step, faulty_llm, ok
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,43 @@ def _utterance() -> Utterance:
 
 def _today() -> dt.date:
     return dt.date(2024, 3, 11)
+
+
+FINAL_NOTES = {**VALID_NOTES, "title": "Release 2.4 go/no-go"}
+
+
+def test_final_notes_refine_current_llm_notes_in_one_call(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    with faulty_llm(ok(), ok(FINAL_NOTES)) as llm:
+        llm_client._formats[llm.url] = llm_client.JSON_OBJECT
+        notes = _update(play_sample, settings, llm)
+        assert updates.finish(notes.meeting_id)
+    notes.refresh_from_db()
+    assert (notes.engine, notes.status, notes.is_final) == ("llm", "ok", True)
+    assert notes.title == "Release 2.4 go/no-go"
+    assert len(llm.requests) == 2
+    assert "Last segments" in llm.requests[1]["messages"][1]["content"]
+
+
+def test_final_notes_of_a_long_meeting_are_map_reduced_without_truncation(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # rolling notes: the extract (unreachable)
+    settings.LLM_MAX_ATTEMPTS = 1
+    meeting = play_sample()
+    updates.update(meeting.pk)
+    settings.LLM_CHUNK_TOKENS = 100
+    settings.LLM_MAX_ATTEMPTS = 3
+    parts = len(llm_engine.chunk(updates.utterances(meeting.pk, after_seq=0, limit=None), 100))
+    assert parts > 4  # two rounds of reduce
+    with faulty_llm(*[ok()] * parts, ok(FINAL_NOTES)) as llm:
+        llm_client._formats[llm.url] = llm_client.JSON_OBJECT
+        settings.LLM_BASE_URL = llm.url
+        assert updates.finish(meeting.pk)
+    notes = MeetingNotes.objects.get(meeting=meeting)
+    assert (notes.engine, notes.is_final, notes.title) == ("llm", True, "Release 2.4 go/no-go")
+    sent = "".join(str(r["messages"][1]["content"]) for r in llm.requests[:parts])
+    # Every segment went to some map call: nothing was cut off.
+    assert all(s.text[:40].replace("<", "\\u003c") in sent for s in meeting.segments.all())
+    assert len(llm.requests) == parts + (parts + 3) // 4 + 1
