@@ -121,7 +121,8 @@ def summarise(recording: Any, results: list[Any], cpu: dict[str, float], count: 
         origin = report.clock_origin_ms or 0
         final_at: dict[int, int] = {}
         first_at: dict[int, int] = {}
-        texts: dict[int, str] = {}
+        # Our cutter may split a sentence at a long pause: every final caption of it counts.
+        pieces: dict[int, dict[int, tuple[int, str]]] = {}
         for event, received in zip(viewer.events, viewer.received_ns, strict=True):
             if event.get("type") != "segment" or event.get("source") != "asr" or not event["text"]:
                 continue
@@ -130,8 +131,8 @@ def summarise(recording: Any, results: list[Any], cpu: dict[str, float], count: 
                 continue
             first_at.setdefault(index, received)
             if event["final"]:
-                final_at.setdefault(index, received)
-                texts[index] = event["text"]
+                final_at[index] = received  # the last piece of the sentence
+                pieces.setdefault(index, {})[event["id"]] = (event["start_ms"], event["text"])
         for index, u in enumerate(recording.utterances):
             if index not in final_at:
                 missing += 1
@@ -139,7 +140,8 @@ def summarise(recording: Any, results: list[Any], cpu: dict[str, float], count: 
             finals_ms.append((final_at[index] - report.due_ns(u.end_s * 1000)) / 1e6)
             firsts_ms.append((first_at[index] - report.due_ns(u.start_s * 1000)) / 1e6)
         for index, u in enumerate(recording.utterances):
-            streamed.setdefault(u.user_id, []).append(texts.get(index, ""))
+            said = sorted(pieces.get(index, {}).values())
+            streamed.setdefault(u.user_id, []).append(" ".join(text for _, text in said))
     speech_s = count * sum(u.end_s - u.start_s for u in recording.utterances)
     return {
         "meetings": count,
