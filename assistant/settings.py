@@ -252,6 +252,9 @@ LLM_CHUNK_TOKENS = env_int("LLM_CHUNK_TOKENS", 3000)
 # (the defaults keep LLM input near twice the transcript: benchmarks/notes_tokens.py).
 NOTES_UPDATE_SEGMENTS = env_int("NOTES_UPDATE_SEGMENTS", 60)
 NOTES_UPDATE_SECONDS = env_int("NOTES_UPDATE_SECONDS", 300)
+# The same for the extract (no LLM): it costs no tokens, so it follows the meeting closely.
+NOTES_EXTRACT_UPDATE_SEGMENTS = env_int("NOTES_EXTRACT_UPDATE_SEGMENTS", 5)
+NOTES_EXTRACT_UPDATE_SECONDS = env_int("NOTES_EXTRACT_UPDATE_SECONDS", 30)
 # The per-meeting lock of a notes update expires after this (a worker that died holding it).
 NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
 

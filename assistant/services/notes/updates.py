@@ -67,10 +67,16 @@ def _enough_new(notes: MeetingNotes) -> bool:
     stats = new.aggregate(n=Count("id"), first=Min("start_ms"), last=Max("end_ms"))
     if not stats["n"]:
         return False
-    if stats["n"] >= settings.NOTES_UPDATE_SEGMENTS:
+    # The extract costs no tokens, so it may follow the meeting closely; the LLM waits longer.
+    if engine_name() == LLM:
+        segments, seconds = settings.NOTES_UPDATE_SEGMENTS, settings.NOTES_UPDATE_SECONDS
+    else:
+        segments = settings.NOTES_EXTRACT_UPDATE_SEGMENTS
+        seconds = settings.NOTES_EXTRACT_UPDATE_SECONDS
+    if stats["n"] >= segments:
         return True
     since = notes.covered_end_ms if notes.covered_end_ms is not None else stats["first"]
-    return int(stats["last"]) - int(since) >= settings.NOTES_UPDATE_SECONDS * 1000
+    return int(stats["last"]) - int(since) >= seconds * 1000
 
 
 def update(meeting_id: int) -> bool:

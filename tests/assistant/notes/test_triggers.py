@@ -18,8 +18,8 @@ def _extractive_in_process(settings: Settings) -> None:
     settings.NOTES_ENGINE = "extractive"
     settings.LLM_BASE_URL = ""
     settings.JOBS_IN_PROCESS = True
-    settings.NOTES_UPDATE_SEGMENTS = 5
-    settings.NOTES_UPDATE_SECONDS = 3600
+    settings.NOTES_EXTRACT_UPDATE_SEGMENTS = 5
+    settings.NOTES_EXTRACT_UPDATE_SECONDS = 3600
 
 
 def test_notes_follow_the_meeting_as_segments_arrive(play_sample: PlaySample) -> None:
@@ -39,6 +39,20 @@ def test_notes_follow_the_meeting_as_segments_arrive(play_sample: PlaySample) ->
     assert set(last.payload) == set(events.NotesPayload.__annotations__)
 
 
+def test_the_llm_waits_for_more_transcript_than_the_extract(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    settings.NOTES_ENGINE = "llm"
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"
+    settings.NOTES_UPDATE_SEGMENTS = 60
+    settings.NOTES_UPDATE_SECONDS = 300
+    meeting = play_sample(limit=10)
+    assert segment_stored(meeting.pk) is False
+    settings.NOTES_ENGINE = "extractive"
+    assert segment_stored(meeting.pk) is True
+    jobs.shutdown()
+
+
 def test_too_little_new_transcript_queues_nothing(play_sample: PlaySample) -> None:
     meeting = play_sample(limit=4)
     assert segment_stored(meeting.pk) is False
@@ -48,7 +62,7 @@ def test_too_little_new_transcript_queues_nothing(play_sample: PlaySample) -> No
 def test_enough_seconds_of_speech_queue_an_update(
     play_sample: PlaySample, settings: Settings
 ) -> None:
-    settings.NOTES_UPDATE_SECONDS = 20
+    settings.NOTES_EXTRACT_UPDATE_SECONDS = 20
     meeting = play_sample(limit=4)  # 0.5 s to 25 s of speech
     assert segment_stored(meeting.pk) is True
     jobs.shutdown()
