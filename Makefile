@@ -27,8 +27,10 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
+# llama-cpp-python (the tests' local LLM server) builds from source: portable, not for this CPU
+# only, so a wheel pip caches here still runs on another machine.
 $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
-	$(PY) -m pip install -q -r requirements-test.txt
+	CMAKE_ARGS="$${CMAKE_ARGS:--DGGML_NATIVE=OFF}" $(PY) -m pip install -q -r requirements-test.txt
 	touch $@
 
 services:
