@@ -61,18 +61,21 @@ def meeting_ended(meeting_id: int) -> None:
     jobs.submit(notes_tasks.final_notes, meeting_id)
 
 
+def update_thresholds() -> tuple[int, int]:
+    """New segments, or seconds of new speech, that call for an update with the engine in use."""
+    # The extract costs no tokens, so it may follow the meeting closely; the LLM waits longer.
+    if engine_name() == LLM:
+        return settings.NOTES_UPDATE_SEGMENTS, settings.NOTES_UPDATE_SECONDS
+    return settings.NOTES_EXTRACT_UPDATE_SEGMENTS, settings.NOTES_EXTRACT_UPDATE_SECONDS
+
+
 def _enough_new(notes: MeetingNotes) -> bool:
-    """Whether the segments after the notes reach NOTES_UPDATE_SEGMENTS or _SECONDS."""
+    """Whether the segments after the notes reach the engine's update thresholds."""
     new = tracks.caption_track(notes.meeting_id).filter(seq__gt=notes.covered_seq)
     stats = new.aggregate(n=Count("id"), first=Min("start_ms"), last=Max("end_ms"))
     if not stats["n"]:
         return False
-    # The extract costs no tokens, so it may follow the meeting closely; the LLM waits longer.
-    if engine_name() == LLM:
-        segments, seconds = settings.NOTES_UPDATE_SEGMENTS, settings.NOTES_UPDATE_SECONDS
-    else:
-        segments = settings.NOTES_EXTRACT_UPDATE_SEGMENTS
-        seconds = settings.NOTES_EXTRACT_UPDATE_SECONDS
+    segments, seconds = update_thresholds()
     if stats["n"] >= segments:
         return True
     since = notes.covered_end_ms if notes.covered_end_ms is not None else stats["first"]
