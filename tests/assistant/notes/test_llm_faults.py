@@ -9,7 +9,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from assistant.models import ActionItem, Decision, MeetingNotes
-from assistant.services.notes import llm_client, llm_engine, updates
+from assistant.services.notes import ask, llm_client, llm_engine, updates
 from assistant.services.notes.draft import NotesDraft, Utterance
 from tests.assistant.notes.conftest import PlaySample
 from tests.assistant.notes.faulty_llm import VALID_NOTES, FaultyLlm, Step, faulty_llm, ok
@@ -188,3 +188,38 @@ def test_final_notes_of_a_long_meeting_are_map_reduced_without_truncation(
     # Every segment went to some map call: nothing was cut off.
     assert all(s.text[:40].replace("<", "\\u003c") in sent for s in meeting.segments.all())
     assert len(llm.requests) == parts + (parts + 3) // 4 + 1
+
+
+def test_ask_says_so_when_the_llm_finds_no_answer_in_the_transcript(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    meeting = play_sample()
+    with faulty_llm(ok({"answer": "Probably Friday.", "found": False, "segment_ids": [1]})) as llm:
+        llm_client._formats[llm.url] = llm_client.JSON_OBJECT
+        settings.LLM_BASE_URL = llm.url
+        answer = ask.ask(meeting.pk, "When is the release party?")
+    assert (answer.answer, answer.citations) == (ask.NOT_FOUND, [])
+
+
+def test_ask_cites_only_segments_it_retrieved(play_sample: PlaySample, settings: Settings) -> None:
+    meeting = play_sample()
+    hits = ask.retrieve(meeting.pk, "Who writes the release notes?", ask.TOP_K)
+    reply = {"answer": "Tomás.", "found": True, "segment_ids": [hits[0].segment_id, 999999]}
+    with faulty_llm(ok(reply)) as llm:
+        llm_client._formats[llm.url] = llm_client.JSON_OBJECT
+        settings.LLM_BASE_URL = llm.url
+        answer = ask.ask(meeting.pk, "Who writes the release notes?")
+    assert answer.answer == "Tomás."
+    assert [c.segment_id for c in answer.citations] == [hits[0].segment_id]
+
+
+def test_ask_falls_back_to_the_extract_when_the_llm_is_down(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    meeting = play_sample()
+    with faulty_llm(Step(status=503)) as llm:
+        llm_client._formats[llm.url] = llm_client.JSON_OBJECT
+        settings.LLM_BASE_URL = llm.url
+        answer = ask.ask(meeting.pk, "Who writes the release notes?")
+    assert answer.answer.startswith("The language model is unreachable.")
+    assert any("release notes" in c.text for c in answer.citations)
