@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 
 from assistant import events
@@ -175,9 +174,10 @@ def _note_new_text(meeting_id: int, row: TranscriptSegment) -> None:
     )
     if covered is not None:
         queued, final, seq, end_ms = covered
+        segments, seconds = notes.update_thresholds()
         # seq counts every live event, so it overstates the new segments: never too late.
-        few = row.seq - seq < settings.NOTES_UPDATE_SEGMENTS
-        short = end_ms is not None and row.end_ms - end_ms < settings.NOTES_UPDATE_SECONDS * 1000
+        few = row.seq - seq < segments
+        short = end_ms is not None and row.end_ms - end_ms < seconds * 1000
         if queued or final or (few and (short or end_ms is None)):
             return
     notes.segment_stored(meeting_id)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from assistant import events
-from assistant.models import ChatMessage, LiveEvent, Meeting, Participant, TranscriptSegment
+from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
 
 FINISHED_STATES = (Meeting.State.ENDED, Meeting.State.FAILED)
 
@@ -74,19 +71,6 @@ def participants(meeting_id: int) -> QuerySet[Participant]:
 def chat(meeting_id: int) -> QuerySet[ChatMessage]:
     """The meeting's chat lines, in seq order."""
     return ChatMessage.objects.filter(meeting_id=meeting_id).order_by("seq")
-
-
-def latest_notes(meeting_id: int) -> list[dict[str, Any]]:
-    """The newest notes event of each kind (rolling summary, final notes...), oldest kind first."""
-    latest: dict[str, dict[str, Any]] = {}
-    for payload in (
-        LiveEvent.objects.filter(meeting_id=meeting_id, type=events.NOTES)
-        .order_by("seq")
-        .values_list("payload", flat=True)
-    ):
-        if isinstance(payload, dict):
-            latest[str(payload.get("kind", ""))] = payload
-    return list(latest.values())
 
 
 def first_segment_start(meeting_id: int) -> int | None:

@@ -74,7 +74,6 @@ def _finished_meeting(meeting: Meeting) -> dict[str, Any]:
             list(transcripts_query.participants(meeting.pk)), origin
         ),
         "chat": presenters.chat_rows(list(transcripts_query.chat(meeting.pk)), origin),
-        "notes": transcripts_query.latest_notes(meeting.pk),
         "clock_origin": origin,
     }
 

@@ -212,22 +212,3 @@ export class PeoplePane {
     this.count.textContent = people.length ? `${present} present` : "";
   }
 }
-
-export class NotesPane {
-  constructor(root) {
-    this.pane = role(root, "notes-pane");
-    this.body = role(root, "notes");
-  }
-
-  show(notes) {
-    const kind = notes.kind || "summary";
-    const article = h("article", { className: "note", data: { kind } }, [
-      h("h3", { className: "note-kind", text: kind.charAt(0).toUpperCase() + kind.slice(1) }),
-      h("p", { className: "note-text", text: notes.text ?? "" }),
-    ]);
-    const existing = [...this.body.children].find((node) => node.dataset.kind === kind);
-    if (existing) existing.replaceWith(article);
-    else this.body.append(article);
-    this.pane.hidden = false;
-  }
-}
