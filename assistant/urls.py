@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/meetings/<int:meeting_id>/notes/", notes_api.notes_detail, name="api-notes"),
     path("api/meetings/<int:meeting_id>/ask/", notes_api.ask_meeting, name="api-ask"),
     path("api/action-items/<int:item_id>/", notes_api.action_item, name="api-action-item"),
+    path("api/decisions/<int:decision_id>/", notes_api.decision, name="api-decision"),
     path(
         "api/meetings/<int:meeting_id>/transcription/",
         transcription_views.meeting_transcription,

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from assistant.models import ActionItem
+from assistant.models import ActionItem, Decision
 from assistant.services import access
 from assistant.services.notes import ask, editing, store
 from assistant.views.api import error
@@ -74,6 +74,25 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
         return error(str(exc), 400)
     row = editing.edit_action_item(item.pk, changes, user_id=request.user.pk)
     return JsonResponse(store.api_action(row))
+
+
+@never_cache
+def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """PATCH /api/decisions/<id>/ {text}: the host rewords a decision."""
+    refused = _signed_in(request, "PATCH")
+    if refused is not None:
+        return refused
+    row = Decision.objects.filter(pk=decision_id).select_related("meeting").first()
+    if row is None or not access.can_view_meeting(request.user, row.meeting_id):
+        return error("No such decision.", 404)
+    if not (request.user.is_staff or row.meeting.owner_id == request.user.pk):
+        return error("Only the meeting's host may edit its decisions.", 403)
+    body = _json_body(request)
+    text = body.get("text") if body is not None and set(body) == {"text"} else None
+    if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:
+        return error('Send {"text": "..."} (1 to 500 characters).', 400)
+    row = editing.edit_decision(row.pk, text.strip(), user_id=request.user.pk)
+    return JsonResponse(dict(store.decision_json(row)))
 
 
 @never_cache

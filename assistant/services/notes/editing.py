@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from assistant.models import ActionItem, MeetingNotes
+from assistant.models import ActionItem, Decision, MeetingNotes
 from assistant.services import live
 from assistant.services.notes import dates, store
 
@@ -81,3 +81,17 @@ def edit_action_item(item_id: int, changes: Changes, *, user_id: int | None) -> 
         notes, _ = MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
         live.append(meeting_id, lambda seq: store.notes_payload(notes, seq))
     return item
+
+
+def edit_decision(decision_id: int, text: str, *, user_id: int | None) -> Decision:
+    """A host rewords a decision: kept from later updates, and the notes pushed again."""
+    with transaction.atomic():
+        meeting_id = Decision.objects.values_list("meeting_id", flat=True).get(pk=decision_id)
+        live.lock_meeting(meeting_id)
+        decision = Decision.objects.select_for_update().get(pk=decision_id)
+        decision.text = text
+        decision.edited_by_host = True  # engines may add sources, never change its words
+        decision.save()
+        notes, _ = MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
+        live.append(meeting_id, lambda seq: store.notes_payload(notes, seq))
+    return decision
