@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -49,6 +49,14 @@ format: install-test
 ## bench: caption latency, simulator frame sent -> viewer socket received (prints JSON)
 bench: install-test services
 	$(PY) -m benchmarks.caption_latency
+
+## bench-asr: our own captions: latency, CPU and WER against the naive baseline (JSON)
+bench-asr: install-test services
+	$(PY) -m benchmarks.asr_latency
+
+## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
+bench-notes: install-test
+	$(PY) -m benchmarks.notes_tokens
 
 ## play: play the sample meeting again into a running `make demo` (same invented secrets)
 play: install
