@@ -131,7 +131,8 @@ def _publish_to(url: str) -> None:
 def broker(settings: Settings) -> Iterator[redis.Redis]:
     """The production shape on an empty Redis DB of its own; a client on that DB."""
     settings.JOBS_IN_PROCESS = False
-    client = redis.Redis.from_url(BROKER_URL, decode_responses=True)
+    # Reads outlast the 30 s BLPOPs below (redis-py's default 5 s would time out first).
+    client = redis.Redis.from_url(BROKER_URL, decode_responses=True, socket_timeout=60)
     client.flushdb()
     original = celery_app.conf.broker_url
     _publish_to(BROKER_URL)
