@@ -31,7 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.caption_latency import BENCH_REDIS, percentile, prepare_database, session_cookie
+from benchmarks.caption_latency import (
+    BENCH_REDIS,
+    percentile,
+    play_with_viewer,
+    prepare_database,
+    session_cookie,
+    simulator_config,
+)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -66,47 +73,17 @@ def match_utterance(event: dict[str, Any], utterances: list[Any], origin_ms: int
 
 async def play_meetings(stack: Any, cookie: str, count: int) -> dict[str, Any]:
     """Play `count` sample meetings at once; per-utterance latencies and the captions' text."""
-    from asgiref.sync import sync_to_async
-
-    from assistant.models import Meeting
-    from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
+    from rtms_ingest.simulator import RtmsSimulator
     from rtms_ingest.simulator.fixture import sample_meeting
-    from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
-    from tests.integration.viewer import Viewer
 
     recording = sample_meeting()
-    config = SimulatorConfig(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        webhook_secret_token=WEBHOOK_SECRET,
-        webhook_url=stack.webhook_url,
-        speed=1.0,
-        connect_timeout_s=60,
-    )
-
-    async def one(simulator: Any) -> tuple[Any, Viewer]:
-        stream = simulator.new_stream()
-        playing = asyncio.create_task(simulator.play(stream))
-        meeting_id = None
-        while meeting_id is None:
-            meeting_id = await sync_to_async(
-                Meeting.objects.filter(rtms_stream_id=stream.rtms_stream_id)
-                .values_list("pk", flat=True)
-                .first
-            )()
-            await asyncio.sleep(0.05)
-        viewer = Viewer(
-            url=f"{stack.ws_url}/ws/meetings/{meeting_id}/", cookie=cookie, origin=stack.base_url
-        )
-        watching = asyncio.create_task(viewer.run(timeout_s=900, stop_at_end=False))
-        report = await playing
-        await asyncio.sleep(15)  # the last sentences are recognised after the end
-        watching.cancel()
-        return report, viewer
+    config = simulator_config(stack, 1.0)
 
     cpu_before = {name: process_cpu_s(pid) for name, pid in stack.pids.items()}
     async with RtmsSimulator(recording, config) as simulator:
-        results = await asyncio.gather(*(one(simulator) for _ in range(count)))
+        # The last sentences are recognised after the end: the viewers read 15 s longer.
+        plays = (play_with_viewer(stack, cookie, simulator, after_end_s=15) for _ in range(count))
+        results = await asyncio.gather(*plays)
     cpu = {name: process_cpu_s(pid) - cpu_before[name] for name, pid in stack.pids.items()}
     return summarise(recording, results, cpu, count)
 

@@ -67,17 +67,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def play_meetings(stack: Any, cookie: str, count: int, speed: float) -> dict[str, Any]:
-    """Play `count` meetings at once; latency of every caption, matched by (speaker, start)."""
-    from asgiref.sync import sync_to_async
-
-    from assistant.models import Meeting
-    from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
-    from rtms_ingest.simulator.fixture import sample_meeting
+def simulator_config(stack: Any, speed: float) -> Any:
+    """The simulator of a benchmark: the stack's secrets and webhook, playing at `speed`."""
+    from rtms_ingest.simulator import SimulatorConfig
     from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
-    from tests.integration.viewer import Viewer
 
-    config = SimulatorConfig(
+    return SimulatorConfig(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         webhook_secret_token=WEBHOOK_SECRET,
@@ -86,30 +81,56 @@ async def play_meetings(stack: Any, cookie: str, count: int, speed: float) -> di
         connect_timeout_s=60,
     )
 
-    async def one(simulator: Any) -> tuple[Any, Viewer]:
-        stream = simulator.new_stream()
-        playing = asyncio.create_task(simulator.play(stream))
-        meeting_id = None
-        while meeting_id is None:
-            meeting_id = await sync_to_async(
-                Meeting.objects.filter(rtms_stream_id=stream.rtms_stream_id)
-                .values_list("pk", flat=True)
-                .first
-            )()
-            await asyncio.sleep(0.05)
-        viewer = Viewer(
-            url=f"{stack.ws_url}/ws/meetings/{meeting_id}/",
-            cookie=cookie,
-            origin=stack.base_url,
-        )
-        watching = asyncio.create_task(viewer.run(timeout_s=600))
-        report = await playing
+
+async def play_with_viewer(
+    stack: Any, cookie: str, simulator: Any, *, after_end_s: float | None = None
+) -> tuple[Any, Any]:
+    """Play one stream with one live viewer; (report, viewer).
+
+    The viewer stops at the meeting's end, or, with `after_end_s`, reads that much longer
+    (captions that come after the end).
+    """
+    from asgiref.sync import sync_to_async
+
+    from assistant.models import Meeting
+    from tests.integration.viewer import Viewer
+
+    stream = simulator.new_stream()
+    playing = asyncio.create_task(simulator.play(stream))
+    meeting_id = None
+    while meeting_id is None:
+        meeting_id = await sync_to_async(
+            Meeting.objects.filter(rtms_stream_id=stream.rtms_stream_id)
+            .values_list("pk", flat=True)
+            .first
+        )()
+        await asyncio.sleep(0.05)
+    viewer = Viewer(
+        url=f"{stack.ws_url}/ws/meetings/{meeting_id}/", cookie=cookie, origin=stack.base_url
+    )
+    stop_at_end = after_end_s is None
+    watching = asyncio.create_task(viewer.run(timeout_s=900, stop_at_end=stop_at_end))
+    report = await playing
+    if after_end_s is None:
         await asyncio.wait_for(watching, 60)
-        return report, viewer
+    else:
+        await asyncio.sleep(after_end_s)
+        watching.cancel()
+    return report, viewer
+
+
+async def play_meetings(stack: Any, cookie: str, count: int, speed: float) -> dict[str, Any]:
+    """Play `count` meetings at once; latency of every caption, matched by (speaker, start)."""
+    from rtms_ingest.simulator import RtmsSimulator
+    from rtms_ingest.simulator.fixture import sample_meeting
+
+    config = simulator_config(stack, speed)
 
     started = time.monotonic()
     async with RtmsSimulator(sample_meeting(), config) as simulator:
-        results = await asyncio.gather(*(one(simulator) for _ in range(count)))
+        results = await asyncio.gather(
+            *(play_with_viewer(stack, cookie, simulator) for _ in range(count))
+        )
     latencies_ms: list[float] = []
     missing = 0
     for report, viewer in results:

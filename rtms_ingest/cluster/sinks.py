@@ -53,11 +53,13 @@ class SinkSet:
         self.wants = MediaType(0)
         for sink in self.sinks:
             self.wants |= sink.wants
-        self._zoom_stop: tuple[int | None] | None = None
+        self._stopped_by_zoom = False
+        self._zoom_reason: int | None = None
 
     def taking_over_from(self, earlier: SinkSet) -> None:
         """Keep what the earlier set of the same stream knew (Zoom's stop)."""
-        self._zoom_stop = earlier._zoom_stop
+        self._stopped_by_zoom = earlier._stopped_by_zoom
+        self._zoom_reason = earlier._zoom_reason
 
     async def close(self) -> None:
         """Let sinks that hold work (cut audio) finish it: the set is being replaced."""
@@ -68,19 +70,19 @@ class SinkSet:
 
     def zoom_stopped(self, reason: int | None) -> None:
         """Zoom's stop webhook came: if we have to close the stream, its reason is Zoom's."""
-        self._zoom_stop = (reason,)
+        self._stopped_by_zoom = True
+        self._zoom_reason = reason
 
     async def stream_state(
         self, state: StreamStatus, detail: str = "", reason: int | None = None
     ) -> None:
         if (
             state == StreamStatus.ENDED
-            and self._zoom_stop is not None
+            and self._stopped_by_zoom
             and reason == StopReason.RECEIVER_REQUEST_CLOSE
         ):
             detail = "stopped by Zoom"
-            (zoom_reason,) = self._zoom_stop
-            reason = reason if zoom_reason is None else zoom_reason
+            reason = reason if self._zoom_reason is None else self._zoom_reason
         await self._each(_EVERY_SINK, lambda sink: sink.stream_state(state, detail, reason))
 
     async def gap(self, detail: str) -> None:
