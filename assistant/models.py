@@ -75,6 +75,12 @@ class Meeting(models.Model):
         blank=True,
         help_text="blank: the TRANSCRIPTION setting",
     )
+    record_audio = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="keep each participant's audio as WAV for re-transcription; "
+        "blank: the RECORD_AUDIO setting",
+    )
     asr_language = models.CharField(
         max_length=16, blank=True, help_text="the language our recogniser locked on"
     )

@@ -197,12 +197,21 @@ RTMS_MEDIA = env_list("RTMS_MEDIA", ["transcript", "chat", "audio"])
 # What each stream feeds: dotted paths of sink factories (rtms_ingest/storage/streams.py).
 RTMS_SINKS = env_list(
     "RTMS_SINKS",
-    ["rtms_ingest.storage.sink.storage_sink", "rtms_ingest.storage.speech.speech_sink"],
+    [
+        "rtms_ingest.storage.sink.storage_sink",
+        "rtms_ingest.storage.speech.speech_sink",
+        "rtms_ingest.storage.recording.recording_sink",
+    ],
 )
 
 # Whose transcript: native (Zoom's), asr (ours, Whisper on each participant's audio), or both
 # (ours live, Zoom's stored as a second track). A meeting may override it (Meeting.transcription).
 TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
+# Recording each participant's audio to WAV (assistant/recordings.py), so a meeting can be
+# transcribed again later with a bigger model (manage.py retranscribe). Off by default; a meeting
+# may override it (Meeting.record_audio); retention deletes recordings with their meeting.
+RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
+RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
 # Cutting audio into utterances (rtms_ingest/audio/utterances.py).
 ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
 ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)

@@ -129,9 +129,10 @@ def _lock_language(meeting_id: int, asked: str | None, detected: str) -> None:
         Meeting.objects.filter(pk=meeting_id, asr_language="").update(asr_language=detected)
 
 
-def set_transcription(meeting_id: int, mode: str) -> Meeting:
-    """Choose whose transcript a meeting gets ("" = the setting); the ingest is told apart."""
+def set_transcription(meeting_id: int, mode: str, *, record_audio: bool | None) -> Meeting:
+    """Choose whose transcript a meeting gets ("" = the setting) and whether its audio is
+    recorded (None = the setting); the ingest is told apart."""
     if mode and mode not in Transcription.values:
         raise ValueError(f"transcription must be one of {', '.join(Transcription.values)}")
-    Meeting.objects.filter(pk=meeting_id).update(transcription=mode)
+    Meeting.objects.filter(pk=meeting_id).update(transcription=mode, record_audio=record_audio)
     return Meeting.objects.get(pk=meeting_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from assistant import events
-from assistant.models import Meeting, MeetingNotes, TranscriptSegment
+from assistant.models import ActionItem, Decision, Meeting, MeetingNotes, TranscriptSegment
 from assistant.services import live, notes
 
 log = logging.getLogger(__name__)
@@ -201,3 +201,75 @@ def _withdraw(meeting_id: int, row: TranscriptSegment | None) -> None:
     payload = segment_payload(row)
     row.delete()
     live.publish(meeting_id, {**payload, "seq": seq, "text": "", "final": True})
+
+
+def replace_asr_track(meeting_id: int, versions: list[Recognised]) -> list[TranscriptSegment]:
+    """Put a new recognition of a finished meeting in place of its whole `asr` track.
+
+    Notes keep their sources: each decision or action item that cited old segments now cites
+    the new ones spoken over the same time by the same person. Returns the new rows in order.
+    """
+    track = TranscriptSegment.objects.filter(
+        meeting_id=meeting_id, source=TranscriptSegment.Source.ASR
+    )
+    with transaction.atomic():
+        live.lock_meeting(meeting_id)
+        old_spans = {
+            row_id: (speaker, start, end)
+            for row_id, speaker, start, end in track.values_list(
+                "id", "speaker_user_id", "start_ms", "end_ms"
+            )
+        }
+        track.delete()
+        rows = []
+        for version in sorted(versions, key=lambda v: (v.start_ms, v.speaker_user_id or 0)):
+            text = " ".join(version.text.split())
+            if not text:
+                continue
+            rows.append(
+                TranscriptSegment.objects.create(
+                    meeting_id=meeting_id,
+                    seq=live.next_seq(meeting_id),
+                    source=TranscriptSegment.Source.ASR,
+                    dedupe_key=version.dedupe_key,
+                    speaker_user_id=version.speaker_user_id,
+                    speaker_name=version.speaker_name,
+                    start_ms=version.start_ms,
+                    end_ms=max(version.end_ms, version.start_ms),
+                    text=text,
+                    language=version.language,
+                    final=True,
+                    revision=version.revision,
+                )
+            )
+        _cite_new_rows(meeting_id, old_spans, rows)
+    return rows
+
+
+def _cite_new_rows(
+    meeting_id: int,
+    old_spans: dict[int, tuple[int | None, int, int]],
+    rows: list[TranscriptSegment],
+) -> None:
+    """Point the notes' citations of replaced segments at the rows now covering their time."""
+
+    def successors(old_id: int) -> list[int]:
+        span = old_spans.get(old_id)
+        if span is None:
+            return [old_id]  # not an `asr` segment (Zoom's track): untouched
+        speaker, start, end = span
+        return [
+            row.pk
+            for row in rows
+            if row.speaker_user_id == speaker and row.start_ms < end and row.end_ms > start
+        ]
+
+    items: list[Decision | ActionItem] = [
+        *Decision.objects.filter(meeting_id=meeting_id),
+        *ActionItem.objects.filter(meeting_id=meeting_id),
+    ]
+    for item in items:
+        cited = list(dict.fromkeys(i for old in item.segment_ids for i in successors(old)))
+        if cited != item.segment_ids:
+            item.segment_ids = cited
+            item.save(update_fields=["segment_ids"])

@@ -51,7 +51,7 @@ class EngineConfig:
     cache_dir: Path
 
 
-def _config() -> EngineConfig:
+def settings_config() -> EngineConfig:
     """The WHISPER_* settings."""
     from django.conf import settings
 
@@ -100,6 +100,35 @@ def speech_span(samples: np.ndarray) -> tuple[int, int, float]:
         return 0, 0, 0.0
     speech = sum(span["end"] - span["start"] for span in spans) / SAMPLE_RATE
     return spans[0]["start"], spans[-1]["end"], speech
+
+
+def speech_spans(samples: np.ndarray, *, join_gap_s: float, max_s: float) -> list[tuple[int, int]]:
+    """Silero VAD over a long recording: (first, last) samples of each stretch of speech.
+
+    Stretches closer than `join_gap_s` are joined (a sentence's pauses stay inside it, which
+    gives Whisper context), as long as the joined stretch stays under `max_s`.
+    """
+    from faster_whisper.vad import (
+        VadOptions,
+        get_speech_timestamps,
+    )
+
+    options = VadOptions(
+        threshold=VAD_THRESHOLD,
+        min_silence_duration_ms=300,
+        speech_pad_ms=VAD_PAD_MS,
+        max_speech_duration_s=max_s,
+    )
+    joined: list[tuple[int, int]] = []
+    for span in get_speech_timestamps(samples, options):
+        start, end = span["start"], span["end"]
+        if joined:
+            first, last = joined[-1]
+            if start - last <= join_gap_s * SAMPLE_RATE and end - first <= max_s * SAMPLE_RATE:
+                joined[-1] = (first, end)
+                continue
+        joined.append((start, end))
+    return joined
 
 
 def _pieces(samples: np.ndarray) -> list[np.ndarray]:
@@ -151,13 +180,21 @@ def _judge(
 
 
 def recognise(
-    pcm16: bytes, *, final: bool, language: str | None = None, prompt: str = ""
+    pcm16: bytes,
+    *,
+    final: bool,
+    language: str | None = None,
+    prompt: str = "",
+    config: EngineConfig | None = None,
 ) -> Recognition:
-    """Recognise one utterance (or a window of a long one): 16 kHz mono s16le PCM."""
+    """Recognise one utterance (or a window of a long one): 16 kHz mono s16le PCM.
+
+    `config` defaults to the WHISPER_* settings (re-transcription names another model).
+    """
     # `prompt` (the speaker's previous sentence) is accepted but unused: on the sample meeting
     # it raised the WER (26.3% vs 25.1%) and once made tiny.en invent a whole sentence.
     del prompt
-    config = _config()
+    config = config or settings_config()
     samples = pcm16_to_float(pcm16)
     audio_s = len(samples) / SAMPLE_RATE
     nothing = Recognition("", _undecoded_language(language, config), "", audio_s, 0.0)

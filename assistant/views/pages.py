@@ -60,6 +60,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         sources = {c.source for c in context["captions"]}
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
     context["default_transcription"] = settings.TRANSCRIPTION
+    context["default_record_audio"] = settings.RECORD_AUDIO
     context["notes_data"] = notes_store.page_notes(meeting.pk)
     context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
     return render(request, "meetings/detail.html", context)

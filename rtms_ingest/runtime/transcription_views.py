@@ -1,4 +1,5 @@
-"""PUT /api/meetings/<id>/transcription/: a host or staff chooses whose transcript a meeting gets.
+"""PUT /api/meetings/<id>/transcription/: a host or staff chooses whose transcript a meeting gets
+(and whether its audio is recorded for a later re-transcription).
 
 Before the meeting or during it: a live stream is told to reconfigure (the ingest then asks
 Zoom for the media the new choice needs, which may take a reconnect of a second or so).
@@ -12,6 +13,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from assistant import recordings
 from assistant.models import Meeting, Transcription
 from assistant.services import access, speech
 from rtms_ingest.cluster.commands import StreamCommand
@@ -24,7 +26,8 @@ def _error(message: str, status: int) -> JsonResponse:
 
 @require_http_methods(["PUT"])
 async def meeting_transcription(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    """Set {"transcription": "native" | "asr" | "both" | ""} ("" = the server's setting)."""
+    """Set {"transcription": "native" | "asr" | "both" | ""} ("" = the server's setting) and/or
+    {"record_audio": true | false | null} (null = the RECORD_AUDIO setting)."""
     user = await request.auser()
     if not user.is_authenticated:
         return _error("Authentication required: sign in first.", 401)
@@ -32,16 +35,31 @@ async def meeting_transcription(request: HttpRequest, meeting_id: int) -> HttpRe
     if meeting is None:
         return _error("No such meeting.", 404)
     try:
-        mode = json.loads(request.body or b"{}")["transcription"]
-    except (ValueError, KeyError, TypeError):
-        return _error('Send {"transcription": "native" | "asr" | "both" | ""}.', 400)
+        choice = json.loads(request.body or b"{}")
+    except ValueError:
+        choice = None
+    if not isinstance(choice, dict) or not {"transcription", "record_audio"} & choice.keys():
+        return _error(
+            'Send {"transcription": "native" | "asr" | "both" | ""} '
+            'and/or {"record_audio": true | false | null}.',
+            400,
+        )
+    mode = choice.get("transcription", meeting.transcription)
     if mode not in ("", *Transcription.values):
         return _error(f"transcription must be one of: {', '.join(Transcription.values)}.", 400)
-    meeting = await sync_to_async(speech.set_transcription)(meeting.pk, mode)
+    record = choice.get("record_audio", meeting.record_audio)
+    if record not in (True, False, None):
+        return _error("record_audio must be true, false or null.", 400)
+    meeting = await sync_to_async(speech.set_transcription)(meeting.pk, mode, record_audio=record)
     if meeting.is_live:
         await hand_over(_reconfigure(meeting))
     return JsonResponse(
-        {"transcription": meeting.transcription, "effective": speech.transcription_mode(meeting)}
+        {
+            "transcription": meeting.transcription,
+            "effective": speech.transcription_mode(meeting),
+            "record_audio": meeting.record_audio,
+            "recording": recordings.wants_recording(meeting),
+        }
     )
 
 

@@ -1,11 +1,15 @@
-// The host's choice of transcript for a live meeting: ours, Zoom's, or both. Saved at once;
-// the stream switches within a second or two (it may reconnect), and the page follows on reload.
+// The host's choice of transcript for a live meeting (ours, Zoom's, or both) and whether its
+// audio is recorded. Saved at once; the stream switches within a second or two (it may
+// reconnect), and the page follows on reload.
 
 const form = document.querySelector('[data-role="transcription-choice"]');
-const select = form?.querySelector("select");
+const selects = form ? [...form.querySelectorAll("select")] : [];
+const RECORDING = { "": null, on: true, off: false };
 const status = form?.querySelector('[data-role="transcription-status"]');
 
-async function save() {
+async function save(event) {
+  const select = event.target;
+  const value = select.name === "record_audio" ? RECORDING[select.value] : select.value;
   const token = form.querySelector('input[name="csrfmiddlewaretoken"]').value;
   status.textContent = "Saving…";
   select.disabled = true;
@@ -14,11 +18,11 @@ async function save() {
       method: "PUT",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ transcription: select.value }),
+      body: JSON.stringify({ [select.name]: value }),
     });
     const body = await response.json();
     status.textContent = response.ok
-      ? `Now: ${body.effective}. Reload to see the tracks it brings.`
+      ? `Now: ${body.effective}, recording ${body.recording ? "on" : "off"}. Reload to see the tracks it brings.`
       : body.error ?? "Not saved.";
   } catch {
     status.textContent = "Not saved: the server did not answer.";
@@ -27,4 +31,4 @@ async function save() {
   }
 }
 
-select?.addEventListener("change", save);
+for (const select of selects) select.addEventListener("change", save);

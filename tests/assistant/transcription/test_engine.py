@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from assistant.transcription import ModelUnavailable, Recognition, recognise
-from assistant.transcription.engine import _config, decoder_for
+from assistant.transcription.engine import decoder_for, settings_config
 from assistant.transcription.model import ModelSpec, load_count, load_model, resolve_model_path
 from assistant.transcription.wer import normalise, word_error_rate
 
@@ -51,7 +51,7 @@ def _utterance(starting: str) -> dict[str, Any]:
 @pytest.fixture(scope="session", autouse=True)
 def _model_loaded_once() -> None:
     """Load the bundled model once for the whole session (the engine keeps it per process)."""
-    decoder_for(_config())
+    decoder_for(settings_config())
 
 
 def test_an_utterance_is_recognised_close_to_what_was_said() -> None:
@@ -121,11 +121,11 @@ def test_an_english_only_model_reports_english_when_asked_to_detect() -> None:
 def test_the_model_is_loaded_once_for_two_calls() -> None:
     utterance = _utterance("Ship on Thursday.")
     before = load_count()
-    decoder = decoder_for(_config())
+    decoder = decoder_for(settings_config())
     recognise(_cut(utterance), final=False)
     recognise(_cut(utterance), final=True)
     assert load_count() == before
-    assert decoder_for(_config()) is decoder
+    assert decoder_for(settings_config()) is decoder
 
 
 def test_concurrent_first_uses_load_a_model_once(tmp_path: Path) -> None:

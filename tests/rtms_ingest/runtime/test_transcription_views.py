@@ -48,7 +48,10 @@ def test_the_host_switches_a_live_meeting_to_our_captions_and_the_stream_is_told
 ) -> None:
     meeting = make_meeting(owner=host, state=Meeting.State.LIVE)
     status, body = put(signed_in(host), meeting, {"transcription": "asr"})
-    assert (status, body) == (200, {"transcription": "asr", "effective": "asr"})
+    assert (status, body) == (
+        200,
+        {"transcription": "asr", "effective": "asr", "record_audio": None, "recording": False},
+    )
     assert Meeting.objects.get(pk=meeting.pk).transcription == "asr"
     [command] = queued()
     assert (command.action, command.rtms_stream_id) == ("reconfigure", meeting.rtms_stream_id)
@@ -87,12 +90,37 @@ def test_a_cross_site_request_without_the_csrf_token_is_refused(
     assert Meeting.objects.get(pk=meeting.pk).transcription == ""
 
 
-@pytest.mark.parametrize("body", [{"transcription": "whisper"}, {"mode": "asr"}, ["asr"]])
+def test_the_host_turns_recording_on_and_keeps_the_transcript_choice(
+    host: User, make_meeting: MakeMeeting, queued: Callable[[], list[StreamCommand]]
+) -> None:
+    meeting = make_meeting(owner=host, state=Meeting.State.LIVE, transcription="both")
+    status, body = put(signed_in(host), meeting, {"record_audio": True})
+    assert (status, body["record_audio"], body["recording"]) == (200, True, True)
+    assert (body["transcription"], body["effective"]) == ("both", "both")
+    assert Meeting.objects.get(pk=meeting.pk).record_audio is True
+    [command] = queued()  # the stream now asks Zoom for audio if it did not
+    assert command.action == "reconfigure"
+    status, body = put(signed_in(host), meeting, {"record_audio": None})
+    assert (status, body["record_audio"], body["recording"]) == (200, None, settings.RECORD_AUDIO)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"transcription": "whisper"},
+        {"mode": "asr"},
+        ["asr"],
+        {"record_audio": "yes", "transcription": "asr"},
+    ],
+)
 def test_a_bad_choice_is_a_400_that_names_the_choices(
     host: User, make_meeting: MakeMeeting, body: object
 ) -> None:
-    status, answer = put(signed_in(host), make_meeting(owner=host), body)
-    assert status == 400 and "asr" in str(answer["error"])
+    meeting = make_meeting(owner=host)
+    status, answer = put(signed_in(host), meeting, body)
+    assert status == 400 and ("asr" in str(answer["error"]) or "true" in str(answer["error"]))
+    unchanged = Meeting.objects.get(pk=meeting.pk)
+    assert (unchanged.transcription, unchanged.record_audio) == ("", None)
 
 
 def test_the_live_page_offers_the_choice_with_its_csrf_token(
