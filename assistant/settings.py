@@ -210,6 +210,9 @@ TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
 # Recording each participant's audio to WAV (assistant/recordings.py), so a meeting can be
 # transcribed again later with a bigger model (manage.py retranscribe). Off by default; a meeting
 # may override it (Meeting.record_audio); retention deletes recordings with their meeting.
+# Seconds of a speaker's earlier speech their next final is recognised after (0 = none): more
+# context, fewer errors (benchmarks/asr_latency.py), a slightly slower decode.
+ASR_CONTEXT_S = env_float("ASR_CONTEXT_S", 28.0)
 RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
 RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
 # Cutting audio into utterances (rtms_ingest/audio/utterances.py).

@@ -35,6 +35,9 @@ class AudioStore(Protocol):
     def delete(self, key: str) -> None:
         """Drop audio no longer needed."""
 
+    def keep(self, key: str, value: bytes, ttl_s: int) -> None:
+        """Keep a value (a speaker's context) under `key` for `ttl_s`; `get` reads it."""
+
 
 class RedisAudioStore:
     """Implements AudioStore on Redis (the production shape: ingest and workers apart)."""
@@ -67,6 +70,9 @@ class RedisAudioStore:
 
     def delete(self, key: str) -> None:
         self._redis.delete(key)
+
+    def keep(self, key: str, value: bytes, ttl_s: int) -> None:
+        self._redis.set(key, value, ex=ttl_s)
 
 
 class InProcessAudioStore:
@@ -101,6 +107,11 @@ class InProcessAudioStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._audio.pop(key, None)
+
+    def keep(self, key: str, value: bytes, ttl_s: int) -> None:
+        with self._lock:
+            self._expire()
+            self._audio[key] = (time.monotonic() + ttl_s, value)
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -10,6 +10,7 @@ A job delivered twice (a worker killed mid-task) records the same text once.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass
 
@@ -19,9 +20,12 @@ from assistant import jobs
 from assistant.models import Meeting, Transcription
 from assistant.services.tracks import transcription_mode, wants_asr, wants_native
 from assistant.services.transcript import Recognised, asr_version, record_recognition
-from assistant.speech_audio import FINAL_REVISION, audio_store
+from assistant.speech_audio import FINAL_REVISION, AudioStore, audio_store
+from assistant.transcription.engine import ContextPiece
 
 log = logging.getLogger(__name__)
+
+CONTEXT_TTL_S = 300  # a speaker quiet for this long is heard afresh
 
 __all__ = [
     "UtteranceJob",
@@ -58,6 +62,11 @@ class UtteranceJob:
         return f"{self.utterance_key}:{FINAL_REVISION if self.final else self.revision}"
 
     @property
+    def speaker_key(self) -> str:
+        """The store's name of the speaker's context (their latest finals' speech and text)."""
+        return f"asr:ctx:{self.meeting_id}:{self.speaker_user_id}"
+
+    @property
     def rank(self) -> int:
         """The cut's place among the utterance's cuts (the final outranks them all)."""
         return FINAL_REVISION if self.final else self.revision
@@ -89,7 +98,14 @@ def transcribe_utterance(job: UtteranceJob) -> None:
     from assistant.transcription import recognise  # loads nothing until a job runs
 
     language = _meeting_language(job.meeting_id)
-    result = recognise(pcm, final=job.final, language=language)
+    context = _context(store, job) if job.final else SpeakerContext(0, ())
+    result = recognise(
+        pcm,
+        final=job.final,
+        language=language,
+        context=context.pieces,
+        context_s=settings.ASR_CONTEXT_S,
+    )
     record_recognition(
         job.meeting_id,
         Recognised(
@@ -107,14 +123,73 @@ def transcribe_utterance(job: UtteranceJob) -> None:
     if job.final:
         _lock_language(job.meeting_id, language, result.language)
         store.delete(job.audio_key)
+        if result.text and settings.ASR_CONTEXT_S > 0:
+            piece = ContextPiece(result.speech_pcm16, result.text)
+            later = context.extended(piece, job.end_ms, settings.ASR_CONTEXT_S)
+            store.keep(job.speaker_key, later.to_bytes(), CONTEXT_TTL_S)
     log.info(
-        "asr %s rev %d: %.1f s of audio in %.2f s%s",
+        "asr %s rev %d: %.1f s of audio (after %.1f s of context) in %.2f s%s",
         job.utterance_key,
         job.rank,
         result.audio_s,
+        result.context_s,
         result.decode_s,
         f" (rejected: {result.rejected})" if result.rejected else "",
     )
+
+
+@dataclass(frozen=True)
+class SpeakerContext:
+    """A speaker's latest finals (speech and text, oldest first) and where the last one ended.
+
+    Kept in the audio store between jobs, so the next final of the same speaker is recognised
+    after them (engine.recognise). Several workers may race on it: the last write wins, and a
+    context that ends after the utterance being recognised is not used, so at worst a final is
+    recognised with less context, never with the wrong one.
+    """
+
+    end_ms: int
+    pieces: tuple[ContextPiece, ...]
+
+    def extended(self, piece: ContextPiece, end_ms: int, limit_s: float) -> SpeakerContext:
+        """With one more final, keeping only the newest pieces within `limit_s`."""
+        pieces = [*self.pieces, piece]
+        while len(pieces) > 1 and sum(p.seconds for p in pieces) > limit_s:
+            pieces.pop(0)
+        return SpeakerContext(max(self.end_ms, end_ms), tuple(pieces))
+
+    def to_bytes(self) -> bytes:
+        """A JSON header (its length in 4 bytes first), then each piece's PCM in order."""
+        header = json.dumps(
+            {"end_ms": self.end_ms, "pieces": [[len(p.pcm16), p.text] for p in self.pieces]}
+        ).encode()
+        return b"".join([len(header).to_bytes(4, "big"), header, *(p.pcm16 for p in self.pieces)])
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> SpeakerContext:
+        size = int.from_bytes(blob[:4], "big")
+        header = json.loads(blob[4 : 4 + size])
+        pieces, at = [], 4 + size
+        for length, text in header["pieces"]:
+            pieces.append(ContextPiece(blob[at : at + length], str(text)))
+            at += length
+        return cls(int(header["end_ms"]), tuple(pieces))
+
+
+def _context(store: AudioStore, job: UtteranceJob) -> SpeakerContext:
+    """The speaker's context for this final, if it was all said before it."""
+    none = SpeakerContext(0, ())
+    if settings.ASR_CONTEXT_S <= 0:
+        return none
+    blob = store.get(job.speaker_key)
+    if blob is None:
+        return none
+    try:
+        context = SpeakerContext.from_bytes(blob)
+    except (ValueError, KeyError, TypeError, IndexError):
+        log.warning("asr %s: unreadable speaker context ignored", job.speaker_key)
+        return none
+    return context if context.end_ms <= job.utterance_start_ms else none
 
 
 def _meeting_language(meeting_id: int) -> str | None:

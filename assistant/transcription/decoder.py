@@ -99,8 +99,14 @@ class Decoder:
         beam_size: int,
         fitted: bool = True,
         previous_text: str = "",
+        prefix_text: str = "",
     ) -> list[Decoded]:
-        """Decode audio windows (each at most 30 s) in one batched encoder and decoder call."""
+        """Decode audio windows (each at most 30 s) in one batched encoder and decoder call.
+
+        `prefix_text` is what the start of every window is known to say: the decoder is made to
+        begin with it and only its continuation is returned (a speaker's earlier speech heard
+        again as context, see engine.recognise).
+        """
         import ctranslate2  # type: ignore[import-untyped]
 
         longest = max(len(w) for w in windows) + int(LEAD_PAD_S * SAMPLE_RATE)
@@ -108,21 +114,34 @@ class Decoder:
         batch = np.ascontiguousarray(np.stack([self.features(w, frames) for w in windows]))
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
         languages = self._languages(encoded, language, len(windows))
-        prompts = [self._prompt(lang, previous_text) for lang in languages]
+        prefixes = [self._prefix(lang, prefix_text) for lang in languages]
+        prompts = [
+            [*self._prompt(lang, previous_text), *prefix]
+            for lang, prefix in zip(languages, prefixes, strict=True)
+        ]
         audio_s = max(len(w) for w in windows) / SAMPLE_RATE
         max_new = int(MAX_TOKENS_PER_S * audio_s) + MAX_TOKENS_SLACK
         results = self.model.model.generate(
             encoded,
             prompts,
             beam_size=beam_size,
-            max_length=min(MAX_LENGTH, len(prompts[0]) + max_new),
+            max_length=min(MAX_LENGTH, max(len(p) for p in prompts) + max_new),
             no_repeat_ngram_size=NO_REPEAT_NGRAM,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=self.suppress_tokens,
         )
-        return [self._decoded(r, lang) for r, lang in zip(results, languages, strict=True)]
+        return [
+            self._decoded(r, lang, prefix)
+            for r, lang, prefix in zip(results, languages, prefixes, strict=True)
+        ]
+
+    def _prefix(self, language: str, text: str) -> list[int]:
+        """The tokens the decoder is made to start with (at most half its length)."""
+        if not text.strip():
+            return []
+        return list(self.tokenizer(language).encode(" " + text.strip()))[-(MAX_LENGTH // 2) :]
 
     def _prompt(self, language: str, previous_text: str) -> list[int]:
         """The decoder's prompt: optional previous text, start of transcript, no timestamps."""
@@ -142,9 +161,11 @@ class Decoder:
         detected = self.model.model.detect_language(encoded)
         return [str(ranked[0][0])[2:-2] for ranked in detected]
 
-    def _decoded(self, result: Any, language: str) -> Decoded:
-        """Text and scores of one generation result."""
+    def _decoded(self, result: Any, language: str, prefix: list[int]) -> Decoded:
+        """Text and scores of one generation result (without the forced prefix)."""
         tokens = result.sequences_ids[0]
+        if prefix and tokens[: len(prefix)] == prefix:
+            tokens = tokens[len(prefix) :]
         # CTranslate2 returns the cumulative log-probability over length (length_penalty 1);
         # Whisper's avg_logprob divides by length + 1 (the end token).
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +28,7 @@ PIECE_S = FULL_WINDOW_S - 2.0
 VAD_THRESHOLD = 0.5
 VAD_PAD_MS = 200
 MIN_AUDIO_S = 0.1
+CONTEXT_GAP_S = 0.3  # silence between pieces of context, and before the new speech
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,21 @@ class Recognition:
     rejected: str  # "" if accepted, else a short reason ("no speech", "repeated n-gram", ...)
     audio_s: float  # seconds of audio recognised
     decode_s: float  # seconds spent decoding
+    # The speech found (16 kHz s16le, trimmed by voice detection): context for the next final.
+    speech_pcm16: bytes = field(default=b"", repr=False)
+    context_s: float = 0.0  # seconds of earlier speech heard as context
+
+
+@dataclass(frozen=True)
+class ContextPiece:
+    """An earlier final of the same speaker: its speech and the text recognised in it."""
+
+    pcm16: bytes  # 16 kHz s16le, trimmed by voice detection
+    text: str
+
+    @property
+    def seconds(self) -> float:
+        return len(self.pcm16) / 2 / SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,31 @@ def _judge(
     )
 
 
+def _with_context(
+    speech: np.ndarray, context: Sequence[ContextPiece], limit_s: float
+) -> tuple[np.ndarray, str, float]:
+    """The speaker's latest earlier speech (whole pieces, `limit_s` in all) before this speech.
+
+    Whisper recognises a short sentence much better when it hears it after what the same
+    voice said before, as it does in a long recording: on the sample meeting, finals cut at
+    pauses went from 24% WER alone to 13% with 28 s of context (offline, whole tracks: 12%).
+    Only the continuation after the context's known text is kept.
+    """
+    taken: list[ContextPiece] = []
+    total = len(speech) / SAMPLE_RATE
+    for piece in reversed(context):
+        if total + piece.seconds + CONTEXT_GAP_S > limit_s:
+            break
+        taken.insert(0, piece)
+        total += piece.seconds + CONTEXT_GAP_S
+    if not taken:
+        return speech, "", 0.0
+    gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), dtype=np.float32)
+    parts = [part for piece in taken for part in (pcm16_to_float(piece.pcm16), gap)]
+    heard = np.concatenate([*parts, speech])
+    return heard, " ".join(piece.text for piece in taken), total - len(speech) / SAMPLE_RATE
+
+
 def recognise(
     pcm16: bytes,
     *,
@@ -186,10 +228,14 @@ def recognise(
     language: str | None = None,
     prompt: str = "",
     config: EngineConfig | None = None,
+    context: Sequence[ContextPiece] = (),
+    context_s: float = 0.0,
 ) -> Recognition:
     """Recognise one utterance (or a window of a long one): 16 kHz mono s16le PCM.
 
-    `config` defaults to the WHISPER_* settings (re-transcription names another model).
+    `config` defaults to the WHISPER_* settings (re-transcription names another model). A final
+    that fits one window is heard after up to `context_s` of `context` (the speaker's earlier
+    finals, oldest first).
     """
     # `prompt` (the speaker's previous sentence) is accepted but unused: on the sample meeting
     # it raised the WER (26.3% vs 25.1%) and once made tiny.en invent a whole sentence.
@@ -211,11 +257,20 @@ def recognise(
     speech = samples[first:last]
     beam = FINAL_BEAM if final else PROVISIONAL_BEAM
     pieces = _pieces(speech) if final else [speech[-int(PIECE_S * SAMPLE_RATE) :]]
-    decoded = decoder.decode(pieces, language=lang, beam_size=beam)
+    known, heard_before = "", 0.0
+    if final and len(pieces) == 1 and context and lang != "auto":
+        pieces[0], known, heard_before = _with_context(speech, context, min(context_s, PIECE_S))
+    decoded = decoder.decode(pieces, language=lang, beam_size=beam, prefix_text=known)
     kept = [d for d in decoded if not guards.is_no_speech(d.no_speech_prob, d.avg_logprob)]
     text = guards.clean_text(" ".join(d.text for d in kept))
     reason = _judge(text, decoded, audio_s=len(speech) / SAMPLE_RATE, speech_s=speech_s, dbfs=dbfs)
     found = decoded[0].language if lang == "auto" else lang
     return Recognition(
-        "" if reason else text, found, reason, audio_s, time.perf_counter() - started
+        "" if reason else text,
+        found,
+        reason,
+        audio_s,
+        time.perf_counter() - started,
+        speech_pcm16=(speech * 32768.0).clip(-32768, 32767).astype("<i2").tobytes(),
+        context_s=heard_before,
     )
