@@ -35,6 +35,9 @@ class AudioStore(Protocol):
     def delete(self, key: str) -> None:
         """Drop audio no longer needed."""
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Drop every entry whose key starts with `prefix` (a deleted meeting's); how many."""
+
 
 class RedisAudioStore:
     """Implements AudioStore on Redis (the production shape: ingest and workers apart)."""
@@ -67,6 +70,12 @@ class RedisAudioStore:
 
     def delete(self, key: str) -> None:
         self._redis.delete(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        removed = 0
+        for key in self._redis.scan_iter(match=f"{prefix}*", count=500):
+            removed += int(self._redis.delete(key))
+        return removed
 
 
 class InProcessAudioStore:
@@ -101,6 +110,16 @@ class InProcessAudioStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._audio.pop(key, None)
+
+    def delete_prefix(self, prefix: str) -> int:
+        with self._lock:
+            keys = [
+                k for table in (self._audio, self._newest) for k in table if k.startswith(prefix)
+            ]
+            for key in keys:
+                self._audio.pop(key, None)
+                self._newest.pop(key, None)
+        return len(keys)
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
@@ -81,3 +81,22 @@ def first_segment_start(meeting_id: int) -> int | None:
         .values_list("start_ms", flat=True)
         .first()
     )
+
+
+def transcript_bounds(meeting_id: int) -> tuple[int, int] | None:
+    """Earliest and latest segment start of a meeting (both tracks); None without segments."""
+    bounds = TranscriptSegment.objects.filter(meeting_id=meeting_id).aggregate(
+        first=Min("start_ms"), last=Max("start_ms")
+    )
+    return None if bounds["first"] is None else (bounds["first"], bounds["last"])
+
+
+def transcript_window(meeting_id: int, start_ms: int, end_ms: int) -> QuerySet[TranscriptSegment]:
+    """The segments (both tracks) that started in [start_ms, end_ms), in the order said."""
+    return transcript(meeting_id).filter(start_ms__gte=start_ms, start_ms__lt=end_ms)
+
+
+def segment_start(meeting_id: int, segment_id: int) -> int | None:
+    """When a segment of this meeting started; None if the meeting has no such segment."""
+    rows = TranscriptSegment.objects.filter(meeting_id=meeting_id, pk=segment_id)
+    return rows.values_list("start_ms", flat=True).first()

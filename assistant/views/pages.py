@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_safe
 from assistant.models import Meeting
 from assistant.services import access, speech, transcripts_query
 from assistant.services.notes import store as notes_store
-from assistant.views import presenters
+from assistant.views import charts, presenters, transcript_parts
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +54,26 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     }
     if meeting.is_live:
         context["state_names"] = presenters.state_names()
-        sources = set(transcripts_query.sources(meeting.pk))
     else:
-        context.update(_finished_meeting(meeting))
-        sources = {c.source for c in context["captions"]}
+        context.update(_finished_meeting(meeting, request.GET.get("part"), request.GET.get("at")))
+    sources = set(transcripts_query.sources(meeting.pk))
+    context["has_transcript"] = bool(sources)
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
     context["default_transcription"] = settings.TRANSCRIPTION
     context["notes_data"] = notes_store.page_notes(meeting.pk)
     context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
+    context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)
 
 
-def _finished_meeting(meeting: Meeting) -> dict[str, Any]:
+def _finished_meeting(meeting: Meeting, part: str | None, at: str | None) -> dict[str, Any]:
     origin = presenters.clock_origin(transcripts_query.first_segment_start(meeting.pk))
-    captions = presenters.caption_rows(list(transcripts_query.transcript(meeting.pk)), origin)
+    parts = transcript_parts.parts(meeting.pk, origin, part, at)
+    window = transcripts_query.transcript_window(meeting.pk, parts.start_ms, parts.end_ms)
     return {
-        "captions": captions,
+        "captions": presenters.caption_rows(list(window), origin),
+        "parts": parts,
+        "charts": charts.meeting_charts(meeting.pk, origin),
         "participants": presenters.participant_rows(
             list(transcripts_query.participants(meeting.pk)), origin
         ),
