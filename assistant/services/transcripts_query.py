@@ -11,9 +11,8 @@ FINISHED_STATES = (Meeting.State.ENDED, Meeting.State.FAILED)
 
 
 def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
-    """Live meetings first, then newest start; each row annotated with its segment count."""
+    """Live meetings first, then newest start (segment counts: segment_counts, per page)."""
     return meetings.annotate(
-        segment_count=Count("segments"),
         finished=Case(
             When(state__in=FINISHED_STATES, then=Value(1)),
             default=Value(0),
@@ -21,6 +20,17 @@ def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
         ),
         sort_time=Coalesce("started_at", "created_at"),
     ).order_by("finished", "-sort_time", "-id")
+
+
+def segment_counts(meeting_ids: list[int]) -> dict[int, int]:
+    """Stored segments of each of these meetings (one grouped query for a page of them)."""
+    rows = (
+        TranscriptSegment.objects.filter(meeting_id__in=meeting_ids)
+        .values("meeting_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["meeting_id"]: r["n"] for r in rows}
 
 
 def api_meetings_page(

@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
-from assistant.services import access, speech, transcripts_query
+from assistant.services import access, meeting_filters, speech, transcripts_query
 from assistant.services.notes import store as notes_store
-from assistant.views import charts, presenters, transcript_parts
+from assistant.views import charts, list_filters, presenters, transcript_parts
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,24 @@ MEETINGS_PER_PAGE = 50
 @login_required
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    """The meetings the user may see, live ones first."""
-    meetings = transcripts_query.dashboard_order(access.visible_meetings(request.user))
-    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    """The meetings the user may see, live ones first, narrowed by the filters in the query."""
+    form = list_filters.FilterForm(request.GET or None)
+    filters = form.filters()
+    visible = access.visible_meetings(request.user)
+    meetings = meeting_filters.filter_meetings(visible, filters)
+    page = Paginator(transcripts_query.dashboard_order(meetings), MEETINGS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = list(page.object_list)
     context = {
         "page": page,
-        "cards": presenters.meeting_cards(list(page.object_list)),
+        "form": form,
+        "filtered": filters.active,
+        "page_query": list_filters.page_query(request.GET),
+        "hosts": list_filters.host_choices(visible) if request.user.is_staff else [],
+        "cards": presenters.meeting_cards(
+            rows, transcripts_query.segment_counts([m.pk for m in rows])
+        ),
         "can_play_sample": settings.DEMO_SIMULATOR and request.user.is_staff,
     }
     return render(request, "meetings/list.html", context)

@@ -275,15 +275,18 @@ class MeetingCard:
     segment_count: int
 
 
-def meeting_cards(meetings: list[Meeting]) -> list[MeetingCard]:
-    """Meetings annotated by transcripts_query.dashboard_order, as list rows."""
+def meeting_cards(
+    meetings: list[Meeting], segment_counts: dict[int, int] | None = None
+) -> list[MeetingCard]:
+    """Meetings as list rows, with their segment counts (transcripts_query.segment_counts)."""
+    counts = segment_counts or {}
     now = timezone.now()
     return [
         MeetingCard(
             meeting=m,
             badge=badge_class(m.state),
             duration=duration_label(m, now),
-            segment_count=getattr(m, "segment_count", 0),
+            segment_count=counts.get(m.pk, 0),
         )
         for m in meetings
     ]

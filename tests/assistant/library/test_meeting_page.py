@@ -85,7 +85,11 @@ def test_a_long_meeting_is_shown_a_part_at_a_time_and_at_opens_the_right_part(
     ]
     meeting = make_finished(host, lines=hour)
     first = _page(host, meeting)
-    assert first.count('<li class="caption') == 15 and "minute 14" in first and "minute 15" not in first
+    assert (
+        first.count('<li class="caption') == 15
+        and "minute 14" in first
+        and "minute 15" not in first
+    )
     target = TranscriptSegment.objects.get(meeting=meeting, text="minute 47")
     html = _page(host, meeting, f"?at={target.pk}")
     assert f'id="seg-{target.pk}"' in html
