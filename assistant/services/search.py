@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +23,11 @@ from django.db.models import QuerySet
 from assistant.models import Meeting
 
 MAX_QUERY_CHARS = 300
+# PostgreSQL ranks the newest this many matches: every match of all but the commonest words,
+# and for a word said in a good share of all meetings, the recent ones. It bounds a search
+# (p95 within 100 ms over a million segments: benchmarks/search.py).
+RANKED_CANDIDATES = 5000
+VISIBLE_IDS_INLINE = 1000
 MAX_TERMS = 12
 # Highlight markers inside snippets: private-use characters no transcript contains, turned
 # into <mark> after the snippet text is HTML-escaped.
@@ -106,9 +112,23 @@ def fts5_query(terms: list[Term]) -> str:
     return positive + negative
 
 
-def _visible_ids_sql(meetings: QuerySet[Meeting]) -> tuple[str, tuple[object, ...]]:
+def _visible_ids_sql(meetings: QuerySet[Meeting]) -> tuple[str, tuple[Any, ...]]:
     sql, params = meetings.order_by().values("pk").query.sql_with_params()
     return sql, tuple(params)
+
+
+def _visible_condition(meetings: QuerySet[Meeting]) -> tuple[str, tuple[Any, ...]]:
+    """`s.meeting_id` among the visible meetings, as PostgreSQL plans it best.
+
+    A few meetings (a host's): their ids as an array, so the planner intersects one GIN scan
+    with the meeting index; with a subquery it may instead repeat the GIN scan per meeting.
+    Many (staff): the subquery, planned as a join.
+    """
+    ids = list(meetings.order_by().values_list("pk", flat=True)[: VISIBLE_IDS_INLINE + 1])
+    if len(ids) <= VISIBLE_IDS_INLINE:
+        return "s.meeting_id = ANY(%s)", (ids,)
+    visible, params = _visible_ids_sql(meetings)
+    return f"s.meeting_id IN ({visible})", params
 
 
 # The meeting's caption track: its own choice, else the TRANSCRIPTION setting; ours for asr
@@ -128,29 +148,46 @@ _CAPTION_TRACK = f"""
 def _postgres(
     meetings: QuerySet[Meeting], terms: list[Term], offset: int, limit: int
 ) -> list[tuple[int, int, str, int, str]]:
-    visible, visible_params = _visible_ids_sql(meetings)
+    visible, visible_params = _visible_condition(meetings)
     options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
-    # Rank every match, keep one page, and headline only that page's rows. Interpolated: our
-    # constants and Django's compiled subquery; every value is a parameter.
+    # to_tsquery is written out at each use, not shared through a CTE: with the query text
+    # bound client-side the planner then sees a constant and estimates how many rows match,
+    # choosing between the GIN index (rare words) and a newest-first scan (common ones).
+    # Interpolated: our constants and Django's compiled subquery; every value is a parameter.
     sql = f"""
-        WITH q AS (SELECT to_tsquery('english', %s) AS query)
-        SELECT h.id, h.meeting_id, h.speaker_name, h.start_ms,
-               ts_headline('english', h.text, q.query, %s)
-        FROM q, (
+        SELECT c.id, c.meeting_id, c.speaker_name, c.start_ms,
+               ts_headline('english', c.text, to_tsquery('english', %s), %s)
+        FROM (
             SELECT s.id, s.meeting_id, s.speaker_name, s.start_ms, s.text,
-                   ts_rank(s.search_vector, q.query, 1) AS rank
-            FROM q, assistant_transcriptsegment s
-            JOIN assistant_meeting m ON m.id = s.meeting_id
-            WHERE s.search_vector @@ q.query
-              AND s.meeting_id IN ({visible})
-              AND {_CAPTION_TRACK}
+                   ts_rank(s.search_vector, to_tsquery('english', %s), 1) AS rank
+            FROM (
+                SELECT s.id, s.meeting_id, s.speaker_name, s.start_ms, s.text, s.search_vector
+                FROM assistant_transcriptsegment s
+                JOIN assistant_meeting m ON m.id = s.meeting_id
+                WHERE s.search_vector @@ to_tsquery('english', %s)
+                  AND {visible}
+                  AND {_CAPTION_TRACK}
+                ORDER BY s.id DESC
+                LIMIT %s
+            ) s
             ORDER BY rank DESC, s.id DESC
             LIMIT %s OFFSET %s
-        ) h
-        ORDER BY h.rank DESC, h.id DESC
+        ) c
+        ORDER BY c.rank DESC, c.id DESC
     """  # noqa: S608
-    default = settings.TRANSCRIPTION
-    params = (tsquery(terms), options, *visible_params, default, default, limit, offset)
+    query, default = tsquery(terms), settings.TRANSCRIPTION
+    params = (
+        query,
+        options,
+        query,
+        query,
+        *visible_params,
+        default,
+        default,
+        RANKED_CANDIDATES,
+        limit,
+        offset,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -188,7 +225,7 @@ def _sqlite(
         return list(cursor.fetchall())
 
 
-def matching_meeting_ids(query: str) -> tuple[str, tuple[object, ...]] | None:
+def matching_meeting_ids(query: str) -> tuple[str, tuple[Any, ...]] | None:
     """SQL (and params) selecting ids of meetings whose transcript matches; None: no query."""
     terms = parse(query)
     if not any(not t.negated for t in terms):

@@ -38,7 +38,7 @@ def test_talk_time_chart_matches_the_stored_speaking_times(
     stored = _stored_talk(meeting)
     assert {name: int(ms) for name, ms, _ in bars} == stored
     total = sum(stored.values())
-    for name, ms, percent in bars:
+    for _, ms, percent in bars:
         assert abs(float(percent) - 100 * int(ms) / total) < 0.01
     assert [int(ms) for _, ms, _ in bars] == sorted(stored.values(), reverse=True)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from assistant.services import search
 from tests.assistant.library import search_cases as cases
 from tests.assistant.library.conftest import AddSegments, MakeFinished
 
@@ -69,3 +71,16 @@ def test_search_page_links_each_hit_to_its_moment(make_finished: MakeFinished, h
     assert f'href="/meetings/{meeting.pk}/?at={hit.segment_id}#seg-{hit.segment_id}"' in html
     assert "<mark>rollback</mark>" in html
     assert "00:06" in html  # the caption clock of the hit
+
+
+def test_many_visible_meetings_are_filtered_by_subquery_with_the_same_result(
+    make_finished: MakeFinished,
+    host: User,
+    outsider: User,
+    admin_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search, "VISIBLE_IDS_INLINE", 0)
+    cases.check_search_returns_only_meetings_the_user_may_see(
+        make_finished, host, outsider, admin_user
+    )
