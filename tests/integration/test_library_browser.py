@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.async_api import async_playwright, expect
 
-from assistant.models import Meeting, TranscriptSegment
+from assistant.models import ActionItem, Meeting, MeetingNotes, TranscriptSegment
 from tests.integration.stack import Stack
 from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
@@ -51,7 +51,12 @@ def _hour_long_meeting() -> TranscriptSegment:
         for n in range(60)
     ]
     TranscriptSegment.objects.bulk_create(rows)
-    return TranscriptSegment.objects.get(meeting=meeting, seq=48)
+    target = TranscriptSegment.objects.get(meeting=meeting, seq=48)
+    MeetingNotes.objects.create(meeting=meeting, summary="The budget is approved.", version=1)
+    ActionItem.objects.create(
+        meeting=meeting, key="a1", text="Book the kangaroos", segment_ids=[target.pk]
+    )
+    return target
 
 
 async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
@@ -80,8 +85,31 @@ async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
         await expect(moment).to_contain_text("47:00")
         await expect(moment).to_be_in_viewport()
         assert await moment.evaluate("node => node.matches(':target')")
+        line, bar = await moment.bounding_box(), await page.locator(".topbar").bounding_box()
+        assert line and bar and line["y"] >= bar["y"] + bar["height"] - 1  # not under the bar
         await expect(page.locator("[aria-current=page]")).to_have_text("45:00\u20131:00:00")
         await expect(page.locator("[data-role=talk-time] .talk-bar")).to_have_count(2)
         await page.screenshot(path=str(tmp_path / "search-moment.png"), full_page=True)
+        await browser.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+async def test_an_action_item_jumps_to_where_it_was_said(
+    stack: Stack, transactional_db: None
+) -> None:
+    await sync_to_async(create_host)()
+    target = await sync_to_async(_hour_long_meeting)()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[Any] = []
+        page.on("pageerror", lambda error: errors.append(error))
+        await sign_in(page, stack)
+        await page.goto(f"{stack.base_url}/meetings/{target.meeting_id}/")
+        item = page.locator("[data-role=notes-actions] li", has_text="Book the kangaroos")
+        await item.get_by_role("link", name="Jump to moment").click()
+        moment = page.locator(f"#seg-{target.pk}")
+        await expect(moment).to_contain_text(NEEDLE)
+        await expect(moment).to_be_in_viewport()
         await browser.close()
     assert errors == [], f"JavaScript errors: {errors}"
