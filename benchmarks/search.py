@@ -244,12 +244,37 @@ def measure_page(requests: int) -> dict[str, Any]:
     }
 
 
+def measure_list(requests: int) -> dict[str, Any]:
+    """The meetings list (staff: every meeting), plain and with each filter."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-staff"))
+    words = vocabulary()
+    rng = random.Random(3)
+    variants = {
+        "no filter": lambda: "/",
+        "page 20": lambda: "/?page=20",
+        "ended, a week": lambda: "/?status=ended&date_from=2020-01-01&date_to=2100-01-01",
+        "open action items": lambda: "/?open_items=on",
+        "text: rare word": lambda: f"/?q={rng.choice(words[3000:])}",
+        "text: common word": lambda: f"/?q={rng.choice(words[6:100])}",
+    }
+    client.get("/")
+    return {
+        name: _percentiles([_timed_get(client, url()) for _ in range(requests)])
+        for name, url in variants.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=1_000_000)
     parser.add_argument("--meetings", type=int, default=2_000)
     parser.add_argument("--queries-per-kind", type=int, default=40)
     parser.add_argument("--page-requests", type=int, default=60)
+    parser.add_argument("--list-requests", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
@@ -282,6 +307,7 @@ def main() -> None:
         "targets": {"search_p95_ms": 100, "meeting_page_p95_ms": 200},
         "search_api": measure_search(args.queries_per_kind),
         "meeting_page_3h": measure_page(args.page_requests),
+        "meeting_list_staff": measure_list(args.list_requests),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
     print(json.dumps(report, indent=2))

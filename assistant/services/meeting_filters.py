@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -58,8 +58,11 @@ def filter_meetings(meetings: QuerySet[Meeting], f: MeetingFilters) -> QuerySet[
         open_items = ActionItem.objects.filter(meeting_id=OuterRef("pk"), done=False)
         meetings = meetings.filter(Exists(open_items))
     if f.text:
-        said = search.matching_meeting_ids(f.text)  # our SQL; the query text is a parameter
         in_topic = Q(topic__icontains=f.text)
-        in_words = Q(pk__in=RawSQL(*said)) if said else Q()  # noqa: S611
-        meetings = meetings.filter(in_topic | in_words if said else in_topic)
+        said = search.said_in_meeting(f.text)  # our SQL; the query text is a parameter
+        if said is None:
+            meetings = meetings.filter(in_topic)
+        else:
+            in_words = RawSQL(*said, output_field=BooleanField())  # noqa: S611
+            meetings = meetings.filter(in_topic | Q(in_words))
     return meetings

@@ -225,20 +225,25 @@ def _sqlite(
         return list(cursor.fetchall())
 
 
-def matching_meeting_ids(query: str) -> tuple[str, tuple[Any, ...]] | None:
-    """SQL (and params) selecting ids of meetings whose transcript matches; None: no query."""
+def said_in_meeting(query: str) -> tuple[str, tuple[Any, ...]] | None:
+    """SQL (and params): whether the meeting row "assistant_meeting" has a matching segment.
+
+    An EXISTS per meeting, so the planner can stop at a meeting's first match (common words)
+    or probe the search index once (rare ones). None when the query has no word to look for.
+    """
     terms = parse(query)
     if not any(not t.negated for t in terms):
         return None
     if connection.vendor == "postgresql":
         return (
-            "SELECT meeting_id FROM assistant_transcriptsegment "
-            "WHERE search_vector @@ to_tsquery('english', %s)",
+            "EXISTS (SELECT 1 FROM assistant_transcriptsegment s "
+            'WHERE s.meeting_id = "assistant_meeting"."id" '
+            "AND s.search_vector @@ to_tsquery('english', %s))",
             (tsquery(terms),),
         )
     return (
-        "SELECT s.meeting_id FROM assistant_segment_fts "
+        "EXISTS (SELECT 1 FROM assistant_segment_fts "
         "JOIN assistant_transcriptsegment s ON s.id = assistant_segment_fts.rowid "
-        "WHERE assistant_segment_fts MATCH %s",
+        'WHERE s.meeting_id = "assistant_meeting"."id" AND assistant_segment_fts MATCH %s)',
         (fts5_query(terms),),
     )

@@ -103,3 +103,11 @@ def check_segments_stored_later_are_found(
     assert [h.segment_id for h in hits(host, "wombat")] == [row.pk]
     row.delete()
     assert hits(host, "wombat") == []
+
+
+def check_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
+    make_finished(host, topic="Weekly")
+    make_finished(host, topic="Other", lines=[("Ana Lima", 0, 1000, "Nothing relevant")])
+    html = client_of(host).get("/", {"q": "rollback"}).content.decode()
+    assert "Weekly" in html and "Other" not in html
+    assert "Weekly" in client_of(host).get("/", {"q": "weekly"}).content.decode()  # the topic

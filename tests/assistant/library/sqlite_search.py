@@ -49,3 +49,7 @@ def test_fts5_triggers_follow_inserts_updates_and_deletes(
     make_finished: MakeFinished, add_segments: AddSegments, host: User
 ) -> None:
     cases.check_segments_stored_later_are_found(make_finished, add_segments, host)
+
+
+def test_fts5_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
+    cases.check_list_text_filter_finds_words_said(make_finished, host)

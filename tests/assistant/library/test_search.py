@@ -84,3 +84,7 @@ def test_many_visible_meetings_are_filtered_by_subquery_with_the_same_result(
     cases.check_search_returns_only_meetings_the_user_may_see(
         make_finished, host, outsider, admin_user
     )
+
+
+def test_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
+    cases.check_list_text_filter_finds_words_said(make_finished, host)
