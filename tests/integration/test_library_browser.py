@@ -95,7 +95,7 @@ async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
 
 
 async def test_an_action_item_jumps_to_where_it_was_said(
-    stack: Stack, transactional_db: None
+    stack: Stack, transactional_db: None, tmp_path: Path
 ) -> None:
     await sync_to_async(create_host)()
     target = await sync_to_async(_hour_long_meeting)()
@@ -111,5 +111,6 @@ async def test_an_action_item_jumps_to_where_it_was_said(
         moment = page.locator(f"#seg-{target.pk}")
         await expect(moment).to_contain_text(NEEDLE)
         await expect(moment).to_be_in_viewport()
+        await page.screenshot(path=str(tmp_path / "action-moment.png"), full_page=True)
         await browser.close()
     assert errors == [], f"JavaScript errors: {errors}"
