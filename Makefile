@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -57,6 +57,10 @@ bench-asr: install-test services
 ## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
 bench-notes: install-test
 	$(PY) -m benchmarks.notes_tokens
+
+## bench-search: full-text search over 1M segments and the 3-hour meeting page, PostgreSQL (JSON)
+bench-search: install-test services
+	$(PY) -m benchmarks.search
 
 ## play: play the sample meeting again into a running `make demo` (same invented secrets)
 play: install

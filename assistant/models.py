@@ -84,10 +84,18 @@ class Meeting(models.Model):
     asr_language = models.CharField(
         max_length=16, blank=True, help_text="the language our recogniser locked on"
     )
+    legal_hold = models.BooleanField(
+        default=False, help_text="kept past MEETING_RETENTION_DAYS and not deletable while set"
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "-created_at"])]
+        indexes = [
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["owner", "-created_at"], name="meeting_owner_created"),
+            # The retention sweep: ended meetings by end time.
+            models.Index(fields=["ended_at"], name="meeting_ended_at"),
+        ]
 
     def __str__(self) -> str:
         return self.topic or f"{self.get_product_display()} {self.zoom_id}"
@@ -119,7 +127,12 @@ class Participant(models.Model):
 
 
 class TranscriptSegment(models.Model):
-    """One utterance, from Zoom's native transcript or from our own speech recognition."""
+    """One utterance, from Zoom's native transcript or from our own speech recognition.
+
+    Full-text search lives beside the model, per database (migration 0004_library): on
+    PostgreSQL a generated `search_vector` column (english) with a GIN index, on SQLite the FTS5
+    table `assistant_segment_fts` kept by triggers. Neither is a model field.
+    """
 
     class Source(models.TextChoices):
         NATIVE = "native", "Zoom transcript"
@@ -148,6 +161,8 @@ class TranscriptSegment(models.Model):
             ),
             models.UniqueConstraint(fields=["meeting", "seq"], name="uniq_segment_seq"),
         ]
+        # The finished page reads a meeting's transcript a time window at a time.
+        indexes = [models.Index(fields=["meeting", "start_ms"], name="segment_meeting_start")]
         ordering = ["meeting", "seq"]
 
     def __str__(self) -> str:
@@ -318,3 +333,29 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.text[:60]}"
+
+
+class MeetingDeletion(models.Model):
+    """Audit of a deleted meeting: what went, when and why; never any of its content."""
+
+    class Reason(models.TextChoices):
+        RETENTION = "retention", "Past MEETING_RETENTION_DAYS"
+        HOST = "host", "Deleted by its host"
+        STAFF = "staff", "Deleted by staff"
+
+    meeting_id = models.BigIntegerField(help_text="the id the meeting had")
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict, help_text="rows deleted, by kind")
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"meeting {self.meeting_id} deleted ({self.reason})"

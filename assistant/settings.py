@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from assistant.env import (
     env_bool,
@@ -178,9 +179,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assistant.purge_webhook_deliveries",
         "schedule": 6 * 3600,
     },
+    "purge-expired-meetings": {"task": "assistant.purge_expired_meetings", "schedule": 900},
 }
 # Zoom retries a webhook for about 85 minutes; a week of deliveries is plenty to dedupe.
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 7)
+# Meetings older than this many days after they ended are deleted with everything attached
+# (services/meeting_deletion.py), unless on legal hold. Unset (or 0) keeps every meeting.
+MEETING_RETENTION_DAYS: int | None = env_int("MEETING_RETENTION_DAYS", 0) or None
+if MEETING_RETENTION_DAYS is not None and MEETING_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("MEETING_RETENTION_DAYS must be a number of days (or unset)")
+# At most this many meetings per run of the retention task (every 15 minutes).
+MEETING_RETENTION_BATCH = env_int("MEETING_RETENTION_BATCH", 50)
 
 # Zoom credentials: RTMS handshake signatures and webhook signatures. Never in code.
 ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID")

@@ -38,6 +38,9 @@ class AudioStore(Protocol):
     def keep(self, key: str, value: bytes, ttl_s: int) -> None:
         """Keep a value (a speaker's context) under `key` for `ttl_s`; `get` reads it."""
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Drop every entry whose key starts with `prefix` (a deleted meeting's); how many."""
+
 
 class RedisAudioStore:
     """Implements AudioStore on Redis (the production shape: ingest and workers apart)."""
@@ -73,6 +76,12 @@ class RedisAudioStore:
 
     def keep(self, key: str, value: bytes, ttl_s: int) -> None:
         self._redis.set(key, value, ex=ttl_s)
+
+    def delete_prefix(self, prefix: str) -> int:
+        removed = 0
+        for key in self._redis.scan_iter(match=f"{prefix}*", count=500):
+            removed += int(self._redis.delete(key))
+        return removed
 
 
 class InProcessAudioStore:
@@ -112,6 +121,16 @@ class InProcessAudioStore:
         with self._lock:
             self._expire()
             self._audio[key] = (time.monotonic() + ttl_s, value)
+
+    def delete_prefix(self, prefix: str) -> int:
+        with self._lock:
+            keys = [
+                k for table in (self._audio, self._newest) for k in table if k.startswith(prefix)
+            ]
+            for key in keys:
+                self._audio.pop(key, None)
+                self._newest.pop(key, None)
+        return len(keys)
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from assistant import notes_tasks  # noqa: F401  (registers the llm.* notes tasks with Celery)
-from assistant.services import retention, speech
+from assistant.services import meeting_deletion, retention, speech
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,21 @@ def purge_webhook_deliveries() -> int:
     """Drop webhook deliveries older than WEBHOOK_RETENTION_DAYS (idempotent)."""
     deleted = retention.purge_webhook_deliveries(settings.WEBHOOK_RETENTION_DAYS)
     log.info("purged %d webhook deliveries", deleted)
+    return deleted
+
+
+@shared_task(
+    name="assistant.purge_expired_meetings",
+    acks_late=True,  # idempotent: a meeting already deleted is simply not found again
+    soft_time_limit=240,
+    time_limit=300,
+)
+def purge_expired_meetings() -> int:
+    """Delete a batch of meetings past MEETING_RETENTION_DAYS (none when it is unset)."""
+    deleted = meeting_deletion.purge_expired_meetings(
+        settings.MEETING_RETENTION_DAYS, settings.MEETING_RETENTION_BATCH
+    )
+    log.info("retention deleted %d meetings", deleted)
     return deleted
 
 

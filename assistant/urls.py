@@ -4,13 +4,25 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, notes_api, pages
+from assistant.views import api, library, notes_api, pages, search
 from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
     path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
+    *(
+        path(
+            f"meetings/<int:meeting_id>/export.{fmt}",
+            library.export,
+            {"fmt": fmt},
+            name=f"meeting-export-{fmt}",
+        )
+        for fmt in library.FORMATS
+    ),
+    path("meetings/<int:meeting_id>/delete/", library.delete, name="meeting-delete"),
+    path("search/", search.search_page, name="search"),
+    path("api/search/", search.search_api, name="api-search"),
     path("demo/play/", demo_views.play_sample_meeting, name="demo-play"),
     path("healthz", pages.healthz, name="healthz"),
     path(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
@@ -11,9 +11,8 @@ FINISHED_STATES = (Meeting.State.ENDED, Meeting.State.FAILED)
 
 
 def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
-    """Live meetings first, then newest start; each row annotated with its segment count."""
+    """Live meetings first, then newest start (segment counts: segment_counts, per page)."""
     return meetings.annotate(
-        segment_count=Count("segments"),
         finished=Case(
             When(state__in=FINISHED_STATES, then=Value(1)),
             default=Value(0),
@@ -21,6 +20,17 @@ def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
         ),
         sort_time=Coalesce("started_at", "created_at"),
     ).order_by("finished", "-sort_time", "-id")
+
+
+def segment_counts(meeting_ids: list[int]) -> dict[int, int]:
+    """Stored segments of each of these meetings (one grouped query for a page of them)."""
+    rows = (
+        TranscriptSegment.objects.filter(meeting_id__in=meeting_ids)
+        .values("meeting_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["meeting_id"]: r["n"] for r in rows}
 
 
 def api_meetings_page(
@@ -81,3 +91,22 @@ def first_segment_start(meeting_id: int) -> int | None:
         .values_list("start_ms", flat=True)
         .first()
     )
+
+
+def transcript_bounds(meeting_id: int) -> tuple[int, int] | None:
+    """Earliest and latest segment start of a meeting (both tracks); None without segments."""
+    bounds = TranscriptSegment.objects.filter(meeting_id=meeting_id).aggregate(
+        first=Min("start_ms"), last=Max("start_ms")
+    )
+    return None if bounds["first"] is None else (bounds["first"], bounds["last"])
+
+
+def transcript_window(meeting_id: int, start_ms: int, end_ms: int) -> QuerySet[TranscriptSegment]:
+    """The segments (both tracks) that started in [start_ms, end_ms), in the order said."""
+    return transcript(meeting_id).filter(start_ms__gte=start_ms, start_ms__lt=end_ms)
+
+
+def segment_start(meeting_id: int, segment_id: int) -> int | None:
+    """When a segment of this meeting started; None if the meeting has no such segment."""
+    rows = TranscriptSegment.objects.filter(meeting_id=meeting_id, pk=segment_id)
+    return rows.values_list("start_ms", flat=True).first()

@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
-from assistant.services import access, speech, transcripts_query
+from assistant.services import access, meeting_filters, speech, transcripts_query
 from assistant.services.notes import store as notes_store
-from assistant.views import presenters
+from assistant.views import charts, list_filters, presenters, transcript_parts
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,24 @@ MEETINGS_PER_PAGE = 50
 @login_required
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    """The meetings the user may see, live ones first."""
-    meetings = transcripts_query.dashboard_order(access.visible_meetings(request.user))
-    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    """The meetings the user may see, live ones first, narrowed by the filters in the query."""
+    form = list_filters.FilterForm(request.GET or None)
+    filters = form.filters()
+    visible = access.visible_meetings(request.user)
+    meetings = meeting_filters.filter_meetings(visible, filters)
+    page = Paginator(transcripts_query.dashboard_order(meetings), MEETINGS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = list(page.object_list)
     context = {
         "page": page,
-        "cards": presenters.meeting_cards(list(page.object_list)),
+        "form": form,
+        "filtered": filters.active,
+        "page_query": list_filters.page_query(request.GET),
+        "hosts": list_filters.host_choices(visible) if request.user.is_staff else [],
+        "cards": presenters.meeting_cards(
+            rows, transcripts_query.segment_counts([m.pk for m in rows])
+        ),
         "can_play_sample": settings.DEMO_SIMULATOR and request.user.is_staff,
     }
     return render(request, "meetings/list.html", context)
@@ -54,23 +66,27 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     }
     if meeting.is_live:
         context["state_names"] = presenters.state_names()
-        sources = set(transcripts_query.sources(meeting.pk))
     else:
-        context.update(_finished_meeting(meeting))
-        sources = {c.source for c in context["captions"]}
+        context.update(_finished_meeting(meeting, request.GET.get("part"), request.GET.get("at")))
+    sources = set(transcripts_query.sources(meeting.pk))
+    context["has_transcript"] = bool(sources)
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
     context["default_transcription"] = settings.TRANSCRIPTION
     context["default_record_audio"] = settings.RECORD_AUDIO
     context["notes_data"] = notes_store.page_notes(meeting.pk)
     context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
+    context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)
 
 
-def _finished_meeting(meeting: Meeting) -> dict[str, Any]:
+def _finished_meeting(meeting: Meeting, part: str | None, at: str | None) -> dict[str, Any]:
     origin = presenters.clock_origin(transcripts_query.first_segment_start(meeting.pk))
-    captions = presenters.caption_rows(list(transcripts_query.transcript(meeting.pk)), origin)
+    parts = transcript_parts.parts(meeting.pk, origin, part, at)
+    window = transcripts_query.transcript_window(meeting.pk, parts.start_ms, parts.end_ms)
     return {
-        "captions": captions,
+        "captions": presenters.caption_rows(list(window), origin),
+        "parts": parts,
+        "charts": charts.meeting_charts(meeting.pk, origin),
         "participants": presenters.participant_rows(
             list(transcripts_query.participants(meeting.pk)), origin
         ),

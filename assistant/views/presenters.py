@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from django.urls import reverse
 from django.utils import timezone
 
 from assistant import events
@@ -118,6 +119,12 @@ def state_names() -> StateNames:
     }
 
 
+def moment_url(meeting_id: int, segment_id: int) -> str:
+    """The meeting page opened where a segment was said (its transcript part, then the line)."""
+    page = reverse("meeting-detail", args=[meeting_id])
+    return f"{page}?at={segment_id}#seg-{segment_id}"
+
+
 def speaker_colour(index: int) -> str:
     """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
     return f"spk-{index % SPEAKER_COLOURS}"
@@ -134,6 +141,7 @@ class CaptionRow:
     text: str
     continued: bool
     source: str
+    segment_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,7 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
                 text=s.text,
                 continued=speaker == previous.get(s.source),
                 source=s.source,
+                segment_id=s.pk,
             )
         )
         previous[s.source] = speaker
@@ -266,15 +275,18 @@ class MeetingCard:
     segment_count: int
 
 
-def meeting_cards(meetings: list[Meeting]) -> list[MeetingCard]:
-    """Meetings annotated by transcripts_query.dashboard_order, as list rows."""
+def meeting_cards(
+    meetings: list[Meeting], segment_counts: dict[int, int] | None = None
+) -> list[MeetingCard]:
+    """Meetings as list rows, with their segment counts (transcripts_query.segment_counts)."""
+    counts = segment_counts or {}
     now = timezone.now()
     return [
         MeetingCard(
             meeting=m,
             badge=badge_class(m.state),
             duration=duration_label(m, now),
-            segment_count=getattr(m, "segment_count", 0),
+            segment_count=counts.get(m.pk, 0),
         )
         for m in meetings
     ]

@@ -44,7 +44,7 @@ class NotesPane {
     this.summary.textContent = notes.summary || "Nothing to summarise yet.";
     fill(this.points, notes.key_points, (text) => h("li", { text }));
     this.pointsHead.hidden = this.points.hidden = notes.key_points.length === 0;
-    fill(this.decisions, notes.decisions, (d) => h("li", { text: d.text }), "No decisions yet.");
+    fill(this.decisions, notes.decisions, (d) => h("li", {}, [d.text, ...this.jump(d)]), "No decisions yet.");
     fill(this.actions, notes.action_items, (a) => this.actionItem(a), "No action items yet.");
     fill(this.questions, notes.open_questions, (text) => h("li", { text }));
     this.questionsHead.hidden = this.questions.hidden = notes.open_questions.length === 0;
@@ -68,7 +68,7 @@ class NotesPane {
     }
     const row = h("li", { className: `action-item${item.done ? " is-done" : ""}` }, [
       done,
-      h("div", { className: "action-body" }, [text, h("div", { className: "action-meta" }, meta)]),
+      h("div", { className: "action-body" }, [text, h("div", { className: "action-meta" }, [...meta, ...this.jump(item)])]),
     ]);
     if (this.canEdit) {
       const edit = h("button", { className: "link-button", text: "Edit", attrs: { type: "button" } });
@@ -76,6 +76,15 @@ class NotesPane {
       row.append(edit);
     }
     return row;
+  }
+
+  // On a finished meeting's page: a link to where the decision or item was said (the server
+  // opens the transcript part that holds the segment and the browser scrolls to it).
+  jump(noted) {
+    const [segment] = noted.segment_ids || [];
+    if (this.meeting.dataset.live !== "false" || !segment) return [];
+    const href = `?at=${encodeURIComponent(segment)}#seg-${encodeURIComponent(segment)}`;
+    return [h("a", { className: "jump-link", text: "Jump to moment", attrs: { href } })];
   }
 
   editForm(row, item) {

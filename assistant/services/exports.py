@@ -1,0 +1,249 @@
+"""A meeting exported as Markdown, WebVTT, SRT or JSON; access is decided by the caller.
+
+Subtitle times count from the meeting's clock origin (0, or its first wall-clock start), as the
+page's caption clock does. Each format is produced as a stream of text chunks, reading the
+transcript with an iterator so a long meeting is never held as model instances.
+The JSON layout is documented in docs/export-schema.json; change EXPORT_VERSION with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from assistant.models import (
+    ActionItem,
+    ChatMessage,
+    Decision,
+    Meeting,
+    MeetingNotes,
+    Participant,
+    TranscriptSegment,
+)
+from assistant.services import tracks
+
+EXPORT_VERSION = 1
+_SPACE = re.compile(r"\s+")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
+
+
+class Line(NamedTuple):
+    """A transcript line as the subtitle formats need it."""
+
+    segment_id: int
+    speaker: str
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+def caption_lines(meeting_id: int) -> Iterator[Line]:
+    """The caption track's final segments in the order they were said."""
+    rows = (
+        tracks.caption_track(meeting_id)
+        .order_by("start_ms", "seq")
+        .values_list("pk", "speaker_name", "start_ms", "end_ms", "text")
+    )
+    for pk, speaker, start, end, text in rows.iterator(chunk_size=1000):
+        yield Line(pk, speaker, start, end, one_line(text))
+
+
+def one_line(text: str) -> str:
+    """Text on one line: a blank line would end a subtitle cue early."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _span(line: Line, origin: int) -> tuple[int, int]:
+    """Start and end from the origin; a cue lasts at least a millisecond (parsers drop others)."""
+    start = max(0, line.start_ms - origin)
+    return start, max(start + 1, line.end_ms - origin)
+
+
+def timestamp(ms: int, separator: str) -> str:
+    """`HH:MM:SS.mmm` (WebVTT, separator ".") or `HH:MM:SS,mmm` (SRT, separator ",")."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def webvtt(meeting_id: int, origin: int) -> Iterator[str]:
+    """WebVTT: one cue per segment, its id the segment id, the speaker as a voice tag."""
+    yield "WEBVTT\n"
+    for line in caption_lines(meeting_id):
+        start, end = _span(line, origin)
+        voice = f"<v {_vtt_escape(one_line(line.speaker))}>" if line.speaker.strip() else ""
+        yield (
+            f"\n{line.segment_id}\n{timestamp(start, '.')} --> {timestamp(end, '.')}\n"
+            f"{voice}{_vtt_escape(line.text)}\n"
+        )
+
+
+def srt(meeting_id: int, origin: int) -> Iterator[str]:
+    """SRT: numbered cues, `Speaker: text`."""
+    for number, line in enumerate(caption_lines(meeting_id), start=1):
+        start, end = _span(line, origin)
+        speaker = one_line(line.speaker)
+        text = f"{speaker}: {line.text}" if speaker else line.text
+        yield f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{text}\n\n"
+
+
+def _md(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def _clock(ms: int, origin: int) -> str:
+    seconds = max(0, ms - origin) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def markdown(meeting_id: int, origin: int) -> Iterator[str]:
+    """Markdown: the notes (summary, decisions, action items), then the transcript."""
+    meeting = Meeting.objects.get(pk=meeting_id)
+    yield f"# {_md(meeting.topic or 'Untitled meeting')}\n\n"
+    if meeting.started_at:
+        yield f"- Started: {meeting.started_at.isoformat(timespec='minutes')}\n"
+    if meeting.ended_at:
+        yield f"- Ended: {meeting.ended_at.isoformat(timespec='minutes')}\n"
+    names = [_md(p.name) for p in _participants(meeting_id) if p.name]
+    if names:
+        yield f"- Participants: {', '.join(names)}\n"
+    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
+    if notes is not None and notes.summary:
+        yield f"\n## Summary\n\n{_md(notes.summary)}\n"
+        if notes.key_points:
+            yield "\n### Key points\n\n" + "".join(f"- {_md(p)}\n" for p in notes.key_points)
+    decisions = list(Decision.objects.filter(meeting_id=meeting_id))
+    if decisions:
+        yield "\n## Decisions\n\n" + "".join(f"- {_md(d.text)}\n" for d in decisions)
+    items = list(ActionItem.objects.filter(meeting_id=meeting_id))
+    if items:
+        yield "\n## Action items\n\n" + "".join(_md_item(a) for a in items)
+    if notes is not None and notes.open_questions:
+        yield "\n## Open questions\n\n" + "".join(f"- {_md(q)}\n" for q in notes.open_questions)
+    yield "\n## Transcript\n"
+    for line in caption_lines(meeting_id):
+        speaker = _md(line.speaker) or "Unknown speaker"
+        yield f"\n**{_clock(line.start_ms, origin)} {speaker}:** {_md(line.text)}\n"
+
+
+def _md_item(item: ActionItem) -> str:
+    extra = [_md(item.owner)] if item.owner else []
+    if item.due_text or item.due_date:
+        extra.append(f"due {_md(item.due_text or str(item.due_date))}")
+    suffix = f" ({', '.join(extra)})" if extra else ""
+    return f"- [{'x' if item.done else ' '}] {_md(item.text)}{suffix}\n"
+
+
+def _participants(meeting_id: int) -> QuerySet[Participant]:
+    return Participant.objects.filter(meeting_id=meeting_id).order_by("joined_at_ms", "id")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def json_document(meeting_id: int, origin: int) -> Iterator[str]:
+    """JSON (docs/export-schema.json): everything stored about the meeting, segments streamed."""
+    meeting = Meeting.objects.select_related("owner").get(pk=meeting_id)
+    head = {
+        "version": EXPORT_VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "meeting": {
+            "id": meeting.pk,
+            "topic": meeting.topic,
+            "product": meeting.product,
+            "state": meeting.state,
+            "zoom_id": meeting.zoom_id,
+            "host": meeting.owner.get_username() if meeting.owner else None,
+            "started_at": _iso(meeting.started_at),
+            "ended_at": _iso(meeting.ended_at),
+            "caption_source": tracks.caption_source(meeting),
+            "clock_origin_ms": origin,
+        },
+        "notes": _notes_json(meeting_id),
+        "decisions": [
+            {"id": d.pk, "text": d.text, "segment_ids": [int(i) for i in d.segment_ids]}
+            for d in Decision.objects.filter(meeting_id=meeting_id)
+        ],
+        "action_items": [_item_json(a) for a in ActionItem.objects.filter(meeting_id=meeting_id)],
+        "participants": [
+            {
+                "zoom_user_id": p.zoom_user_id,
+                "name": p.name,
+                "joined_at_ms": p.joined_at_ms,
+                "left_at_ms": p.left_at_ms,
+            }
+            for p in _participants(meeting_id)
+        ],
+        "chat": [
+            {
+                "seq": c.seq,
+                "sender": c.sender_name,
+                "sender_user_id": c.sender_user_id,
+                "sent_at_ms": c.sent_at_ms,
+                "text": c.text,
+            }
+            for c in ChatMessage.objects.filter(meeting_id=meeting_id).order_by("seq")
+        ],
+    }
+    # The object without its closing brace, then the segments array, then the brace.
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "segments": ['
+    segments = TranscriptSegment.objects.filter(meeting_id=meeting_id, final=True).order_by(
+        "start_ms", "seq"
+    )
+    for n, s in enumerate(segments.iterator(chunk_size=1000)):
+        yield ("," if n else "") + json.dumps(_segment_json(s), ensure_ascii=False)
+    yield "]}\n"
+
+
+def _notes_json(meeting_id: int) -> dict[str, Any] | None:
+    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
+    if notes is None:
+        return None
+    return {
+        "title": notes.title,
+        "summary": notes.summary,
+        "key_points": list(notes.key_points),
+        "open_questions": list(notes.open_questions),
+        "engine": notes.engine,
+        "is_final": notes.is_final,
+        "updated_at": _iso(notes.updated_at),
+    }
+
+
+def _item_json(item: ActionItem) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "text": item.text,
+        "owner": item.owner,
+        "due_text": item.due_text,
+        "due_date": _iso(item.due_date),
+        "done": item.done,
+        "segment_ids": [int(i) for i in item.segment_ids],
+    }
+
+
+def _segment_json(s: TranscriptSegment) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "seq": s.seq,
+        "source": s.source,
+        "speaker": s.speaker_name,
+        "speaker_user_id": s.speaker_user_id,
+        "start_ms": s.start_ms,
+        "end_ms": s.end_ms,
+        "text": s.text,
+        "language": s.language,
+    }

@@ -1,0 +1,143 @@
+"""Deleting a meeting with everything attached: the one way a meeting is ever deleted.
+
+Retention (MEETING_RETENTION_DAYS), a host's delete button and the admin all come here, so
+every deletion removes the same things and leaves the same audit row (MeetingDeletion: what
+kind of rows went and how many, when, why and by whom; never any content).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from assistant import recordings
+from assistant.models import (
+    ActionItem,
+    ChatMessage,
+    ConnectionLogEntry,
+    Decision,
+    LiveEvent,
+    Meeting,
+    MeetingDeletion,
+    MeetingNotes,
+    Participant,
+    TranscriptSegment,
+)
+from assistant.speech_audio import audio_store
+
+log = logging.getLogger(__name__)
+
+# Large tables are emptied in chunks, so deleting a long meeting never holds locks on (or
+# builds a cascade list of) all its rows at once.
+CHUNK_ROWS = 2000
+Reason = MeetingDeletion.Reason
+
+
+class DeletionRefused(Exception):
+    """The meeting may not be deleted now (legal hold, or still live); the message says why."""
+
+
+def delete_meeting(meeting_id: int, reason: str, actor: User | None = None) -> MeetingDeletion:
+    """Delete a finished, unheld meeting and all it holds; return the audit row."""
+    counts = {name: 0 for name in (*_CHUNKED, *_SMALL_TABLES)}
+    for name, model in _CHUNKED.items():
+        while chunk := _delete_chunk(model, meeting_id):
+            counts[name] += chunk
+    with transaction.atomic():
+        meeting = _locked_deletable(meeting_id)
+        for name, model in {**_CHUNKED, **_SMALL_TABLES}.items():
+            # The big tables again: rows stored since their chunks go with the meeting.
+            counts[name] += model._default_manager.filter(meeting_id=meeting_id).delete()[0]
+        audit = MeetingDeletion.objects.create(
+            meeting_id=meeting_id,
+            owner_id=meeting.owner_id,
+            started_at=meeting.started_at,
+            ended_at=meeting.ended_at,
+            reason=reason,
+            actor=actor,
+            counts=counts,
+        )
+        meeting.delete()
+        transaction.on_commit(lambda: remove_attached_files(meeting_id))
+    log.info("deleted meeting %d (%s): %s", meeting_id, reason, counts)
+    return audit
+
+
+def _locked_deletable(meeting_id: int) -> Meeting:
+    """The meeting, row-locked until the transaction ends, if it may be deleted."""
+    meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
+    if meeting is None:
+        raise DeletionRefused("No such meeting.")
+    if meeting.legal_hold:
+        raise DeletionRefused("This meeting is under legal hold.")
+    if meeting.is_live:
+        raise DeletionRefused("This meeting is still live; it can be deleted once it has ended.")
+    return meeting
+
+
+# Each chunk is its own transaction, under the meeting's row lock with the hold checked: a
+# hold set while a long meeting is being deleted stops the deletion at the next chunk.
+_CHUNKED: dict[str, type[Model]] = {"segments": TranscriptSegment, "live_events": LiveEvent}
+_SMALL_TABLES: dict[str, type[Model]] = {
+    "action_items": ActionItem,
+    "decisions": Decision,
+    "notes": MeetingNotes,
+    "chat_messages": ChatMessage,
+    "participants": Participant,
+    "connection_log": ConnectionLogEntry,
+}
+
+
+def _delete_chunk(model: type[Model], meeting_id: int) -> int:
+    with transaction.atomic():
+        _locked_deletable(meeting_id)
+        rows = model._default_manager.filter(meeting_id=meeting_id)
+        ids = list(rows.values_list("pk", flat=True)[:CHUNK_ROWS])
+        return model._default_manager.filter(pk__in=ids).delete()[0] if ids else 0
+
+
+def remove_attached_files(meeting_id: int) -> None:
+    """Remove what the meeting left outside the database (after its rows are gone): utterance
+    audio still waiting for recognition, its speakers' recognition context, its recordings."""
+    store = audio_store()
+    removed = sum(
+        store.delete_prefix(prefix)
+        for prefix in (f"asr:utt:{meeting_id}:", f"asr:ctx:{meeting_id}:")
+    )
+    if removed:
+        log.info("meeting %d: removed %d stored audio entries", meeting_id, removed)
+    recordings.delete_recordings(meeting_id)
+
+
+def expired_meetings(retention_days: int, limit: int) -> list[int]:
+    """Ids of finished meetings past retention and not on hold, oldest first, at most `limit`."""
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    finished = Q(state__in=Meeting.FINISHED_STATES) & (
+        Q(ended_at__lt=cutoff) | Q(ended_at__isnull=True, created_at__lt=cutoff)
+    )
+    rows = (
+        Meeting.objects.filter(finished, legal_hold=False)
+        .order_by("ended_at", "id")
+        .values_list("pk", flat=True)
+    )
+    return list(rows[:limit])
+
+
+def purge_expired_meetings(retention_days: int | None, batch: int) -> int:
+    """Delete up to `batch` meetings past retention (None: keep everything); returns how many."""
+    if retention_days is None:
+        return 0
+    deleted = 0
+    for meeting_id in expired_meetings(retention_days, batch):
+        try:
+            delete_meeting(meeting_id, Reason.RETENTION)
+        except DeletionRefused as exc:  # a hold set since the ids were read
+            log.info("retention skipped meeting %d: %s", meeting_id, exc)
+            continue
+        deleted += 1
+    return deleted

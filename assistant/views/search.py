@@ -1,0 +1,104 @@
+"""Search across meetings: the page /search/?q= and the API /api/search/?q=."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+
+from assistant.models import Meeting
+from assistant.services import access, search, transcripts_query
+from assistant.views import presenters
+from assistant.views.api import BadParameter, api_view, int_param
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+
+
+@api_view
+def search_api(request: HttpRequest) -> HttpResponse:
+    """GET /api/search/?q=&page=: ranked hits in the meetings the user may see.
+
+    `snippet` is HTML: the segment's text escaped, the matching words in <mark>.
+    """
+    query = request.GET.get("q", "").strip()
+    if not query:
+        raise BadParameter("q is required.")
+    number = int_param(request, "page", default=1, minimum=1, maximum=MAX_PAGE) or 1
+    result = search.search(
+        access.visible_meetings(request.user), query, page=number, size=PAGE_SIZE
+    )
+    next_url = None
+    if result.has_next and number < MAX_PAGE:
+        next_query = urlencode({"q": query, "page": number + 1})
+        next_url = request.build_absolute_uri(f"{reverse('api-search')}?{next_query}")
+    results = [
+        {
+            "meeting_id": h.meeting_id,
+            "segment_id": h.segment_id,
+            "speaker": h.speaker,
+            "start_ms": h.start_ms,
+            "snippet": h.snippet,
+        }
+        for h in result.hits
+    ]
+    return JsonResponse({"results": results, "next": next_url})
+
+
+@dataclass(frozen=True)
+class HitRow:
+    """One search hit as the results page shows it."""
+
+    meeting: Meeting
+    speaker: str
+    clock: str
+    snippet: SafeString
+    url: str
+
+
+@login_required
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    """The search form and one page of ranked hits, each a link to its moment."""
+    query = request.GET.get("q", "").strip()
+    try:
+        number = max(1, min(MAX_PAGE, int(request.GET.get("page") or 1)))
+    except ValueError:
+        number = 1
+    context: dict[str, Any] = {"query": query, "rows": [], "page_number": number}
+    if query:
+        result = search.search(
+            access.visible_meetings(request.user), query, page=number, size=PAGE_SIZE
+        )
+        context["rows"] = _rows(result.hits)
+        context["searched"] = True
+        if result.has_next:
+            context["next_url"] = "?" + urlencode({"q": query, "page": number + 1})
+        if number > 1:
+            context["previous_url"] = "?" + urlencode({"q": query, "page": number - 1})
+    return render(request, "search/results.html", context)
+
+
+def _rows(hits: list[search.Hit]) -> list[HitRow]:
+    meetings = Meeting.objects.in_bulk({h.meeting_id for h in hits})
+    origins = {
+        pk: presenters.clock_origin(transcripts_query.first_segment_start(pk)) for pk in meetings
+    }
+    return [
+        HitRow(
+            meeting=meetings[h.meeting_id],
+            speaker=h.speaker or "Unknown speaker",
+            clock=presenters.clock_label(h.start_ms, origins[h.meeting_id]),
+            # Escaped by the search service; only its own <mark> tags are HTML.
+            snippet=mark_safe(h.snippet),  # noqa: S308
+            url=presenters.moment_url(h.meeting_id, h.segment_id),
+        )
+        for h in hits
+    ]

@@ -1,0 +1,107 @@
+"""The finished meeting page: talk-time chart and timeline from stored times, parts, moments."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from assistant.models import Meeting, TranscriptSegment
+from assistant.views import charts
+from tests.assistant.library.conftest import STANDUP, AddSegments, Line, MakeFinished
+
+
+def _page(user: User, meeting: Meeting, query: str = "") -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/meetings/{meeting.pk}/{query}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _stored_talk(meeting: Meeting) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for s in TranscriptSegment.objects.filter(meeting=meeting, final=True):
+        totals[s.speaker_name] = totals.get(s.speaker_name, 0) + s.end_ms - s.start_ms
+    return totals
+
+
+def test_talk_time_chart_matches_the_stored_speaking_times(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    html = _page(host, meeting)
+    bars = re.findall(
+        r'class="talk-bar" data-speaker="([^"]+)" data-ms="(\d+)" data-percent="([\d.]+)"', html
+    )
+    stored = _stored_talk(meeting)
+    assert {name: int(ms) for name, ms, _ in bars} == stored
+    total = sum(stored.values())
+    for _, ms, percent in bars:
+        assert abs(float(percent) - 100 * int(ms) / total) < 0.01
+    assert [int(ms) for _, ms, _ in bars] == sorted(stored.values(), reverse=True)
+
+
+def test_timeline_draws_each_speaker_where_they_spoke(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    result = charts.meeting_charts(meeting.pk, 0)
+    assert result is not None
+    start, end = STANDUP[0][1], max(line[2] for line in STANDUP)
+    for lane in result.lanes:
+        spoken = [line for line in STANDUP if line[0] == lane.name]
+        xs = [float(x) for x, _ in lane.rects]
+        for _, s, _, _ in spoken:
+            expected = (
+                (s - start)
+                * charts.TIMELINE_BUCKETS
+                // (end - start)
+                * 1000
+                / charts.TIMELINE_BUCKETS
+            )
+            assert any(abs(x - expected) < 0.2 for x in xs), (lane.name, s, xs)
+    kinds = [m.kind for m in result.marks]
+    assert kinds.count("join") == 3 and "decision" in kinds and "action" in kinds
+
+
+def test_decisions_and_action_items_link_to_their_moment(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    html = _page(host, meeting)
+    decision_segment = TranscriptSegment.objects.get(meeting=meeting, start_ms=15_000)
+    link = f"/meetings/{meeting.pk}/?at={decision_segment.pk}#seg-{decision_segment.pk}"
+    assert f'href="{link}">Ship the release on Thursday' in html
+    assert f'id="seg-{decision_segment.pk}"' in html
+
+
+def test_a_long_meeting_is_shown_a_part_at_a_time_and_at_opens_the_right_part(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    hour: list[Line] = [
+        ("Ana Lima", n * 60_000, n * 60_000 + 5000, f"minute {n}") for n in range(60)
+    ]
+    meeting = make_finished(host, lines=hour)
+    first = _page(host, meeting)
+    assert (
+        first.count('<li class="caption') == 15
+        and "minute 14" in first
+        and "minute 15" not in first
+    )
+    target = TranscriptSegment.objects.get(meeting=meeting, text="minute 47")
+    html = _page(host, meeting, f"?at={target.pk}")
+    assert f'id="seg-{target.pk}"' in html
+    assert "minute 45" in html and "minute 44" not in html
+    assert 'aria-current="page" class="part-current">45:00' in html
+    assert "minute 30" in _page(host, meeting, "?part=3")
+
+
+def test_charts_and_exports_are_offered_on_a_finished_page_only(
+    make_finished: MakeFinished, make_meeting: object, host: User
+) -> None:
+    meeting = make_finished(host)
+    html = _page(host, meeting)
+    assert f"/meetings/{meeting.pk}/export.vtt" in html and 'data-role="talk-time"' in html
+    assert "style=" not in html and "<script>" not in html  # strict CSP: no inline style or code

@@ -1,0 +1,90 @@
+"""Full-text search on PostgreSQL (the SQLite FTS5 path: test_search_sqlite.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+
+from assistant.services import search
+from tests.assistant.library import search_cases as cases
+from tests.assistant.library.conftest import AddSegments, MakeFinished
+
+
+def test_runs_on_postgresql(db: None) -> None:
+    assert connection.vendor == "postgresql"
+
+
+def test_search_returns_only_meetings_the_user_may_see(
+    make_finished: MakeFinished, host: User, outsider: User, admin_user: User
+) -> None:
+    cases.check_search_returns_only_meetings_the_user_may_see(
+        make_finished, host, outsider, admin_user
+    )
+
+
+def test_stemmed_words_match_and_rank_with_highlights(
+    make_finished: MakeFinished, host: User
+) -> None:
+    cases.check_stemmed_words_match_and_rank_with_highlights(make_finished, host)
+
+
+def test_phrases_must_match_in_order_and_minus_excludes(
+    make_finished: MakeFinished, host: User
+) -> None:
+    cases.check_phrase_and_exclusion(make_finished, host)
+
+
+def test_snippets_escape_the_transcript_text(make_finished: MakeFinished, host: User) -> None:
+    cases.check_snippets_are_escaped(make_finished, host)
+
+
+def test_only_final_segments_of_the_caption_track_are_searched(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    cases.check_only_final_segments_of_the_caption_track(make_finished, add_segments, host)
+
+
+def test_api_answers_the_promised_shape_and_pages_with_next(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    cases.check_api_shape_and_next_page(make_finished, add_segments, host)
+
+
+def test_segments_stored_changed_or_deleted_later_are_searched_as_they_are(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    cases.check_segments_stored_later_are_found(make_finished, add_segments, host)
+
+
+def test_api_wants_a_signed_in_user_and_a_query(db: None, host: User) -> None:
+    from django.test import Client
+
+    assert Client().get("/api/search/", {"q": "x"}).status_code == 401
+    assert cases.client_of(host).get("/api/search/").status_code == 400
+
+
+def test_search_page_links_each_hit_to_its_moment(make_finished: MakeFinished, host: User) -> None:
+    meeting = make_finished(host)
+    html = cases.client_of(host).get("/search/", {"q": '"rollback plan"'}).content.decode()
+    [hit] = cases.hits(host, '"rollback plan"')
+    assert f'href="/meetings/{meeting.pk}/?at={hit.segment_id}#seg-{hit.segment_id}"' in html
+    assert "<mark>rollback</mark>" in html
+    assert "00:06" in html  # the caption clock of the hit
+
+
+def test_many_visible_meetings_are_filtered_by_subquery_with_the_same_result(
+    make_finished: MakeFinished,
+    host: User,
+    outsider: User,
+    admin_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search, "VISIBLE_IDS_INLINE", 0)
+    cases.check_search_returns_only_meetings_the_user_may_see(
+        make_finished, host, outsider, admin_user
+    )
+
+
+def test_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
+    cases.check_list_text_filter_finds_words_said(make_finished, host)
