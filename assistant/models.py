@@ -312,3 +312,31 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.text[:60]}"
+
+
+class ZoomAppContextUse(models.Model):
+    """A Zoom App context already turned into a session: each is accepted once in its lifetime."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"context {self.digest[:12]}… until {self.expires_at:%H:%M:%S}"
+
+
+class ZoomToken(models.Model):
+    """A user's Zoom OAuth grant; tokens and account id are encrypted (services/zoom_tokens)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_token"
+    )
+    zoom_user_id = models.CharField(max_length=64, unique=True)
+    account_id_sealed = models.TextField(help_text="encrypted: Zoom calls account ids PII")
+    access_token_sealed = models.TextField()
+    refresh_token_sealed = models.TextField()
+    expires_at = models.DateTimeField()
+    scopes = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"zoom grant of {self.user}"

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, notes_api, pages
+from assistant.views import api, notes_api, pages, zoomapp
 from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
@@ -31,5 +31,9 @@ urlpatterns = [
         name="api-meeting-transcription",
     ),
     path("webhooks/zoom/", webhooks.zoom_webhook, name="zoom-webhook"),
+    path("zoomapp/home", zoomapp.home, name="zoomapp-home"),
+    path("zoomapp/context", zoomapp.hand_in_context, name="zoomapp-context"),
+    path("zoomapp/panel", zoomapp.panel_page, name="zoomapp-panel"),
+    path("zoomapp/panel/meeting", zoomapp.panel_meeting, name="zoomapp-panel-meeting"),
     path("admin/", admin.site.urls),
 ]

@@ -28,7 +28,9 @@ MEETINGS_PER_PAGE = 50
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
     """The meetings the user may see, live ones first."""
-    meetings = transcripts_query.dashboard_order(access.visible_meetings(request.user))
+    meetings = transcripts_query.dashboard_order(
+        access.visible_meetings(access.Viewer.from_request(request))
+    )
     page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -44,7 +46,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """One meeting: live over the socket, or the stored transcript once it has finished."""
     # A meeting the user may not see is indistinguishable from one that does not exist.
-    meeting = get_object_or_404(access.visible_meetings(request.user), pk=meeting_id)
+    meeting = get_object_or_404(
+        access.visible_meetings(access.Viewer.from_request(request)), pk=meeting_id
+    )
     context: dict[str, Any] = {
         "meeting": meeting,
         "badge": presenters.badge_class(meeting.state),
@@ -61,7 +65,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
     context["default_transcription"] = settings.TRANSCRIPTION
     context["notes_data"] = notes_store.page_notes(meeting.pk)
-    context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
+    context["can_edit_notes"] = access.is_host_of(request.user, meeting)
     return render(request, "meetings/detail.html", context)
 
 
