@@ -60,6 +60,32 @@ def check_production_security(app_configs: Any = None, **kwargs: Any) -> list[Wa
                 id="assistant.W011",
             )
         )
+    if "*" in settings.ALLOWED_HOSTS:
+        messages.append(
+            Warning(
+                "DJANGO_ALLOWED_HOSTS contains '*': any Host header is accepted.",
+                hint="List the site's host names. (The live socket checks Origin against "
+                "SITE_URL and DJANGO_CSRF_TRUSTED_ORIGINS either way.)",
+                id="assistant.W013",
+            )
+        )
+    if not settings.SITE_URL.startswith("https://"):
+        messages.append(
+            Warning(
+                "SITE_URL is not https: the Zoom client refuses the panel, and the live socket "
+                "trusts only this origin.",
+                hint="Set SITE_URL to the public https:// origin of the site.",
+                id="assistant.W014",
+            )
+        )
+    if "unsafe-inline" in settings.CONTENT_SECURITY_POLICY:
+        messages.append(
+            Warning(
+                "CONTENT_SECURITY_POLICY allows 'unsafe-inline': injected scripts would run.",
+                hint="Pages use per-request nonces; remove 'unsafe-inline'.",
+                id="assistant.W015",
+            )
+        )
     if settings.EMBEDDED:
         messages.append(
             Warning(
