@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, notes_api, pages, zoomapp
+from assistant.views import api, notes_api, pages, zoom_oauth, zoomapp
 from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
@@ -35,5 +35,9 @@ urlpatterns = [
     path("zoomapp/context", zoomapp.hand_in_context, name="zoomapp-context"),
     path("zoomapp/panel", zoomapp.panel_page, name="zoomapp-panel"),
     path("zoomapp/panel/meeting", zoomapp.panel_meeting, name="zoomapp-panel-meeting"),
+    path("zoomapp/install", zoom_oauth.install, name="zoomapp-install"),
+    path("zoomapp/oauth/callback", zoom_oauth.callback, name="zoomapp-oauth-callback"),
+    path("zoomapp/authorize", zoom_oauth.authorize_start, name="zoomapp-authorize"),
+    path("zoomapp/authorized", zoom_oauth.authorized, name="zoomapp-authorized"),
     path("admin/", admin.site.urls),
 ]
