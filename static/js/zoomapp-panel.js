@@ -16,6 +16,8 @@ const CAPABILITIES = [
   "getRTMSStatus",
   "onRTMSStatusChange",
   "sendMessageToChat",
+  "authorize",
+  "onAuthorized",
 ];
 // startRTMS answers this when the stream already runs: for us that is "started".
 const ALREADY_RUNNING = 10308;
@@ -115,6 +117,35 @@ class RtmsControls {
   }
 }
 
+/** In-client Zoom sign-in (PKCE S256): the server makes state and challenge, then trades the code. */
+function setUpSignIn() {
+  const button = document.querySelector('[data-role="zoom-sign-in"]');
+  if (!button) return;
+  const post = (url, payload) =>
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload ?? {}),
+    });
+  zoomSdk.onAuthorized(async (event) => {
+    if (!event.result) return;
+    const response = await post(button.dataset.authorizedUrl, {
+      code: event.code,
+      state: event.state,
+      redirectUri: event.redirectUri,
+    });
+    button.textContent = response.ok ? "Signed in with Zoom" : "Zoom sign-in failed: try again";
+    button.disabled = response.ok;
+  });
+  button.addEventListener("click", async () => {
+    const response = await post(button.dataset.authorizeUrl);
+    if (!response.ok) return;
+    const { codeChallenge, state } = await response.json();
+    await zoomSdk.authorize({ codeChallenge, state }).catch(() => {});
+  });
+}
+
 /** Before the stream exists there is nothing to show: reload once the server has it. */
 function waitForMeeting() {
   if (!document.querySelector('[data-role="waiting"]')) return;
@@ -161,6 +192,7 @@ async function start() {
     waitForMeeting();
     return;
   }
+  setUpSignIn();
   const controls = new RtmsControls(controlsRoot);
   // The role in the context may be stale: the SDK says what the user is now.
   const applyRole = (role) => {
