@@ -12,6 +12,7 @@ urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
     path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
     path("demo/play/", demo_views.play_sample_meeting, name="demo-play"),
+    path("demo/panel/", demo_views.open_panel, name="demo-panel"),
     path("healthz", pages.healthz, name="healthz"),
     path(
         "login/",
