@@ -340,3 +340,22 @@ class ZoomToken(models.Model):
 
     def __str__(self) -> str:
         return f"zoom grant of {self.user}"
+
+
+class DeauthorizationAudit(models.Model):
+    """That a Zoom user removed the app and what was done about it; never any meeting content."""
+
+    zoom_user_id = models.CharField(max_length=64, db_index=True)
+    delivery_key = models.CharField(max_length=300, help_text="the webhook delivery acted on")
+    received_at = models.DateTimeField(auto_now_add=True)
+    data_retained = models.BooleanField(help_text="user_data_retention: data kept at their ask")
+    meetings_deleted = models.IntegerField(default=0)
+    tokens_deleted = models.BooleanField(default=False)
+    compliance_reported_at = models.DateTimeField(null=True, blank=True)
+    compliance_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"deauthorized zoom:{self.zoom_user_id} at {self.received_at:%Y-%m-%d %H:%M}"

@@ -202,6 +202,8 @@ ZOOMAPP_FRAME_ANCESTORS = env_list("ZOOMAPP_FRAME_ANCESTORS", ["https://*.zoom.u
 # Zoom OAuth (user-managed General App) and the REST API; base URLs so tests use local stand-ins.
 ZOOM_OAUTH_BASE_URL = env_str("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = env_str("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+# Where app_deauthorized handling is reported (Zoom's data-compliance API).
+ZOOM_COMPLIANCE_URL = env_str("ZOOM_COMPLIANCE_URL", "https://api.zoom.us/oauth/data/compliance")
 ZOOM_OAUTH_REDIRECT_URL = env_str("ZOOM_OAUTH_REDIRECT_URL", f"{SITE_URL}/zoomapp/oauth/callback")
 ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
 # An OAuth state (and its PKCE verifier) is good for this long, once.

@@ -174,3 +174,17 @@ def set_rtms_status(access_token: str, meeting_id: str, action: str) -> None:
         access_token,
         {"action": action, "settings": {"client_id": settings.ZOOM_CLIENT_ID}},
     )
+
+
+def report_data_compliance(body: dict[str, Any]) -> None:
+    """POST Zoom's data-compliance endpoint: what we did after an app_deauthorized event."""
+    _call(
+        "POST",
+        settings.ZOOM_COMPLIANCE_URL,
+        headers={
+            "Authorization": _basic_auth(),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        body=json.dumps(body).encode(),
+    )

@@ -29,6 +29,7 @@ class ZoomStandIn:
     refresh_tokens: set[str] = field(default_factory=set)
     failures: list[int] = field(default_factory=list)
     rtms_calls: list[tuple[str, Any]] = field(default_factory=list)
+    compliance_reports: list[Any] = field(default_factory=list)
     token_calls: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -116,6 +117,13 @@ def _handler(zoom: ZoomStandIn) -> type[BaseHTTPRequestHandler]:
             if self.path == "/oauth/token":
                 form = dict(urllib.parse.parse_qsl(body.decode()))
                 self._answer(*zoom.token(self.headers.get("Authorization", ""), form))
+            elif self.path == "/oauth/data/compliance":
+                pair = base64.b64encode(f"{zoom.client_id}:{zoom.client_secret}".encode())
+                if self.headers.get("Authorization") != f"Basic {pair.decode()}":
+                    self._answer(401, {"reason": "Invalid client"})
+                    return
+                zoom.compliance_reports.append(json.loads(body))
+                self._answer(200, {})
             else:
                 self._answer(404, {})
 
