@@ -98,6 +98,14 @@ def check_production_security(app_configs: Any = None, **kwargs: Any) -> list[Wa
                 id="assistant.W014",
             )
         )
+    if settings.SESSION_COOKIE_SAMESITE == "None" and not settings.SESSION_COOKIE_SECURE:
+        messages.append(
+            Warning(
+                "SESSION_COOKIE_SAMESITE=None without SESSION_COOKIE_SECURE: browsers drop it.",
+                hint="Set SESSION_COOKIE_SECURE=1 (SameSite=None cookies must be Secure).",
+                id="assistant.W016",
+            )
+        )
     if "unsafe-inline" in settings.CONTENT_SECURITY_POLICY:
         messages.append(
             Warning(

@@ -297,7 +297,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+# Lax works in Zoom's desktop client (the official samples use it); the web client frames the
+# panel from zoom.us, which needs None (with Secure). The socket's Origin check does not rely
+# on SameSite (assistant/origins.py).
+SESSION_COOKIE_SAMESITE = env_choice(
+    "SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
+).capitalize()
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -58,3 +58,8 @@ def test_named_hosts_and_an_https_site_url_pass_on_deploy() -> None:
 @override_settings(CONTENT_SECURITY_POLICY="default-src 'self'; script-src 'self' 'unsafe-inline'")
 def test_unsafe_inline_in_the_policy_is_flagged_on_deploy() -> None:
     assert "assistant.W015" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=False)
+def test_samesite_none_without_secure_cookies_is_flagged_on_deploy() -> None:
+    assert "assistant.W016" in check_ids(include_deployment_checks=True)
