@@ -12,9 +12,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
 from rtms_ingest.webhooks.body_limit import BodySizeLimit  # noqa: E402
 
@@ -23,8 +23,7 @@ application = ProtocolTypeRouter(
         "http": BodySizeLimit(
             django_asgi_app, "/webhooks/zoom/", settings.ZOOM_WEBHOOK_MAX_BODY_BYTES
         ),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Our own origins only (SITE_URL, DJANGO_CSRF_TRUSTED_ORIGINS), not ALLOWED_HOSTS.
+        "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -31,6 +31,26 @@ def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | W
     return messages
 
 
+@register()
+def check_zoom_token_keys(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Zoom sign-in stores tokens sealed with ZOOM_TOKEN_KEYS: absent or malformed keys."""
+    from assistant.zoomapp.sealing import keys_problem  # needs settings loaded
+
+    if not settings.ZOOM_TOKEN_KEYS:
+        return [
+            Warning(
+                "ZOOM_TOKEN_KEYS is not set: Zoom sign-in (installing the app) cannot work.",
+                hint="Set one Fernet key: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'",
+                id="assistant.W003",
+            )
+        ]
+    problem = keys_problem()
+    if problem:
+        return [Error(problem, id="assistant.E003")]
+    return []
+
+
 @register(deploy=True)
 def check_production_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Several processes (web, ingest, workers) must share one key that survives redeploys."""
@@ -58,6 +78,40 @@ def check_production_security(app_configs: Any = None, **kwargs: Any) -> list[Wa
                 "SESSION_COOKIE_SECURE is off: session cookies can travel over plain HTTP.",
                 hint="Set SESSION_COOKIE_SECURE=1 behind HTTPS.",
                 id="assistant.W011",
+            )
+        )
+    if "*" in settings.ALLOWED_HOSTS:
+        messages.append(
+            Warning(
+                "DJANGO_ALLOWED_HOSTS contains '*': any Host header is accepted.",
+                hint="List the site's host names. (The live socket checks Origin against "
+                "SITE_URL and DJANGO_CSRF_TRUSTED_ORIGINS either way.)",
+                id="assistant.W013",
+            )
+        )
+    if not settings.SITE_URL.startswith("https://"):
+        messages.append(
+            Warning(
+                "SITE_URL is not https: the Zoom client refuses the panel, and the live socket "
+                "trusts only this origin.",
+                hint="Set SITE_URL to the public https:// origin of the site.",
+                id="assistant.W014",
+            )
+        )
+    if settings.SESSION_COOKIE_SAMESITE == "None" and not settings.SESSION_COOKIE_SECURE:
+        messages.append(
+            Warning(
+                "SESSION_COOKIE_SAMESITE=None without SESSION_COOKIE_SECURE: browsers drop it.",
+                hint="Set SESSION_COOKIE_SECURE=1 (SameSite=None cookies must be Secure).",
+                id="assistant.W016",
+            )
+        )
+    if "unsafe-inline" in settings.CONTENT_SECURITY_POLICY:
+        messages.append(
+            Warning(
+                "CONTENT_SECURITY_POLICY allows 'unsafe-inline': injected scripts would run.",
+                hint="Pages use per-request nonces; remove 'unsafe-inline'.",
+                id="assistant.W015",
             )
         )
     if settings.EMBEDDED:

@@ -29,10 +29,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        user = self.scope.get("user")
-        if user is None or not await database_sync_to_async(access.can_view_meeting)(
-            user, self.meeting_id
-        ):
+        if not await database_sync_to_async(_may_view)(self.scope, self.meeting_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group_name = events.meeting_group(self.meeting_id)
@@ -63,12 +60,12 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
     async def ping(self) -> None:
         """Answer a viewer's keep-alive, once still allowed and caught up.
 
-        The session's user is loaded again: one deactivated, or no longer owner or staff, is
-        closed out. Catching up first means a lost last push (the final `ended` state, say) is
-        noticed within one ping, rather than never.
+        The session's user and panel grant are loaded again: one deactivated, no longer owner or
+        staff, or whose panel grant expired, is closed out. Catching up first means a lost last
+        push (the final `ended` state, say) is noticed within one ping, rather than never.
         """
-        user = await get_user(self.scope)
-        if not await database_sync_to_async(access.can_view_meeting)(user, self.meeting_id):
+        self.scope["user"] = await get_user(self.scope)
+        if not await database_sync_to_async(_may_view)(self.scope, self.meeting_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.catch_up()
@@ -98,6 +95,11 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
                 self.last_seq = int(payload["seq"])
             if len(batch) < REPLAY_BATCH:
                 return
+
+
+def _may_view(scope: dict[str, Any], meeting_id: int) -> bool:
+    """The one access rule, for the socket's user and panel grant."""
+    return access.can_view_meeting(access.Viewer.from_scope(scope), meeting_id)
 
 
 def _since_from_query(query_string: bytes) -> int:

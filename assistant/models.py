@@ -129,7 +129,7 @@ class Participant(models.Model):
 class TranscriptSegment(models.Model):
     """One utterance, from Zoom's native transcript or from our own speech recognition.
 
-    Full-text search lives beside the model, per database (migration 0004_library): on
+    Full-text search lives beside the model, per database (migration 0005_library): on
     PostgreSQL a generated `search_vector` column (english) with a GIN index, on SQLite the FTS5
     table `assistant_segment_fts` kept by triggers. Neither is a model field.
     """
@@ -342,6 +342,7 @@ class MeetingDeletion(models.Model):
         RETENTION = "retention", "Past MEETING_RETENTION_DAYS"
         HOST = "host", "Deleted by its host"
         STAFF = "staff", "Deleted by staff"
+        DEAUTHORIZED = "deauthorized", "Its host removed the Zoom app"
 
     meeting_id = models.BigIntegerField(help_text="the id the meeting had")
     owner_id = models.BigIntegerField(null=True, blank=True)
@@ -359,3 +360,50 @@ class MeetingDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"meeting {self.meeting_id} deleted ({self.reason})"
+
+
+class ZoomAppContextUse(models.Model):
+    """A Zoom App context already turned into a session: each is accepted once in its lifetime."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"context {self.digest[:12]}… until {self.expires_at:%H:%M:%S}"
+
+
+class ZoomToken(models.Model):
+    """A user's Zoom OAuth grant; tokens and account id are encrypted (services/zoom_tokens)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_token"
+    )
+    zoom_user_id = models.CharField(max_length=64, unique=True)
+    account_id_sealed = models.TextField(help_text="encrypted: Zoom calls account ids PII")
+    access_token_sealed = models.TextField()
+    refresh_token_sealed = models.TextField()
+    expires_at = models.DateTimeField()
+    scopes = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"zoom grant of {self.user}"
+
+
+class DeauthorizationAudit(models.Model):
+    """That a Zoom user removed the app and what was done about it; never any meeting content."""
+
+    zoom_user_id = models.CharField(max_length=64, db_index=True)
+    delivery_key = models.CharField(max_length=300, help_text="the webhook delivery acted on")
+    received_at = models.DateTimeField(auto_now_add=True)
+    data_retained = models.BooleanField(help_text="user_data_retention: data kept at their ask")
+    meetings_deleted = models.IntegerField(default=0)
+    tokens_deleted = models.BooleanField(default=False)
+    compliance_reported_at = models.DateTimeField(null=True, blank=True)
+    compliance_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"deauthorized zoom:{self.zoom_user_id} at {self.received_at:%Y-%m-%d %H:%M}"

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "assistant.context_processors.csp_nonce",
             ],
         },
     },
@@ -198,6 +199,30 @@ ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN")
 ZOOM_WEBHOOK_MAX_BODY_BYTES = env_int("ZOOM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 
+# The Zoom App panel (assistant/zoomapp, views/zoomapp.py). A context token is a few hundred
+# characters; anything far longer is refused before any work is done on it.
+ZOOMAPP_CONTEXT_MAX_CHARS = env_int("ZOOMAPP_CONTEXT_MAX_CHARS", 2048)
+# How long a panel session (made from one context) may watch its meeting before the page must
+# hand in a fresh context.
+ZOOMAPP_SESSION_TTL_S = env_int("ZOOMAPP_SESSION_TTL_S", 8 * 3600)
+# Who may frame the panel pages (CSP frame-ancestors; 'self' is always included). The desktop
+# client renders the Home URL top-level; Zoom's web client frames apps from zoom.us.
+ZOOMAPP_FRAME_ANCESTORS = env_list("ZOOMAPP_FRAME_ANCESTORS", ["https://*.zoom.us"])
+# Zoom OAuth (user-managed General App) and the REST API; base URLs so tests use local stand-ins.
+ZOOM_OAUTH_BASE_URL = env_str("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
+ZOOM_API_BASE_URL = env_str("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+# Where app_deauthorized handling is reported (Zoom's data-compliance API).
+ZOOM_COMPLIANCE_URL = env_str("ZOOM_COMPLIANCE_URL", "https://api.zoom.us/oauth/data/compliance")
+ZOOM_OAUTH_REDIRECT_URL = env_str("ZOOM_OAUTH_REDIRECT_URL", f"{SITE_URL}/zoomapp/oauth/callback")
+ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
+# An OAuth state (and its PKCE verifier) is good for this long, once.
+ZOOM_OAUTH_STATE_TTL_S = env_int("ZOOM_OAUTH_STATE_TTL_S", 300)
+# Tokens are refreshed this long before they expire.
+ZOOM_TOKEN_REFRESH_MARGIN_S = env_int("ZOOM_TOKEN_REFRESH_MARGIN_S", 300)
+# Fernet keys for tokens at rest, newest first (comma-separated; rotate by prepending a new
+# key, re-encrypting, then dropping the old one). A secret: also read from ZOOM_TOKEN_KEYS_FILE.
+ZOOM_TOKEN_KEYS = [k.strip() for k in env_secret("ZOOM_TOKEN_KEYS").split(",") if k.strip()]
+
 # RTMS ingest.
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)
 RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
@@ -293,7 +318,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+# Lax works in Zoom's desktop client (the official samples use it); the web client frames the
+# panel from zoom.us, which needs None (with Secure). The socket's Origin check does not rely
+# on SameSite (assistant/origins.py).
+SESSION_COOKIE_SAMESITE = env_choice(
+    "SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
+).capitalize()
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from assistant import notes_tasks  # noqa: F401  (registers the llm.* notes tasks with Celery)
-from assistant.services import meeting_deletion, retention, speech
+from assistant.services import deauthorization, meeting_deletion, retention, speech
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +46,16 @@ def purge_expired_meetings() -> int:
 def transcribe_utterance(**job: Any) -> None:
     """Recognise one cut of an utterance and record its text (queue `asr`)."""
     speech.transcribe_utterance(speech.UtteranceJob(**job))
+
+
+@shared_task(
+    name="assistant.report_deauthorization",
+    bind=True,
+    acks_late=True,  # idempotent: a reported audit row is not reported again
+    soft_time_limit=60,
+    max_retries=12,
+)
+def report_deauthorization(self: Any, audit_id: int) -> None:
+    """Tell Zoom's data-compliance API what was deleted; retried while Zoom is unreachable."""
+    if not deauthorization.report_compliance(audit_id):
+        raise self.retry(countdown=300)

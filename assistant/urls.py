@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, library, notes_api, pages, search
+from assistant.views import api, library, notes_api, pages, search, zoom_oauth, zoomapp
 from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("search/", search.search_page, name="search"),
     path("api/search/", search.search_api, name="api-search"),
     path("demo/play/", demo_views.play_sample_meeting, name="demo-play"),
+    path("demo/panel/", demo_views.open_panel, name="demo-panel"),
     path("healthz", pages.healthz, name="healthz"),
     path(
         "login/",
@@ -43,5 +44,13 @@ urlpatterns = [
         name="api-meeting-transcription",
     ),
     path("webhooks/zoom/", webhooks.zoom_webhook, name="zoom-webhook"),
+    path("zoomapp/home", zoomapp.home, name="zoomapp-home"),
+    path("zoomapp/context", zoomapp.hand_in_context, name="zoomapp-context"),
+    path("zoomapp/panel", zoomapp.panel_page, name="zoomapp-panel"),
+    path("zoomapp/panel/meeting", zoomapp.panel_meeting, name="zoomapp-panel-meeting"),
+    path("zoomapp/install", zoom_oauth.install, name="zoomapp-install"),
+    path("zoomapp/oauth/callback", zoom_oauth.callback, name="zoomapp-oauth-callback"),
+    path("zoomapp/authorize", zoom_oauth.authorize_start, name="zoomapp-authorize"),
+    path("zoomapp/authorized", zoom_oauth.authorized, name="zoomapp-authorized"),
     path("admin/", admin.site.urls),
 ]

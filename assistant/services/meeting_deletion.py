@@ -42,14 +42,20 @@ class DeletionRefused(Exception):
     """The meeting may not be deleted now (legal hold, or still live); the message says why."""
 
 
-def delete_meeting(meeting_id: int, reason: str, actor: User | None = None) -> MeetingDeletion:
-    """Delete a finished, unheld meeting and all it holds; return the audit row."""
+def delete_meeting(
+    meeting_id: int, reason: str, actor: User | None = None, *, even_live: bool = False
+) -> MeetingDeletion:
+    """Delete a finished, unheld meeting and all it holds; return the audit row.
+
+    `even_live`: a meeting still live goes too (its host withdrew consent: Zoom stops the stream,
+    and whatever the ingest still writes for it is refused by the database and logged).
+    """
     counts = {name: 0 for name in (*_CHUNKED, *_SMALL_TABLES)}
     for name, model in _CHUNKED.items():
-        while chunk := _delete_chunk(model, meeting_id):
+        while chunk := _delete_chunk(model, meeting_id, even_live):
             counts[name] += chunk
     with transaction.atomic():
-        meeting = _locked_deletable(meeting_id)
+        meeting = _locked_deletable(meeting_id, even_live)
         for name, model in {**_CHUNKED, **_SMALL_TABLES}.items():
             # The big tables again: rows stored since their chunks go with the meeting.
             counts[name] += model._default_manager.filter(meeting_id=meeting_id).delete()[0]
@@ -68,14 +74,14 @@ def delete_meeting(meeting_id: int, reason: str, actor: User | None = None) -> M
     return audit
 
 
-def _locked_deletable(meeting_id: int) -> Meeting:
+def _locked_deletable(meeting_id: int, even_live: bool = False) -> Meeting:
     """The meeting, row-locked until the transaction ends, if it may be deleted."""
     meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
     if meeting is None:
         raise DeletionRefused("No such meeting.")
     if meeting.legal_hold:
         raise DeletionRefused("This meeting is under legal hold.")
-    if meeting.is_live:
+    if meeting.is_live and not even_live:
         raise DeletionRefused("This meeting is still live; it can be deleted once it has ended.")
     return meeting
 
@@ -93,9 +99,9 @@ _SMALL_TABLES: dict[str, type[Model]] = {
 }
 
 
-def _delete_chunk(model: type[Model], meeting_id: int) -> int:
+def _delete_chunk(model: type[Model], meeting_id: int, even_live: bool) -> int:
     with transaction.atomic():
-        _locked_deletable(meeting_id)
+        _locked_deletable(meeting_id, even_live)
         rows = model._default_manager.filter(meeting_id=meeting_id)
         ids = list(rows.values_list("pk", flat=True)[:CHUNK_ROWS])
         return model._default_manager.filter(pk__in=ids).delete()[0] if ids else 0

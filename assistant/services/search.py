@@ -3,7 +3,7 @@
 PostgreSQL: the generated `search_vector` column (english stemming) and its GIN index, ranked
 by ts_rank, snippets by ts_headline. SQLite (the embedded default): the FTS5 table
 `assistant_segment_fts` (porter stemming), ranked by bm25, snippets by snippet(). Both are set
-up by migration 0004_library. A query is words (all must match), "quoted phrases" and -excluded
+up by migration 0005_library. A query is words (all must match), "quoted phrases" and -excluded
 words or phrases; it is parsed here and rebuilt in each engine's syntax, so user input never
 reaches either query language as is. Only the final segments of each meeting's caption track
 are searched (services/tracks.py: the same rule, in SQL).

@@ -33,7 +33,7 @@ def error(message: str, status: int) -> JsonResponse:
 
 
 def api_view(view: View) -> View:
-    """GET only, signed-in only, bad parameters answered with 400; never cached."""
+    """GET only, signed-in (or a panel session) only, bad parameters answered 400; never cached."""
 
     @never_cache
     @functools.wraps(view)
@@ -42,7 +42,7 @@ def api_view(view: View) -> View:
             response = error("Only GET is allowed.", 405)
             response["Allow"] = "GET"
             return response
-        if not request.user.is_authenticated:
+        if not access.Viewer.from_request(request).is_known:
             return error("Authentication required: sign in first.", 401)
         try:
             return view(request, *args, **kwargs)
@@ -76,7 +76,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         raise BadParameter(f"state must be one of: {', '.join(Meeting.State.values)}.")
     cursor = int_param(request, "cursor", default=None, minimum=1)
     rows, next_cursor = transcripts_query.api_meetings_page(
-        access.visible_meetings(request.user),
+        access.visible_meetings(access.Viewer.from_request(request)),
         state=state,
         before_id=cursor,
         size=MEETINGS_PAGE_SIZE,
@@ -98,7 +98,7 @@ def segment_list(request: HttpRequest, meeting_id: int) -> HttpResponse:
     limit = int_param(
         request, "limit", default=SEGMENTS_DEFAULT_LIMIT, minimum=1, maximum=SEGMENTS_MAX_LIMIT
     )
-    if not access.can_view_meeting(request.user, meeting_id):
+    if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
         return error("No such meeting.", 404)
     rows, next_since = transcripts_query.segments_after(
         meeting_id, since=since, limit=limit or SEGMENTS_DEFAULT_LIMIT

@@ -26,7 +26,9 @@ FORMATS: dict[str, tuple[Render, str]] = {
 
 def _visible(request: HttpRequest, meeting_id: int) -> Meeting:
     """The meeting if the user may see it; otherwise 404, as for one that does not exist."""
-    return get_object_or_404(access.visible_meetings(request.user), pk=meeting_id)
+    return get_object_or_404(
+        access.visible_meetings(access.Viewer.from_request(request)), pk=meeting_id
+    )
 
 
 @never_cache
@@ -49,10 +51,13 @@ def export(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
 def delete(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Delete a finished meeting: its host (or staff) may, at any time, unless it is on hold."""
     meeting = _visible(request, meeting_id)
-    is_host = meeting.owner_id == request.user.pk
-    if not (is_host or request.user.is_staff):
+    if not access.is_host_of(request.user, meeting):
         return HttpResponseForbidden("Only the meeting's host may delete it.")
-    reason = meeting_deletion.Reason.HOST if is_host else meeting_deletion.Reason.STAFF
+    reason = (
+        meeting_deletion.Reason.STAFF
+        if request.user.is_staff and meeting.owner_id != request.user.pk
+        else meeting_deletion.Reason.HOST
+    )
     user = request.user if request.user.is_authenticated else None
     try:
         meeting_deletion.delete_meeting(meeting.pk, reason, actor=user)

@@ -21,13 +21,17 @@ from assistant.views.api import error
 MAX_BODY_BYTES = 16 * 1024
 
 
-def _signed_in(request: HttpRequest, method: str) -> HttpResponse | None:
-    """An error response unless the request uses `method` and its user is signed in."""
+def _signed_in(request: HttpRequest, method: str, *, panel: bool = False) -> HttpResponse | None:
+    """An error response unless the request uses `method` and its user is signed in.
+
+    With `panel`, a Zoom App panel session counts as signed in (reading only).
+    """
     if request.method != method:
         response = error(f"Only {method} is allowed.", 405)
         response["Allow"] = method
         return response
-    if not request.user.is_authenticated:
+    viewer = access.Viewer.from_request(request)
+    if not (viewer.is_known if panel else request.user.is_authenticated):
         return error("Authentication required: sign in first.", 401)
     return None
 
@@ -46,10 +50,10 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | None:
 @never_cache
 def notes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """GET /api/meetings/<id>/notes/: the meeting's current notes (empty before the first)."""
-    refused = _signed_in(request, "GET")
+    refused = _signed_in(request, "GET", panel=True)
     if refused is not None:
         return refused
-    if not access.can_view_meeting(request.user, meeting_id):
+    if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
         return error("No such meeting.", 404)
     return JsonResponse(store.api_notes(meeting_id))
 
@@ -63,7 +67,7 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = ActionItem.objects.filter(pk=item_id).select_related("meeting").first()
     if item is None or not access.can_view_meeting(request.user, item.meeting_id):
         return error("No such action item.", 404)
-    if not (request.user.is_staff or item.meeting.owner_id == request.user.pk):
+    if not access.is_host_of(request.user, item.meeting):
         return error("Only the meeting's host may edit its action items.", 403)
     body = _json_body(request)
     if body is None:
@@ -85,7 +89,7 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
     row = Decision.objects.filter(pk=decision_id).select_related("meeting").first()
     if row is None or not access.can_view_meeting(request.user, row.meeting_id):
         return error("No such decision.", 404)
-    if not (request.user.is_staff or row.meeting.owner_id == request.user.pk):
+    if not access.is_host_of(request.user, row.meeting):
         return error("Only the meeting's host may edit its decisions.", 403)
     body = _json_body(request)
     text = body.get("text") if body is not None and set(body) == {"text"} else None
@@ -101,7 +105,7 @@ def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     refused = _signed_in(request, "POST")
     if refused is not None:
         return refused
-    if not access.can_view_meeting(request.user, meeting_id):
+    if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
         return error("No such meeting.", 404)
     body = _json_body(request)
     question = body.get("question") if body else None

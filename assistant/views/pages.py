@@ -30,7 +30,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     """The meetings the user may see, live ones first, narrowed by the filters in the query."""
     form = list_filters.FilterForm(request.GET or None)
     filters = form.filters()
-    visible = access.visible_meetings(request.user)
+    visible = access.visible_meetings(access.Viewer.from_request(request))
     meetings = meeting_filters.filter_meetings(visible, filters)
     page = Paginator(transcripts_query.dashboard_order(meetings), MEETINGS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -56,7 +56,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """One meeting: live over the socket, or the stored transcript once it has finished."""
     # A meeting the user may not see is indistinguishable from one that does not exist.
-    meeting = get_object_or_404(access.visible_meetings(request.user), pk=meeting_id)
+    meeting = get_object_or_404(
+        access.visible_meetings(access.Viewer.from_request(request)), pk=meeting_id
+    )
     context: dict[str, Any] = {
         "meeting": meeting,
         "badge": presenters.badge_class(meeting.state),
@@ -74,7 +76,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context["default_transcription"] = settings.TRANSCRIPTION
     context["default_record_audio"] = settings.RECORD_AUDIO
     context["notes_data"] = notes_store.page_notes(meeting.pk)
-    context["can_edit_notes"] = request.user.is_staff or meeting.owner_id == request.user.pk
+    context["can_edit_notes"] = access.is_host_of(request.user, meeting)
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)
 

@@ -33,7 +33,10 @@ def search_api(request: HttpRequest) -> HttpResponse:
         raise BadParameter("q is required.")
     number = int_param(request, "page", default=1, minimum=1, maximum=MAX_PAGE) or 1
     result = search.search(
-        access.visible_meetings(request.user), query, page=number, size=PAGE_SIZE
+        access.visible_meetings(access.Viewer.from_request(request)),
+        query,
+        page=number,
+        size=PAGE_SIZE,
     )
     next_url = None
     if result.has_next and number < MAX_PAGE:
@@ -75,7 +78,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"query": query, "rows": [], "page_number": number}
     if query:
         result = search.search(
-            access.visible_meetings(request.user), query, page=number, size=PAGE_SIZE
+            access.visible_meetings(access.Viewer.from_request(request)),
+            query,
+            page=number,
+            size=PAGE_SIZE,
         )
         context["rows"] = _rows(result.hits)
         context["searched"] = True

@@ -13,11 +13,15 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from assistant import jobs
+from assistant.services import deauthorization
 from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
+from assistant.tasks import report_deauthorization
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
@@ -80,6 +84,8 @@ async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
         if not isinstance(plain, str) or not plain:
             return _error(400, "payload.plainToken is missing")
         return JsonResponse(url_validation_response(secret, plain))
+    if event == "app_deauthorized":
+        return await _deauthorized(envelope)
     try:
         command = command_from_webhook(envelope)
     except NotAStreamEvent as exc:
@@ -101,3 +107,21 @@ async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
         await sync_to_async(forget_delivery)(key)
         return _error(503, "the stream command could not be queued; retry later")
     return JsonResponse({"status": "accepted"})
+
+
+async def _deauthorized(envelope: dict[str, Any]) -> HttpResponse:
+    """A user removed the app: delete their data now, report to Zoom from a job."""
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict) or not payload.get("user_id"):
+        return _error(400, "payload.user_id is missing")
+    key = delivery_key(envelope, f"user:{payload['user_id']}")
+    if not await sync_to_async(record_delivery)(key, envelope, ""):
+        return JsonResponse({"status": "duplicate"})
+    await sync_to_async(_deauthorize_and_report)(payload, key)
+    return JsonResponse({"status": "accepted"})
+
+
+def _deauthorize_and_report(payload: dict[str, Any], key: str) -> None:
+    with transaction.atomic():
+        audit = deauthorization.deauthorize(payload, key)
+        jobs.submit(report_deauthorization, audit.pk)

@@ -43,3 +43,23 @@ def test_jobs_for_celery_without_a_broker_are_an_error() -> None:
 @override_settings(JOBS_IN_PROCESS=True, REDIS_URL="")
 def test_jobs_in_process_need_no_broker() -> None:
     assert "assistant.E002" not in check_ids()
+
+
+@override_settings(ALLOWED_HOSTS=["*"])
+def test_wildcard_allowed_host_is_flagged_on_deploy() -> None:
+    assert "assistant.W013" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(ALLOWED_HOSTS=["notes.example.com"], SITE_URL="https://notes.example.com")
+def test_named_hosts_and_an_https_site_url_pass_on_deploy() -> None:
+    assert not {"assistant.W013", "assistant.W014"} & check_ids(include_deployment_checks=True)
+
+
+@override_settings(CONTENT_SECURITY_POLICY="default-src 'self'; script-src 'self' 'unsafe-inline'")
+def test_unsafe_inline_in_the_policy_is_flagged_on_deploy() -> None:
+    assert "assistant.W015" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=False)
+def test_samesite_none_without_secure_cookies_is_flagged_on_deploy() -> None:
+    assert "assistant.W016" in check_ids(include_deployment_checks=True)

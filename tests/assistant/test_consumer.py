@@ -41,7 +41,7 @@ def _socket(
     path = f"/ws/meetings/{meeting_id}/"
     if since is not None:
         path += f"?since={since}"
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    headers = [(b"origin", settings.SITE_URL.encode()), (b"host", b"127.0.0.1")]
     if cookie is not None:
         headers.append((b"cookie", cookie))
     return WebsocketCommunicator(application, path, headers=headers)

@@ -193,8 +193,11 @@ def test_live_meeting_page_loads_the_live_script_and_socket_path(
     make_meeting: MakeMeeting, host: User
 ) -> None:
     meeting = make_meeting(owner=host, state=Meeting.State.LIVE)
-    html = _client(host).get(reverse("meeting-detail", args=[meeting.pk])).content.decode()
-    assert '<script type="module" src="/static/js/live-meeting.js">' in html
+    response = _client(host).get(reverse("meeting-detail", args=[meeting.pk]))
+    html = response.content.decode()
+    nonce = re.search(r"'nonce-([\w-]+)'", response["Content-Security-Policy"])
+    assert nonce is not None
+    assert f'<script type="module" nonce="{nonce[1]}" src="/static/js/live-meeting.js">' in html
     assert f'data-socket-path="/ws/meetings/{meeting.pk}/"' in html
     assert 'data-live="true"' in html
 
@@ -214,14 +217,20 @@ def test_pages_have_no_inline_scripts_or_styles(make_meeting: MakeMeeting, host:
     live = make_meeting(owner=host, state=Meeting.State.LIVE)
     client = _client(host)
     for url in (reverse("meeting-list"), reverse("meeting-detail", args=[live.pk])):
-        html = client.get(url).content.decode()
+        response = client.get(url)
+        html = response.content.decode()
+        nonce = re.search(r"'nonce-([\w-]+)'", response["Content-Security-Policy"])
+        assert nonce is not None
+        assert "unsafe-inline" not in response["Content-Security-Policy"]
         assert "<style" not in html
         assert " style=" not in html
         assert " onclick=" not in html
         for chunk in html.split("<script")[1:]:
             # Code comes from /static/; a json_script data block is data the browser never runs.
             data_block = re.match(r'\s*id="[\w-]+" type="application/json">', chunk)
-            assert data_block or chunk.lstrip().startswith('type="module" src="/static/')
+            # Code carries this response's nonce (CSP would refuse it otherwise).
+            own_code = f'type="module" nonce="{nonce[1]}" src="/static/'
+            assert data_block or chunk.lstrip().startswith(own_code)
 
 
 @pytest.mark.parametrize("path", ["/", "/login/", "/meetings/999999/", "/no-such-page/"])

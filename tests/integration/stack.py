@@ -84,8 +84,10 @@ def running_stack(
     worker_concurrency: int = 1,
 ) -> Iterator[Stack]:
     """Start web and ingest (and a Celery worker on `worker_queues`); stop all on exit."""
-    env = stack_env(database_url, redis_url) | (extra_env or {})
     port = free_port()
+    # The socket trusts SITE_URL's origin only: the stack's own address.
+    env = stack_env(database_url, redis_url) | {"SITE_URL": f"http://127.0.0.1:{port}"}
+    env |= extra_env or {}
     bin_dir = Path(sys.executable).parent
     log_dir.mkdir(parents=True, exist_ok=True)
     commands = {

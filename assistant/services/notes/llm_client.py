@@ -30,6 +30,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 JSON_SCHEMA = "json_schema"
 JSON_OBJECT = "json_object"
 _RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError)
+RETRY_TEMPERATURE = 0.7
 _formats: dict[str, str] = {}
 _formats_lock = threading.Lock()
 
@@ -107,7 +108,10 @@ def complete(
     while attempt < config.max_attempts:
         try:
             stats.requests += 1
-            content = _request(client, config, messages, schema, fmt, stats)
+            # At temperature 0 a retry after an unusable reply would get the same reply: it
+            # samples instead, seeded so that the same input gives the same notes.
+            sampling = (RETRY_TEMPERATURE, attempt) if invalid else (0.0, 0)
+            content = _request(client, config, messages, schema, fmt, stats, sampling)
         except (openai.BadRequestError, openai.InternalServerError) as exc:
             if fmt == JSON_SCHEMA and not confirmed:
                 # llama.cpp refuses json_schema; try its dialect at once (not a failed attempt).
@@ -146,6 +150,7 @@ def _request(
     schema: type[BaseModel],
     fmt: str,
     stats: CallStats,
+    sampling: tuple[float, int],
 ) -> str:
     """One chat completion in the given structured-output format; the reply's text."""
     json_schema = wire_schema(schema)
@@ -162,7 +167,8 @@ def _request(
         model=config.model,
         messages=list(messages),
         response_format=response_format,
-        temperature=0,
+        temperature=sampling[0],
+        seed=sampling[1],
         max_tokens=config.max_output_tokens,
     )
     if response.usage is not None:
@@ -192,10 +198,11 @@ def _untitled(node: Any, *, properties: bool) -> Any:
 
 
 def _json_of(content: str) -> Any:
-    """The JSON value of a reply, tolerating a Markdown code fence around it."""
+    """The JSON value of a reply, tolerating a Markdown code fence around it and raw control
+    characters (a newline or tab typed inside a string, as small models and some grammars do)."""
     text = content.strip()
     fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.S)
-    return json.loads(fenced.group(1) if fenced else text)
+    return json.loads(fenced.group(1) if fenced else text, strict=False)
 
 
 def _backoff(base_s: float, attempt: int, error: Exception | None) -> float:

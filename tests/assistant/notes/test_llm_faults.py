@@ -104,6 +104,10 @@ def test_a_reply_that_is_not_json_is_retried_then_degrades(
         notes = _update(play_sample, settings, llm)
     assert (notes.engine, notes.status) == ("extractive", "llm_invalid")
     assert len(llm.requests) == 3
+    # Greedy first; a retry at temperature 0 would get the same reply, so it samples (seeded).
+    sampled = [(r["temperature"], r["seed"]) for r in llm.requests]
+    assert sampled[0] == (0, 0) and all(t > 0 for t, _ in sampled[1:])
+    assert len({seed for _, seed in sampled}) == 3
 
 
 def test_a_reply_outside_the_schema_is_never_stored(

@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import AsyncClient, Client, override_settings
@@ -89,7 +90,7 @@ async def test_webhook_starts_the_in_process_ingest_and_captions_reach_a_viewer(
             application,
             f"/ws/meetings/{meeting.pk}/",
             headers=[
-                (b"origin", b"http://127.0.0.1"),
+                (b"origin", settings.SITE_URL.encode()),
                 (b"cookie", f"sessionid={session}".encode()),
             ],
         )
