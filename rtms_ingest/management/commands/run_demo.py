@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import os
 from functools import partial
@@ -46,6 +48,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         password = self._ensure_demo_user()
         url = f"http://{options['host']}:{options['port']}"
+        if not os.environ.get("SITE_URL", "").strip():
+            # The live socket trusts only the site's own origin: here, where the demo serves.
+            settings.SITE_URL = url
         self.stdout.write(
             self.style.SUCCESS(f"\nMeeting Assistant demo: {url}/\n")
             + f"  sign in as  {DEMO_USERNAME} / {password}\n"
@@ -62,6 +67,10 @@ class Command(BaseCommand):
         for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN"):
             if not getattr(settings, name):
                 setattr(settings, name, demo.demo_secret(name))
+        if not settings.ZOOM_TOKEN_KEYS:  # a Fernet key: 32 bytes, URL-safe base64
+            seed = demo.demo_secret("ZOOM_TOKEN_KEY").encode()
+            key = base64.urlsafe_b64encode(hashlib.sha256(seed).digest()).decode()
+            settings.ZOOM_TOKEN_KEYS = [key]
 
     def _ensure_demo_user(self) -> str:
         password = demo.demo_secret("PASSWORD")
