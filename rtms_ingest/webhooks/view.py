@@ -6,7 +6,6 @@ retry of it is processed rather than taken for a duplicate.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -21,6 +20,7 @@ from assistant.services.webhooks import delivery_key, forget_delivery, record_de
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
+from rtms_ingest.webhooks.envelope import BadEnvelope, parse_envelope
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,9 @@ async def zoom_webhook(request: HttpRequest) -> HttpResponse:
         log.warning("webhook refused: %s", refusal)
         return _error(401, refusal)
     try:
-        envelope = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, f"body is not valid JSON: {exc}")
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-        return _error(400, "body must be a JSON object with an 'event' string")
+        envelope = parse_envelope(body)
+    except BadEnvelope as exc:
+        return _error(400, str(exc))
     return await _handle(envelope, secret)
 
 
