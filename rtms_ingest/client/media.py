@@ -166,16 +166,21 @@ class MediaLink:
         """Open, handshake and read the socket until it closes or a restart is asked for."""
         async with self._ctx.settings.open(self.url) as ws:
             channel = self._ctx.settings.channel(
-                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle
+                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle, media=True
             )
-            await self._handshake(channel)
-            if self.down_since is not None:
-                log.info("media socket %s reconnected", self.name)
-            self.down_since = None
-            self._backoff.reset()
-            self.ready.set()
-            finished, _ = await run_until(self._pump(channel), self._restart)
-            return "closed" if finished else "restart requested"
+            try:
+                await self._handshake(channel)
+                if self.down_since is not None:
+                    log.info("media socket %s reconnected", self.name)
+                self.down_since = None
+                self._backoff.reset()
+                self.ready.set()
+                finished, _ = await run_until(self._pump(channel), self._restart)
+                return "closed" if finished else "restart requested"
+            finally:
+                # Runs even when the reader is cancelled at the end: what was read but never
+                # delivered is counted here, and the stream reports it as a gap when it ends.
+                self._ctx.stats.frames_discarded += channel.discard()
 
     async def _handshake(self, channel: FrameChannel) -> None:
         """DATA_HAND_SHAKE_REQ, then RESP; HandshakeRejected on a non-zero status."""
@@ -191,7 +196,31 @@ class MediaLink:
 
     async def _pump(self, channel: FrameChannel) -> None:
         """Deliver media messages until the socket dies (ConnectionClosed or SocketSilent)."""
+        delivery = self._ctx.delivery
+        last_ms: int | None = None  # stream clock of the last data delivered
         while True:
             message = await channel.receive()
-            if not await self._ctx.delivery.media(message):
+            dropped = channel.take_drops()
+            content = getattr(message, "content", None)
+            at_ms = getattr(content, "timestamp", None)
+            if dropped:
+                await self._report_dropped(dropped, last_ms, at_ms)
+            if at_ms is not None:
+                last_ms = at_ms
+            if not await delivery.media(message):
                 log.debug("media socket %s: msg_type %s ignored", self.name, message.MSG_TYPE)
+
+    async def _report_dropped(
+        self, frames: int, after_ms: int | None, before_ms: int | None
+    ) -> None:
+        """Record frames dropped from a full backlog as a gap on the stream clock."""
+        self._ctx.stats.gaps_recorded += 1
+        await self._ctx.delivery.gap(
+            f"{self.name}: {frames} frames dropped (ingest overloaded), "
+            f"stream clock {_clock(after_ms)} to {_clock(before_ms)}"
+        )
+
+
+def _clock(at_ms: int | None) -> str:
+    """A stream-clock time for a gap's detail (ms; '?' when unknown)."""
+    return "?" if at_ms is None else f"{at_ms} ms"

@@ -175,6 +175,7 @@ class RtmsStreamClient:
         self._lingering: set[asyncio.Task[str | None]] = set()
         self._ever_live = False
         self._no_answer_closes = 0
+        self._discarded_reported = 0
 
     # --- public API -------------------------------------------------------------------------
 
@@ -327,9 +328,23 @@ class RtmsStreamClient:
     async def _end(self, reason: int | None, detail: str) -> int:
         """The stream is over: tell the sink and return the stop reason."""
         code = int(reason) if reason is not None else int(StopReason.UNDEFINED)
+        await self._report_discarded()
         log.info("stream %s ended: %s (reason %d)", self._stream_id, detail, code)
         await self._delivery.state(StreamStatus.ENDED, detail, code)
         return code
+
+    async def _report_discarded(self) -> None:
+        """Frames read but never delivered (the drain ran out of time): a gap, not silence."""
+        await retire(self._lingering, 0.0)  # their undelivered frames are counted as they stop
+        discarded = self.stats.frames_discarded - self._discarded_reported
+        if discarded <= 0:
+            return
+        self._discarded_reported += discarded
+        self.stats.gaps_recorded += 1
+        log.warning("stream %s: %d frames read but not delivered", self._stream_id, discarded)
+        await self._delivery.gap(
+            f"{discarded} media frames received but not delivered before the stream ended"
+        )
 
     async def _fail(self, outcome: Outcome) -> int:
         """Reconnecting took longer than the window: give up with AWAIT_RECONNECTION_TIMEOUT."""
@@ -339,5 +354,6 @@ class RtmsStreamClient:
             f"(last: {outcome.detail})"
         )
         log.error("stream %s failed: %s", self._stream_id, detail)
+        await self._report_discarded()
         await self._delivery.state(StreamStatus.FAILED, detail, code)
         return code
