@@ -61,6 +61,9 @@ class ClientStats:
     sink_errors: int = 0  # exceptions raised by the sink, logged and swallowed
     frames_dropped: int = 0  # data frames dropped because a media backlog was full
     frames_discarded: int = 0  # frames read but never delivered (the end came first)
+    drops_unreported: int = (
+        0  # dropped frames not yet in a gap (the stream reports them at its end)
+    )
     gaps_recorded: int = 0  # gaps reported to the sink for dropped or discarded frames
 
 
@@ -197,16 +200,19 @@ class FrameChannel:
         drops, self._drops = self._drops, 0
         return drops
 
-    def discard(self) -> int:
-        """Stop, and count what was taken off the socket but never delivered (then zero)."""
+    def discard(self) -> tuple[int, int]:
+        """Stop; (frames read but never delivered, dropped frames never taken), then zero."""
         self.stop()
-        left = self._drops
+        undelivered, drops = 0, self._drops
         for item in self._items:
-            left += item.count if isinstance(item, _Dropped) else 1
+            if isinstance(item, _Dropped):
+                drops += item.count
+            else:
+                undelivered += 1
         self._items.clear()
         self._bytes = 0
         self._drops = 0
-        return left
+        return undelivered, drops
 
     def stop(self) -> None:
         """Stop reading (the socket itself is closed by its owner)."""

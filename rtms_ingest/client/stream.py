@@ -131,6 +131,7 @@ class RtmsStreamClient:
         reconnect_window_s: float = 60.0,
         client_agent: str = "meeting-assistant/0.1",
         buffer_data: bool = True,
+        media_backlog_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
@@ -150,6 +151,7 @@ class RtmsStreamClient:
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
             reconnect_window_s=reconnect_window_s,
+            media_backlog_bytes=media_backlog_bytes,
         )
         self._delivery = SinkDelivery(sink, self.stats, throttle, target.rtms_stream_id)
         self._ctx = StreamContext(
@@ -334,17 +336,21 @@ class RtmsStreamClient:
         return code
 
     async def _report_discarded(self) -> None:
-        """Frames read but never delivered (the drain ran out of time): a gap, not silence."""
+        """Frames lost at the end (not delivered in time, or dropped and not yet in a gap)."""
         await retire(self._lingering, 0.0)  # their undelivered frames are counted as they stop
-        discarded = self.stats.frames_discarded - self._discarded_reported
-        if discarded <= 0:
+        stats = self.stats
+        undelivered = stats.frames_discarded - self._discarded_reported
+        dropped, stats.drops_unreported = stats.drops_unreported, 0
+        if undelivered + dropped <= 0:
             return
-        self._discarded_reported += discarded
-        self.stats.gaps_recorded += 1
-        log.warning("stream %s: %d frames read but not delivered", self._stream_id, discarded)
-        await self._delivery.gap(
-            f"{discarded} media frames received but not delivered before the stream ended"
+        self._discarded_reported = stats.frames_discarded
+        stats.gaps_recorded += 1
+        detail = (
+            f"{undelivered + dropped} media frames lost at the end of the stream "
+            f"({undelivered} received but not delivered in time, {dropped} dropped under load)"
         )
+        log.warning("stream %s: %s", self._stream_id, detail)
+        await self._delivery.gap(detail)
 
     async def _fail(self, outcome: Outcome) -> int:
         """Reconnecting took longer than the window: give up with AWAIT_RECONNECTION_TIMEOUT."""
