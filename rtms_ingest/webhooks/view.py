@@ -10,7 +10,6 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +19,7 @@ from assistant.services.webhooks import delivery_key, forget_delivery, record_de
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
+from rtms_ingest.storage.database import run_db_once
 from rtms_ingest.webhooks.envelope import BadEnvelope, parse_envelope
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
         log.info("webhook %s accepted, nothing to do", event)
         return HttpResponse(status=204)
     key = delivery_key(envelope, command.rtms_stream_id)
-    if not await sync_to_async(record_delivery)(key, envelope, command.rtms_stream_id):
+    if not await run_db_once(record_delivery, key, envelope, command.rtms_stream_id):
         log.info("duplicate webhook %s for stream %s ignored", event, command.rtms_stream_id)
         return JsonResponse({"status": "duplicate"})
     try:
@@ -96,6 +96,6 @@ async def _handle(envelope: dict[str, Any], secret: str) -> HttpResponse:
     except Exception:
         # Stored but not queued: without the row, Zoom's retry (it retries a 503) is acted on.
         log.exception("webhook %s for stream %s not queued", event, command.rtms_stream_id)
-        await sync_to_async(forget_delivery)(key)
+        await run_db_once(forget_delivery, key)
         return _error(503, "the stream command could not be queued; retry later")
     return JsonResponse({"status": "accepted"})

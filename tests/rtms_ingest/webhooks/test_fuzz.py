@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rtms_ingest.cluster.command_queue import COMMANDS_KEY
 from tests.rtms_ingest.webhooks.test_view import post, started
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 JsonValue = Any
 
