@@ -225,6 +225,9 @@ RTMS_ADMIT_MAX_LOOP_LAG_MS = env_float("RTMS_ADMIT_MAX_LOOP_LAG_MS", 50.0)
 RTMS_ADMIT_MAX_CPU = env_float("RTMS_ADMIT_MAX_CPU", 0.8)
 # Unparsed media waiting per media socket; past it new frames are dropped and recorded as a gap
 # (the reader keeps going, so keep-alives are still answered).
+# Prometheus metrics of each ingest process on this port (0: off); worker i of
+# `run_ingest --processes N` uses this port + i.
+RTMS_METRICS_PORT = env_int("RTMS_METRICS_PORT", 0)
 RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)

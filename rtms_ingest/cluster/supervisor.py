@@ -12,12 +12,14 @@ import os
 import socket
 import ssl
 import uuid
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.client.backoff import Backoff
+from rtms_ingest.client.channel import ClientStats
 from rtms_ingest.client.sink import StreamStatus
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue
@@ -27,6 +29,24 @@ from rtms_ingest.cluster.sinks import SinkSet, StreamStore
 from rtms_ingest.protocol import MediaType, StopReason
 
 log = logging.getLogger(__name__)
+
+
+COUNTED_STATS = (
+    "audio_frames",
+    "frames_dropped",
+    "frames_discarded",
+    "gaps_recorded",
+    "keepalives_answered",
+    "malformed_frames",
+    "reconnects",
+    "media_reconnects",
+    "sink_errors",
+)
+
+
+def stat_totals(stats: ClientStats) -> Counter[str]:
+    """The counters of one client that metrics add up."""
+    return Counter({name: getattr(stats, name) for name in COUNTED_STATS})
 
 
 def new_holder_id() -> str:
@@ -69,6 +89,8 @@ class Supervisor:
     # Admission by load (event-loop lag, CPU); None admits up to max_streams.
     gauge: LoadGauge | None = None
     streams: dict[str, LiveStream] = field(default_factory=dict)
+    # Counters of the streams that ended here, so that process totals never go backwards.
+    ended_totals: Counter[str] = field(default_factory=Counter)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _start_failures: dict[str, int] = field(default_factory=dict)
     _queue_failures: int = 0
@@ -201,6 +223,13 @@ class Supervisor:
             except Exception:
                 log.exception("stream %s: could not re-queue its start", command.rtms_stream_id)
 
+    def totals(self) -> Counter[str]:
+        """Client counters summed over every stream this process held (for metrics)."""
+        totals = Counter(self.ended_totals)
+        for live in self.streams.values():
+            totals.update(stat_totals(live.client.stats))
+        return totals
+
     def _refusal(self) -> str | None:
         """Why this ingest must not take another stream now, or None."""
         if len(self.streams) >= self.max_streams:
@@ -281,6 +310,7 @@ class Supervisor:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
             self.streams.pop(stream_id, None)
+            self.ended_totals.update(stat_totals(live.client.stats))
             await self._release(stream_id)
 
     async def _report_failure(self, live: LiveStream, detail: str, reason: StopReason) -> None:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rtms_ingest.runtime.build import build_supervisor
+from rtms_ingest.runtime.metrics import serve_metrics
 from rtms_ingest.storage.database import close_db_threads
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                     worker.send_signal(signal.SIGTERM)
 
         # Our own interpreter and manage.py, no shell, no outside input.
-        workers = [subprocess.Popen(command) for _ in range(count)]  # noqa: S603
+        workers = [subprocess.Popen(command, env=_worker_env(i)) for i in range(count)]  # noqa: S603
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"RTMS ingest: {count} worker processes")
@@ -77,7 +78,7 @@ class Command(BaseCommand):
                     continue
                 log.error("ingest worker %d exited with %s; restarting it", worker.pid, code)
                 time.sleep(RESTART_PAUSE_S)
-                workers[i] = subprocess.Popen(command)  # noqa: S603
+                workers[i] = subprocess.Popen(command, env=_worker_env(i))  # noqa: S603
             if stopping and all(worker.poll() is not None for worker in workers):
                 break
             time.sleep(0.5)
@@ -89,6 +90,8 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
+        if settings.RTMS_METRICS_PORT:
+            serve_metrics(supervisor, settings.RTMS_METRICS_PORT)
         self.stdout.write(f"RTMS ingest {supervisor.holder_id} waiting for streams")
         try:
             await supervisor.run(stopping)
@@ -98,3 +101,11 @@ class Command(BaseCommand):
             await supervisor.leases.close()
             await asyncio.to_thread(close_db_threads)
         self.stdout.write("RTMS ingest stopped; every stream was closed")
+
+
+def _worker_env(index: int) -> dict[str, str]:
+    """A worker's environment: its own metrics port (the base port + its index)."""
+    env = dict(os.environ)
+    if settings.RTMS_METRICS_PORT:
+        env["RTMS_METRICS_PORT"] = str(settings.RTMS_METRICS_PORT + index)
+    return env
