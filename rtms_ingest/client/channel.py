@@ -7,12 +7,14 @@ import logging
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import DATA_OPCODES, Frame, Opcode
+from websockets.protocol import Event, State
 
 from rtms_ingest.protocol import (
     KeepAliveRequest,
@@ -122,6 +124,71 @@ class _Dropped:
 _Item = Message | str | bytes | _Dropped
 
 
+class DirectConnection(ClientConnection):
+    """A client connection that hands each whole data message to a callback as it is parsed.
+
+    websockets queues every message for `recv()`, and each `recv()` is an await with its own
+    future: a good part of a small frame's cost. Here a message goes from the frame parser
+    straight to the handler given to `attach`, in the same call that read it off the socket;
+    messages that arrive before `attach` are kept and handed over then. Control frames (ping,
+    close) are handled by websockets as always. `recv()` is not used on such a connection.
+    """
+
+    _handler: Callable[[bytes], None] | None = None
+    _on_close: Callable[[], None] | None = None
+    _early: list[bytes] | None = None
+    _fragments: list[bytes] | None = None
+    _detached = False
+
+    def attach(self, handler: Callable[[bytes], None], on_close: Callable[[], None]) -> None:
+        """Send every data message to `handler` (those already here first), and the close."""
+        self._handler, self._on_close = handler, on_close
+        early, self._early = self._early or [], None
+        for data in early:
+            handler(data)
+        if self.protocol.state is State.CLOSED:
+            on_close()
+
+    def detach(self) -> None:
+        """Hand nothing more to the handlers (later messages are dropped: we stopped reading)."""
+        self._handler = self._on_close = None
+        self._early = None
+        self._detached = True
+
+    def process_event(self, event: Event) -> None:
+        if (
+            self.response is None  # the handshake answer is the first event
+            or not isinstance(event, Frame)
+            or event.opcode not in DATA_OPCODES
+        ):
+            super().process_event(event)
+            return
+        if event.opcode is Opcode.CONT:
+            if self._fragments is not None:  # websockets checks the fragment sequence
+                self._fragments.append(bytes(event.data))
+                if event.fin:
+                    data, self._fragments = b"".join(self._fragments), None
+                    self._deliver(data)
+            return
+        if not event.fin:
+            self._fragments = [bytes(event.data)]
+            return
+        self._deliver(bytes(event.data))
+
+    def _deliver(self, data: bytes) -> None:
+        if self._handler is not None:
+            self._handler(data)
+        elif not self._detached:
+            if self._early is None:
+                self._early = []
+            self._early.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._on_close is not None:
+            self._on_close()
+
+
 class FrameChannel:
     """Parsed RTMS messages over one connection; control first, data through a bounded backlog.
 
@@ -161,6 +228,10 @@ class FrameChannel:
         self._loop = loop
         self._last_heard = loop.time()
         self._timer = loop.call_later(silence_timeout_s, self._check_silence)
+        self._answers: set[asyncio.Task[None]] = set()
+        self._direct = isinstance(ws, DirectConnection)
+        if isinstance(ws, DirectConnection):
+            ws.attach(self._on_frame, self._on_closed)
 
     async def send(self, message: Message) -> None:
         """Send one message as a text frame (Zoom accepts text and binary alike)."""
@@ -172,7 +243,7 @@ class FrameChannel:
         Frames already taken off the socket are delivered before the socket's end is raised:
         what the server sent before closing is read, not thrown away.
         """
-        if self._reader is None:
+        if self._reader is None and not self._direct:
             self._reader = asyncio.create_task(self._read(), name=f"rtms-reader:{self.name}")
         items = self._items
         while True:
@@ -219,29 +290,17 @@ class FrameChannel:
         self._timer.cancel()
         if self._reader is not None:
             self._reader.cancel()
+        if isinstance(self.ws, DirectConnection):
+            self.ws.detach()
 
     async def _read(self) -> None:
-        """Take frames off the socket: answer keep-alives now, queue everything else."""
+        """Take frames off the socket (a connection without a frame handler)."""
         ws = self.ws
         try:
             while True:
-                frame = await ws.recv()
-                self._last_heard = self._loop.time()
-                if len(frame) <= CONTROL_FRAME_MAX:
-                    message = self._parse(frame)
-                    if message is None:
-                        continue
-                    if isinstance(message, KeepAliveRequest):
-                        await self.send(message.answer())
-                        self._stats.keepalives_answered += 1
-                        continue
-                    self._items.append(message)  # control messages are never dropped
-                elif self._backlog_bytes is not None and self._bytes >= self._backlog_bytes:
-                    self._drop()
-                else:
-                    self._items.append(frame)
-                    self._bytes += len(frame)
-                self._wakeup.set()
+                keepalive = self._take(await ws.recv())
+                if keepalive is not None:
+                    await self._answer(keepalive)
         except asyncio.CancelledError:
             raise
         except ConnectionClosed as exc:
@@ -251,6 +310,51 @@ class FrameChannel:
         finally:
             self._timer.cancel()
             self._wakeup.set()
+
+    def _on_frame(self, frame: bytes) -> None:
+        """A whole message from a DirectConnection, as it comes off the socket."""
+        keepalive = self._take(frame)
+        if keepalive is not None:
+            task = self._loop.create_task(self._answer(keepalive))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+
+    def _on_closed(self) -> None:
+        """The DirectConnection closed: receive() raises once the backlog is delivered."""
+        if self._ended is None:
+            if self._silent:
+                self._ended = SocketSilent(self._silence_note())
+            else:
+                self._ended = self.ws.protocol.close_exc
+        self._timer.cancel()
+        self._wakeup.set()
+
+    def _take(self, frame: str | bytes) -> KeepAliveRequest | None:
+        """Queue one frame; a keep-alive is returned instead, to be answered at once."""
+        self._last_heard = self._loop.time()
+        if len(frame) <= CONTROL_FRAME_MAX:
+            message = self._parse(frame)
+            if message is None:
+                return None
+            if isinstance(message, KeepAliveRequest):
+                return message
+            self._items.append(message)  # control messages are never dropped
+        elif self._backlog_bytes is not None and self._bytes >= self._backlog_bytes:
+            self._drop()
+            return None
+        else:
+            self._items.append(frame)
+            self._bytes += len(frame)
+        self._wakeup.set()
+        return None
+
+    async def _answer(self, keepalive: KeepAliveRequest) -> None:
+        """KEEP_ALIVE_RESP, ahead of any data waiting in the backlog."""
+        try:
+            await self.send(keepalive.answer())
+        except ConnectionClosed:
+            return
+        self._stats.keepalives_answered += 1
 
     def _drop(self) -> None:
         """Count one data frame dropped at this point of the backlog."""
@@ -350,6 +454,7 @@ class SocketSettings:
             ping_interval=None,
             # Nothing says Zoom's RTMS servers negotiate permessage-deflate; keep it simple.
             compression=None,
+            create_connection=DirectConnection,
         )
 
     def channel(
