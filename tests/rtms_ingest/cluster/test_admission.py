@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
@@ -68,10 +69,10 @@ async def test_streams_an_overloaded_ingest_refuses_are_taken_by_a_second_one(
         await asyncio.gather(*playing, return_exceptions=True)
 
 
-async def _live(streams: list[object]) -> bool:
+async def _live(streams: Sequence[object]) -> bool:
     states = [await meeting_state(s) for s in streams]
     return all(state == Meeting.State.LIVE for state in states)
 
 
-async def _any_live(streams: list[object]) -> bool:
+async def _any_live(streams: Sequence[object]) -> bool:
     return any([await meeting_state(s) == Meeting.State.LIVE for s in streams])
