@@ -17,7 +17,6 @@ from rtms_ingest.protocol.messages import (
     BinaryContent,
     Message,
     MsgType,
-    parse_loaded,
     parse_message,
 )
 
@@ -31,14 +30,15 @@ def parse_frame(frame: str | bytes) -> Message:
     try:
         data = orjson.loads(frame)
     except orjson.JSONDecodeError:
-        # orjson is stricter than the reference parser in places (integers past 64 bits,
-        # lone surrogates): let that parser decide, and word the error, as it always has.
-        return parse_message(frame)
+        data = None
     if type(data) is dict and data.get("msg_type") == _AUDIO:
         audio = _audio(data.get("content"))
         if audio is not None:
             return audio
-    return parse_loaded(data)
+    # Everything else is read by the reference parser, from the frame: orjson differs from it
+    # at the edges (it refuses lone surrogates, and reads an integer past 64 bits as a float),
+    # so a value orjson loaded is trusted only where _audio checked each field's type.
+    return parse_message(frame)
 
 
 def _audio(content: object) -> AudioData | None:
