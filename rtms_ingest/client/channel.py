@@ -122,6 +122,7 @@ class _Dropped:
 
 
 _Item = Message | str | bytes | _Dropped
+_RAW = (bytes, str)
 
 
 class DirectConnection(ClientConnection):
@@ -253,7 +254,7 @@ class FrameChannel:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             item = items.popleft()
-            if isinstance(item, str | bytes):
+            if isinstance(item, _RAW):
                 self._bytes -= len(item)
                 message = self._parse(item)
                 if message is None:
@@ -265,6 +266,11 @@ class FrameChannel:
                 self._drops += item.count
                 continue
             return item  # a control message, parsed by the reader
+
+    @property
+    def drops(self) -> int:
+        """Frames dropped just before the message `receive()` returned last, not yet taken."""
+        return self._drops
 
     def take_drops(self) -> int:
         """Frames dropped just before the message `receive()` returned last (then zero)."""

@@ -208,9 +208,8 @@ class MediaLink:
             message = await channel.receive()
             content = getattr(message, "content", None)
             at_ms = getattr(content, "timestamp", None)
-            dropped = channel.take_drops()
-            if dropped:
-                drops.add(dropped, at_ms)
+            if channel.drops:
+                drops.add(channel.take_drops(), at_ms)
             if drops.frames and drops.due():
                 self._ctx.stats.gaps_recorded += 1
                 await delivery.gap(drops.report(self.name))
