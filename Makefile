@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-ingest play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-ingest bench-webhook play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -57,6 +57,10 @@ bench-asr: install-test services
 ## bench-ingest: ingest capacity, our client against Zoom's rtms SDK and a minimal client (JSON)
 bench-ingest: install-test
 	$(PY) -m benchmarks.ingest_load
+
+## bench-webhook: webhook receiver req/s and p50/p99 at concurrency 1, 8, 32 on daphne (JSON)
+bench-webhook: install-test services
+	$(PY) -m benchmarks.webhook_load
 
 ## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
 bench-notes: install-test
