@@ -30,8 +30,9 @@ class BadEnvelope(ValueError):
 def parse_envelope(body: bytes) -> dict[str, Any]:
     """The envelope of a signed body, validated; BadEnvelope with the reason otherwise.
 
-    orjson is strict where PostgreSQL is: it refuses NaN and infinities, integers past 64
-    bits, invalid UTF-8 and lone surrogates, so those never reach the database.
+    orjson refuses what PostgreSQL would (NaN and infinities, invalid UTF-8, lone surrogates);
+    it reads an integer past 64 bits as a float, so such an `event_ts` fails the integer check
+    below (and one between 2**63 and 2**64 the range check).
     """
     try:
         envelope = orjson.loads(body)
