@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -53,6 +53,14 @@ bench: install-test services
 ## bench-asr: our own captions: latency, CPU and WER against the naive baseline (JSON)
 bench-asr: install-test services
 	$(PY) -m benchmarks.asr_latency
+
+## bench-ingest: ingest capacity, our client against Zoom's rtms SDK and a minimal client (JSON)
+bench-ingest: install-test
+	$(PY) -m benchmarks.ingest_load
+
+## bench-webhook: webhook receiver req/s and p50/p99 at concurrency 1, 8, 32 on daphne (JSON)
+bench-webhook: install-test services
+	$(PY) -m benchmarks.webhook_load
 
 ## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
 bench-notes: install-test

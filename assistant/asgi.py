@@ -16,11 +16,11 @@ from django.conf import settings  # noqa: E402
 
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
-from rtms_ingest.webhooks.body_limit import BodySizeLimit  # noqa: E402
+from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": BodySizeLimit(
+        "http": ZoomWebhookEndpoint(
             django_asgi_app, "/webhooks/zoom/", settings.ZOOM_WEBHOOK_MAX_BODY_BYTES
         ),
         # Our own origins only (SITE_URL, DJANGO_CSRF_TRUSTED_ORIGINS), not ALLOWED_HOSTS.

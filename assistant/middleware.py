@@ -1,19 +1,26 @@
-"""Response headers the Zoom client and browsers need on every page.
+"""Response headers the Zoom client and browsers need on every page; static files, async-native.
 
 SecurityMiddleware adds HSTS (on HTTPS, including behind a proxy that sets
 SECURE_PROXY_SSL_HEADER), nosniff and Referrer-Policy; this adds the Content-Security-Policy,
 with a fresh nonce per request for the page's own <script> tags (no 'unsafe-inline').
+
+Both middlewares here run natively on async requests: a sync-only middleware in the chain makes
+Django hop between the event loop and a thread twice per request, for every request.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
+Handler = Callable[[HttpRequest], Any]
 View = Callable[..., HttpResponse]
 # Directives that take the request's nonce: scripts and styles the page itself declares.
 _NONCE_DIRECTIVES = ("script-src", "style-src")
@@ -42,18 +49,38 @@ def build_policy(policy: str, nonce: str, frame_ancestors: Iterable[str] | None 
 class ContentSecurityPolicyMiddleware:
     """Adds the configured Content-Security-Policy, with this request's nonce, to responses."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        nonce = secrets.token_urlsafe(18)
-        request.csp_nonce = nonce  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        policy = settings.CONTENT_SECURITY_POLICY
-        if policy and "Content-Security-Policy" not in response:
-            ancestors: list[str] | None = getattr(response, "csp_frame_ancestors", None)
-            response["Content-Security-Policy"] = build_policy(policy, nonce, ancestors)
-        return response
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self._async = iscoroutinefunction(get_response)
+        if self._async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        nonce = _new_nonce(request)
+        if self._async:
+            return self._acall(request, nonce)
+        return _with_policy(self.get_response(request), nonce)
+
+    async def _acall(self, request: HttpRequest, nonce: str) -> HttpResponse:
+        response: Awaitable[HttpResponse] = self.get_response(request)
+        return _with_policy(await response, nonce)
+
+
+def _new_nonce(request: HttpRequest) -> str:
+    nonce = secrets.token_urlsafe(18)
+    request.csp_nonce = nonce  # type: ignore[attr-defined]
+    return nonce
+
+
+def _with_policy(response: HttpResponse, nonce: str) -> HttpResponse:
+    policy = settings.CONTENT_SECURITY_POLICY
+    if policy and "Content-Security-Policy" not in response:
+        ancestors: list[str] | None = getattr(response, "csp_frame_ancestors", None)
+        response["Content-Security-Policy"] = build_policy(policy, nonce, ancestors)
+    return response
 
 
 def framed_by(sources: Callable[[], Iterable[str]]) -> Callable[[View], View]:
@@ -74,3 +101,34 @@ def framed_by(sources: Callable[[], Iterable[str]]) -> Callable[[View], View]:
         return framed
 
     return decorate
+
+
+class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise that passes non-static async requests straight on, without a thread hop.
+
+    WhiteNoise 6 is sync-only; its lookup of a static path is a dict read (or a file-system
+    look when autorefresh is on, in development), and only serving a file goes to a thread.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Handler) -> None:
+        super().__init__(get_response)
+        self._async = iscoroutinefunction(get_response)
+        if self._async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self._async:
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request: HttpRequest) -> Any:
+        if self.autorefresh:
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve)(static_file, request)
+        return await self.get_response(request)

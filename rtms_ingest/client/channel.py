@@ -6,12 +6,15 @@ import asyncio
 import logging
 import ssl
 import time
-from collections import Counter
-from collections.abc import Awaitable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import DATA_OPCODES, Frame, Opcode
+from websockets.protocol import Event, State
 
 from rtms_ingest.protocol import (
     KeepAliveRequest,
@@ -19,8 +22,8 @@ from rtms_ingest.protocol import (
     ProtocolError,
     UnknownMessage,
     encode_message,
-    parse_message,
 )
+from rtms_ingest.protocol.fast import parse_frame
 
 __all__ = [
     "ClientStats",
@@ -58,6 +61,12 @@ class ClientStats:
     reconnects: int = 0  # signaling (whole stream) reconnection attempts
     media_reconnects: int = 0  # single media socket reconnection attempts
     sink_errors: int = 0  # exceptions raised by the sink, logged and swallowed
+    frames_dropped: int = 0  # data frames dropped because a media backlog was full
+    frames_discarded: int = 0  # frames read but never delivered (the end came first)
+    drops_unreported: int = (
+        0  # dropped frames not yet in a gap (the stream reports them at its end)
+    )
+    gaps_recorded: int = 0  # gaps reported to the sink for dropped or discarded frames
 
 
 class LogThrottle:
@@ -98,8 +107,100 @@ class SocketSilent(TimeoutError):
     """Nothing, not even a keep-alive, arrived on a socket for longer than the timeout."""
 
 
+# Keep-alives and other control messages are tiny (about 60 bytes); audio frames are not (20 ms
+# of 16 kHz PCM is 856 base64 characters). The reader parses only frames up to this size.
+CONTROL_FRAME_MAX = 512
+
+
+class _Dropped:
+    """A place in the backlog where frames were dropped because it was full."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+_Item = Message | str | bytes | _Dropped
+_RAW = (bytes, str)
+
+
+class DirectConnection(ClientConnection):
+    """A client connection that hands each whole data message to a callback as it is parsed.
+
+    websockets queues every message for `recv()`, and each `recv()` is an await with its own
+    future: a good part of a small frame's cost. Here a message goes from the frame parser
+    straight to the handler given to `attach`, in the same call that read it off the socket;
+    messages that arrive before `attach` are kept and handed over then. Control frames (ping,
+    close) are handled by websockets as always. `recv()` is not used on such a connection.
+    """
+
+    _handler: Callable[[bytes], None] | None = None
+    _on_close: Callable[[], None] | None = None
+    _early: list[bytes] | None = None
+    _fragments: list[bytes] | None = None
+    _detached = False
+
+    def attach(self, handler: Callable[[bytes], None], on_close: Callable[[], None]) -> None:
+        """Send every data message to `handler` (those already here first), and the close."""
+        self._handler, self._on_close = handler, on_close
+        early, self._early = self._early or [], None
+        for data in early:
+            handler(data)
+        if self.protocol.state is State.CLOSED:
+            on_close()
+
+    def detach(self) -> None:
+        """Hand nothing more to the handlers (later messages are dropped: we stopped reading)."""
+        self._handler = self._on_close = None
+        self._early = None
+        self._detached = True
+
+    def process_event(self, event: Event) -> None:
+        if (
+            self.response is None  # the handshake answer is the first event
+            or not isinstance(event, Frame)
+            or event.opcode not in DATA_OPCODES
+        ):
+            super().process_event(event)
+            return
+        if event.opcode is Opcode.CONT:
+            if self._fragments is not None:  # websockets checks the fragment sequence
+                self._fragments.append(bytes(event.data))
+                if event.fin:
+                    data, self._fragments = b"".join(self._fragments), None
+                    self._deliver(data)
+            return
+        if not event.fin:
+            self._fragments = [bytes(event.data)]
+            return
+        self._deliver(bytes(event.data))
+
+    def _deliver(self, data: bytes) -> None:
+        if self._handler is not None:
+            self._handler(data)
+        elif not self._detached:
+            if self._early is None:
+                self._early = []
+            self._early.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._on_close is not None:
+            self._on_close()
+
+
 class FrameChannel:
-    """Parsed RTMS messages over one connection; answers keep-alives and skips bad frames."""
+    """Parsed RTMS messages over one connection; control first, data through a bounded backlog.
+
+    A reader task takes every frame off the socket as it arrives and answers keep-alives at
+    once, whatever the backlog and however slow the consumer of `receive()`: Zoom drops a
+    stream whose keep-alives go unanswered. Data frames wait in a backlog, unparsed; with
+    `backlog_bytes` set (media sockets) a full backlog drops new data frames, and the place
+    of the drop is counted and handed to the consumer (`take_drops`) so it can record a gap.
+    Liveness comes from one timer per socket on the time of the last frame, not from a
+    timeout around every receive.
+    """
 
     def __init__(
         self,
@@ -108,40 +209,201 @@ class FrameChannel:
         stats: ClientStats,
         throttle: LogThrottle,
         silence_timeout_s: float,
+        backlog_bytes: int | None = None,
     ) -> None:
         self.ws = ws
         self.name = name
         self._stats = stats
         self._throttle = throttle
         self._silence_timeout_s = silence_timeout_s
+        self._backlog_bytes = backlog_bytes
+        self._items: deque[_Item] = deque()
+        self._bytes = 0
+        self._dropping: _Dropped | None = None  # the drop marker being counted up
+        self._drops = 0  # dropped frames the consumer has reached but not yet taken
+        self._wakeup = asyncio.Event()
+        self._ended: BaseException | None = None  # why the reader stopped
+        self._reader: asyncio.Task[None] | None = None
+        self._silent = False
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._last_heard = loop.time()
+        self._timer = loop.call_later(silence_timeout_s, self._check_silence)
+        self._answers: set[asyncio.Task[None]] = set()
+        self._direct = isinstance(ws, DirectConnection)
+        if isinstance(ws, DirectConnection):
+            ws.attach(self._on_frame, self._on_closed)
 
     async def send(self, message: Message) -> None:
         """Send one message as a text frame (Zoom accepts text and binary alike)."""
         await self.ws.send(encode_message(message))
 
     async def receive(self) -> Message:
-        """The next meaningful message; ConnectionClosed or SocketSilent when the socket dies."""
+        """The next meaningful message; ConnectionClosed or SocketSilent when the socket dies.
+
+        Frames already taken off the socket are delivered before the socket's end is raised:
+        what the server sent before closing is read, not thrown away.
+        """
+        if self._reader is None and not self._direct:
+            self._reader = asyncio.create_task(self._read(), name=f"rtms-reader:{self.name}")
+        items = self._items
         while True:
-            try:
-                async with asyncio.timeout(self._silence_timeout_s):
-                    frame = await self.ws.recv()
-            except TimeoutError:
-                raise SocketSilent(
-                    f"{self.name} silent for {self._silence_timeout_s:g} s"
-                ) from None
+            while not items:
+                if self._ended is not None:
+                    raise self._ended
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            item = items.popleft()
+            if isinstance(item, _RAW):
+                self._bytes -= len(item)
+                message = self._parse(item)
+                if message is None:
+                    continue
+                return message
+            if isinstance(item, _Dropped):
+                if item is self._dropping:
+                    self._dropping = None
+                self._drops += item.count
+                continue
+            return item  # a control message, parsed by the reader
+
+    @property
+    def drops(self) -> int:
+        """Frames dropped just before the message `receive()` returned last, not yet taken."""
+        return self._drops
+
+    def take_drops(self) -> int:
+        """Frames dropped just before the message `receive()` returned last (then zero)."""
+        drops, self._drops = self._drops, 0
+        return drops
+
+    def discard(self) -> tuple[int, int]:
+        """Stop; (frames read but never delivered, dropped frames never taken), then zero."""
+        self.stop()
+        undelivered, drops = 0, self._drops
+        for item in self._items:
+            if isinstance(item, _Dropped):
+                drops += item.count
+            else:
+                undelivered += 1
+        self._items.clear()
+        self._bytes = 0
+        self._drops = 0
+        return undelivered, drops
+
+    def stop(self) -> None:
+        """Stop reading (the socket itself is closed by its owner)."""
+        self._timer.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+        if isinstance(self.ws, DirectConnection):
+            self.ws.detach()
+
+    async def _read(self) -> None:
+        """Take frames off the socket (a connection without a frame handler)."""
+        ws = self.ws
+        try:
+            while True:
+                keepalive = self._take(await ws.recv())
+                if keepalive is not None:
+                    await self._answer(keepalive)
+        except asyncio.CancelledError:
+            raise
+        except ConnectionClosed as exc:
+            self._ended = SocketSilent(self._silence_note()) if self._silent else exc
+        except Exception as exc:  # e.g. a transport error: the consumer decides
+            self._ended = exc
+        finally:
+            self._timer.cancel()
+            self._wakeup.set()
+
+    def _on_frame(self, frame: bytes) -> None:
+        """A whole message from a DirectConnection, as it comes off the socket."""
+        keepalive = self._take(frame)
+        if keepalive is not None:
+            task = self._loop.create_task(self._answer(keepalive))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+
+    def _on_closed(self) -> None:
+        """The DirectConnection closed: receive() raises once the backlog is delivered."""
+        if self._ended is None:
+            if self._silent:
+                self._ended = SocketSilent(self._silence_note())
+            else:
+                self._ended = self.ws.protocol.close_exc
+        self._timer.cancel()
+        self._wakeup.set()
+
+    def _take(self, frame: str | bytes) -> KeepAliveRequest | None:
+        """Queue one frame; a keep-alive is returned instead, to be answered at once."""
+        self._last_heard = self._loop.time()
+        if len(frame) <= CONTROL_FRAME_MAX:
             message = self._parse(frame)
             if message is None:
-                continue
+                return None
             if isinstance(message, KeepAliveRequest):
-                await self.send(message.answer())
-                self._stats.keepalives_answered += 1
-                continue
-            return message
+                return message
+            self._items.append(message)  # control messages are never dropped
+        elif self._backlog_bytes is not None and self._bytes >= self._backlog_bytes:
+            self._drop()
+            return None
+        else:
+            self._items.append(frame)
+            self._bytes += len(frame)
+        self._wakeup.set()
+        return None
+
+    async def _answer(self, keepalive: KeepAliveRequest) -> None:
+        """KEEP_ALIVE_RESP, ahead of any data waiting in the backlog."""
+        try:
+            await self.send(keepalive.answer())
+        except ConnectionClosed:
+            return
+        self._stats.keepalives_answered += 1
+
+    def _drop(self) -> None:
+        """Count one data frame dropped at this point of the backlog."""
+        self._stats.frames_dropped += 1
+        marker = self._dropping
+        if marker is None or not self._items or self._items[-1] is not marker:
+            marker = self._dropping = _Dropped(0)
+            self._items.append(marker)
+            held = self._throttle.allow(f"backlog:{self.name}")
+            if held is not None:
+                log.warning(
+                    "%s: backlog full (%d bytes): dropping data frames, recorded as a gap",
+                    self.name,
+                    self._bytes,
+                )
+        marker.count += 1
+
+    def _silence_note(self) -> str:
+        return f"{self.name} silent for {self._silence_timeout_s:g} s"
+
+    def _check_silence(self) -> None:
+        """Timer: abort the socket if nothing arrived for the timeout, else look again later."""
+        if self._ended is not None:
+            return
+        quiet = self._loop.time() - self._last_heard
+        if quiet < self._silence_timeout_s:
+            self._timer = self._loop.call_later(
+                self._silence_timeout_s - quiet, self._check_silence
+            )
+            return
+        self._silent = True
+        if self._reader is None:
+            # Nobody reads yet: end the channel now (the next receive raises).
+            self._ended = SocketSilent(self._silence_note())
+            self._wakeup.set()
+        transport = self.ws.transport
+        if transport is not None:
+            transport.abort()
 
     def _parse(self, frame: str | bytes) -> Message | None:
         """Parse a frame, counting it; None for frames that are skipped."""
         try:
-            message = parse_message(frame)
+            message = parse_frame(frame)
         except ProtocolError as exc:
             self._stats.malformed_frames += 1
             # exc names the field and the problem, never the payload: transcripts are private.
@@ -179,6 +441,9 @@ class SocketSettings:
     backoff_initial_s: float
     backoff_max_s: float
     reconnect_window_s: float
+    # A media socket's backlog of unparsed data frames, in bytes, past which new data frames
+    # are dropped (and recorded as a gap) so that keep-alives are still read and answered.
+    media_backlog_bytes: int = 4 * 1024 * 1024
 
     def open(self, url: str) -> connect:
         """A `connect` for one RTMS socket: `async with settings.open(url) as ws`."""
@@ -195,13 +460,21 @@ class SocketSettings:
             ping_interval=None,
             # Nothing says Zoom's RTMS servers negotiate permessage-deflate; keep it simple.
             compression=None,
+            create_connection=DirectConnection,
         )
 
     def channel(
-        self, ws: ClientConnection, name: str, stats: ClientStats, throttle: LogThrottle
+        self,
+        ws: ClientConnection,
+        name: str,
+        stats: ClientStats,
+        throttle: LogThrottle,
+        *,
+        media: bool = False,
     ) -> FrameChannel:
-        """Wrap an open connection in a FrameChannel with this silence timeout."""
-        return FrameChannel(ws, name, stats, throttle, self.silence_timeout_s)
+        """Wrap an open connection in a FrameChannel; a media one has a bounded backlog."""
+        backlog = self.media_backlog_bytes if media else None
+        return FrameChannel(ws, name, stats, throttle, self.silence_timeout_s, backlog)
 
 
 async def expect(channel: FrameChannel, kind: type[_M], timeout_s: float) -> _M:

@@ -39,6 +39,8 @@ SUPPORTED_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
 # A media socket closing at the very end of a meeting usually races the TERMINATED update on
 # signaling; waiting this long before calling it a drop avoids reporting a gap that is not one.
 MEDIA_SETTLE_S = 0.2
+# Frames dropped under overload are reported as one gap per socket at most this often.
+GAP_REPORT_INTERVAL_S = 1.0
 
 RequestFactory = Callable[[MediaType], DataHandshakeRequest]
 
@@ -103,6 +105,7 @@ class MediaLink:
         self._restart = asyncio.Event()
         self._retired = asyncio.Event()
         self._backoff = Backoff(ctx.settings.backoff_initial_s, ctx.settings.backoff_max_s)
+        self._drops = DropTally()
 
     def restart(self) -> None:
         """Drop this socket and reconnect it now (MEDIA_CONNECTION_INTERRUPTED)."""
@@ -166,16 +169,24 @@ class MediaLink:
         """Open, handshake and read the socket until it closes or a restart is asked for."""
         async with self._ctx.settings.open(self.url) as ws:
             channel = self._ctx.settings.channel(
-                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle
+                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle, media=True
             )
-            await self._handshake(channel)
-            if self.down_since is not None:
-                log.info("media socket %s reconnected", self.name)
-            self.down_since = None
-            self._backoff.reset()
-            self.ready.set()
-            finished, _ = await run_until(self._pump(channel), self._restart)
-            return "closed" if finished else "restart requested"
+            try:
+                await self._handshake(channel)
+                if self.down_since is not None:
+                    log.info("media socket %s reconnected", self.name)
+                self.down_since = None
+                self._backoff.reset()
+                self.ready.set()
+                finished, _ = await run_until(self._pump(channel), self._restart)
+                return "closed" if finished else "restart requested"
+            finally:
+                # Runs even when the reader is cancelled at the end: what was read but never
+                # delivered, or dropped and not yet reported, is counted here, and the stream
+                # reports it as a gap when it ends.
+                undelivered, drops = channel.discard()
+                self._ctx.stats.frames_discarded += undelivered
+                self._ctx.stats.drops_unreported += drops + self._drops.take()
 
     async def _handshake(self, channel: FrameChannel) -> None:
         """DATA_HAND_SHAKE_REQ, then RESP; HandshakeRejected on a non-zero status."""
@@ -191,7 +202,64 @@ class MediaLink:
 
     async def _pump(self, channel: FrameChannel) -> None:
         """Deliver media messages until the socket dies (ConnectionClosed or SocketSilent)."""
+        delivery = self._ctx.delivery
+        drops = self._drops
         while True:
             message = await channel.receive()
-            if not await self._ctx.delivery.media(message):
+            content = getattr(message, "content", None)
+            at_ms = getattr(content, "timestamp", None)
+            if channel.drops:
+                drops.add(channel.take_drops(), at_ms)
+            if drops.frames and drops.due():
+                self._ctx.stats.gaps_recorded += 1
+                await delivery.gap(drops.report(self.name))
+            if at_ms is not None:
+                drops.last_ms = at_ms
+            if not await delivery.media(message):
                 log.debug("media socket %s: msg_type %s ignored", self.name, message.MSG_TYPE)
+
+
+class DropTally:
+    """Frames dropped from a full backlog, gathered into one gap a second on the stream clock.
+
+    Under overload, drops come in many short runs; a gap per run would add a database write
+    per run to an ingest that is already behind.
+    """
+
+    def __init__(self, interval_s: float = GAP_REPORT_INTERVAL_S) -> None:
+        self.frames = 0
+        self.last_ms: int | None = None  # stream clock of the last frame delivered
+        self._from_ms: int | None = None
+        self._to_ms: int | None = None
+        self._interval_s = interval_s
+        self._reported_at = time.monotonic()
+
+    def add(self, frames: int, next_ms: int | None) -> None:
+        """`frames` dropped between the last delivered frame and one stamped `next_ms`."""
+        if not self.frames:
+            self._from_ms = self.last_ms
+        self.frames += frames
+        self._to_ms = next_ms
+
+    def due(self) -> bool:
+        return time.monotonic() - self._reported_at >= self._interval_s
+
+    def report(self, socket: str) -> str:
+        """The gap's detail; the tally starts over."""
+        detail = (
+            f"{socket}: {self.frames} frames dropped (ingest overloaded), "
+            f"stream clock {_clock(self._from_ms)} to {_clock(self._to_ms)}"
+        )
+        self.take()
+        self._reported_at = time.monotonic()
+        return detail
+
+    def take(self) -> int:
+        """Dropped frames not yet reported (then zero)."""
+        frames, self.frames = self.frames, 0
+        return frames
+
+
+def _clock(at_ms: int | None) -> str:
+    """A stream-clock time for a gap's detail (ms; '?' when unknown)."""
+    return "?" if at_ms is None else f"{at_ms} ms"

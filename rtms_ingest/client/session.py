@@ -35,9 +35,10 @@ SUBSCRIBED_EVENTS = (
     EventType.PARTICIPANT_JOIN,
     EventType.PARTICIPANT_LEAVE,
 )
-# After TERMINATED (or the close answer) the server closes the media sockets; frames sent just
-# before that are still worth reading, for at most this long.
-DRAIN_S = 1.0
+# After TERMINATED (or the close answer) the server closes the media sockets; everything it sent
+# before that is read and delivered (the readers take it off the sockets at once), for at most
+# this long; whatever is left then is counted and reported as a gap, never dropped silently.
+DRAIN_S = 10.0
 # Media sockets of a dropped signaling connection keep delivering until the next signaling
 # handshake succeeds; then the server should close them, or we do after this long.
 RETIRE_GRACE_S = 0.25
@@ -84,21 +85,29 @@ class SignalingSession:
         ctx = self._ctx
         async with ctx.settings.open(url) as ws:
             channel = ctx.settings.channel(ws, "signaling", ctx.stats, ctx.throttle)
-            answer = await self._handshake(channel)
-            if isinstance(answer, Outcome):
-                return answer
-            plan = plan_media_sockets(answer.server_urls or {}, ctx.media)
-            # Old media sockets must be gone before new ones ask for the same media.
-            await retire(self._lingering, RETIRE_GRACE_S)
-            links = [
-                MediaLink(name, link_url, mask, self._data_request, ctx)
-                for name, mask, link_url in plan
-            ]
-            self.channel = channel
             try:
-                return await self._stream(channel, links)
+                return await self._run_on(channel)
             finally:
-                self.channel = None
+                channel.stop()
+
+    async def _run_on(self, channel: FrameChannel) -> Outcome:
+        """Handshake on an open signaling channel, open the media sockets and stream."""
+        ctx = self._ctx
+        answer = await self._handshake(channel)
+        if isinstance(answer, Outcome):
+            return answer
+        plan = plan_media_sockets(answer.server_urls or {}, ctx.media)
+        # Old media sockets must be gone before new ones ask for the same media.
+        await retire(self._lingering, RETIRE_GRACE_S)
+        links = [
+            MediaLink(name, link_url, mask, self._data_request, ctx)
+            for name, mask, link_url in plan
+        ]
+        self.channel = channel
+        try:
+            return await self._stream(channel, links)
+        finally:
+            self.channel = None
 
     async def _handshake(self, channel: FrameChannel) -> SignalingHandshakeResponse | Outcome:
         """SIGNALING_HAND_SHAKE_REQ then RESP; an Outcome if the server closed without one."""

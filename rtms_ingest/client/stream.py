@@ -131,6 +131,7 @@ class RtmsStreamClient:
         reconnect_window_s: float = 60.0,
         client_agent: str = "meeting-assistant/0.1",
         buffer_data: bool = True,
+        media_backlog_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
@@ -150,6 +151,7 @@ class RtmsStreamClient:
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
             reconnect_window_s=reconnect_window_s,
+            media_backlog_bytes=media_backlog_bytes,
         )
         self._delivery = SinkDelivery(sink, self.stats, throttle, target.rtms_stream_id)
         self._ctx = StreamContext(
@@ -175,6 +177,7 @@ class RtmsStreamClient:
         self._lingering: set[asyncio.Task[str | None]] = set()
         self._ever_live = False
         self._no_answer_closes = 0
+        self._discarded_reported = 0
 
     # --- public API -------------------------------------------------------------------------
 
@@ -327,9 +330,27 @@ class RtmsStreamClient:
     async def _end(self, reason: int | None, detail: str) -> int:
         """The stream is over: tell the sink and return the stop reason."""
         code = int(reason) if reason is not None else int(StopReason.UNDEFINED)
+        await self._report_discarded()
         log.info("stream %s ended: %s (reason %d)", self._stream_id, detail, code)
         await self._delivery.state(StreamStatus.ENDED, detail, code)
         return code
+
+    async def _report_discarded(self) -> None:
+        """Frames lost at the end (not delivered in time, or dropped and not yet in a gap)."""
+        await retire(self._lingering, 0.0)  # their undelivered frames are counted as they stop
+        stats = self.stats
+        undelivered = stats.frames_discarded - self._discarded_reported
+        dropped, stats.drops_unreported = stats.drops_unreported, 0
+        if undelivered + dropped <= 0:
+            return
+        self._discarded_reported = stats.frames_discarded
+        stats.gaps_recorded += 1
+        detail = (
+            f"{undelivered + dropped} media frames lost at the end of the stream "
+            f"({undelivered} received but not delivered in time, {dropped} dropped under load)"
+        )
+        log.warning("stream %s: %s", self._stream_id, detail)
+        await self._delivery.gap(detail)
 
     async def _fail(self, outcome: Outcome) -> int:
         """Reconnecting took longer than the window: give up with AWAIT_RECONNECTION_TIMEOUT."""
@@ -339,5 +360,6 @@ class RtmsStreamClient:
             f"(last: {outcome.detail})"
         )
         log.error("stream %s failed: %s", self._stream_id, detail)
+        await self._report_discarded()
         await self._delivery.state(StreamStatus.FAILED, detail, code)
         return code

@@ -78,7 +78,12 @@ def command_from_webhook(body: dict[str, Any]) -> StreamCommand:
         rtms_stream_id=stream_id,
         server_urls=server_urls if isinstance(server_urls, str) else "",
         operator_id=str(payload.get("operator_id") or ""),
-        stop_reason=stop_reason if isinstance(stop_reason, int) else None,
+        stop_reason=stop_reason if _is_small_int(stop_reason) else None,
         event=event,
         event_ts=event_ts if isinstance(event_ts, int) else None,
     )
+
+
+def _is_small_int(value: object) -> bool:
+    """A stop reason worth keeping: an int that fits a 32-bit column (Zoom's are 0-26)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31

@@ -53,6 +53,7 @@ class SinkSet:
         self.wants = MediaType(0)
         for sink in self.sinks:
             self.wants |= sink.wants
+        self._audio_sinks = [sink for sink in self.sinks if sink.wants & MediaType.AUDIO]
         self._stopped_by_zoom = False
         self._zoom_reason: int | None = None
 
@@ -108,6 +109,10 @@ class SinkSet:
         await self._each(MediaType.CHAT, lambda sink: sink.chat(content))
 
     async def audio(self, content: BinaryContent) -> None:
+        # Audio is most of the traffic: straight to the sinks that want it.
+        if len(self._audio_sinks) == 1:
+            await self._audio_sinks[0].audio(content)
+            return
         await self._each(MediaType.AUDIO, lambda sink: sink.audio(content))
 
     async def _each(self, media: MediaType, call: Callable[[MediaSink], Awaitable[None]]) -> None:

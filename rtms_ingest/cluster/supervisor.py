@@ -12,13 +12,16 @@ import os
 import socket
 import ssl
 import uuid
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.client.backoff import Backoff
+from rtms_ingest.client.channel import ClientStats
 from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.leases import LeaseInDoubt, LeaseKeeper, Leases, claim
@@ -26,6 +29,24 @@ from rtms_ingest.cluster.sinks import SinkSet, StreamStore
 from rtms_ingest.protocol import MediaType, StopReason
 
 log = logging.getLogger(__name__)
+
+
+COUNTED_STATS = (
+    "audio_frames",
+    "frames_dropped",
+    "frames_discarded",
+    "gaps_recorded",
+    "keepalives_answered",
+    "malformed_frames",
+    "reconnects",
+    "media_reconnects",
+    "sink_errors",
+)
+
+
+def stat_totals(stats: ClientStats) -> Counter[str]:
+    """The counters of one client that metrics add up."""
+    return Counter({name: getattr(stats, name) for name in COUNTED_STATS})
 
 
 def new_holder_id() -> str:
@@ -58,13 +79,18 @@ class Supervisor:
     # The most it may ask Zoom for; it asks for what the stream's sinks want within that.
     media: MediaType = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
     keepalive_timeout_s: float = 65.0
+    media_backlog_bytes: int = 4 * 1024 * 1024
     # Ask Zoom for the audio it kept between the webhook and our connecting (passed on as is).
     buffer_data: bool = True
     # Zoom also ends a stopped stream on the socket; this long after its stop webhook, we close.
     stop_grace_s: float = 5.0
     start_attempts: int = 3  # tries of a start that fails after its lease was taken
     retry_delay_s: float = 1.0  # times the attempt number, before a failed start is re-queued
+    # Admission by load (event-loop lag, CPU); None admits up to max_streams.
+    gauge: LoadGauge | None = None
     streams: dict[str, LiveStream] = field(default_factory=dict)
+    # Counters of the streams that ended here, so that process totals never go backwards.
+    ended_totals: Counter[str] = field(default_factory=Counter)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _start_failures: dict[str, int] = field(default_factory=dict)
     _queue_failures: int = 0
@@ -73,6 +99,8 @@ class Supervisor:
     async def run(self, stopping: asyncio.Event) -> None:
         """Serve commands until `stopping` is set, then close every stream gracefully."""
         log.info("ingest %s ready", self.holder_id)
+        if self.gauge is not None:
+            self._background(self.gauge.run())
         try:
             while not stopping.is_set():
                 command = await self._next_command(stopping)
@@ -122,8 +150,10 @@ class Supervisor:
             log.info("stream %s restarted by Zoom: reconnecting", stream_id)
             live.client.reconnect(command.server_urls)
             return
-        if len(self.streams) >= self.max_streams:
-            log.warning("stream %s left for another ingest: at capacity", stream_id)
+        refusal = self._refusal()
+        if refusal is not None:
+            # Left in the queue for another ingest (or for us once there is room again).
+            log.warning("stream %s left for another ingest: %s", stream_id, refusal)
             await self.queue.put(command)
             await asyncio.sleep(1.0)
             return
@@ -167,6 +197,7 @@ class Supervisor:
             keepalive_timeout_s=self.keepalive_timeout_s,
             ssl_context=self.ssl_context,
             buffer_data=self.buffer_data,
+            media_backlog_bytes=self.media_backlog_bytes,
         )
         return LiveStream(client=client, sink=sink)
 
@@ -191,6 +222,21 @@ class Supervisor:
                 await self.queue.put(command)
             except Exception:
                 log.exception("stream %s: could not re-queue its start", command.rtms_stream_id)
+
+    def totals(self) -> Counter[str]:
+        """Client counters summed over every stream this process held (for metrics)."""
+        totals = Counter(self.ended_totals)
+        for live in self.streams.values():
+            totals.update(stat_totals(live.client.stats))
+        return totals
+
+    def _refusal(self) -> str | None:
+        """Why this ingest must not take another stream now, or None."""
+        if len(self.streams) >= self.max_streams:
+            return f"at capacity ({self.max_streams} streams)"
+        if self.gauge is not None:
+            return self.gauge.refusal(len(self.streams))
+        return None
 
     async def _interrupt(self, command: StreamCommand) -> None:
         live = self.streams.get(command.rtms_stream_id)
@@ -264,6 +310,7 @@ class Supervisor:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
             self.streams.pop(stream_id, None)
+            self.ended_totals.update(stat_totals(live.client.stats))
             await self._release(stream_id)
 
     async def _report_failure(self, live: LiveStream, detail: str, reason: StopReason) -> None:

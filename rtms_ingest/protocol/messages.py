@@ -115,6 +115,7 @@ __all__ = [
     "encode_message",
     "encode_message_bytes",
     "handshake_signature",
+    "parse_loaded",
     "parse_message",
     "verify_handshake_signature",
 ]
@@ -720,7 +721,11 @@ def _load_json(frame: object) -> object:
 
 def parse_message(frame: str | bytes | bytearray | memoryview) -> Message:
     """Parse one text or binary WebSocket frame; raises ProtocolError, never anything else."""
-    data = _load_json(frame)
+    return parse_loaded(_load_json(frame))
+
+
+def parse_loaded(data: object) -> Message:
+    """Parse a frame's already-loaded JSON value (see `parse_message`)."""
     if not isinstance(data, dict):
         raise ProtocolError(f"frame is {_describe(data)}, not a JSON object")
     msg_type = data.get("msg_type")

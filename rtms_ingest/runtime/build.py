@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from rtms_ingest.client import RtmsCredentials
+from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, InProcessCommandQueue, RedisCommandQueue
 from rtms_ingest.cluster.leases import InMemoryLeases, Leases, RedisLeases
 from rtms_ingest.cluster.supervisor import Supervisor, new_holder_id
@@ -67,4 +68,13 @@ def build_supervisor(*, embedded: bool) -> Supervisor:
         ssl_context=ssl_context_from_settings(),
         media=media_from_settings(),
         keepalive_timeout_s=settings.RTMS_KEEPALIVE_TIMEOUT_S,
+        media_backlog_bytes=settings.RTMS_MEDIA_BACKLOG_BYTES,
+        # The embedded shape shares its loop with the web app: admission by load is for the
+        # dedicated ingest processes.
+        gauge=None
+        if embedded
+        else LoadGauge(
+            max_loop_lag_ms=settings.RTMS_ADMIT_MAX_LOOP_LAG_MS,
+            max_cpu=settings.RTMS_ADMIT_MAX_CPU,
+        ),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 from django.conf import settings
 
 from rtms_ingest.cluster.command_queue import RedisCommandQueue
@@ -18,9 +21,20 @@ async def hand_over(command: StreamCommand) -> None:
 
         await in_process_supervisor().queue.put(command)
         return
-    # Webhooks are rare (a few per meeting): a short-lived connection keeps no loop-bound state.
-    queue = RedisCommandQueue(settings.REDIS_URL)
-    try:
-        await queue.put(command)
-    finally:
-        await queue.close()
+    await _queue().put(command)
+
+
+# One queue (one Redis connection pool) per event loop: a web process serves every request on
+# one loop, so this is one pool per process, not a connection per webhook. Keyed by loop because
+# an asyncio Redis client belongs to the loop it was made on (tests run several loops).
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, RedisCommandQueue]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _queue() -> RedisCommandQueue:
+    loop = asyncio.get_running_loop()
+    kept = _queues.get(loop)
+    if kept is None or kept[0] != settings.REDIS_URL:
+        kept = _queues[loop] = (settings.REDIS_URL, RedisCommandQueue(settings.REDIS_URL))
+    return kept[1]

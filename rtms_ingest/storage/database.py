@@ -8,7 +8,8 @@ every stream and every consumer of this process.
 These threads live as long as the process, so each keeps its connection for
 `RTMS_DB_CONN_MAX_AGE` seconds, with Django's health check before each unit of work: a write
 costs no new connection (a PostgreSQL backend per write, before). The web process cannot do
-the same: under ASGI each request runs on a thread of its own, whose connection would leak.
+the same with sync_to_async (under ASGI each request runs on a thread of its own, whose
+connection would leak); its webhook receiver uses these threads instead (`run_db_once`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 
 from rtms_ingest.client.backoff import Backoff
 
-__all__ = ["close_db_threads", "run_db"]
+__all__ = ["close_db_threads", "run_db", "run_db_once"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,17 @@ async def run_db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) ->
                 delay,
             )
             await asyncio.sleep(delay)
+
+
+async def run_db_once(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a call on the DB threads (kept, health-checked connections) without any retry.
+
+    For the web process's hot path (the webhook): no connection per request and no thread per
+    request, and no retry, because a retried keyed insert that had landed would read as a
+    duplicate and the delivery would never be acted on (Zoom retries a failed one instead).
+    """
+    run = sync_to_async(_unit_of_work, thread_sensitive=False, executor=_executor())
+    return await run(function, *args, **kwargs)
 
 
 def _unit_of_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -4,22 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rtms_ingest.runtime.build import build_supervisor
+from rtms_ingest.runtime.metrics import serve_metrics
 from rtms_ingest.storage.database import close_db_threads
 
 log = logging.getLogger(__name__)
+
+# A worker that dies this soon after its start is not restarted in a tight loop.
+RESTART_PAUSE_S = 2.0
 
 
 class Command(BaseCommand):
     """Takes stream commands from Redis and holds the RTMS connections until SIGTERM."""
 
     help = "Run the RTMS ingest: take webhook-started streams from Redis and stream them."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="worker processes on this machine (one per core): each is a full ingest with "
+            "its own holder id, sharing the Redis queue and leases with every other ingest",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.REDIS_URL:
@@ -29,7 +46,43 @@ class Command(BaseCommand):
             )
         if not (settings.ZOOM_CLIENT_ID and settings.ZOOM_CLIENT_SECRET):
             raise CommandError("ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET must be set.")
+        processes = options["processes"]
+        if processes < 1:
+            raise CommandError("--processes must be at least 1")
+        if processes > 1:
+            self._run_workers(processes)
+            return
         asyncio.run(self._serve())
+
+    def _run_workers(self, count: int) -> None:
+        """Run `count` single-process ingests; forward SIGTERM; restart one that dies."""
+        command = [sys.executable, os.path.abspath(sys.argv[0]), "run_ingest"]
+        stopping = False
+
+        def stop(signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.send_signal(signal.SIGTERM)
+
+        # Our own interpreter and manage.py, no shell, no outside input.
+        workers = [subprocess.Popen(command, env=_worker_env(i)) for i in range(count)]  # noqa: S603
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"RTMS ingest: {count} worker processes")
+        while True:
+            for i, worker in enumerate(workers):
+                code = worker.poll()
+                if code is None or stopping:
+                    continue
+                log.error("ingest worker %d exited with %s; restarting it", worker.pid, code)
+                time.sleep(RESTART_PAUSE_S)
+                workers[i] = subprocess.Popen(command, env=_worker_env(i))  # noqa: S603
+            if stopping and all(worker.poll() is not None for worker in workers):
+                break
+            time.sleep(0.5)
+        self.stdout.write("RTMS ingest workers stopped")
 
     async def _serve(self) -> None:
         supervisor = build_supervisor(embedded=False)
@@ -37,6 +90,8 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
+        if settings.RTMS_METRICS_PORT:
+            serve_metrics(supervisor, settings.RTMS_METRICS_PORT)
         self.stdout.write(f"RTMS ingest {supervisor.holder_id} waiting for streams")
         try:
             await supervisor.run(stopping)
@@ -46,3 +101,11 @@ class Command(BaseCommand):
             await supervisor.leases.close()
             await asyncio.to_thread(close_db_threads)
         self.stdout.write("RTMS ingest stopped; every stream was closed")
+
+
+def _worker_env(index: int) -> dict[str, str]:
+    """A worker's environment: its own metrics port (the base port + its index)."""
+    env = dict(os.environ)
+    if settings.RTMS_METRICS_PORT:
+        env["RTMS_METRICS_PORT"] = str(settings.RTMS_METRICS_PORT + index)
+    return env

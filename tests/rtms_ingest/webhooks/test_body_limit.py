@@ -56,3 +56,26 @@ async def test_chunked_body_is_cut_off_at_the_limit() -> None:
 async def test_small_body_reaches_the_view_whole() -> None:
     # The view sees the replayed body: unsigned, so the signature check answers 401.
     assert await status_of("/webhooks/zoom/", [b'{"event":', b' "x"}'], []) == 401
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_url_validation_is_answered_at_the_asgi_edge() -> None:
+    import json
+    import time
+
+    from rtms_ingest.protocol.webhook_signing import url_validation_response, webhook_signature
+
+    body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}})
+    ts = str(int(time.time()))
+    secret = settings.ZOOM_WEBHOOK_SECRET_TOKEN
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-zm-request-timestamp", ts.encode()),
+        (b"x-zm-signature", webhook_signature(secret, ts, body.encode()).encode()),
+    ]
+    app = ApplicationCommunicator(application, scope("/webhooks/zoom/", headers))
+    await app.send_input({"type": "http.request", "body": body.encode(), "more_body": False})
+    start = await app.receive_output(timeout=5)
+    answer = await app.receive_output(timeout=5)
+    assert start["status"] == 200
+    assert json.loads(answer["body"]) == url_validation_response(secret, "abc")

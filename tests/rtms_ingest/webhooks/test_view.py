@@ -65,7 +65,7 @@ def queued(r: redis.Redis) -> list[StreamCommand]:
     return [StreamCommand.from_json(raw) for raw in reversed(r.lrange(COMMANDS_KEY, 0, -1))]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_signed_rtms_started_is_accepted_and_queued_for_the_ingest(queue: redis.Redis) -> None:
     response = post(started())
     assert response.status_code == 200
@@ -77,7 +77,7 @@ def test_signed_rtms_started_is_accepted_and_queued_for_the_ingest(queue: redis.
     assert command.operator_id == "zoom-host-1"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_url_validation_answers_with_the_hmac_of_the_plain_token(queue: redis.Redis) -> None:
     body = {"event": "endpoint.url_validation", "event_ts": 1, "payload": {"plainToken": "abc"}}
     response = post(body)
@@ -90,7 +90,7 @@ def test_url_validation_answers_with_the_hmac_of_the_plain_token(queue: redis.Re
     assert response.json() == {"plainToken": "abc", "encryptedToken": expected}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_wrong_signature_is_401_and_nothing_is_queued(queue: redis.Redis) -> None:
     response = post(started(), secret="not-the-secret")
     assert response.status_code == 401
@@ -98,7 +98,7 @@ def test_wrong_signature_is_401_and_nothing_is_queued(queue: redis.Redis) -> Non
     assert not WebhookDelivery.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_signature_over_other_bytes_than_the_body_is_401(queue: redis.Redis) -> None:
     raw = json.dumps(started()).encode()
     ts = str(int(time.time()))
@@ -106,20 +106,20 @@ def test_signature_over_other_bytes_than_the_body_is_401(queue: redis.Redis) -> 
     assert post(raw, timestamp=int(ts), signature=forged).status_code == 401
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_missing_signature_headers_are_401(queue: redis.Redis) -> None:
     response = Client().post(URL, json.dumps(started()), content_type="application/json")
     assert response.status_code == 401
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stale_timestamp_is_401_even_with_a_valid_signature(queue: redis.Redis) -> None:
     response = post(started(), timestamp=int(time.time()) - 301)
     assert response.status_code == 401
     assert "window" in response.json()["error"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 @override_settings(ZOOM_WEBHOOK_SECRET_TOKEN="")
 def test_missing_secret_refuses_every_request_instead_of_skipping_the_check(
     queue: redis.Redis,
@@ -129,14 +129,14 @@ def test_missing_secret_refuses_every_request_instead_of_skipping_the_check(
     assert queued(queue) == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_malformed_json_is_400_with_a_reason(queue: redis.Redis) -> None:
     response = post(b'{"event": "meeting.rtms_started",')
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rtms_started_without_server_urls_is_400(queue: redis.Redis) -> None:
     body = started()
     del body["payload"]["server_urls"]
@@ -145,19 +145,19 @@ def test_rtms_started_without_server_urls_is_400(queue: redis.Redis) -> None:
     assert "server_urls" in response.json()["error"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_oversized_body_is_413(queue: redis.Redis) -> None:
     body = started()
     body["payload"]["padding"] = "x" * (settings.ZOOM_WEBHOOK_MAX_BODY_BYTES + 1)
     assert post(body).status_code == 413
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_get_is_not_allowed(queue: redis.Redis) -> None:
     assert Client().get(URL).status_code == 405
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_duplicate_delivery_is_stored_and_queued_once(queue: redis.Redis) -> None:
     assert post(started()).json() == {"status": "accepted"}
     assert post(started()).json() == {"status": "duplicate"}
@@ -165,14 +165,14 @@ def test_duplicate_delivery_is_stored_and_queued_once(queue: redis.Redis) -> Non
     assert WebhookDelivery.objects.count() == 1
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_unrelated_events_are_acknowledged_without_work(queue: redis.Redis) -> None:
     body = {"event": "meeting.participant_joined", "event_ts": 5, "payload": {"object": {}}}
     assert post(body).status_code == 204
     assert queued(queue) == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("event", "id_field", "product"),
     [
@@ -194,7 +194,7 @@ def test_other_products_are_queued_with_their_own_id(
     assert (command.product, command.zoom_id) == (product, "owner-9")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rtms_stopped_is_queued_with_its_stop_reason(queue: redis.Redis) -> None:
     body = {
         "event": "meeting.rtms_stopped",
@@ -206,7 +206,7 @@ def test_rtms_stopped_is_queued_with_its_stop_reason(queue: redis.Redis) -> None
     assert (command.action, command.stop_reason) == ("stop", 6)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_delivery_that_cannot_be_queued_is_503_and_zoom_retry_is_queued(
     queue: redis.Redis,
 ) -> None:

@@ -1,0 +1,89 @@
+"""The Zoom webhook served at the ASGI edge: no middleware chain, no thread per request.
+
+A webhook is a signed machine request; browser concerns (sessions, CSRF, security headers,
+static files) do not apply to it. Served here, a delivery costs the signature check, one
+insert on a kept connection and one Redis push, and Django's per-request machinery (about
+two dozen middleware steps and a thread hop for each request signal) is skipped. Other
+methods on the path, and every other path, go to the wrapped application.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from asgiref.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+)
+
+from rtms_ingest.webhooks.body_limit import BodySizeLimit
+from rtms_ingest.webhooks.view import Answer, receive_delivery
+
+__all__ = ["ZoomWebhookEndpoint"]
+
+log = logging.getLogger(__name__)
+Scope = dict[str, Any]
+
+
+class ZoomWebhookEndpoint:
+    """Answers POST `path` itself (body capped at `max_bytes`); anything else goes to `app`."""
+
+    def __init__(self, app: Any, path: str, max_bytes: int) -> None:
+        self.app = BodySizeLimit(app, path, max_bytes)
+        self.path = path
+        self.max_bytes = max_bytes
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _respond(send, _too_large())
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await _respond(send, _too_large())
+                return
+            if not message.get("more_body", False):
+                break
+        try:
+            answer = await receive_delivery(headers, bytes(body))
+        except Exception:
+            # The database or Redis failed: Zoom retries a 5xx; 503 says "later", not "bad".
+            log.exception("webhook delivery failed")
+            answer = Answer(503, {"error": "temporarily unavailable; retry later"})
+        await _respond(send, answer)
+
+
+def _too_large() -> Answer:
+    return Answer(413, {"error": "request body too large"})
+
+
+async def _respond(send: ASGISendCallable, answer: Answer) -> None:
+    payload = b"" if answer.body is None else orjson.dumps(answer.body)
+    headers = [(b"content-length", str(len(payload)).encode())]
+    if answer.body is not None:
+        headers.append((b"content-type", b"application/json"))
+    if answer.status == 413:
+        headers.append((b"connection", b"close"))
+    await send(
+        HTTPResponseStartEvent(
+            type="http.response.start", status=answer.status, headers=headers, trailers=False
+        )
+    )
+    await send(HTTPResponseBodyEvent(type="http.response.body", body=payload, more_body=False))

@@ -1,0 +1,93 @@
+"""A client whose sink cannot keep up: every keep-alive answered, every dropped frame a gap.
+
+Against the lean load server of the ingest benchmark (`benchmarks.load_server`, real sockets on
+port 0): four speakers' 20 ms audio a stream and a keep-alive a second on every socket. The sink
+is made slow on purpose (a fake: a real sink cannot be made this slow on demand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from benchmarks.load_server import LoadServer
+from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
+from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+
+STREAMS = 3
+
+
+class SlowSinkFake:
+    """Takes 25 ms per audio frame (a stream sends one every 5 ms); records gaps."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.gaps: list[str] = []
+        self.states: list[str] = []
+
+    async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
+        self.states.append(state)
+
+    async def gap(self, detail: str) -> None:
+        self.gaps.append(detail)
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        pass
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        pass
+
+    async def transcript(self, content: TextContent) -> None:
+        pass
+
+    async def chat(self, content: TextContent) -> None:
+        pass
+
+    async def audio(self, content: BinaryContent) -> None:
+        self.frames += 1
+        await asyncio.sleep(0.025)
+
+
+async def test_slow_sink_costs_no_keepalive_and_every_dropped_frame_is_a_recorded_gap() -> None:
+    server = LoadServer(seconds=3.0, keepalive_interval_s=0.5)
+    port = await server.start(STREAMS)
+    sinks = [SlowSinkFake() for _ in range(STREAMS)]
+    clients = [
+        RtmsStreamClient(
+            StreamTarget("meeting", f"m{i}==", f"s{i}", f"ws://127.0.0.1:{port}/sig/s{i}"),
+            RtmsCredentials("cid", "secret"),
+            sink,
+            media=MediaType.AUDIO,
+            media_backlog_bytes=32 * 1024,  # about 35 frames: overflows within a second
+        )
+        for i, sink in enumerate(sinks)
+    ]
+    try:
+        reasons = await asyncio.wait_for(asyncio.gather(*(c.run() for c in clients)), 60)
+    finally:
+        await server.stop()
+
+    report = server.report()
+    assert reasons == [6] * STREAMS  # MEETING_ENDED: no stream was dropped for silence
+    assert report["keepalives_sent"] > 0
+    assert report["keepalives_answered"] == report["keepalives_sent"]
+    for client, sink in zip(clients, sinks, strict=True):
+        stats = client.stats
+        assert stats.frames_dropped > 0
+        assert stats.reconnects == 0
+        # Every frame the server sent was delivered, dropped, or discarded at the end: and
+        # each dropped or discarded run of frames is a gap the sink was told about.
+        sent = server.streams[client.target.rtms_stream_id].frames_sent
+        assert sink.frames + stats.frames_dropped + stats.frames_discarded == sent
+        counted = sum(
+            int(m.group(1)) for g in sink.gaps if (m := re.search(r"(\d+) (?:media )?frames", g))
+        )
+        assert counted == stats.frames_dropped + stats.frames_discarded
+        during = [g for g in sink.gaps if "frames dropped" in g]
+        assert during  # reported while streaming, not only at the end
+        assert all(re.search(r"stream clock \d+ ms to \d+ ms", g) for g in during)
