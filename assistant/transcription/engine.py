@@ -28,6 +28,7 @@ PIECE_S = FULL_WINDOW_S - 2.0
 VAD_THRESHOLD = 0.5
 VAD_PAD_MS = 200
 MIN_AUDIO_S = 0.1
+SILENCE_MARGIN_S = 0.6  # put around every cut: more than voice detection needs to end a span
 CONTEXT_GAP_S = 0.3  # silence between pieces of context, and before the new speech
 
 
@@ -251,10 +252,14 @@ def recognise(
     decoder = decoder_for(config)
     lang = _language(language, config, decoder)
     started = time.perf_counter()
-    first, last, speech_s = speech_span(samples)
+    # Zoom sends no frames for silence, so a cut may start and end right on its words: the
+    # silence is put back, and voice detection then keeps the same margin either way.
+    margin = int(SILENCE_MARGIN_S * SAMPLE_RATE)
+    padded = np.pad(samples, margin)
+    first, last, speech_s = speech_span(padded)
     if speech_s == 0:
         return replace(nothing, rejected="no speech", decode_s=time.perf_counter() - started)
-    speech = samples[first:last]
+    speech = padded[first:last]
     beam = FINAL_BEAM if final else PROVISIONAL_BEAM
     pieces = _pieces(speech) if final else [speech[-int(PIECE_S * SAMPLE_RATE) :]]
     known, heard_before = "", 0.0

@@ -22,6 +22,7 @@ import numpy as np
 SAMPLE_RATE = 16_000
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000  # 16-bit mono
 QUIETEST_FLOOR_DBFS = -70.0  # where the noise floor starts, and returns to on digital silence
+SILENT_GAP_MS = 60  # frames missing this long are digital silence (Zoom sends none for it)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class UtteranceCutter:
     wrong_rate: bool = False
     _rate_misses: int = 0
     _last_frame: tuple[int, int] | None = None  # (timestamp, duration) of the previous frame
+    _frames_end_ms: int | None = None  # where the last frame ended on the stream clock
     _preroll: bytearray = field(default_factory=bytearray)
     _preroll_start_ms: int | None = None
     _pcm: bytearray = field(default_factory=bytearray)
@@ -96,6 +98,7 @@ class UtteranceCutter:
         if not pcm or self._rate_is_wrong(len(pcm) // BYTES_PER_MS, timestamp_ms):
             return []
         duration_ms = len(pcm) // BYTES_PER_MS
+        self._silence_between(timestamp_ms, duration_ms)
         cuts = self._gap_before(timestamp_ms)
         voiced = self._is_voiced(pcm, duration_ms)
         if self._start_ms is None:
@@ -156,6 +159,17 @@ class UtteranceCutter:
             self._pcm = bytearray()
             self._reset_onset()
         return self.wrong_rate
+
+    def _silence_between(self, timestamp_ms: int, duration_ms: int) -> None:
+        """No frames for a while is Zoom's digital silence: the noise floor drops as for zeros.
+
+        Otherwise the floor, which creeps up through speech, would stay up across the pauses
+        Zoom leaves out, and the soft starts and ends of the next words would count as quiet.
+        """
+        end = self._frames_end_ms
+        self._frames_end_ms = timestamp_ms + duration_ms
+        if end is not None and timestamp_ms - end >= SILENT_GAP_MS:
+            self.noise_floor_dbfs = min(self.noise_floor_dbfs, QUIETEST_FLOOR_DBFS)
 
     def _pad_to(self, timestamp_ms: int) -> None:
         """Fill a short gap in time with silence: the utterance keeps its real timing."""

@@ -168,3 +168,18 @@ def test_the_base_model_joins_its_parts_and_detects_english(settings: Any, tmp_p
     result = recognise(_cut(utterance), final=True)
     assert result.language == "en"
     assert word_error_rate(utterance["text"], result.text) <= 0.15
+
+
+def test_a_cut_without_its_silence_is_heard_as_one_with_it() -> None:
+    # Zoom sends no frames for silence: a cut may start and end right on its words.
+    for utterance in _utterances()[:3]:
+        cut = np.frombuffer(_cut(utterance), "<i2")
+        bare = np.trim_zeros(cut)
+        padded = np.concatenate([np.zeros(8000, "<i2"), bare, np.zeros(8000, "<i2")])
+        heard_bare = recognise(bare.tobytes(), final=True)
+        heard_padded = recognise(padded.tobytes(), final=True)
+        # The same speech is found (to a couple of voice-detection chunks) and heard as well.
+        assert abs(len(heard_bare.speech_pcm16) - len(heard_padded.speech_pcm16)) <= 2 * 1024
+        bare_wer = word_error_rate(utterance["text"], heard_bare.text)
+        padded_wer = word_error_rate(utterance["text"], heard_padded.text)
+        assert bare_wer <= padded_wer + 0.1 and bare_wer <= 0.35, heard_bare.text

@@ -142,3 +142,20 @@ def test_digital_silence_between_words_keeps_the_noise_floor_sane() -> None:
         cuts += cutter.feed(tone(20) if n % 50 < 40 else bytes(640), n * 20)
     assert math.isfinite(cutter.noise_floor_dbfs)
     assert len(cuts) >= 9, "every second of voice is cut, none lost to a broken floor"
+
+
+def test_frames_zoom_leaves_out_count_as_digital_silence_for_the_noise_floor() -> None:
+    sent_zeros, left_out = UtteranceCutter(), UtteranceCutter()
+    voice = tone(3000, dbfs=-30)  # long enough for the floor to creep up through it
+    for cutter in (sent_zeros, left_out):
+        play(cutter, voice, start_ms=0)
+    raised = left_out.noise_floor_dbfs
+    assert raised > -70.0
+    play(sent_zeros, bytes(200 * BYTES_PER_MS), start_ms=3000)
+    play(sent_zeros, tone(20, dbfs=-30), start_ms=3200)
+    left_out.feed(tone(20, dbfs=-30), 3200)  # the same pause, as Zoom sends it: no frames
+    assert left_out.noise_floor_dbfs == sent_zeros.noise_floor_dbfs < -69.9  # back down
+    short_gap = UtteranceCutter()
+    play(short_gap, voice, start_ms=0)
+    short_gap.feed(tone(20, dbfs=-30), 3040)  # one frame late: jitter, not silence
+    assert short_gap.noise_floor_dbfs > raised
