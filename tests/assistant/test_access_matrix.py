@@ -131,9 +131,11 @@ async def test_live_socket_follows_the_rule(persona: Persona, meeting: Meeting) 
         application, f"/ws/meetings/{meeting.pk}/", headers=_headers(persona.client)
     )
     connected, code = await socket.connect(timeout=TIMEOUT)
+    # Always let the consumer finish (refused ones too): a task left waiting on the channel
+    # layer once hung the event loop's teardown for the whole test timeout.
+    await socket.disconnect()
     if persona.may_see:
         assert connected, f"refused with {code}"
-        await socket.disconnect()
     else:
         assert not connected
         assert code == 4403
@@ -156,6 +158,7 @@ async def test_foreign_origin_is_refused_even_with_a_staff_cookie_and_any_host(
     headers = [h for h in _headers(client, origin) if h[0] != b"origin" or origin]
     socket = WebsocketCommunicator(application, f"/ws/meetings/{meeting.pk}/", headers=headers)
     connected, _ = await socket.connect(timeout=TIMEOUT)
+    await socket.disconnect()
     assert not connected
 
 
