@@ -107,35 +107,14 @@ def _rss_mb() -> float:
 
 async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
     from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-    from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+    from rtms_ingest.client.sink import IgnoringSink
+    from rtms_ingest.protocol import BinaryContent, MediaType
 
-    class CountingSink:
+    class CountingSink(IgnoringSink):
         gaps = 0
-
-        async def stream_state(
-            self, state: str, detail: str = "", reason: int | None = None
-        ) -> None:
-            pass
 
         async def gap(self, detail: str) -> None:
             CountingSink.gaps += 1
-
-        async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-            pass
-
-        async def participant_left(
-            self, user_id: int, user_name: str | None, at_ms: int | None
-        ) -> None:
-            pass
-
-        async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-            pass
-
-        async def transcript(self, content: TextContent) -> None:
-            pass
-
-        async def chat(self, content: TextContent) -> None:
-            pass
 
         async def audio(self, content: BinaryContent) -> None:
             tally.frame(content.timestamp)

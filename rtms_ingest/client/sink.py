@@ -48,3 +48,35 @@ class StreamSink(Protocol):
 
     async def audio(self, content: BinaryContent) -> None:
         """One audio frame (MEDIA_DATA_AUDIO)."""
+
+
+class IgnoringSink:
+    """Implements StreamSink by ignoring everything: a consumer overrides only what it uses."""
+
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
+        return None
+
+    async def gap(self, detail: str) -> None:
+        return None
+
+    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        return None
+
+    async def participant_left(
+        self, user_id: int, user_name: str | None, at_ms: int | None
+    ) -> None:
+        return None
+
+    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
+        return None
+
+    async def transcript(self, content: TextContent) -> None:
+        return None
+
+    async def chat(self, content: TextContent) -> None:
+        return None
+
+    async def audio(self, content: BinaryContent) -> None:
+        return None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from assistant import recordings
 from assistant.models import Meeting
-from rtms_ingest.client.sink import StreamStatus
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.client.sink import IgnoringSink, StreamStatus
+from rtms_ingest.protocol import BinaryContent, MediaType
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class _Pending:
     items: list[tuple[int, recordings.Anchor | None, bytes]] = field(default_factory=list)
 
 
-class RecordingSink:
+class RecordingSink(IgnoringSink):
     """Implements MediaSink for one meeting's audio: WAV files per participant."""
 
     wants = MediaType.AUDIO
@@ -92,23 +92,6 @@ class RecordingSink:
     async def gap(self, detail: str) -> None:
         for timeline in self._timelines.values():
             timeline.skipped()
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def participant_left(
-        self, user_id: int, user_name: str | None, at_ms: int | None
-    ) -> None:
-        pass
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def transcript(self, content: TextContent) -> None:
-        pass
-
-    async def chat(self, content: TextContent) -> None:
-        pass
 
     # --- internals ---------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from django.conf import settings
 from assistant.models import Meeting
 from assistant.services import speech
 from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
-from rtms_ingest.client.sink import StreamStatus
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.client.sink import IgnoringSink, StreamStatus
+from rtms_ingest.protocol import BinaryContent, MediaType
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class _Speaker:
     last_arrival: float = 0.0  # time.monotonic() it arrived
 
 
-class SpeechSink:
+class SpeechSink(IgnoringSink):
     """Implements MediaSink for one meeting's audio: utterances to our recogniser."""
 
     wants = MediaType.AUDIO
@@ -95,12 +95,6 @@ class SpeechSink:
             )
         self._queue = None
 
-    async def gap(self, detail: str) -> None:
-        pass
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
     async def participant_left(
         self, user_id: int, user_name: str | None, at_ms: int | None
     ) -> None:
@@ -108,15 +102,6 @@ class SpeechSink:
         if speaker is not None:
             for cut in speaker.cutter.flush():
                 self._hand_over(user_id, speaker, cut)
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def transcript(self, content: TextContent) -> None:
-        pass
-
-    async def chat(self, content: TextContent) -> None:
-        pass
 
     # --- internals ---------------------------------------------------------------------
 
