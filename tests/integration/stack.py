@@ -82,6 +82,7 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
     worker_queues: str = "",
     worker_concurrency: int = 1,
+    ingest_args: tuple[str, ...] = (),
 ) -> Iterator[Stack]:
     """Start web and ingest (and a Celery worker on `worker_queues`); stop all on exit."""
     port = free_port()
@@ -99,7 +100,7 @@ def running_stack(
             str(port),
             "assistant.asgi:application",
         ],
-        "ingest": [sys.executable, "manage.py", "run_ingest"],
+        "ingest": [sys.executable, "manage.py", "run_ingest", *ingest_args],
     }
     if worker_queues:
         commands["worker"] = [
