@@ -25,7 +25,7 @@ from assistant.models import (
     Participant,
     TranscriptSegment,
 )
-from assistant.services import tracks
+from assistant.services import clock, tracks
 
 EXPORT_VERSION = 1
 _SPACE = re.compile(r"\s+")
@@ -101,13 +101,6 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
 
 
-def _clock(ms: int, origin: int) -> str:
-    seconds = max(0, ms - origin) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 def markdown(meeting_id: int, origin: int) -> Iterator[str]:
     """Markdown: the notes (summary, decisions, action items), then the transcript."""
     meeting = Meeting.objects.get(pk=meeting_id)
@@ -135,7 +128,7 @@ def markdown(meeting_id: int, origin: int) -> Iterator[str]:
     yield "\n## Transcript\n"
     for line in caption_lines(meeting_id):
         speaker = _md(line.speaker) or "Unknown speaker"
-        yield f"\n**{_clock(line.start_ms, origin)} {speaker}:** {_md(line.text)}\n"
+        yield f"\n**{clock.elapsed(line.start_ms - origin)} {speaker}:** {_md(line.text)}\n"
 
 
 def _md_item(item: ActionItem) -> str:

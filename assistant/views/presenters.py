@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assistant import events
 from assistant.models import ChatMessage, Meeting, Participant, Transcription, TranscriptSegment
+from assistant.services import clock
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
 WALL_CLOCK_MS = 86_400_000
@@ -70,10 +71,7 @@ def clock_label(ms: int | None, origin: int) -> str:
     offset = ms - origin
     if offset < 0 or offset >= WALL_CLOCK_MS:
         return ""
-    seconds = offset // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    return clock.elapsed(offset)
 
 
 def duration_label(meeting: Meeting, now: dt.datetime | None = None) -> str:
