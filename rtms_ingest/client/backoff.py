@@ -6,7 +6,7 @@ import asyncio
 import random
 import ssl
 
-from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
+from rtms_ingest.client.wire import UpgradeRefused
 
 __all__ = ["Backoff", "is_retryable"]
 
@@ -65,15 +65,14 @@ def is_retryable(exc: BaseException) -> bool:
 
     Transient network trouble and server-side hiccups are retryable; a URL that cannot be
     used, a certificate that does not verify, or an HTTP refusal of the upgrade (4xx) will not
-    get better by retrying, so they are fatal. Mirrors `websockets.client.process_exception`,
-    plus certificate errors (an OSError that retrying cannot fix).
+    get better by retrying, so they are fatal. A closed socket (SocketClosed) is an OSError.
+    An upgrade answered with no valid HTTP response at all (the server closed early) is
+    retried: a restarting server does that.
     """
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False
-    if isinstance(exc, ConnectionClosed | EOFError | OSError | asyncio.TimeoutError):
+    if isinstance(exc, EOFError | OSError | asyncio.TimeoutError):
         return True
-    if isinstance(exc, InvalidMessage):
-        return isinstance(exc.__cause__, EOFError | OSError)
-    if isinstance(exc, InvalidStatus):
-        return exc.response.status_code in _RETRYABLE_HTTP
+    if isinstance(exc, UpgradeRefused):
+        return exc.status is None or exc.status in _RETRYABLE_HTTP
     return False

@@ -7,23 +7,20 @@ import logging
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import DATA_OPCODES, Frame, Opcode
-from websockets.protocol import Event, State
-
+from rtms_ingest.client.wire import RtmsSocket, SocketClosed, open_socket
 from rtms_ingest.protocol import (
     KeepAliveRequest,
     Message,
     ProtocolError,
     UnknownMessage,
-    encode_message,
 )
 from rtms_ingest.protocol.fast import parse_frame
+from rtms_ingest.protocol.messages import encode_message_bytes
 
 __all__ = [
     "ClientStats",
@@ -121,97 +118,31 @@ class _Dropped:
         self.count = count
 
 
-_Item = Message | str | bytes | _Dropped
-_RAW = (bytes, str)
-
-
-class DirectConnection(ClientConnection):
-    """A client connection that hands each whole data message to a callback as it is parsed.
-
-    websockets queues every message for `recv()`, and each `recv()` is an await with its own
-    future: a good part of a small frame's cost. Here a message goes from the frame parser
-    straight to the handler given to `attach`, in the same call that read it off the socket;
-    messages that arrive before `attach` are kept and handed over then. Control frames (ping,
-    close) are handled by websockets as always. `recv()` is not used on such a connection.
-    """
-
-    _handler: Callable[[bytes], None] | None = None
-    _on_close: Callable[[], None] | None = None
-    _early: list[bytes] | None = None
-    _fragments: list[bytes] | None = None
-    _detached = False
-
-    def attach(self, handler: Callable[[bytes], None], on_close: Callable[[], None]) -> None:
-        """Send every data message to `handler` (those already here first), and the close."""
-        self._handler, self._on_close = handler, on_close
-        early, self._early = self._early or [], None
-        for data in early:
-            handler(data)
-        if self.protocol.state is State.CLOSED:
-            on_close()
-
-    def detach(self) -> None:
-        """Hand nothing more to the handlers (later messages are dropped: we stopped reading)."""
-        self._handler = self._on_close = None
-        self._early = None
-        self._detached = True
-
-    def process_event(self, event: Event) -> None:
-        if (
-            self.response is None  # the handshake answer is the first event
-            or not isinstance(event, Frame)
-            or event.opcode not in DATA_OPCODES
-        ):
-            super().process_event(event)
-            return
-        if event.opcode is Opcode.CONT:
-            if self._fragments is not None:  # websockets checks the fragment sequence
-                self._fragments.append(bytes(event.data))
-                if event.fin:
-                    data, self._fragments = b"".join(self._fragments), None
-                    self._deliver(data)
-            return
-        if not event.fin:
-            self._fragments = [bytes(event.data)]
-            return
-        self._deliver(bytes(event.data))
-
-    def _deliver(self, data: bytes) -> None:
-        if self._handler is not None:
-            self._handler(data)
-        elif not self._detached:
-            if self._early is None:
-                self._early = []
-            self._early.append(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        if self._on_close is not None:
-            self._on_close()
+_Item = Message | bytes | _Dropped
 
 
 class FrameChannel:
-    """Parsed RTMS messages over one connection; control first, data through a bounded backlog.
+    """Parsed RTMS messages over one socket; control first, data through a bounded backlog.
 
-    A reader task takes every frame off the socket as it arrives and answers keep-alives at
-    once, whatever the backlog and however slow the consumer of `receive()`: Zoom drops a
-    stream whose keep-alives go unanswered. Data frames wait in a backlog, unparsed; with
-    `backlog_bytes` set (media sockets) a full backlog drops new data frames, and the place
-    of the drop is counted and handed to the consumer (`take_drops`) so it can record a gap.
-    Liveness comes from one timer per socket on the time of the last frame, not from a
+    Each frame is taken as the socket's read hands it over, and keep-alives are answered in
+    that same call, whatever the backlog and however slow the consumer of `receive()`: Zoom
+    drops a stream whose keep-alives go unanswered. Data frames wait in a backlog, unparsed;
+    with `backlog_bytes` set (media sockets) a full backlog drops new data frames, and the
+    place of the drop is counted and handed to the consumer (`take_drops`) so it can record a
+    gap. Liveness comes from one timer per socket on the time of the last frame, not from a
     timeout around every receive.
     """
 
     def __init__(
         self,
-        ws: ClientConnection,
+        sock: RtmsSocket,
         name: str,
         stats: ClientStats,
         throttle: LogThrottle,
         silence_timeout_s: float,
         backlog_bytes: int | None = None,
     ) -> None:
-        self.ws = ws
+        self.sock = sock
         self.name = name
         self._stats = stats
         self._throttle = throttle
@@ -222,30 +153,24 @@ class FrameChannel:
         self._dropping: _Dropped | None = None  # the drop marker being counted up
         self._drops = 0  # dropped frames the consumer has reached but not yet taken
         self._wakeup = asyncio.Event()
-        self._ended: BaseException | None = None  # why the reader stopped
-        self._reader: asyncio.Task[None] | None = None
+        self._ended: BaseException | None = None  # why the socket stopped
         self._silent = False
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._last_heard = loop.time()
         self._timer = loop.call_later(silence_timeout_s, self._check_silence)
-        self._answers: set[asyncio.Task[None]] = set()
-        self._direct = isinstance(ws, DirectConnection)
-        if isinstance(ws, DirectConnection):
-            ws.attach(self._on_frame, self._on_closed)
+        sock.attach(self._on_frame, self._on_closed)
 
     async def send(self, message: Message) -> None:
-        """Send one message as a text frame (Zoom accepts text and binary alike)."""
-        await self.ws.send(encode_message(message))
+        """Send one message as a text frame; SocketClosed if the socket is closing."""
+        self.sock.send(encode_message_bytes(message))
 
     async def receive(self) -> Message:
-        """The next meaningful message; ConnectionClosed or SocketSilent when the socket dies.
+        """The next meaningful message; SocketClosed or SocketSilent when the socket dies.
 
         Frames already taken off the socket are delivered before the socket's end is raised:
         what the server sent before closing is read, not thrown away.
         """
-        if self._reader is None and not self._direct:
-            self._reader = asyncio.create_task(self._read(), name=f"rtms-reader:{self.name}")
         items = self._items
         while True:
             while not items:
@@ -254,7 +179,7 @@ class FrameChannel:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             item = items.popleft()
-            if isinstance(item, _RAW):
+            if type(item) is bytes:
                 self._bytes -= len(item)
                 message = self._parse(item)
                 if message is None:
@@ -265,7 +190,7 @@ class FrameChannel:
                     self._dropping = None
                 self._drops += item.count
                 continue
-            return item  # a control message, parsed by the reader
+            return item  # type: ignore[return-value]  # a control message, parsed on arrival
 
     @property
     def drops(self) -> int:
@@ -294,71 +219,39 @@ class FrameChannel:
     def stop(self) -> None:
         """Stop reading (the socket itself is closed by its owner)."""
         self._timer.cancel()
-        if self._reader is not None:
-            self._reader.cancel()
-        if isinstance(self.ws, DirectConnection):
-            self.ws.detach()
-
-    async def _read(self) -> None:
-        """Take frames off the socket (a connection without a frame handler)."""
-        ws = self.ws
-        try:
-            while True:
-                keepalive = self._take(await ws.recv())
-                if keepalive is not None:
-                    await self._answer(keepalive)
-        except asyncio.CancelledError:
-            raise
-        except ConnectionClosed as exc:
-            self._ended = SocketSilent(self._silence_note()) if self._silent else exc
-        except Exception as exc:  # e.g. a transport error: the consumer decides
-            self._ended = exc
-        finally:
-            self._timer.cancel()
-            self._wakeup.set()
+        self.sock.detach()
 
     def _on_frame(self, frame: bytes) -> None:
-        """A whole message from a DirectConnection, as it comes off the socket."""
-        keepalive = self._take(frame)
-        if keepalive is not None:
-            task = self._loop.create_task(self._answer(keepalive))
-            self._answers.add(task)
-            task.add_done_callback(self._answers.discard)
-
-    def _on_closed(self) -> None:
-        """The DirectConnection closed: receive() raises once the backlog is delivered."""
-        if self._ended is None:
-            if self._silent:
-                self._ended = SocketSilent(self._silence_note())
-            else:
-                self._ended = self.ws.protocol.close_exc
-        self._timer.cancel()
-        self._wakeup.set()
-
-    def _take(self, frame: str | bytes) -> KeepAliveRequest | None:
-        """Queue one frame; a keep-alive is returned instead, to be answered at once."""
+        """One whole message, in the call that read it off the socket."""
         self._last_heard = self._loop.time()
         if len(frame) <= CONTROL_FRAME_MAX:
             message = self._parse(frame)
             if message is None:
-                return None
-            if isinstance(message, KeepAliveRequest):
-                return message
+                return
+            if type(message) is KeepAliveRequest:
+                self._answer(message)
+                return
             self._items.append(message)  # control messages are never dropped
         elif self._backlog_bytes is not None and self._bytes >= self._backlog_bytes:
             self._drop()
-            return None
+            return
         else:
             self._items.append(frame)
             self._bytes += len(frame)
         self._wakeup.set()
-        return None
 
-    async def _answer(self, keepalive: KeepAliveRequest) -> None:
-        """KEEP_ALIVE_RESP, ahead of any data waiting in the backlog."""
+    def _on_closed(self, closed: SocketClosed) -> None:
+        """The socket closed: receive() raises once the backlog is delivered."""
+        if self._ended is None:
+            self._ended = SocketSilent(self._silence_note()) if self._silent else closed
+        self._timer.cancel()
+        self._wakeup.set()
+
+    def _answer(self, keepalive: KeepAliveRequest) -> None:
+        """KEEP_ALIVE_RESP, now: ahead of any data waiting in the backlog."""
         try:
-            await self.send(keepalive.answer())
-        except ConnectionClosed:
+            self.sock.send(encode_message_bytes(keepalive.answer()))
+        except SocketClosed:
             return
         self._stats.keepalives_answered += 1
 
@@ -392,15 +285,12 @@ class FrameChannel:
             )
             return
         self._silent = True
-        if self._reader is None:
-            # Nobody reads yet: end the channel now (the next receive raises).
-            self._ended = SocketSilent(self._silence_note())
-            self._wakeup.set()
-        transport = self.ws.transport
-        if transport is not None:
-            transport.abort()
+        # End the channel now (the next receive raises); the socket's close follows.
+        self._ended = SocketSilent(self._silence_note())
+        self._wakeup.set()
+        self.sock.abort()
 
-    def _parse(self, frame: str | bytes) -> Message | None:
+    def _parse(self, frame: bytes) -> Message | None:
         """Parse a frame, counting it; None for frames that are skipped."""
         try:
             message = parse_frame(frame)
@@ -445,36 +335,29 @@ class SocketSettings:
     # are dropped (and recorded as a gap) so that keep-alives are still read and answered.
     media_backlog_bytes: int = 4 * 1024 * 1024
 
-    def open(self, url: str) -> connect:
-        """A `connect` for one RTMS socket: `async with settings.open(url) as ws`."""
-        return connect(
+    def open(self, url: str) -> AbstractAsyncContextManager[RtmsSocket]:
+        """One RTMS socket, closed on the way out: `async with settings.open(url) as sock`."""
+        return open_socket(
             url,
-            # TLS settings only make sense for wss://; websockets refuses `ssl` with ws://.
-            ssl=self.ssl_context if url.startswith("wss://") else None,
-            user_agent_header=self.user_agent,
-            open_timeout=OPEN_TIMEOUT_S,
-            close_timeout=CLOSE_TIMEOUT_S,
-            max_size=MAX_FRAME_BYTES,
-            # RTMS has its own keep-alives (and we watch for silence); a server that ignores
-            # WebSocket pings must not get its healthy stream dropped by ours.
-            ping_interval=None,
-            # Nothing says Zoom's RTMS servers negotiate permessage-deflate; keep it simple.
-            compression=None,
-            create_connection=DirectConnection,
+            ssl_context=self.ssl_context,
+            user_agent=self.user_agent,
+            open_timeout_s=OPEN_TIMEOUT_S,
+            close_timeout_s=CLOSE_TIMEOUT_S,
+            max_message_bytes=MAX_FRAME_BYTES,
         )
 
     def channel(
         self,
-        ws: ClientConnection,
+        sock: RtmsSocket,
         name: str,
         stats: ClientStats,
         throttle: LogThrottle,
         *,
         media: bool = False,
     ) -> FrameChannel:
-        """Wrap an open connection in a FrameChannel; a media one has a bounded backlog."""
+        """Wrap an open socket in a FrameChannel; a media one has a bounded backlog."""
         backlog = self.media_backlog_bytes if media else None
-        return FrameChannel(ws, name, stats, throttle, self.silence_timeout_s, backlog)
+        return FrameChannel(sock, name, stats, throttle, self.silence_timeout_s, backlog)
 
 
 async def expect(channel: FrameChannel, kind: type[_M], timeout_s: float) -> _M:

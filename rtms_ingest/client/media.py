@@ -167,9 +167,9 @@ class MediaLink:
 
     async def _connect_and_pump(self) -> str:
         """Open, handshake and read the socket until it closes or a restart is asked for."""
-        async with self._ctx.settings.open(self.url) as ws:
+        async with self._ctx.settings.open(self.url) as sock:
             channel = self._ctx.settings.channel(
-                ws, f"media:{self.name}", self._ctx.stats, self._ctx.throttle, media=True
+                sock, f"media:{self.name}", self._ctx.stats, self._ctx.throttle, media=True
             )
             try:
                 await self._handshake(channel)
@@ -201,7 +201,7 @@ class MediaLink:
             log.error("media socket %s: server says payloads are encrypted", self.name)
 
     async def _pump(self, channel: FrameChannel) -> None:
-        """Deliver media messages until the socket dies (ConnectionClosed or SocketSilent)."""
+        """Deliver media messages until the socket dies (SocketClosed or SocketSilent)."""
         delivery = self._ctx.delivery
         drops = self._drops
         while True:

@@ -8,12 +8,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
 from rtms_ingest.client.channel import FrameChannel, HandshakeRejected, SocketSilent, expect
 from rtms_ingest.client.context import StreamContext
 from rtms_ingest.client.media import MediaLink, media_params_for, plan_media_sockets
 from rtms_ingest.client.signaling import Outcome, SignalingHandler
+from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     ClientReadyAck,
     DataHandshakeRequest,
@@ -83,8 +82,8 @@ class SignalingSession:
     async def run(self, url: str) -> Outcome:
         """Open signaling, handshake, open the media sockets and stream until something ends."""
         ctx = self._ctx
-        async with ctx.settings.open(url) as ws:
-            channel = ctx.settings.channel(ws, "signaling", ctx.stats, ctx.throttle)
+        async with ctx.settings.open(url) as sock:
+            channel = ctx.settings.channel(sock, "signaling", ctx.stats, ctx.throttle)
             try:
                 return await self._run_on(channel)
             finally:
@@ -128,8 +127,8 @@ class SignalingSession:
             answer = await expect(
                 channel, SignalingHandshakeResponse, ctx.settings.handshake_timeout_s
             )
-        except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd else "none"
+        except SocketClosed as exc:
+            code = "none" if exc.code is None else exc.code
             detail = f"signaling closed before the handshake answer (close code {code})"
             return Outcome("dropped", detail, no_answer=True)
         if answer.status_code != 0:
@@ -223,10 +222,10 @@ class SignalingSession:
                 outcome = await handler.handle(await channel.receive())
                 if outcome is not None:
                     return outcome
-        except ConnectionClosed as exc:
+        except SocketClosed as exc:
             if self._ctx.closing():
                 return Outcome("ended", "closed by receiver", StopReason.RECEIVER_REQUEST_CLOSE)
-            code = exc.rcvd.code if exc.rcvd else "none"
+            code = "none" if exc.code is None else exc.code
             return Outcome("dropped", f"signaling socket closed (close code {code})")
         except SocketSilent as exc:
             return Outcome("dropped", str(exc))

@@ -32,8 +32,6 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from websockets.exceptions import ConnectionClosed
-
 from rtms_ingest.client.backoff import Backoff, is_retryable
 from rtms_ingest.client.channel import (
     ClientStats,
@@ -48,6 +46,7 @@ from rtms_ingest.client.media import SUPPORTED_MEDIA
 from rtms_ingest.client.session import SignalingSession, retire
 from rtms_ingest.client.signaling import Outcome
 from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     MediaType,
     StopReason,
@@ -186,7 +185,7 @@ class RtmsStreamClient:
 
         Returns None, having told the sink nothing more, after abandon().
 
-        Raises HandshakeRejected when RTMS refuses a handshake, or the websockets error when
+        Raises HandshakeRejected when RTMS refuses a handshake, or UpgradeRefused when
         the URL cannot be used at all (e.g. HTTP 4xx on the upgrade); the caller reports those.
         """
         if self._started:
@@ -205,7 +204,7 @@ class RtmsStreamClient:
             signaling = self._session.channel if self._session else None
             sent = False
             if signaling is not None:
-                with contextlib.suppress(ConnectionClosed):
+                with contextlib.suppress(SocketClosed):
                     await signaling.send(StreamCloseRequest(self.target.rtms_stream_id))
                     sent = True
             if not sent:

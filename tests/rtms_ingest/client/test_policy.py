@@ -10,10 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from picows import WSInvalidURL
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosedError, InvalidStatus, InvalidURI
-from websockets.frames import Close
 from websockets.http11 import Response
 
 from rtms_ingest.client import (
@@ -31,6 +29,7 @@ from rtms_ingest.client.channel import (
     SocketSilent,
 )
 from rtms_ingest.client.media import media_params_for, plan_media_sockets
+from rtms_ingest.client.wire import SocketClosed, UpgradeRefused
 from rtms_ingest.protocol import (
     BinaryContent,
     KeepAliveRequest,
@@ -136,8 +135,8 @@ def test_backoff_jitter_spreads_streams_apart() -> None:
 # --- which errors are worth retrying -----------------------------------------------------------
 
 
-def _status(code: int) -> InvalidStatus:
-    return InvalidStatus(Response(code, "status", Headers()))
+def _status(code: int) -> UpgradeRefused:
+    return UpgradeRefused(code, "status")
 
 
 @pytest.mark.parametrize(
@@ -146,7 +145,9 @@ def _status(code: int) -> InvalidStatus:
         ConnectionRefusedError(),
         TimeoutError(),
         EOFError(),
-        ConnectionClosedError(Close(1006, ""), None),
+        SocketClosed(),
+        SocketClosed(1011, "internal error"),
+        UpgradeRefused(None, "the server closed before answering the upgrade"),
         _status(503),
         _status(429),
     ],
@@ -161,7 +162,7 @@ def test_transient_failures_are_retryable(exc: BaseException) -> None:
         HandshakeRejected(3, "invalid signature"),
         _status(404),
         _status(403),
-        InvalidURI("http://x", "not a ws URI"),
+        WSInvalidURL("http://x", "scheme isn't ws or wss"),
         ValueError("programming error"),
     ],
 )
@@ -256,8 +257,10 @@ async def test_http_refusal_of_the_upgrade_is_raised_not_retried() -> None:
         port = srv.sockets[0].getsockname()[1]
         client = client_for(f"ws://127.0.0.1:{port}/signaling/stream", StateSink())
 
-        with pytest.raises(InvalidStatus):
+        with pytest.raises(UpgradeRefused) as refused:
             await asyncio.wait_for(client.run(), 5)
+
+    assert refused.value.status == 404
 
     assert client.stats.reconnects == 0
 
