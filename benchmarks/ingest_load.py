@@ -6,17 +6,22 @@ on every socket; each client, in its own process, joins all N streams asking for
 
 - `ours`: `RtmsStreamClient` (the product's client) feeding a sink that only counts;
 - `sdk`: Zoom's official `rtms` 1.1.0 with an `EventLoopPool` (one thread per 25 clients);
-- `minimal`: asyncio + websockets + json + base64, no checks, the floor of a Python client;
+- `minimal`: asyncio + websockets + json + base64, no checks, a floor for pure-Python clients;
 - `baseline` (optional): our client from another checkout (INGEST_LOAD_BASELINE_SRC=<dir>),
   e.g. `git archive main | tar -x -C /tmp/base` before a change.
+
+Voice detection is on, as in the product's ingest: every client feeds each participant's
+frames to the product's utterance cutter (`rtms_ingest.audio`, the speech sink's voice onset
+and offset), so the figures compare whole ingests doing the same work. `--no-voice` measures the
+clients alone.
 
 Reported per run: frames per CPU-second of the client process (all threads), lost frames (due
 by the server's schedule, never received), keep-alives answered, worst frame delay (receive
 time minus the frame's send timestamp), peak RSS, event-loop lag (asyncio clients). Clients run
 one after the other in one invocation, so compare ratios within a run, not across machines.
 
-    python -m benchmarks.ingest_load [--streams 50 100 200] [--seconds 15]
-        [--clients ours,sdk,minimal]
+    python -m benchmarks.ingest_load [--streams 50 100 200 400] [--seconds 15]
+        [--clients ours,sdk,minimal] [--no-voice]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +69,32 @@ def _server_main(streams: int, seconds: float, port_q: Any, result_q: Any) -> No
 
 
 class Tally:
-    """Frames received and the worst delay, updated from any thread (GIL-atomic enough)."""
+    """Frames received and the worst delay, updated from any thread (GIL-atomic enough).
 
-    def __init__(self) -> None:
+    With `voice`, each (stream, participant)'s frames go through the product's utterance
+    cutter, as the speech sink does on the ingest's event loop.
+    """
+
+    def __init__(self, voice: bool) -> None:
+        from rtms_ingest.audio.utterances import UtteranceCutter
+
         self.frames = 0
+        self.cuts = 0
         self.worst_delay_ms = 0.0
+        self._voice = voice
+        self._cutter = UtteranceCutter
+        self._cutters: dict[tuple[int, int], UtteranceCutter] = {}
 
-    def frame(self, timestamp_ms: int) -> None:
+    def frame(self, timestamp_ms: int, stream: int, user_id: int, pcm: bytes) -> None:
         self.frames += 1
         delay = time.time() * 1000 - timestamp_ms
         if delay > self.worst_delay_ms:
             self.worst_delay_ms = delay
+        if self._voice:
+            cutter = self._cutters.get((stream, user_id))
+            if cutter is None:
+                cutter = self._cutters[stream, user_id] = self._cutter()
+            self.cuts += len(cutter.feed(pcm, timestamp_ms))
 
 
 class LoopLag:
@@ -113,18 +134,21 @@ async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
     class CountingSink(IgnoringSink):
         gaps = 0
 
+        def __init__(self, stream: int) -> None:
+            self.stream = stream
+
         async def gap(self, detail: str) -> None:
             CountingSink.gaps += 1
 
         async def audio(self, content: BinaryContent) -> None:
-            tally.frame(content.timestamp)
+            tally.frame(content.timestamp, self.stream, content.user_id or 0, content.data)
 
     credentials = RtmsCredentials("bench-client", "bench-secret")
     clients = [
         RtmsStreamClient(
             StreamTarget("meeting", f"meeting-{i}==", f"s{i}", f"ws://127.0.0.1:{port}/sig/s{i}"),
             credentials,
-            CountingSink(),
+            CountingSink(i),
             media=MediaType.AUDIO,
             backoff_initial_s=0.5,
         )
@@ -201,8 +225,8 @@ async def _minimal_stream(port: int, i: int, tally: Tally) -> None:
                 kind = message["msg_type"]
                 if kind == 14:
                     content = message["content"]
-                    base64.b64decode(content["data"])
-                    tally.frame(content["timestamp"])
+                    pcm = base64.b64decode(content["data"])
+                    tally.frame(content["timestamp"], i, content["user_id"], pcm)
                 elif kind == 12:
                     await media.send(
                         json.dumps(
@@ -244,16 +268,19 @@ def _sdk(port: int, streams: int, seconds: float, tally: Tally, finish: Any) -> 
         320,
     )
 
-    def on_audio(data: bytes, size: int, timestamp: int, md: object) -> None:
-        tally.frame(timestamp)
+    def on_audio_of(stream: int) -> Callable[[bytes, int, int, Any], None]:
+        def on_audio(data: bytes, size: int, timestamp: int, md: Any) -> None:
+            tally.frame(timestamp, stream, md.userId, data)
+
+        return on_audio
 
     def on_leave(reason: int) -> None:
         left.release()
 
-    for _ in range(streams):
+    for i in range(streams):
         client = rtms.Client()
         client.set_audio_params(params)
-        client.on_audio_data(on_audio)
+        client.on_audio_data(on_audio_of(i))
         client.on_leave(on_leave)
         pool.add(client)
         clients.append(client)
@@ -278,7 +305,9 @@ def _sdk(port: int, streams: int, seconds: float, tally: Tally, finish: Any) -> 
     pool.run()
 
 
-def _client_main(kind: str, port: int, streams: int, seconds: float, result_q: Any) -> None:
+def _client_main(
+    kind: str, port: int, streams: int, seconds: float, voice: bool, result_q: Any
+) -> None:
     os.environ.pop("ZM_RTMS_CLIENT", None)
     os.environ.pop("ZM_RTMS_SECRET", None)
     if kind == "baseline":
@@ -287,7 +316,10 @@ def _client_main(kind: str, port: int, streams: int, seconds: float, result_q: A
         )
     os.chdir(tempfile.mkdtemp(prefix="ingest-load-"))  # the SDK may write ./logs
     os.environ["ZM_RTMS_LOG_ENABLED"] = "false"
-    tally = Tally()
+    if kind == "baseline":
+        # Our client as it was: another checkout's rtms_ingest, imported before anything else.
+        sys.path.insert(0, os.environ["INGEST_LOAD_BASELINE_SRC"])
+    tally = Tally(voice)
     cpu0 = time.process_time()
     lag = LoopLag()
 
@@ -296,6 +328,7 @@ def _client_main(kind: str, port: int, streams: int, seconds: float, result_q: A
         result_q.put(
             {
                 "frames_received": tally.frames,
+                "utterances_cut": tally.cuts,
                 "cpu_s": round(cpu, 2),
                 "frames_per_cpu_s": round(tally.frames / cpu) if cpu else None,
                 "worst_frame_delay_ms": round(tally.worst_delay_ms, 1),
@@ -315,11 +348,7 @@ def _client_main(kind: str, port: int, streams: int, seconds: float, result_q: A
         async def run() -> dict[str, Any]:
             watcher = asyncio.create_task(lag.run())
             try:
-                if kind == "baseline":
-                    # Our client as it was: another checkout's rtms_ingest, imported first.
-                    sys.path.insert(0, os.environ["INGEST_LOAD_BASELINE_SRC"])
-                    return await _ours(port, streams, tally)
-                if kind == "ours":
+                if kind in ("ours", "baseline"):
                     return await _ours(port, streams, tally)
                 return await _minimal(port, streams, tally)
             finally:
@@ -331,14 +360,14 @@ def _client_main(kind: str, port: int, streams: int, seconds: float, result_q: A
 # --- the orchestration -----------------------------------------------------------------------
 
 
-def run_pair(kind: str, streams: int, seconds: float) -> dict[str, Any]:
+def run_pair(kind: str, streams: int, seconds: float, voice: bool) -> dict[str, Any]:
     """One client kind against a fresh load server with `streams` streams."""
     ctx = mp.get_context("spawn")
     port_q, server_q, client_q = ctx.Queue(), ctx.Queue(), ctx.Queue()
     server = ctx.Process(target=_server_main, args=(streams, seconds, port_q, server_q))
     server.start()
     port = port_q.get(timeout=30)
-    client = ctx.Process(target=_client_main, args=(kind, port, streams, seconds, client_q))
+    client = ctx.Process(target=_client_main, args=(kind, port, streams, seconds, voice, client_q))
     client.start()
     timeout = seconds + 120
     served = server_q.get(timeout=timeout)
@@ -361,16 +390,21 @@ def run_pair(kind: str, streams: int, seconds: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--streams", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--streams", type=int, nargs="+", default=[50, 100, 200, 400])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument(
+        "--no-voice",
+        action="store_true",
+        help="clients only: no utterance cutter behind them",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     kinds = [k for k in args.clients.split(",") if k]
     runs = []
     for streams in args.streams:
         for kind in kinds:
-            result = run_pair(kind, streams, args.seconds)
+            result = run_pair(kind, streams, args.seconds, voice=not args.no_voice)
             print(json.dumps(result), file=sys.stderr)
             runs.append(result)
     ratios: dict[str, Any] = {}
@@ -385,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "ingest_load",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds_per_stream": args.seconds,
+        "voice_detection": not args.no_voice,
         "frames_per_stream_per_s": 200,
         "runs": runs,
         "ratios_frames_per_cpu_s": ratios,

@@ -107,6 +107,14 @@ class SocketSilent(TimeoutError):
 # Keep-alives and other control messages are tiny (about 60 bytes); audio frames are not (20 ms
 # of 16 kHz PCM is 856 base64 characters). The reader parses only frames up to this size.
 CONTROL_FRAME_MAX = 512
+# A consumer that keeps finding messages waiting never suspends in receive(); it gives the
+# event loop a turn after this many, so that the sockets (and their keep-alives) are read on
+# time however long a backlog takes to work through.
+YIELD_EVERY = 32
+# The silence watchdog looks this many times per timeout for a frame since its last look: a
+# flag set per frame costs less than reading the clock per frame. A socket is called silent
+# between one and 1 + 1/SILENCE_LOOKS timeouts after its last frame.
+SILENCE_LOOKS = 4
 
 
 class _Dropped:
@@ -155,10 +163,12 @@ class FrameChannel:
         self._wakeup = asyncio.Event()
         self._ended: BaseException | None = None  # why the socket stopped
         self._silent = False
+        self._streak = 0  # messages returned since receive() last suspended
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self._last_heard = loop.time()
-        self._timer = loop.call_later(silence_timeout_s, self._check_silence)
+        self._heard = False  # a frame arrived since the watchdog's last look
+        self._quiet_looks = 0  # the watchdog's looks in a row that found nothing
+        self._timer = loop.call_later(silence_timeout_s / SILENCE_LOOKS, self._check_silence)
         sock.attach(self._on_frame, self._on_closed)
 
     async def send(self, message: Message) -> None:
@@ -173,11 +183,18 @@ class FrameChannel:
         """
         items = self._items
         while True:
-            while not items:
-                if self._ended is not None:
-                    raise self._ended
-                self._wakeup.clear()
-                await self._wakeup.wait()
+            if not items:
+                self._streak = 0
+                while not items:
+                    if self._ended is not None:
+                        raise self._ended
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+            elif self._streak >= YIELD_EVERY:
+                self._streak = 0
+                await asyncio.sleep(0)
+                continue
+            self._streak += 1
             item = items.popleft()
             if type(item) is bytes:
                 self._bytes -= len(item)
@@ -223,7 +240,7 @@ class FrameChannel:
 
     def _on_frame(self, frame: bytes) -> None:
         """One whole message, in the call that read it off the socket."""
-        self._last_heard = self._loop.time()
+        self._heard = True
         if len(frame) <= CONTROL_FRAME_MAX:
             message = self._parse(frame)
             if message is None:
@@ -278,10 +295,14 @@ class FrameChannel:
         """Timer: abort the socket if nothing arrived for the timeout, else look again later."""
         if self._ended is not None:
             return
-        quiet = self._loop.time() - self._last_heard
-        if quiet < self._silence_timeout_s:
+        if self._heard:
+            self._heard = False
+            self._quiet_looks = 0
+        else:
+            self._quiet_looks += 1
+        if self._quiet_looks < SILENCE_LOOKS:
             self._timer = self._loop.call_later(
-                self._silence_timeout_s - quiet, self._check_silence
+                self._silence_timeout_s / SILENCE_LOOKS, self._check_silence
             )
             return
         self._silent = True

@@ -135,7 +135,10 @@ class RtmsSocket(WSListener):
         kind = frame.msg_type
         if kind is _TEXT or kind is _BINARY:
             if frame.fin and self._fragments is None:
-                self._deliver(frame.get_payload_as_bytes())
+                if self._on_message is not None:  # the usual case, without a call more
+                    self._on_message(frame.get_payload_as_bytes())
+                else:
+                    self._deliver(frame.get_payload_as_bytes())
             else:
                 self._start_fragments(transport, frame)
         elif kind is _CONTINUATION:
