@@ -57,7 +57,7 @@ class ParticipantInline(ReadOnlyMixin, admin.TabularInline):
 
 class ConnectionLogInline(ReadOnlyMixin, admin.TabularInline):
     model = ConnectionLogEntry
-    fields = ("at", "kind", "state", "reason", "detail")
+    fields = ("at", "kind", "state", "reason", "detail", "from_ms", "to_ms", "frames_lost")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -267,10 +267,20 @@ class ChatMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(ConnectionLogEntry)
 class ConnectionLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "at", "kind", "state", "reason", "detail")
+    list_display = ("meeting", "at", "kind", "state", "reason", "detail", "frames_lost")
     list_filter = ("kind",)
     list_select_related = ("meeting",)
-    readonly_fields = ("meeting", "at", "kind", "state", "reason", "detail")
+    readonly_fields = (
+        "meeting",
+        "at",
+        "kind",
+        "state",
+        "reason",
+        "detail",
+        "from_ms",
+        "to_ms",
+        "frames_lost",
+    )
     fields = readonly_fields
 
 

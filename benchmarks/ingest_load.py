@@ -107,13 +107,13 @@ def _rss_mb() -> float:
 
 async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
     from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-    from rtms_ingest.client.sink import IgnoringSink
+    from rtms_ingest.client.sink import GapSpan, IgnoringSink
     from rtms_ingest.protocol import BinaryContent, MediaType
 
     class CountingSink(IgnoringSink):
         gaps = 0
 
-        async def gap(self, detail: str) -> None:
+        async def gap(self, detail: str, span: GapSpan) -> None:
             CountingSink.gaps += 1
 
         async def audio(self, content: BinaryContent) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import recordings
 from assistant.models import Meeting
-from rtms_ingest.client.sink import IgnoringSink, StreamStatus
+from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,10 @@ class RecordingSink(IgnoringSink):
             await asyncio.to_thread(writer.close)
         self._timelines.clear()  # a reopened stream continues the files with new anchors
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        # Not the span: each frame carries its own stream time, so the next one's new anchor
+        # places it exactly, and an anchor (unlike filled silence) marks the break for
+        # retranscription, which never runs a stretch across one.
         for timeline in self._timelines.values():
             timeline.skipped()
 
