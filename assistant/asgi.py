@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from assistant.metrics import serve_metrics  # noqa: E402
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
 from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
@@ -27,3 +28,7 @@ application = ProtocolTypeRouter(
         "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+if settings.WEB_METRICS_PORT:
+    # A port of its own, never a path of the site: the figures are for the operators' scraper.
+    serve_metrics(settings.WEB_METRICS_PORT)

@@ -41,12 +41,16 @@ COUNTED_STATS = (
     "reconnects",
     "media_reconnects",
     "sink_errors",
+    "unknown_frames",
+    "audio_bytes",
 )
 
 
 def stat_totals(stats: ClientStats) -> Counter[str]:
-    """The counters of one client that metrics add up."""
-    return Counter({name: getattr(stats, name) for name in COUNTED_STATS})
+    """The counters of one client that metrics add up (and every frame parsed, any type)."""
+    totals = Counter({name: getattr(stats, name) for name in COUNTED_STATS})
+    totals["frames_received"] = sum(stats.frames.values())
+    return totals
 
 
 def new_holder_id() -> str:

@@ -18,6 +18,7 @@ from assistant import recordings
 from assistant.models import Meeting
 from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
+from rtms_ingest.storage import metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class RecordingSink(IgnoringSink):
         pcm = content.data[: len(content.data) - len(content.data) % 2]
         if self._queued_bytes + len(pcm) > QUEUE_LIMIT_BYTES:
             self.frames_dropped += 1
+            metrics.RECORDING_FRAMES_DROPPED.inc()
             if self.frames_dropped == 1 or self.frames_dropped % 500 == 0:
                 log.error(
                     "meeting %s: recording behind the disk, %d frames dropped",
