@@ -30,5 +30,13 @@ application = ProtocolTypeRouter(
 )
 
 if settings.WEB_METRICS_PORT:
+    if settings.RTMS_INGEST_IN_PROCESS:
+        # The embedded shape: this process is the ingest too, and shows its figures.
+        from prometheus_client import REGISTRY
+
+        from rtms_ingest.runtime.embedded import running_supervisor
+        from rtms_ingest.runtime.metrics import RunningIngestCollector
+
+        REGISTRY.register(RunningIngestCollector(running_supervisor))
     # A port of its own, never a path of the site: the figures are for the operators' scraper.
     serve_metrics(settings.WEB_METRICS_PORT)

@@ -230,7 +230,8 @@ class Supervisor:
     def totals(self) -> Counter[str]:
         """Client counters summed over every stream this process held (for metrics)."""
         totals = Counter(self.ended_totals)
-        for live in self.streams.values():
+        # A copy: metrics call this from their HTTP thread while the loop adds and ends streams.
+        for live in list(self.streams.values()):
             totals.update(stat_totals(live.client.stats))
         return totals
 

@@ -10,7 +10,7 @@ so they never go backwards while the process lives. The same page carries the qu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from wsgiref.simple_server import WSGIServer
 
 import redis
@@ -22,7 +22,12 @@ from rtms_ingest.cluster.command_queue import COMMANDS_KEY
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.storage.database import db_calls_waiting
 
-__all__ = ["IngestCollector", "QueueDepthCollector", "serve_metrics"]
+__all__ = [
+    "IngestCollector",
+    "QueueDepthCollector",
+    "RunningIngestCollector",
+    "serve_metrics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,21 @@ class IngestCollector(Collector):
         # The sockets' own figures (issue 12 item 7): the keep-alive round trip and each media
         # socket's backlog come with the rewrite of the socket layer; they are yielded here,
         # read from each live stream's client (supervisor.streams) as the counters above are.
+
+
+class RunningIngestCollector(Collector):
+    """The ingest's figures while a supervisor runs in this process (the embedded shape)."""
+
+    def __init__(self, current: Callable[[], Supervisor | None]) -> None:
+        self._current = current
+
+    def collect(self) -> Iterator[Metric]:
+        supervisor = self._current()
+        if supervisor is not None:
+            yield from IngestCollector(supervisor).collect()
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # nothing to show before the ingest starts
 
 
 class QueueDepthCollector(Collector):

@@ -9,7 +9,13 @@ from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 
 from rtms_ingest.cluster.admission import LoadGauge
-from rtms_ingest.runtime.metrics import IngestCollector, QueueDepthCollector, serve_metrics
+from rtms_ingest.cluster.supervisor import Supervisor
+from rtms_ingest.runtime.metrics import (
+    IngestCollector,
+    QueueDepthCollector,
+    RunningIngestCollector,
+    serve_metrics,
+)
 from tests.metrics_support import figure, scrape
 from tests.rtms_ingest.cluster.supervisor_support import supervisor
 
@@ -88,3 +94,21 @@ def test_a_scrape_without_redis_answers_and_leaves_the_depths_out() -> None:
     assert not any(
         name.startswith(("rtms_ingest_commands", "assistant_jobs")) for name, _ in samples
     )
+
+
+def test_the_embedded_ingest_shows_its_figures_once_it_runs() -> None:
+    running: list[Supervisor] = []
+    registry = CollectorRegistry()
+    registry.register(RunningIngestCollector(lambda: running[0] if running else None))
+    server, _ = start_http_server(0, "127.0.0.1", registry)
+    try:
+        port = int(server.server_port)
+        idle = scrape(port)
+        running.append(supervisor())
+        running[0].ended_totals.update({"audio_frames": 3})
+        live = scrape(port)
+    finally:
+        server.shutdown()
+    assert ("rtms_ingest_streams_held", ()) not in idle
+    assert figure(live, "rtms_ingest_streams_held") == 0
+    assert figure(live, "rtms_ingest_audio_frames_total") == 3
