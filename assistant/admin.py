@@ -29,7 +29,8 @@ from assistant.models import (
     WebhookDelivery,
     ZoomUserLink,
 )
-from assistant.services import meeting_deletion
+from assistant.services import meeting_deletion, transcripts_query
+from assistant.views import presenters
 
 
 class ReadOnlyMixin:
@@ -55,9 +56,20 @@ class ParticipantInline(ReadOnlyMixin, admin.TabularInline):
     show_change_link = False
 
 
-class ConnectionLogInline(ReadOnlyMixin, admin.TabularInline):
+class GapSpanMixin:
+    """Shows a gap's range in meeting time (as the captions count it) and the frames it lost."""
+
+    @admin.display(description="data lost")
+    def gap_span(self, entry: ConnectionLogEntry) -> str:
+        if entry.kind != ConnectionLogEntry.Kind.GAP:
+            return ""
+        origin = presenters.clock_origin(transcripts_query.first_segment_start(entry.meeting_id))
+        return presenters.gap_label(entry.from_ms, entry.to_ms, entry.frames_lost, origin)
+
+
+class ConnectionLogInline(GapSpanMixin, ReadOnlyMixin, admin.TabularInline):
     model = ConnectionLogEntry
-    fields = ("at", "kind", "state", "reason", "detail")
+    fields = ("at", "kind", "state", "reason", "detail", "gap_span")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -266,11 +278,22 @@ class ChatMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConnectionLogEntry)
-class ConnectionLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "at", "kind", "state", "reason", "detail")
+class ConnectionLogEntryAdmin(GapSpanMixin, ReadOnlyAdmin):
+    list_display = ("meeting", "at", "kind", "state", "reason", "detail", "frames_lost")
     list_filter = ("kind",)
     list_select_related = ("meeting",)
-    readonly_fields = ("meeting", "at", "kind", "state", "reason", "detail")
+    readonly_fields = (
+        "meeting",
+        "at",
+        "kind",
+        "state",
+        "reason",
+        "detail",
+        "gap_span",
+        "from_ms",
+        "to_ms",
+        "frames_lost",
+    )
     fields = readonly_fields
 
 

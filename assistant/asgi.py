@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from assistant.metrics import serve_metrics  # noqa: E402
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
 from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
@@ -27,3 +28,15 @@ application = ProtocolTypeRouter(
         "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+if settings.WEB_METRICS_PORT:
+    if settings.RTMS_INGEST_IN_PROCESS:
+        # The embedded shape: this process is the ingest too, and shows its figures.
+        from prometheus_client import REGISTRY
+
+        from rtms_ingest.runtime.embedded import running_supervisor
+        from rtms_ingest.runtime.metrics import RunningIngestCollector
+
+        REGISTRY.register(RunningIngestCollector(running_supervisor))
+    # A port of its own, never a path of the site: the figures are for the operators' scraper.
+    serve_metrics(settings.WEB_METRICS_PORT)

@@ -88,9 +88,17 @@ class StatePayload(TypedDict):
 
 
 class GapPayload(StatePayload):
-    """A state event with `state` GAP: data may be missing; `current` is the meeting's state."""
+    """A state event with `state` GAP: data may be missing; `current` is the meeting's state.
+
+    `from_ms` and `to_ms` bound the gap on the stream clock (the clock of segments' `start_ms`
+    and chat's `at_ms`) and `frames_lost` counts the media frames lost; each is None when the
+    ingest could not tell (a dropped socket knows where the gap began, not what it lost).
+    """
 
     current: str
+    from_ms: int | None
+    to_ms: int | None
+    frames_lost: int | None
 
 
 class NotesDecision(TypedDict):

@@ -205,6 +205,14 @@ class ConnectionLogEntry(models.Model):
     state = models.CharField(max_length=20, blank=True)
     reason = models.IntegerField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    # A gap's place on the stream clock and what it lost; null when unknown (and for states).
+    from_ms = models.BigIntegerField(
+        null=True, blank=True, help_text="Gap: stream clock of the last data before it"
+    )
+    to_ms = models.BigIntegerField(
+        null=True, blank=True, help_text="Gap: stream clock of the first data after it"
+    )
+    frames_lost = models.IntegerField(null=True, blank=True, help_text="Gap: media frames lost")
 
     class Meta:
         ordering = ["meeting", "at", "id"]

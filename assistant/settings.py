@@ -267,13 +267,19 @@ RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # Admission by load: an ingest process takes no new stream while its event loop is later than
 # this, or while its CPU (share of its one core) would pass this with one more stream.
-RTMS_ADMIT_MAX_LOOP_LAG_MS = env_float("RTMS_ADMIT_MAX_LOOP_LAG_MS", 50.0)
+RTMS_ADMIT_MAX_LOOP_LAG_MS = env_float("RTMS_ADMIT_MAX_LOOP_LAG_MS", 150.0)
 RTMS_ADMIT_MAX_CPU = env_float("RTMS_ADMIT_MAX_CPU", 0.8)
 # Unparsed media waiting per media socket; past it new frames are dropped and recorded as a gap
 # (the reader keeps going, so keep-alives are still answered).
 # Prometheus metrics of each ingest process on this port (0: off); worker i of
 # `run_ingest --processes N` uses this port + i.
 RTMS_METRICS_PORT = env_int("RTMS_METRICS_PORT", 0)
+# Prometheus metrics of the web process (webhook latency; in the embedded shape the caption
+# latency too) on this port of its own, never through the site (0: off).
+WEB_METRICS_PORT = env_int("WEB_METRICS_PORT", 0)
+# Prometheus metrics of each Celery worker (the asr worker's caption latency) on this port
+# (0: off); child i of a prefork worker uses this port + i.
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
 RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)

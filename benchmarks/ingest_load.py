@@ -128,7 +128,7 @@ def _rss_mb() -> float:
 
 async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
     from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-    from rtms_ingest.client.sink import IgnoringSink
+    from rtms_ingest.client.sink import GapSpan, IgnoringSink
     from rtms_ingest.protocol import BinaryContent, MediaType
 
     class CountingSink(IgnoringSink):
@@ -137,7 +137,7 @@ async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
         def __init__(self, stream: int) -> None:
             self.stream = stream
 
-        async def gap(self, detail: str) -> None:
+        async def gap(self, detail: str, span: GapSpan) -> None:
             CountingSink.gaps += 1
 
         async def audio(self, content: BinaryContent) -> None:

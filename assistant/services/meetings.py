@@ -83,12 +83,28 @@ def set_state(
         return meeting
 
 
-def record_gap(meeting_id: int, detail: str) -> None:
-    """Note a stretch of the stream that may have lost data (a dropped socket, a reconnect)."""
+def record_gap(
+    meeting_id: int,
+    detail: str,
+    *,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+    frames_lost: int | None = None,
+) -> None:
+    """Note a stretch of the stream that may have lost data (a dropped socket, a reconnect).
+
+    `from_ms` and `to_ms` bound it on the stream clock and `frames_lost` counts what was lost,
+    each None when the ingest could not tell.
+    """
     with transaction.atomic():
         seq = live.next_seq(meeting_id)
         ConnectionLogEntry.objects.create(
-            meeting_id=meeting_id, kind=ConnectionLogEntry.Kind.GAP, detail=detail
+            meeting_id=meeting_id,
+            kind=ConnectionLogEntry.Kind.GAP,
+            detail=detail,
+            from_ms=from_ms,
+            to_ms=to_ms,
+            frames_lost=frames_lost,
         )
         state = Meeting.objects.values_list("state", flat=True).get(pk=meeting_id)
         gap: events.GapPayload = {
@@ -98,6 +114,9 @@ def record_gap(meeting_id: int, detail: str) -> None:
             "detail": detail,
             "stop_reason": None,
             "current": state,
+            "from_ms": from_ms,
+            "to_ms": to_ms,
+            "frames_lost": frames_lost,
         }
         live.publish(meeting_id, gap)
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
-from assistant import jobs
+from assistant import jobs, metrics
 from assistant.models import Meeting, Transcription
 from assistant.services.tracks import transcription_mode, wants_asr, wants_native
 from assistant.services.transcript import Recognised, asr_version, record_recognition
@@ -50,6 +50,9 @@ class UtteranceJob:
     end_ms: int
     revision: int
     final: bool
+    # When the end of this cut's audio reached the ingest (Unix time), for the caption latency;
+    # None from an ingest that did not say.
+    heard_at: float | None = None
 
     @property
     def utterance_key(self) -> str:
@@ -106,7 +109,7 @@ def transcribe_utterance(job: UtteranceJob) -> None:
         context=context.pieces,
         context_s=settings.ASR_CONTEXT_S,
     )
-    record_recognition(
+    caption = record_recognition(
         job.meeting_id,
         Recognised(
             speaker_user_id=job.speaker_user_id,
@@ -120,6 +123,8 @@ def transcribe_utterance(job: UtteranceJob) -> None:
             final=job.final,
         ),
     )
+    if caption is not None:
+        metrics.caption_stored(job.heard_at, final=job.final)
     if job.final:
         _lock_language(job.meeting_id, language, result.language)
         store.delete(job.audio_key)

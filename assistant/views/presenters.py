@@ -74,6 +74,21 @@ def clock_label(ms: int | None, origin: int) -> str:
     return clock.elapsed(offset)
 
 
+def gap_label(from_ms: int | None, to_ms: int | None, frames_lost: int | None, origin: int) -> str:
+    """What is known of a gap: "03:12 to 03:14, 120 frames lost"; empty when nothing is."""
+    start, end = clock_label(from_ms, origin), clock_label(to_ms, origin)
+    parts = []
+    if start and end:
+        parts.append(f"at {start}" if start == end else f"{start} to {end}")
+    elif start:
+        parts.append(f"from {start}")
+    elif end:
+        parts.append(f"until {end}")
+    if frames_lost is not None:
+        parts.append(f"{frames_lost} frame{'' if frames_lost == 1 else 's'} lost")
+    return ", ".join(parts)
+
+
 def duration_label(meeting: Meeting, now: dt.datetime | None = None) -> str:
     """How long the meeting ran (or has been running); empty before it started."""
     if meeting.started_at is None:

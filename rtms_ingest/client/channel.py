@@ -6,11 +6,13 @@ import asyncio
 import logging
 import ssl
 import time
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TypeVar
+from weakref import WeakSet
 
 from rtms_ingest.client.wire import RtmsSocket, SocketClosed, open_socket
 from rtms_ingest.protocol import (
@@ -24,6 +26,7 @@ from rtms_ingest.protocol.messages import encode_message_bytes
 
 __all__ = [
     "ClientStats",
+    "DelayHistogram",
     "FrameChannel",
     "HandshakeRejected",
     "LogThrottle",
@@ -45,6 +48,38 @@ OPEN_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 2.0
 
 
+# Upper bounds (seconds) of the keep-alive delay buckets. Zoom drops a socket after about 60 s
+# of unanswered keep-alives; anything past a second already means an overloaded ingest.
+KEEPALIVE_DELAY_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class DelayHistogram:
+    """Delays counted in buckets by upper bound (the last bucket is past every bound)."""
+
+    bounds: tuple[float, ...] = KEEPALIVE_DELAY_BOUNDS
+    counts: list[int] = field(default_factory=list)
+    sum_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [0] * (len(self.bounds) + 1)
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(self.bounds, seconds)] += 1
+        self.sum_s += seconds
+
+    def add(self, other: DelayHistogram) -> None:
+        """Add `other`'s counts (same bounds) to these."""
+        pairs = zip(self.counts, other.counts, strict=True)
+        self.counts = [mine + theirs for mine, theirs in pairs]
+        self.sum_s += other.sum_s
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+
 @dataclass
 class ClientStats:
     """Counters of one stream client, for logs, metrics and tests."""
@@ -64,6 +99,14 @@ class ClientStats:
         0  # dropped frames not yet in a gap (the stream reports them at its end)
     )
     gaps_recorded: int = 0  # gaps reported to the sink for dropped or discarded frames
+    # From Zoom's keep-alive timestamp to our answer: network, backlog and clock difference.
+    keepalive_delay: DelayHistogram = field(default_factory=DelayHistogram)
+    # The open channels of the stream, for the bytes waiting in their backlogs.
+    channels: WeakSet[FrameChannel] = field(default_factory=WeakSet)
+
+    def backlog_bytes(self) -> int:
+        """Data frames' bytes read off the stream's sockets and not yet delivered."""
+        return sum(channel.backlog_bytes for channel in list(self.channels))
 
 
 class LogThrottle:
@@ -169,6 +212,7 @@ class FrameChannel:
         self._heard = False  # a frame arrived since the watchdog's last look
         self._quiet_looks = 0  # the watchdog's looks in a row that found nothing
         self._timer = loop.call_later(silence_timeout_s / SILENCE_LOOKS, self._check_silence)
+        stats.channels.add(self)
         sock.attach(self._on_frame, self._on_closed)
 
     async def send(self, message: Message) -> None:
@@ -210,6 +254,11 @@ class FrameChannel:
             return item  # type: ignore[return-value]  # a control message, parsed on arrival
 
     @property
+    def backlog_bytes(self) -> int:
+        """Bytes of data frames waiting to be delivered."""
+        return self._bytes
+
+    @property
     def drops(self) -> int:
         """Frames dropped just before the message `receive()` returned last, not yet taken."""
         return self._drops
@@ -237,6 +286,7 @@ class FrameChannel:
         """Stop reading (the socket itself is closed by its owner)."""
         self._timer.cancel()
         self.sock.detach()
+        self._stats.channels.discard(self)
 
     def _on_frame(self, frame: bytes) -> None:
         """One whole message, in the call that read it off the socket."""
@@ -270,7 +320,9 @@ class FrameChannel:
             self.sock.send(encode_message_bytes(keepalive.answer()))
         except SocketClosed:
             return
-        self._stats.keepalives_answered += 1
+        stats = self._stats
+        stats.keepalives_answered += 1
+        stats.keepalive_delay.observe(max(0.0, time.time() - keepalive.timestamp / 1000))
 
     def _drop(self) -> None:
         """Count one data frame dropped at this point of the backlog."""

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable
 
 from rtms_ingest.client.channel import ClientStats, LogThrottle
-from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
 from rtms_ingest.protocol import (
     AudioData,
     ChatData,
@@ -31,6 +31,9 @@ class SinkDelivery:
         self._stats = stats
         self._throttle = throttle
         self._stream_id = stream_id
+        # Stream clock of the last media delivered: where a gap found by the stream (not by one
+        # socket, which keeps its own) begins.
+        self.last_ms: int | None = None
 
     def use(self, sink: StreamSink) -> None:
         """Deliver to `sink` from now on (a reconfigured stream)."""
@@ -59,9 +62,9 @@ class SinkDelivery:
         """Report a connection state to the sink."""
         await self.call("stream_state", self._sink.stream_state(state, detail, reason))
 
-    async def gap(self, detail: str) -> None:
-        """Tell the sink that data may have been lost."""
-        await self.call("gap", self._sink.gap(detail))
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        """Tell the sink that data may have been lost, and where on the stream clock."""
+        await self.call("gap", self._sink.gap(detail, span))
 
     async def media(self, message: Message) -> bool:
         """Deliver transcript, chat or audio data; False if `message` is none of those."""
@@ -69,13 +72,16 @@ class SinkDelivery:
             stats = self._stats
             stats.audio_frames += 1
             stats.audio_bytes += len(message.content.data)
+            self.last_ms = message.content.timestamp
             try:
                 await self._sink.audio(message.content)
             except Exception:
                 self._failed("audio")
         elif isinstance(message, TranscriptData):
+            self.last_ms = message.content.timestamp
             await self.call("transcript", self._sink.transcript(message.content))
         elif isinstance(message, ChatData):
+            self.last_ms = message.content.timestamp
             await self.call("chat", self._sink.chat(message.content))
         else:
             return False

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from rtms_ingest.client.backoff import Backoff, is_retryable
 from rtms_ingest.client.channel import FrameChannel, HandshakeRejected, expect, run_until
 from rtms_ingest.client.context import StreamContext
+from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.protocol import (
     MEDIA_URL_KEYS,
     AudioChannel,
@@ -155,7 +156,9 @@ class MediaLink:
         if self.down_since is None:
             self.down_since = now
             log.warning("media socket %s dropped (%s): reconnecting it", self.name, detail)
-            await self._ctx.delivery.gap(f"{self.name} media socket dropped ({detail})")
+            await self._ctx.delivery.gap(
+                f"{self.name} media socket dropped ({detail})", GapSpan(from_ms=self._drops.last_ms)
+            )
         remaining = self._ctx.settings.reconnect_window_s - (now - self.down_since)
         if remaining <= 0:
             return f"{self.name} media socket down for {self._ctx.settings.reconnect_window_s:g} s"
@@ -212,7 +215,7 @@ class MediaLink:
                 drops.add(channel.take_drops(), at_ms)
             if drops.frames and drops.due():
                 self._ctx.stats.gaps_recorded += 1
-                await delivery.gap(drops.report(self.name))
+                await delivery.gap(*drops.report(self.name))
             if at_ms is not None:
                 drops.last_ms = at_ms
             if not await delivery.media(message):
@@ -244,15 +247,16 @@ class DropTally:
     def due(self) -> bool:
         return time.monotonic() - self._reported_at >= self._interval_s
 
-    def report(self, socket: str) -> str:
-        """The gap's detail; the tally starts over."""
+    def report(self, socket: str) -> tuple[str, GapSpan]:
+        """The gap's detail and span; the tally starts over."""
+        span = GapSpan(self._from_ms, self._to_ms, self.frames)
         detail = (
-            f"{socket}: {self.frames} frames dropped (ingest overloaded), "
-            f"stream clock {_clock(self._from_ms)} to {_clock(self._to_ms)}"
+            f"{socket}: {span.frames_lost} frames dropped (ingest overloaded), "
+            f"stream clock {_clock(span.from_ms)} to {_clock(span.to_ms)}"
         )
         self.take()
         self._reported_at = time.monotonic()
-        return detail
+        return detail, span
 
     def take(self) -> int:
         """Dropped frames not yet reported (then zero)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -18,6 +19,20 @@ class StreamStatus(StrEnum):
     FAILED = "failed"
 
 
+@dataclass(frozen=True)
+class GapSpan:
+    """Where on the stream clock data may be missing, and how many frames were lost.
+
+    `from_ms` is the stream clock of the last data heard before the gap, `to_ms` that of the
+    first data after it; `frames_lost` counts the frames lost. Each is None when it is not known
+    (a socket that dropped knows where the gap began, not where it ends nor what it lost).
+    """
+
+    from_ms: int | None = None
+    to_ms: int | None = None
+    frames_lost: int | None = None
+
+
 class StreamSink(Protocol):
     """Receives what an RTMS stream delivers. Every method must return quickly (no blocking)."""
 
@@ -26,8 +41,8 @@ class StreamSink(Protocol):
     ) -> None:
         """The connection state changed (or a detail of it, e.g. paused or resumed)."""
 
-    async def gap(self, detail: str) -> None:
-        """Data may have been lost (a dropped socket, a reconnect)."""
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        """Data may have been lost (a dropped socket, a reconnect, frames dropped under load)."""
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
         """A participant joined (or was present when the stream started)."""
@@ -58,7 +73,7 @@ class IgnoringSink:
     ) -> None:
         return None
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         return None
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:

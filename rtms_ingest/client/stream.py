@@ -45,7 +45,7 @@ from rtms_ingest.client.delivery import SinkDelivery
 from rtms_ingest.client.media import SUPPORTED_MEDIA
 from rtms_ingest.client.session import SignalingSession, retire
 from rtms_ingest.client.signaling import Outcome
-from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
 from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     MediaType,
@@ -313,7 +313,9 @@ class RtmsStreamClient:
     async def _report_drop(self, outcome: Outcome) -> None:
         """Tell the sink that live data stopped and that we are on our way back."""
         log.warning("stream %s: %s; reconnecting", self._stream_id, outcome.detail)
-        await self._delivery.gap(f"{outcome.detail}; reconnecting")
+        await self._delivery.gap(
+            f"{outcome.detail}; reconnecting", GapSpan(from_ms=self._delivery.last_ms)
+        )
         await self._delivery.state(StreamStatus.RECONNECTING, outcome.detail)
 
     def _count_no_answer(self, outcome: Outcome) -> None:
@@ -349,7 +351,8 @@ class RtmsStreamClient:
             f"({undelivered} received but not delivered in time, {dropped} dropped under load)"
         )
         log.warning("stream %s: %s", self._stream_id, detail)
-        await self._delivery.gap(detail)
+        # Where on the stream clock each lost frame was is not kept: only how many there were.
+        await self._delivery.gap(detail, GapSpan(frames_lost=undelivered + dropped))
 
     async def _fail(self, outcome: Outcome) -> int:
         """Reconnecting took longer than the window: give up with AWAIT_RECONNECTION_TIMEOUT."""

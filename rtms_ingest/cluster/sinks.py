@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from rtms_ingest.client.sink import StreamSink, StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol import BinaryContent, MediaType, StopReason, TextContent
 
@@ -86,8 +86,8 @@ class SinkSet:
             reason = reason if self._zoom_reason is None else self._zoom_reason
         await self._each(_EVERY_SINK, lambda sink: sink.stream_state(state, detail, reason))
 
-    async def gap(self, detail: str) -> None:
-        await self._each(_EVERY_SINK, lambda sink: sink.gap(detail))
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.gap(detail, span))
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
         await self._each(

@@ -19,7 +19,7 @@ from typing import Any
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.client.backoff import Backoff
-from rtms_ingest.client.channel import ClientStats
+from rtms_ingest.client.channel import ClientStats, DelayHistogram
 from rtms_ingest.client.sink import StreamStatus
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue
@@ -41,12 +41,16 @@ COUNTED_STATS = (
     "reconnects",
     "media_reconnects",
     "sink_errors",
+    "unknown_frames",
+    "audio_bytes",
 )
 
 
 def stat_totals(stats: ClientStats) -> Counter[str]:
-    """The counters of one client that metrics add up."""
-    return Counter({name: getattr(stats, name) for name in COUNTED_STATS})
+    """The counters of one client that metrics add up (and every frame parsed, any type)."""
+    totals = Counter({name: getattr(stats, name) for name in COUNTED_STATS})
+    totals["frames_received"] = sum(stats.frames.values())
+    return totals
 
 
 def new_holder_id() -> str:
@@ -91,6 +95,7 @@ class Supervisor:
     streams: dict[str, LiveStream] = field(default_factory=dict)
     # Counters of the streams that ended here, so that process totals never go backwards.
     ended_totals: Counter[str] = field(default_factory=Counter)
+    ended_keepalive_delay: DelayHistogram = field(default_factory=DelayHistogram)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _start_failures: dict[str, int] = field(default_factory=dict)
     _queue_failures: int = 0
@@ -226,9 +231,22 @@ class Supervisor:
     def totals(self) -> Counter[str]:
         """Client counters summed over every stream this process held (for metrics)."""
         totals = Counter(self.ended_totals)
-        for live in self.streams.values():
+        # A copy: metrics call this from their HTTP thread while the loop adds and ends streams.
+        for live in list(self.streams.values()):
             totals.update(stat_totals(live.client.stats))
         return totals
+
+    def keepalive_delay(self) -> DelayHistogram:
+        """Keep-alive delays over every stream this process held (for metrics)."""
+        total = DelayHistogram()
+        total.add(self.ended_keepalive_delay)
+        for live in list(self.streams.values()):
+            total.add(live.client.stats.keepalive_delay)
+        return total
+
+    def backlog_bytes(self) -> int:
+        """Bytes read off the media sockets of the streams held and not yet delivered."""
+        return sum(live.client.stats.backlog_bytes() for live in list(self.streams.values()))
 
     def _refusal(self) -> str | None:
         """Why this ingest must not take another stream now, or None."""
@@ -311,6 +329,7 @@ class Supervisor:
             await asyncio.gather(keeper, return_exceptions=True)
             self.streams.pop(stream_id, None)
             self.ended_totals.update(stat_totals(live.client.stats))
+            self.ended_keepalive_delay.add(live.client.stats.keepalive_delay)
             await self._release(stream_id)
 
     async def _report_failure(self, live: LiveStream, detail: str, reason: StopReason) -> None:

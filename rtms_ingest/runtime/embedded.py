@@ -21,7 +21,12 @@ from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.runtime.build import build_supervisor
 from rtms_ingest.storage.database import close_db_threads, run_db
 
-__all__ = ["before_daphne_shutdown", "in_process_supervisor", "stop_in_process_supervisor"]
+__all__ = [
+    "before_daphne_shutdown",
+    "in_process_supervisor",
+    "running_supervisor",
+    "stop_in_process_supervisor",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,12 @@ def in_process_supervisor() -> Supervisor:
         _stop_with_daphne()
         log.info("started the in-process RTMS ingest")
     return _in_process.supervisor
+
+
+def running_supervisor() -> Supervisor | None:
+    """The in-process supervisor if one runs now (for metrics: never starts one)."""
+    ingest = _in_process
+    return None if ingest is None or ingest.task.done() else ingest.supervisor
 
 
 async def stop_in_process_supervisor() -> None:

@@ -2,20 +2,47 @@
 
 Served on `RTMS_METRICS_PORT` (0: off) by `run_ingest`; with `--processes N` worker i serves
 on that port + i. Counters are totals over every stream the process held (ended ones kept),
-so they never go backwards while the process lives.
+so they never go backwards while the process lives. The same page carries the queue depths
+(`QueueDepthCollector`: read from Redis at scrape time) and what the ingest's sinks count
+(rtms_ingest/storage/metrics.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import REGISTRY, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+import redis
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
+from rtms_ingest.cluster.command_queue import COMMANDS_KEY
 from rtms_ingest.cluster.supervisor import Supervisor
+from rtms_ingest.storage.database import db_calls_waiting
 
-__all__ = ["IngestCollector", "serve_metrics"]
+__all__ = [
+    "IngestCollector",
+    "QueueDepthCollector",
+    "RunningIngestCollector",
+    "serve_metrics",
+]
+
+log = logging.getLogger(__name__)
+
+# Kombu's Redis transport keeps a queue's messages of priority p > 0 in the list
+# "<queue>\x06\x16<p>" (default priority steps 0, 3, 6, 9); unprioritised ones in "<queue>".
+_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+# A scrape must answer even when Redis does not: the depths are left out then.
+REDIS_TIMEOUT_S = 1.0
 
 _COUNTERS = {
     "audio_frames": ("rtms_ingest_audio_frames", "Audio frames delivered to the sinks"),
@@ -30,6 +57,9 @@ _COUNTERS = {
     "reconnects": ("rtms_ingest_reconnects", "Signaling reconnection attempts"),
     "media_reconnects": ("rtms_ingest_media_reconnects", "Media socket reconnection attempts"),
     "sink_errors": ("rtms_ingest_sink_errors", "Sink calls that raised"),
+    "frames_received": ("rtms_ingest_frames_received", "RTMS frames received and parsed"),
+    "unknown_frames": ("rtms_ingest_unknown_frames", "Frames skipped as of an unknown type"),
+    "audio_bytes": ("rtms_ingest_audio_bytes", "Bytes of audio delivered to the sinks"),
 }
 
 
@@ -65,9 +95,105 @@ class IngestCollector(Collector):
                 "Share of one core this process used over the last two seconds",
                 value=figures["cpu"],
             )
+        yield GaugeMetricFamily(
+            "rtms_ingest_db_calls_waiting",
+            "Database writes waiting for one of the ingest's DB threads",
+            value=db_calls_waiting(),
+        )
+        delays = supervisor.keepalive_delay()
+        cumulative, buckets = 0, []
+        for bound, count in zip((*delays.bounds, math.inf), delays.counts, strict=True):
+            cumulative += count
+            buckets.append((floatToGoString(bound), cumulative))
+        yield HistogramMetricFamily(
+            "rtms_ingest_keepalive_delay_seconds",
+            "From the keep-alive's RTMS timestamp to our answer (network, backlog, clock skew)",
+            buckets=buckets,
+            sum_value=delays.sum_s,
+        )
+        yield GaugeMetricFamily(
+            "rtms_ingest_backlog_bytes",
+            "Bytes of media read off the sockets and not yet delivered to the sinks",
+            value=supervisor.backlog_bytes(),
+        )
 
 
-def serve_metrics(supervisor: Supervisor, port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104
-    """Register the collector and serve /metrics on `port` (a daemon thread)."""
-    REGISTRY.register(IngestCollector(supervisor))
-    start_http_server(port, addr)
+class RunningIngestCollector(Collector):
+    """The ingest's figures while a supervisor runs in this process (the embedded shape)."""
+
+    def __init__(self, current: Callable[[], Supervisor | None]) -> None:
+        self._current = current
+
+    def collect(self) -> Iterator[Metric]:
+        supervisor = self._current()
+        if supervisor is not None:
+            yield from IngestCollector(supervisor).collect()
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # nothing to show before the ingest starts
+
+
+class QueueDepthCollector(Collector):
+    """What waits in Redis: stream commands for an ingest, and jobs per Celery queue.
+
+    Read at scrape time in prometheus_client's HTTP thread, with a synchronous client of its
+    own (never the ingest's event loop): one round trip of LLENs.
+    """
+
+    def __init__(
+        self, redis_url: str, job_queues: Sequence[str], commands_key: str = COMMANDS_KEY
+    ) -> None:
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+        )
+        self._job_queues = tuple(job_queues)
+        self._commands_key = commands_key
+
+    def collect(self) -> Iterator[Metric]:
+        keys = [self._commands_key] + [
+            queue + suffix for queue in self._job_queues for suffix in _PRIORITY_SUFFIXES
+        ]
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.llen(key)
+        try:
+            lengths = [int(n) for n in pipe.execute()]
+        except redis.RedisError as exc:
+            log.warning("queue depths not read: %s", exc)
+            return
+        yield GaugeMetricFamily(
+            "rtms_ingest_commands_waiting",
+            "Stream commands (start, stop, interrupt) waiting in Redis for an ingest",
+            value=lengths[0],
+        )
+        jobs = GaugeMetricFamily(
+            "assistant_jobs_waiting", "Jobs waiting in Redis per Celery queue", labels=["queue"]
+        )
+        per_queue = len(_PRIORITY_SUFFIXES)
+        for i, queue in enumerate(self._job_queues):
+            start = 1 + i * per_queue
+            jobs.add_metric([queue], sum(lengths[start : start + per_queue]))
+        yield jobs
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # no read of Redis when registered
+
+
+def serve_metrics(
+    supervisor: Supervisor,
+    port: int,
+    addr: str = "0.0.0.0",  # noqa: S104
+    *,
+    redis_url: str = "",
+    job_queues: Sequence[str] = (),
+    registry: CollectorRegistry = REGISTRY,
+) -> WSGIServer:
+    """Register the collectors and serve /metrics on `port` (a daemon thread); the server.
+
+    Without `redis_url` (the embedded shape) there are no queue depths to read.
+    """
+    registry.register(IngestCollector(supervisor))
+    if redis_url:
+        registry.register(QueueDepthCollector(redis_url, job_queues))
+    server, _thread = start_http_server(port, addr, registry)
+    return server

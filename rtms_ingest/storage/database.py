@@ -27,7 +27,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 
 from rtms_ingest.client.backoff import Backoff
 
-__all__ = ["close_db_threads", "run_db", "run_db_once"]
+__all__ = ["close_db_threads", "db_calls_waiting", "run_db", "run_db_once"]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,13 @@ def _executor() -> ThreadPoolExecutor:
                 initializer=_keep_connections,
             )
         return _pool
+
+
+def db_calls_waiting() -> int:
+    """Calls queued for the DB threads and not yet started (for metrics; 0 before first use)."""
+    pool = _pool
+    # The executor's own queue: the one place that knows (CPython's ThreadPoolExecutor).
+    return 0 if pool is None else pool._work_queue.qsize()
 
 
 def close_db_threads() -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from assistant import recordings
 from assistant.models import Meeting
-from rtms_ingest.client.sink import IgnoringSink, StreamStatus
+from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
+from rtms_ingest.storage import metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class RecordingSink(IgnoringSink):
         pcm = content.data[: len(content.data) - len(content.data) % 2]
         if self._queued_bytes + len(pcm) > QUEUE_LIMIT_BYTES:
             self.frames_dropped += 1
+            metrics.RECORDING_FRAMES_DROPPED.inc()
             if self.frames_dropped == 1 or self.frames_dropped % 500 == 0:
                 log.error(
                     "meeting %s: recording behind the disk, %d frames dropped",
@@ -89,7 +91,10 @@ class RecordingSink(IgnoringSink):
             await asyncio.to_thread(writer.close)
         self._timelines.clear()  # a reopened stream continues the files with new anchors
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        # Not the span: each frame carries its own stream time, so the next one's new anchor
+        # places it exactly, and an anchor (unlike filled silence) marks the break for
+        # retranscription, which never runs a stretch across one.
         for timeline in self._timelines.values():
             timeline.skipped()
 

@@ -11,7 +11,7 @@ from assistant.models import Meeting, TranscriptSegment
 from assistant.services import meetings, participants, speech
 from assistant.services.chat import record_chat
 from assistant.services.transcript import SegmentInput, record_segment
-from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
 from rtms_ingest.storage.database import run_db
 
@@ -58,8 +58,15 @@ class StorageSink:
             reason=reason,
         )
 
-    async def gap(self, detail: str) -> None:
-        await run_db(meetings.record_gap, self.meeting_id, detail)
+    async def gap(self, detail: str, span: GapSpan) -> None:
+        await run_db(
+            meetings.record_gap,
+            self.meeting_id,
+            detail,
+            from_ms=span.from_ms,
+            to_ms=span.to_ms,
+            frames_lost=span.frames_lost,
+        )
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
         await run_db(participants.record_join, self.meeting_id, user_id, user_name, at_ms)

@@ -23,6 +23,7 @@ from assistant.services import speech
 from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
 from rtms_ingest.client.sink import IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
+from rtms_ingest.storage import metrics
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +145,14 @@ class SpeechSink(IgnoringSink):
             end_ms=cut.end_ms,
             revision=cut.revision,
             final=cut.final,
+            heard_at=_heard_at(speaker, cut),
         )
         if self._queue.qsize() >= QUEUE_LIMIT:
             self.cuts_dropped += 1
+            metrics.ASR_CUTS_DROPPED.inc()
             if cut.final:
                 self.finals_lost += 1
+                metrics.ASR_FINALS_LOST.inc()
                 log.error("meeting %s: utterance of %s lost (queue full)", self.meeting_id, user_id)
             return
         self._pending[job] = cut.pcm
@@ -161,6 +165,7 @@ class SpeechSink(IgnoringSink):
             try:
                 await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
                 self.handed_over += 1
+                metrics.ASR_CUTS_HANDED_OVER.inc()
             except Exception:
                 log.exception("meeting %s: utterance not handed over", self.meeting_id)
 
@@ -174,6 +179,16 @@ class SpeechSink(IgnoringSink):
                     stream_now = speaker.last_ts_ms + int((now - speaker.last_arrival) * 1000)
                     for cut in speaker.cutter.flush(stream_now):
                         self._hand_over(user_id, speaker, cut)
+
+
+def _heard_at(speaker: _Speaker, cut: Cut) -> float:
+    """When the end of the cut's audio reached us (Unix time), from its speaker's last frame.
+
+    A provisional cut ends with the frame just received; a final one may be cut a hangover
+    later, and its audio ended that much (on the stream clock) before the last frame's end.
+    """
+    arrived = time.time() - (time.monotonic() - speaker.last_arrival)
+    return arrived - max(0, speaker.last_ts_ms - cut.end_ms) / 1000
 
 
 def cutter_settings() -> CutterSettings:

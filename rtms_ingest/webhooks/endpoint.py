@@ -10,6 +10,7 @@ methods on the path, and every other path, go to the wrapped application.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from asgiref.typing import (
 )
 
 from rtms_ingest.webhooks.body_limit import BodySizeLimit
+from rtms_ingest.webhooks.metrics import WEBHOOK_LATENCY
 from rtms_ingest.webhooks.view import Answer, receive_delivery
 
 __all__ = ["ZoomWebhookEndpoint"]
@@ -43,6 +45,7 @@ class ZoomWebhookEndpoint:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
@@ -68,6 +71,7 @@ class ZoomWebhookEndpoint:
             log.exception("webhook delivery failed")
             answer = Answer(503, {"error": "temporarily unavailable; retry later"})
         await _respond(send, answer)
+        WEBHOOK_LATENCY.observe(time.perf_counter() - started)
 
 
 def _too_large() -> Answer:

@@ -23,6 +23,20 @@ export function clockLabel(ms, origin) {
   return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
 }
 
+/** What is known of a gap: "03:12 to 03:14, 120 frames lost"; "" when nothing is. */
+export function gapLabel(fromMs, toMs, framesLost, origin) {
+  const start = clockLabel(fromMs, origin);
+  const end = clockLabel(toMs, origin);
+  const parts = [];
+  if (start && end) parts.push(start === end ? `at ${start}` : `${start} to ${end}`);
+  else if (start) parts.push(`from ${start}`);
+  else if (end) parts.push(`until ${end}`);
+  if (Number.isFinite(framesLost)) {
+    parts.push(`${framesLost} frame${framesLost === 1 ? "" : "s"} lost`);
+  }
+  return parts.join(", ");
+}
+
 /** Colour class of the meeting's index-th speaker (in order of first appearance). */
 export function speakerClass(index) {
   return `spk-${index % SPEAKER_COLOURS}`;

@@ -2,7 +2,7 @@
 // (socket state, stream state, caption lag) honest.
 
 import { role } from "./dom.js";
-import { agoLabel } from "./format.js";
+import { agoLabel, gapLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
 import { CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
 
@@ -75,11 +75,15 @@ class StatusBar {
     this.finished = shown.finished;
   }
 
-  stream(event) {
-    this.streamText.textContent = own(this.names.stream, event.state) ?? `Stream: ${event.state}`;
+  /** A state event; `origin` is the caption clock's, so a gap's times read as the captions'. */
+  stream(event, origin) {
+    const text = own(this.names.stream, event.state) ?? `Stream: ${event.state}`;
+    const isGap = event.state === this.names.gap;
+    const lost = isGap ? gapLabel(event.from_ms, event.to_ms, event.frames_lost, origin) : "";
+    this.streamText.textContent = lost ? `${text} (${lost})` : text;
     this.streamText.dataset.state = event.state;
     // A gap is a state of the stream only: the meeting stays in the state it reports as current.
-    this.meeting(event.state === this.names.gap ? event.current : event.state);
+    this.meeting(isGap ? event.current : event.state);
   }
 
   caption({ replay }) {
@@ -137,7 +141,7 @@ function start() {
     participant: (event) => people.apply(event),
     // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.
     notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),
-    state: (event) => status.stream(event),
+    state: (event) => status.stream(event, captions.origin ?? 0),
   };
   const socket = new LiveSocket(url, {
     onEvent: (event, meta) => handlers[event.type]?.(event, meta),

@@ -18,7 +18,7 @@ from django.test import Client
 from assistant import events
 from assistant.asgi import application
 from assistant.models import LiveEvent, Meeting
-from assistant.services import chat, live, participants
+from assistant.services import chat, live, meetings, participants
 from assistant.services.transcript import SegmentInput, record_segment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,6 +101,20 @@ async def test_owner_receives_a_recorded_segment(make_meeting: MakeMeeting, host
     assert event["seq"] == 1
     assert event["speaker"] == "Priya Raman"
     assert event["text"] == "Good morning everyone"
+    await socket.disconnect()
+
+
+async def test_viewer_is_told_where_a_gap_lies_and_how_many_frames_it_lost(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)(owner=host)
+    socket = await _connected(meeting.pk, host)
+    await database_sync_to_async(meetings.record_gap)(
+        meeting.pk, "audio: 25 frames dropped", from_ms=64_000, to_ms=64_500, frames_lost=25
+    )
+    event = await socket.receive_json_from(timeout=TIMEOUT)
+    assert (event["type"], event["state"]) == (events.STATE, events.GAP)
+    assert (event["from_ms"], event["to_ms"], event["frames_lost"]) == (64_000, 64_500, 25)
     await socket.disconnect()
 
 

@@ -74,6 +74,7 @@ def _every_kind_of_event(meeting_id: int) -> None:
     participants.record_active_speaker(meeting_id, 8, "", None)
     participants.record_leave(meeting_id, 8, None, 2400)
     meetings.record_gap(meeting_id, "socket dropped")
+    meetings.record_gap(meeting_id, "frames dropped", from_ms=1000, to_ms=1200, frames_lost=40)
     meetings.set_state(meeting_id, Meeting.State.ENDED, detail="meeting ended", reason=6)
 
 
@@ -105,6 +106,7 @@ def test_state_events_name_meeting_states(make_meeting: MakeMeeting) -> None:
     assert names == [
         (Meeting.State.LIVE, None),
         (events.GAP, Meeting.State.LIVE),
+        (events.GAP, Meeting.State.LIVE),
         (Meeting.State.ENDED, None),
     ]
 
@@ -122,7 +124,26 @@ def test_a_gap_carries_the_meetings_state_at_the_time(make_meeting: MakeMeeting)
         "detail": "audio lost for 4 s",
         "stop_reason": None,
         "current": Meeting.State.RECONNECTING,
+        "from_ms": None,
+        "to_ms": None,
+        "frames_lost": None,
     }
+
+
+def test_a_gap_carries_its_stream_clock_range_and_frames_lost(make_meeting: MakeMeeting) -> None:
+    meeting = make_meeting()
+    meetings.set_state(meeting.pk, Meeting.State.LIVE)
+    meetings.record_gap(
+        meeting.pk, "audio: 12 frames dropped", from_ms=61_000, to_ms=61_240, frames_lost=12
+    )
+    gap = LiveEvent.objects.filter(meeting=meeting).order_by("seq").last()
+    assert gap is not None
+    assert _mismatches(gap.payload) == []
+    assert (gap.payload["from_ms"], gap.payload["to_ms"], gap.payload["frames_lost"]) == (
+        61_000,
+        61_240,
+        12,
+    )
 
 
 def test_a_row_published_with_another_seq_is_refused(make_meeting: MakeMeeting) -> None:

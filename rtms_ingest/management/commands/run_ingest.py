@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assistant import jobs
 from rtms_ingest.runtime.build import build_supervisor
 from rtms_ingest.runtime.metrics import serve_metrics
 from rtms_ingest.storage.database import close_db_threads
@@ -91,7 +92,12 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
         if settings.RTMS_METRICS_PORT:
-            serve_metrics(supervisor, settings.RTMS_METRICS_PORT)
+            serve_metrics(
+                supervisor,
+                settings.RTMS_METRICS_PORT,
+                redis_url=settings.REDIS_URL,
+                job_queues=jobs.QUEUES,
+            )
         self.stdout.write(f"RTMS ingest {supervisor.holder_id} waiting for streams")
         try:
             await supervisor.run(stopping)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
+from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.cluster.command_queue import InProcessCommandQueue
 from rtms_ingest.cluster.commands import StreamCommand, command_from_webhook
 from rtms_ingest.cluster.leases import InMemoryLeases
@@ -60,7 +61,7 @@ class AudioSink:
     async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
         self.states.append(state)
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:

@@ -29,6 +29,7 @@ from rtms_ingest.client.channel import (
     SocketSilent,
 )
 from rtms_ingest.client.media import media_params_for, plan_media_sockets
+from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.client.wire import SocketClosed, UpgradeRefused
 from rtms_ingest.protocol import (
     BinaryContent,
@@ -56,7 +57,7 @@ class StateSink:
     async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
         self.states.append((state, detail, reason))
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:

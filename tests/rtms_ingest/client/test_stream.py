@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
+from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.protocol import (
     BinaryContent,
     EventType,
@@ -61,6 +62,7 @@ class RecordingSink:
     def __init__(self) -> None:
         self.states: list[tuple[str, str, int | None]] = []
         self.gaps: list[str] = []
+        self.spans: list[GapSpan] = []
         self.joined: list[tuple[int, str]] = []
         self.left: list[int] = []
         self.speakers: list[tuple[int, str]] = []
@@ -71,8 +73,9 @@ class RecordingSink:
     async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
         self.states.append((state, detail, reason))
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
+        self.spans.append(span)
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
         self.joined.append((user_id, user_name))
@@ -384,6 +387,11 @@ async def test_dropped_signaling_socket_reconnects_and_the_rest_arrives(simulato
     assert transcript_keys(sink) == report.transcript_keys
     assert report.clock_origin_ms is not None
     after_drop = report.clock_origin_ms + 2500
+    # The gap begins at the last data heard (stream clock); where it ends, nobody can say.
+    (span,) = sink.spans
+    assert span.from_ms is not None
+    assert report.clock_origin_ms <= span.from_ms <= after_drop + 100
+    assert (span.to_ms, span.frames_lost) == (None, None)
     late = [t for t in sink.transcripts if t.start_time is not None and t.start_time > after_drop]
     assert [t.data for t in late] == [text for _, start, _, text in UTTERANCES if start > 2.6]
 
@@ -398,6 +406,11 @@ async def test_dropped_media_sockets_reconnect_without_signaling(simulator: Any)
     assert report.signaling_connections == 1
     assert client.stats.media_reconnects == 3
     assert len(sink.gaps) == 3
+    assert all(span.to_ms is None and span.frames_lost is None for span in sink.spans)
+    heard = [span.from_ms for span in sink.spans if span.from_ms is not None]
+    assert heard  # a socket that had delivered data says where its gap began
+    assert report.clock_origin_ms is not None
+    assert all(report.clock_origin_ms <= at <= report.clock_origin_ms + 2600 for at in heard)
     assert transcript_keys(sink) == report.transcript_keys
     assert sink.transcripts[-1].data == UTTERANCES[-1][3]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.cluster.sinks import SinkSet
 from rtms_ingest.protocol import BinaryContent, MediaType, StopReason, TextContent
 
@@ -27,7 +27,7 @@ class RecordingSink:
     ) -> None:
         self._record("stream_state", (state, detail, reason))
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         self._record("gap", detail)
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
@@ -64,7 +64,7 @@ async def test_each_sink_gets_only_the_media_it_wants_and_every_stream_event() -
     await sinks.chat(TEXT)
     await sinks.audio(AUDIO)
     await sinks.participant_joined(7, "Ben", 10)
-    await sinks.gap("media socket dropped")
+    await sinks.gap("media socket dropped", GapSpan(from_ms=1000))
 
     assert sinks.wants == MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
     assert [c[0] for c in storage.calls] == ["transcript", "chat", "participant_joined", "gap"]

@@ -14,7 +14,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
-from assistant.models import Meeting, TranscriptSegment
+from assistant.models import ConnectionLogEntry, Meeting, TranscriptSegment
+from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.protocol import TextContent
 from rtms_ingest.storage.sink import StorageSink
 
@@ -116,3 +117,22 @@ async def test_slow_write_of_one_stream_does_not_hold_up_another(
         await row_lock.release()
         await asyncio.wait_for(held, TIMEOUT)
     assert await texts(slow.pk) == ["held"]
+
+
+async def test_a_gap_is_stored_with_its_stream_clock_range_and_frames_lost(
+    make_meeting: MakeMeeting,
+) -> None:
+    meeting = await database_sync_to_async(make_meeting)()
+    sink = StorageSink(meeting.pk)
+    await sink.gap("audio: 40 frames dropped", GapSpan(from_ms=5_000, to_ms=5_800, frames_lost=40))
+    await sink.gap("audio media socket dropped", GapSpan(from_ms=9_000))
+
+    @database_sync_to_async
+    def gaps() -> list[tuple[int | None, int | None, int | None]]:
+        return list(
+            ConnectionLogEntry.objects.filter(meeting=meeting, kind=ConnectionLogEntry.Kind.GAP)
+            .order_by("id")
+            .values_list("from_ms", "to_ms", "frames_lost")
+        )
+
+    assert await gaps() == [(5_000, 5_800, 40), (9_000, None, None)]

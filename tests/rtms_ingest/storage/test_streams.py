@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from assistant.models import Meeting, TranscriptSegment
-from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
@@ -48,7 +48,7 @@ class AudioListener:
     ) -> None:
         pass
 
-    async def gap(self, detail: str) -> None:
+    async def gap(self, detail: str, span: GapSpan) -> None:
         pass
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
