@@ -16,6 +16,11 @@ from django.conf import settings  # noqa: E402
 
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
+from assistant.web_process import (  # noqa: E402
+    freeze_startup_heap,
+    reap_finished_requests_at_once,
+    skip_twisted_form_parsing,
+)
 from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -27,3 +32,8 @@ application = ProtocolTypeRouter(
         "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Last, once everything the process keeps is built (see web_process for the measurements).
+skip_twisted_form_parsing()
+reap_finished_requests_at_once()
+freeze_startup_heap()
