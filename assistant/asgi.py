@@ -17,6 +17,11 @@ from django.conf import settings  # noqa: E402
 from assistant.metrics import serve_metrics  # noqa: E402
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
+from assistant.web_process import (  # noqa: E402
+    freeze_startup_heap,
+    reap_finished_requests_at_once,
+    skip_twisted_form_parsing,
+)
 from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -40,3 +45,8 @@ if settings.WEB_METRICS_PORT:
         REGISTRY.register(RunningIngestCollector(running_supervisor))
     # A port of its own, never a path of the site: the figures are for the operators' scraper.
     serve_metrics(settings.WEB_METRICS_PORT)
+
+# Last, once everything the process keeps is built (see web_process for the measurements).
+skip_twisted_form_parsing()
+reap_finished_requests_at_once()
+freeze_startup_heap()

@@ -6,15 +6,20 @@ deliveries (a new stream each) over keep-alive connections at concurrency 1, 8 a
 few seconds each. With `--baseline-src DIR` (another checkout, e.g. `git archive main | tar -x
 -C DIR`) the same load runs against that code too, in the same invocation.
 
+The load generator is kept lean so that what it reports is the server's latency, not its own
+(it shares the machine's cores with the server): requests are signed before the timed window,
+connections are spread over `--client-processes` processes, the garbage collector is off while
+timing, and a response is timed when its bytes arrive (asyncio.Protocol), before anything else
+is done with it. Latency is the time from writing a request to reading the end of its answer.
+
     python -m benchmarks.webhook_load [--seconds 5] [--concurrency 1 8 32] [--baseline-src DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
+import math
 import os
 import socket
 import subprocess
@@ -23,12 +28,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.webhook_client import LoadCell, run_cell
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 BENCH_DB = "assistant_bench_webhook"
 BENCH_REDIS = "redis://127.0.0.1:6379/12"
-PATH = "/webhooks/zoom/"
-_ids = itertools.count()
+EVENTS = ("url_validation", "rtms_started")
+
+# The figures issue 12 (item 5) started from, for the ratios in the JSON: (req/s, p99 ms).
+ISSUE_12_FIGURES: dict[tuple[str, int], tuple[float, float]] = {
+    ("url_validation", 1): (2310, 2.9),
+    ("url_validation", 8): (3617, 7.3),
+    ("url_validation", 32): (3636, 137),
+    ("rtms_started", 1): (538, 8.0),
+    ("rtms_started", 8): (863, 29),
+    ("rtms_started", 32): (797, 116),
+}
 
 
 def _free_port() -> int:
@@ -48,92 +64,46 @@ def _fresh_database(src: Path, env: dict[str, str]) -> None:
     )
 
 
-def _body(event: str) -> bytes:
-    n = next(_ids)
-    if event == "url_validation":
-        envelope: dict[str, Any] = {
-            "event": "endpoint.url_validation",
-            "event_ts": 1_700_000_000_000 + n,
-            "payload": {"plainToken": f"token-{n}"},
-        }
-    else:
-        envelope = {
-            "event": "meeting.rtms_started",
-            "event_ts": 1_700_000_000_000 + n,
-            "payload": {
-                "meeting_uuid": f"bench-meeting-{n}==",
-                "operator_id": "bench-host",
-                "rtms_stream_id": f"bench-stream-{os.getpid()}-{n}",
-                "server_urls": "ws://127.0.0.1:9/signaling",
-            },
-        }
-    return json.dumps(envelope).encode()
-
-
-def _request(port: int, secret: str, event: str) -> bytes:
-    from rtms_ingest.protocol.webhook_signing import webhook_signature
-
-    body = _body(event)
-    ts = str(int(time.time()))
-    head = (
-        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nx-zm-request-timestamp: {ts}\r\n"
-        f"x-zm-signature: {webhook_signature(secret, ts, body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    status_line = await reader.readline()
-    status = int(status_line.split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode().partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
-async def _load(
-    port: int, secret: str, event: str, concurrency: int, seconds: float
+def _summary(
+    event: str, concurrency: int, latencies: list[float], errors: int, elapsed: float
 ) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.monotonic() < deadline:
-                request = _request(port, secret, event)
-                start = time.perf_counter()
-                writer.write(request)
-                status = await _read_response(reader)
-                latencies.append((time.perf_counter() - start) * 1000)
-                if status >= 300:
-                    errors += 1
-        finally:
-            writer.close()
-
-    start = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.monotonic() - start
     ordered = sorted(latencies)
-    return {
+
+    def percentile(p: float) -> float | None:
+        # Nearest rank: the smallest latency that p% of the requests did not exceed.
+        if not ordered:
+            return None
+        return round(ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)], 1)
+
+    result: dict[str, Any] = {
         "event": event,
         "concurrency": concurrency,
         "requests": len(ordered),
         "req_per_s": round(len(ordered) / elapsed, 1),
-        "p50_ms": round(ordered[len(ordered) // 2], 1) if ordered else None,
-        "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 1) if ordered else None,
+        "p50_ms": percentile(50),
+        "p99_ms": percentile(99),
+        "max_ms": round(ordered[-1], 1) if ordered else None,
         "errors": errors,
     }
+    reference = ISSUE_12_FIGURES.get((event, concurrency))
+    if reference and ordered:
+        result["vs_issue_12"] = {
+            "req_per_s": round(result["req_per_s"] / reference[0], 2),
+            "p99": round(result["p99_ms"] / reference[1], 2),
+        }
+    return result
+
+
+def _wait_for_port(port: int, web: subprocess.Popen[bytes]) -> None:
+    for _ in range(150):
+        if web.poll() is not None:
+            raise RuntimeError(f"daphne exited with {web.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("daphne did not listen within 30 s")
 
 
 def run_target(name: str, src: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -143,35 +113,32 @@ def run_target(name: str, src: Path, args: argparse.Namespace) -> list[dict[str,
     env = stack_env(f"{PG}/{BENCH_DB}", BENCH_REDIS)
     _fresh_database(src, env)
     port = _free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "assistant.asgi:application",
-        ],
+        [*command, "assistant.asgi:application"],
         cwd=src,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        _wait_for_port(port, web)
         results = []
-        for event in ("url_validation", "rtms_started"):
-            asyncio.run(_load(port, WEBHOOK_SECRET, event, 1, 1.0))  # warm-up
+        for event in EVENTS:
+            warm_up = LoadCell(port, WEBHOOK_SECRET, event, 1, 1.0, processes=1)
+            run_cell(warm_up)
             for concurrency in args.concurrency:
-                result = asyncio.run(_load(port, WEBHOOK_SECRET, event, concurrency, args.seconds))
-                result["target"] = name
+                processes = max(1, min(args.client_processes, concurrency))
+                cell = LoadCell(port, WEBHOOK_SECRET, event, concurrency, args.seconds, processes)
+                outcome = run_cell(cell)
+                result = _summary(
+                    event, concurrency, outcome.latencies_ms, outcome.errors, outcome.elapsed_s
+                )
+                result.update(
+                    target=name,
+                    client_processes=processes,
+                    signed_while_timing=outcome.signed_while_timing,
+                )
                 print(json.dumps(result), file=sys.stderr)
                 results.append(result)
         return results
@@ -180,16 +147,48 @@ def run_target(name: str, src: Path, args: argparse.Namespace) -> list[dict[str,
         web.wait(10)
 
 
+def _versus_baseline(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ours over the baseline for each cell of the same run (req/s and p99)."""
+    baseline = {(r["event"], r["concurrency"]): r for r in runs if r["target"] == "baseline"}
+    ratios = []
+    for ours in (r for r in runs if r["target"] == "ours"):
+        base = baseline.get((ours["event"], ours["concurrency"]))
+        if base and base["req_per_s"] and base["p99_ms"]:
+            ratios.append(
+                {
+                    "event": ours["event"],
+                    "concurrency": ours["concurrency"],
+                    "req_per_s": round(ours["req_per_s"] / base["req_per_s"], 2),
+                    "p99": round(ours["p99_ms"] / base["p99_ms"], 2),
+                }
+            )
+    return ratios
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=2,
+        help="load-generator processes sharing the connections of a cell (at most one each)",
+    )
     parser.add_argument("--baseline-src", type=Path)
     args = parser.parse_args(argv)
     runs = run_target("ours", ROOT, args)
     if args.baseline_src:
         runs += run_target("baseline", args.baseline_src.resolve(), args)
-    print(json.dumps({"benchmark": "webhook_load", "cpus": os.cpu_count(), "runs": runs}, indent=2))
+    report: dict[str, Any] = {
+        "benchmark": "webhook_load",
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "runs": runs,
+    }
+    if args.baseline_src:
+        report["ours_vs_baseline"] = _versus_baseline(runs)
+    print(json.dumps(report, indent=2))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,15 +18,20 @@ def delivery_key(envelope: dict[str, Any], stream_id: str) -> str:
 def record_delivery(key: str, envelope: dict[str, Any], stream_id: str) -> bool:
     """Store a delivery under `key`; False if one was stored under it before."""
     event_ts = envelope.get("event_ts")
+    delivery = WebhookDelivery(
+        dedupe_key=key,
+        event=envelope["event"],
+        event_ts=event_ts if isinstance(event_ts, int) else None,
+        rtms_stream_id=stream_id,
+        payload=envelope,
+    )
+    # In autocommit (the webhook's DB threads) the INSERT is a transaction of its own and a
+    # duplicate fails only itself: no BEGIN and COMMIT round trips. Inside a caller's
+    # transaction a savepoint keeps the duplicate from breaking it.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
-            WebhookDelivery.objects.create(
-                dedupe_key=key,
-                event=envelope["event"],
-                event_ts=event_ts if isinstance(event_ts, int) else None,
-                rtms_stream_id=stream_id,
-                payload=envelope,
-            )
+        with guard:
+            delivery.save(force_insert=True)
     except IntegrityError:
         return False
     return True

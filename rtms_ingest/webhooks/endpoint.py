@@ -1,10 +1,12 @@
 """The Zoom webhook served at the ASGI edge: no middleware chain, no thread per request.
 
-A webhook is a signed machine request; browser concerns (sessions, CSRF, security headers,
-static files) do not apply to it. Served here, a delivery costs the signature check, one
-insert on a kept connection and one Redis push, and Django's per-request machinery (about
-two dozen middleware steps and a thread hop for each request signal) is skipped. Other
-methods on the path, and every other path, go to the wrapped application.
+A webhook is a signed machine request; browser concerns (sessions, CSRF, static files) do not
+apply to it. Served here, a delivery costs the Host check, the signature check, one insert on a
+kept connection and one Redis push, and Django's per-request machinery (about two dozen
+middleware steps and a thread hop for each request signal) is skipped. What of that machinery
+still matters for a JSON API (the Host check against ALLOWED_HOSTS, the security headers) is
+done in `edge_http` from the same settings. Other methods on the path, and every other path,
+go to the wrapped application.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from asgiref.typing import (
 )
 
 from rtms_ingest.webhooks.body_limit import BodySizeLimit
+from rtms_ingest.webhooks.edge_http import disallowed_host, security_headers, security_log
 from rtms_ingest.webhooks.metrics import WEBHOOK_LATENCY
 from rtms_ingest.webhooks.view import Answer, receive_delivery
 
@@ -47,9 +50,15 @@ class ZoomWebhookEndpoint:
             return
         started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        extra = security_headers(scope, headers)
+        refusal = disallowed_host(scope, headers)
+        if refusal:
+            security_log.warning(refusal)
+            await _respond(send, Answer(400, {"error": "invalid Host header"}), extra)
+            return
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _respond(send, _too_large())
+            await _respond(send, _too_large(), extra)
             return
         body = bytearray()
         while True:
@@ -60,7 +69,7 @@ class ZoomWebhookEndpoint:
                 break
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
-                await _respond(send, _too_large())
+                await _respond(send, _too_large(), extra)
                 return
             if not message.get("more_body", False):
                 break
@@ -70,7 +79,7 @@ class ZoomWebhookEndpoint:
             # The database or Redis failed: Zoom retries a 5xx; 503 says "later", not "bad".
             log.exception("webhook delivery failed")
             answer = Answer(503, {"error": "temporarily unavailable; retry later"})
-        await _respond(send, answer)
+        await _respond(send, answer, extra)
         WEBHOOK_LATENCY.observe(time.perf_counter() - started)
 
 
@@ -78,9 +87,11 @@ def _too_large() -> Answer:
     return Answer(413, {"error": "request body too large"})
 
 
-async def _respond(send: ASGISendCallable, answer: Answer) -> None:
+async def _respond(
+    send: ASGISendCallable, answer: Answer, extra: list[tuple[bytes, bytes]]
+) -> None:
     payload = b"" if answer.body is None else orjson.dumps(answer.body)
-    headers = [(b"content-length", str(len(payload)).encode())]
+    headers = [(b"content-length", str(len(payload)).encode()), *extra]
     if answer.body is not None:
         headers.append((b"content-type", b"application/json"))
     if answer.status == 413:

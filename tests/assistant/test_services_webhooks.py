@@ -37,3 +37,14 @@ def test_retry_has_the_key_of_the_first_delivery_and_another_event_does_not() ->
     stopped = {**ENVELOPE, "event": "meeting.rtms_stopped"}
     assert delivery_key(retry, "s-1") == delivery_key(ENVELOPE, "s-1")
     assert delivery_key(stopped, "s-1") != delivery_key(ENVELOPE, "s-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_duplicate_in_autocommit_is_reported_and_leaves_the_connection_usable() -> None:
+    # The webhook's DB threads run in autocommit, where no transaction is opened for the insert.
+    key = delivery_key(ENVELOPE, "s-1")
+    assert record_delivery(key, ENVELOPE, "s-1")
+    assert not record_delivery(key, ENVELOPE, "s-1")
+    other = {**ENVELOPE, "event_ts": ENVELOPE["event_ts"] + 1}
+    assert record_delivery(delivery_key(other, "s-1"), other, "s-1")
+    assert WebhookDelivery.objects.count() == 2
