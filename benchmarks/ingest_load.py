@@ -41,7 +41,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rtms_ingest.client.sink import GapSpan
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("ours", "sdk", "minimal")
@@ -128,7 +131,7 @@ def _rss_mb() -> float:
 
 async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
     from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-    from rtms_ingest.client.sink import GapSpan, IgnoringSink
+    from rtms_ingest.client.sink import IgnoringSink
     from rtms_ingest.protocol import BinaryContent, MediaType
 
     class CountingSink(IgnoringSink):
@@ -137,7 +140,8 @@ async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
         def __init__(self, stream: int) -> None:
             self.stream = stream
 
-        async def gap(self, detail: str, span: GapSpan) -> None:
+        # `span` is optional: the baseline (a checkout before GapSpan) passes only the detail.
+        async def gap(self, detail: str, span: GapSpan | None = None) -> None:
             CountingSink.gaps += 1
 
         async def audio(self, content: BinaryContent) -> None:
@@ -314,7 +318,10 @@ def _client_main(
         os.environ["INGEST_LOAD_BASELINE_SRC"] = os.path.abspath(
             os.environ["INGEST_LOAD_BASELINE_SRC"]
         )
-    os.chdir(tempfile.mkdtemp(prefix="ingest-load-"))  # the SDK may write ./logs
+    # The SDK's native core writes its log to ./logs/ (and, without that folder, reports every
+    # line it could not write on stderr): a folder of its own, as a deployment would have.
+    os.chdir(tempfile.mkdtemp(prefix="ingest-load-"))
+    os.mkdir("logs")
     os.environ["ZM_RTMS_LOG_ENABLED"] = "false"
     if kind == "baseline":
         # Our client as it was: another checkout's rtms_ingest, imported before anything else.
