@@ -150,9 +150,9 @@ class SocketSilent(TimeoutError):
 # Keep-alives and other control messages are tiny (about 60 bytes); audio frames are not (20 ms
 # of 16 kHz PCM is 856 base64 characters). The reader parses only frames up to this size.
 CONTROL_FRAME_MAX = 512
-# A consumer that keeps finding messages waiting never suspends in receive(); it gives the
-# event loop a turn after this many, so that the sockets (and their keep-alives) are read on
-# time however long a backlog takes to work through.
+# A consumer that keeps finding messages waiting never suspends in receive(); it is given
+# them in batches of at most this many, and the event loop a turn after each full batch, so
+# that the sockets (and their keep-alives) are read on time however long a backlog takes.
 YIELD_EVERY = 32
 # The silence watchdog looks this many times per timeout for a frame since its last look: a
 # flag set per frame costs less than reading the clock per frame. A socket is called silent
@@ -206,7 +206,7 @@ class FrameChannel:
         self._wakeup = asyncio.Event()
         self._ended: BaseException | None = None  # why the socket stopped
         self._silent = False
-        self._streak = 0  # messages returned since receive() last suspended
+        self._streak = 0  # messages in the last batch, when more were waiting after it
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._heard = False  # a frame arrived since the watchdog's last look
@@ -225,33 +225,46 @@ class FrameChannel:
         Frames already taken off the socket are delivered before the socket's end is raised:
         what the server sent before closing is read, not thrown away.
         """
+        return (await self.receive_many(1))[0]
+
+    async def receive_many(self, limit: int = YIELD_EVERY) -> list[Message]:
+        """The next meaningful messages waiting, at least one and at most `limit`.
+
+        Frames dropped from the backlog (`drops`) are always before the first message
+        returned: a batch ends where drops were counted. Like `receive`, it raises the
+        socket's end only once everything read before it was returned. After a full batch
+        the event loop gets a turn first, so that a consumer working through a backlog does
+        not keep the sockets (and their keep-alives) waiting.
+        """
+        if self._streak >= limit:
+            self._streak = 0
+            await asyncio.sleep(0)
         items = self._items
-        while True:
-            if not items:
-                self._streak = 0
-                while not items:
-                    if self._ended is not None:
-                        raise self._ended
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-            elif self._streak >= YIELD_EVERY:
-                self._streak = 0
-                await asyncio.sleep(0)
-                continue
-            self._streak += 1
-            item = items.popleft()
-            if type(item) is bytes:
-                self._bytes -= len(item)
-                message = self._parse(item)
-                if message is None:
-                    continue
-                return message
-            if isinstance(item, _Dropped):
-                if item is self._dropping:
-                    self._dropping = None
-                self._drops += item.count
-                continue
-            return item  # type: ignore[return-value]  # a control message, parsed on arrival
+        batch: list[Message] = []
+        while not batch:
+            while not items:
+                if self._ended is not None:
+                    raise self._ended
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            while items and len(batch) < limit:
+                item = items[0]
+                if type(item) is _Dropped:
+                    if batch:
+                        break  # its drops come before the next batch's first message
+                    if item is self._dropping:
+                        self._dropping = None
+                    self._drops += item.count
+                elif type(item) is bytes:
+                    self._bytes -= len(item)
+                    message = self._parse(item)
+                    if message is not None:
+                        batch.append(message)
+                else:
+                    batch.append(item)  # type: ignore[arg-type]  # control, parsed on arrival
+                items.popleft()
+        self._streak = len(batch) if items else 0
+        return batch
 
     @property
     def backlog_bytes(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 
 from rtms_ingest.client.channel import ClientStats, LogThrottle
 from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
@@ -68,24 +68,31 @@ class SinkDelivery:
 
     async def media(self, message: Message) -> bool:
         """Deliver transcript, chat or audio data; False if `message` is none of those."""
-        if type(message) is AudioData:  # most of the traffic: checked first, called directly
-            stats = self._stats
-            stats.audio_frames += 1
-            stats.audio_bytes += len(message.content.data)
-            self.last_ms = message.content.timestamp
-            try:
-                await self._sink.audio(message.content)
-            except Exception:
-                self._failed("audio")
-        elif isinstance(message, TranscriptData):
-            self.last_ms = message.content.timestamp
-            await self.call("transcript", self._sink.transcript(message.content))
-        elif isinstance(message, ChatData):
-            self.last_ms = message.content.timestamp
-            await self.call("chat", self._sink.chat(message.content))
-        else:
-            return False
-        return True
+        return not await self.media_many((message,))
+
+    async def media_many(self, messages: Sequence[Message]) -> list[Message]:
+        """Deliver transcript, chat and audio data in order; the messages that are none of those."""
+        stats = self._stats
+        ignored: list[Message] = []
+        for message in messages:
+            if type(message) is AudioData:  # most of the traffic: checked first, called directly
+                content = message.content
+                stats.audio_frames += 1
+                stats.audio_bytes += len(content.data)
+                self.last_ms = content.timestamp
+                try:
+                    await self._sink.audio(content)
+                except Exception:
+                    self._failed("audio")
+            elif isinstance(message, TranscriptData):
+                self.last_ms = message.content.timestamp
+                await self.call("transcript", self._sink.transcript(message.content))
+            elif isinstance(message, ChatData):
+                self.last_ms = message.content.timestamp
+                await self.call("chat", self._sink.chat(message.content))
+            else:
+                ignored.append(message)
+        return ignored
 
     async def event(self, event: RtmsEvent) -> None:
         """Deliver a participant join/leave or an active speaker change; log the others."""

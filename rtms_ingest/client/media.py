@@ -25,6 +25,7 @@ from rtms_ingest.protocol import (
     DataHandshakeResponse,
     MediaParams,
     MediaType,
+    Message,
     TextContentType,
     TranscriptLanguage,
     TranscriptParams,
@@ -208,18 +209,25 @@ class MediaLink:
         delivery = self._ctx.delivery
         drops = self._drops
         while True:
-            message = await channel.receive()
-            content = getattr(message, "content", None)
-            at_ms = getattr(content, "timestamp", None)
+            batch = await channel.receive_many()
             if channel.drops:
-                drops.add(channel.take_drops(), at_ms)
+                drops.add(channel.take_drops(), _stamp(batch[0]))
             if drops.frames and drops.due():
                 self._ctx.stats.gaps_recorded += 1
                 await delivery.gap(*drops.report(self.name))
-            if at_ms is not None:
-                drops.last_ms = at_ms
-            if not await delivery.media(message):
+            ignored = await delivery.media_many(batch)
+            for message in ignored:
                 log.debug("media socket %s: msg_type %s ignored", self.name, message.MSG_TYPE)
+            for message in reversed(batch):
+                at_ms = _stamp(message)
+                if at_ms is not None:
+                    drops.last_ms = at_ms
+                    break
+
+
+def _stamp(message: Message) -> int | None:
+    """The stream-clock time of a media message (None for one without content)."""
+    return getattr(getattr(message, "content", None), "timestamp", None)
 
 
 class DropTally:
