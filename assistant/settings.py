@@ -359,5 +359,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "websockets": {"level": "WARNING"},
+        # picows logs every connection it opens at INFO: one line per RTMS socket.
+        "picows": {"level": "WARNING"},
     },
 }
