@@ -45,7 +45,7 @@ def purge_expired_meetings() -> int:
 )
 def transcribe_utterance(**job: Any) -> None:
     """Recognise one cut of an utterance and record its text (queue `asr`)."""
-    speech.transcribe_utterance(speech.UtteranceJob(**job))
+    speech.transcribe_utterance(speech.UtteranceJob.from_task(job))
 
 
 @shared_task(

@@ -10,9 +10,11 @@ A job delivered twice (a worker killed mid-task) records the same text once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -53,6 +55,19 @@ class UtteranceJob:
     # When the end of this cut's audio reached the ingest (Unix time), for the caption latency;
     # None from an ingest that did not say.
     heard_at: float | None = None
+
+    @classmethod
+    def from_task(cls, fields: dict[str, Any]) -> UtteranceJob:
+        """The job a task was sent; fields this version does not know are left out.
+
+        A newer ingest may add fields (as `heard_at` was added): a worker deployed before it
+        still runs its jobs, whichever of the two is upgraded first.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            log.debug("asr job fields %s not known here: left out", ", ".join(unknown))
+        return cls(**{name: value for name, value in fields.items() if name in known})
 
     @property
     def utterance_key(self) -> str:

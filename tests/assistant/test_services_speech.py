@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -140,3 +141,25 @@ def test_a_meeting_choice_overrides_the_setting(
     meeting = make_meeting(transcription=own)
     with override_settings(TRANSCRIPTION=setting):
         assert (speech.wants_native(meeting), speech.wants_asr(meeting)) == (native, ours)
+
+
+def test_a_job_from_a_newer_ingest_runs_with_the_fields_this_worker_knows() -> None:
+    sent: dict[str, Any] = {
+        "meeting_id": 3,
+        "speaker_user_id": 7,
+        "speaker_name": "Zoë Müller",
+        "utterance_start_ms": 8000,
+        "start_ms": 8000,
+        "end_ms": 11000,
+        "revision": 0,
+        "final": False,
+        "heard_at": 1_800_000_000.5,
+        "added_by_a_later_version": {"x": 1},
+    }
+
+    job = speech.UtteranceJob.from_task(sent)
+
+    assert job == speech.UtteranceJob(3, 7, "Zoë Müller", 8000, 8000, 11000, 0, False, 1.8e9 + 0.5)
+    # A job from an ingest before `heard_at` still runs, without the latency figure.
+    older = {k: v for k, v in sent.items() if k not in ("heard_at", "added_by_a_later_version")}
+    assert speech.UtteranceJob.from_task(older).heard_at is None
