@@ -137,19 +137,3 @@ def check_jobs_have_a_worker(app_configs: Any = None, **kwargs: Any) -> list[Err
             id="assistant.E002",
         )
     ]
-
-
-@register()
-def check_retention_runs(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """Meeting retention is a Celery beat task: the embedded shape has no beat to run it."""
-    if settings.MEETING_RETENTION_DAYS is None or not settings.EMBEDDED:
-        return []
-    return [
-        Warning(
-            "MEETING_RETENTION_DAYS is set but REDIS_URL is not: no beat runs the retention "
-            "task, so expired meetings are kept.",
-            hint="Run the production shape (celery beat), or call the task "
-            "assistant.purge_expired_meetings from your own scheduler.",
-            id="assistant.W020",
-        )
-    ]

@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-expired-meetings": {"task": "assistant.purge_expired_meetings", "schedule": 900},
 }
+# The entries the embedded shape runs itself (assistant/beat.py), having no celery beat.
+IN_PROCESS_BEAT = ["purge-webhook-deliveries", "purge-expired-meetings"]
 # Zoom retries a webhook for about 85 minutes; a week of deliveries is plenty to dedupe.
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 7)
 # Meetings older than this many days after they ended are deleted with everything attached

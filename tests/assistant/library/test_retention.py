@@ -202,15 +202,6 @@ def test_the_host_is_told_when_a_hold_stops_the_deletion(
     assert Meeting.objects.filter(pk=meeting.pk).exists()
 
 
-def test_retention_without_a_beat_to_run_it_is_flagged(settings: Settings) -> None:
-    from django.core.checks import run_checks
-
-    settings.MEETING_RETENTION_DAYS, settings.EMBEDDED = 30, True
-    assert "assistant.W020" in {m.id for m in run_checks()}
-    settings.EMBEDDED = False
-    assert "assistant.W020" not in {m.id for m in run_checks()}
-
-
 def test_the_delete_button_is_offered_to_the_host_and_staff(
     make_finished: MakeFinished, host: User, admin_user: User
 ) -> None:
