@@ -97,13 +97,12 @@ def duration_label(meeting: Meeting, now: dt.datetime | None = None) -> str:
     if end is None:
         return ""
     seconds = max(0, int((end - meeting.started_at).total_seconds()))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod((seconds + 30) // 60, 60)  # to the nearest minute
     if hours:
         return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
+    return f"{minutes} min"
 
 
 def badge_class(state: str) -> str:
