@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,20 +176,36 @@ def make_workdir(path: Path) -> Path:
 async def play_with_sdk(
     sim: RtmsSimulator, workdir: Path, *, late_s: float = 0.0, **client_options: Any
 ) -> tuple[StreamReport, SdkRun]:
-    """Offer a stream, play it while the SDK child (started `late_s` after) is connected."""
-    stream = sim.new_stream()
-    play = asyncio.create_task(sim.play(stream))
-    try:
-        await asyncio.sleep(late_s)
-        sdk = await run_sdk_client(stream, workdir, **client_options)
-        if sdk.returncode != 0:
-            pytest.fail(f"the SDK child did not finish cleanly{sdk.diagnostics()}")
-        report = await asyncio.wait_for(play, 15)
-    finally:
-        if not play.done():
-            play.cancel()
-            await asyncio.gather(play, return_exceptions=True)
-    return report, sdk
+    """Offer a stream, play it while the SDK child (started `late_s` after) is connected.
+
+    The SDK's native core was seen to die of SIGSEGV once (in the buffered-audio scenario, after
+    a clean join; one of three suite runs in a session): the test client crashing, not the
+    simulator answering wrongly, so such a run is played once more on a new stream and reported
+    as a warning. A non-zero exit of its own, or a second crash, fails the test.
+    """
+    for attempt in (1, 2):
+        stream = sim.new_stream()
+        play = asyncio.create_task(sim.play(stream))
+        try:
+            await asyncio.sleep(late_s)
+            sdk = await run_sdk_client(stream, workdir, **client_options)
+            signal = -sdk.returncode if sdk.returncode is not None and sdk.returncode < 0 else 0
+            if signal and attempt == 1:
+                warnings.warn(
+                    f"the SDK child died of signal {signal}; playing it once more"
+                    f"{sdk.diagnostics()[-2000:]}",
+                    stacklevel=2,
+                )
+                continue
+            if sdk.returncode != 0:
+                pytest.fail(f"the SDK child did not finish cleanly{sdk.diagnostics()}")
+            report = await asyncio.wait_for(play, 15)
+            return report, sdk
+        finally:
+            if not play.done():
+                play.cancel()
+                await asyncio.gather(play, return_exceptions=True)
+    raise AssertionError("unreachable: the second attempt returns or fails")
 
 
 def config(**overrides: Any) -> SimulatorConfig:
