@@ -12,14 +12,14 @@ import re
 
 from benchmarks.load_server import LoadServer
 from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-from rtms_ingest.client.sink import GapSpan
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
+from rtms_ingest.protocol import BinaryContent, MediaType
 
 STREAMS = 3
 
 
-class SlowSinkFake:
-    """Takes 25 ms per audio frame (a stream sends one every 5 ms); records gaps."""
+class SlowSinkFake(IgnoringSink):
+    """Takes 25 ms per audio frame (a stream sends one every 5 ms); records gaps and states."""
 
     def __init__(self) -> None:
         self.frames = 0
@@ -27,29 +27,14 @@ class SlowSinkFake:
         self.spans: list[GapSpan] = []
         self.states: list[str] = []
 
-    async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
+    async def stream_state(
+        self, state: StreamStatus, detail: str = "", reason: int | None = None
+    ) -> None:
         self.states.append(state)
 
     async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
         self.spans.append(span)
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def participant_left(
-        self, user_id: int, user_name: str | None, at_ms: int | None
-    ) -> None:
-        pass
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def transcript(self, content: TextContent) -> None:
-        pass
-
-    async def chat(self, content: TextContent) -> None:
-        pass
 
     async def audio(self, content: BinaryContent) -> None:
         self.frames += 1

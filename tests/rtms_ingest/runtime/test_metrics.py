@@ -20,15 +20,20 @@ from tests.metrics_support import figure, scrape
 from tests.rtms_ingest.cluster.supervisor_support import supervisor
 
 
+def _collected(ingest: Supervisor) -> str:
+    """The ingest's figures as a scrape would read them."""
+    registry = CollectorRegistry()
+    registry.register(IngestCollector(ingest))
+    return generate_latest(registry).decode()
+
+
 def test_metrics_show_streams_refusals_lag_and_totals_of_ended_streams() -> None:
     ingest = supervisor(gauge=LoadGauge())
     ingest.gauge._sample(lag_ms=220, cpu=0.5)  # type: ignore[union-attr]
     ingest.gauge.refusal(held=0)  # type: ignore[union-attr]
     ingest.ended_totals.update({"audio_frames": 1000, "frames_dropped": 7, "gaps_recorded": 1})
-    registry = CollectorRegistry()
-    registry.register(IngestCollector(ingest))
 
-    text = generate_latest(registry).decode()
+    text = _collected(ingest)
 
     assert "rtms_ingest_audio_frames_total 1000.0" in text
     assert "rtms_ingest_frames_dropped_total 7.0" in text
@@ -42,10 +47,8 @@ def test_keepalive_delays_are_a_histogram_over_ended_and_live_streams() -> None:
     ingest = supervisor(gauge=LoadGauge())
     for delay in (0.003, 0.04, 0.04, 3.0):
         ingest.ended_keepalive_delay.observe(delay)
-    registry = CollectorRegistry()
-    registry.register(IngestCollector(ingest))
 
-    text = generate_latest(registry).decode()
+    text = _collected(ingest)
 
     assert 'rtms_ingest_keepalive_delay_seconds_bucket{le="0.005"} 1.0' in text
     assert 'rtms_ingest_keepalive_delay_seconds_bucket{le="0.05"} 3.0' in text
