@@ -87,6 +87,11 @@ class Meeting(models.Model):
     legal_hold = models.BooleanField(
         default=False, help_text="kept past MEETING_RETENTION_DAYS and not deletable while set"
     )
+    writer_generation = models.BigIntegerField(
+        default=0,
+        help_text="the newest ingest lease generation that wrote for this stream; "
+        "writes under an older one are refused",
+    )
 
     class Meta:
         ordering = ["-created_at"]

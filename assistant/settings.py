@@ -265,7 +265,12 @@ WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
 WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
 # A language code, or auto to detect each utterance's language (multilingual models only).
 WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
-RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 30)
+# A stream's lease: renewed every third of it; a crashed ingest's streams are rejoined by
+# another about this long (plus a second) after the crash.
+RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 6)
+# On SIGTERM, how long a stream handed over waits for another ingest's rejoin before it is let
+# go (it is rejoined later all the same, while Zoom keeps it: about a minute).
+RTMS_HANDOVER_TIMEOUT_S = env_float("RTMS_HANDOVER_TIMEOUT_S", 10.0)
 RTMS_MAX_STREAMS = env_int("RTMS_MAX_STREAMS", 500)
 # Admission by load: an ingest process takes no new stream while its event loop is later than
 # this, or while its CPU (share of its one core) would pass this with one more stream.

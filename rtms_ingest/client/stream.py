@@ -131,6 +131,8 @@ class RtmsStreamClient:
         client_agent: str = "meeting-assistant/0.1",
         buffer_data: bool = True,
         media_backlog_bytes: int = 4 * 1024 * 1024,
+        rejoining: str = "",
+        resume_from_ms: int | None = None,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
@@ -172,6 +174,10 @@ class RtmsStreamClient:
         self._started = False
         self._closing = False
         self._abandoned = False
+        self._leaving = False
+        # A stream another ingest held: said (and counted as a gap from resume_from_ms) once live.
+        self._rejoining = rejoining
+        self._resume_from_ms = resume_from_ms
         self._session: SignalingSession | None = None
         self._lingering: set[asyncio.Task[str | None]] = set()
         self._ever_live = False
@@ -183,7 +189,7 @@ class RtmsStreamClient:
     async def run(self) -> int | None:
         """Stream until TERMINATED or close(); returns the stop reason (19 if reconnects failed).
 
-        Returns None, having told the sink nothing more, after abandon().
+        Returns None, having told the sink nothing more, after abandon() or a hand-over.
 
         Raises HandshakeRejected when RTMS refuses a handshake, or UpgradeRefused when
         the URL cannot be used at all (e.g. HTTP 4xx on the upgrade); the caller reports those.
@@ -226,6 +232,25 @@ class RtmsStreamClient:
         """
         self._abandoned = True
         self._wake.set()
+
+    def leave_on_drop(self) -> None:
+        """Hand the stream over: stream on until the connection drops, then stop quietly.
+
+        For an ingest shutting down whose successor rejoins the stream: Zoom lets the newest
+        signaling connection win, so the successor's handshake ends ours. Reconnecting then
+        would take the stream back; reporting an end would end it for the successor too.
+        """
+        self._leaving = True
+
+    @property
+    def last_ms(self) -> int | None:
+        """The stream-clock time of the latest media delivered (None before any)."""
+        return self._delivery.last_ms
+
+    @property
+    def signaling_url(self) -> str:
+        """The signaling URL the client connects to now (a restart by Zoom may change it)."""
+        return self._pending_url or self._url
 
     def reconnect(self, signaling_url: str | None = None) -> None:
         """Drop the connection and reconnect now, to `signaling_url` if given (webhook said so)."""
@@ -270,6 +295,10 @@ class RtmsStreamClient:
                 continue
             if outcome.kind == "ended":
                 return await self._end(outcome.reason, outcome.detail)
+            if self._leaving:
+                log.info("stream %s handed over: %s", self._stream_id, outcome.detail)
+                await self._report_discarded()
+                return None
             if self._session is not None and self._session.went_live:
                 down_since = outcome.since or time.monotonic()
                 await self._report_drop(outcome)
@@ -307,7 +336,11 @@ class RtmsStreamClient:
         """A connection went live: backoff and refusal count start over; tell the sink."""
         self._backoff.reset()
         self._no_answer_closes = 0
-        await self._delivery.state(StreamStatus.LIVE, "reconnected" if self._ever_live else "")
+        if self._rejoining and not self._ever_live:
+            await self._delivery.gap(self._rejoining, GapSpan(from_ms=self._resume_from_ms))
+            await self._delivery.state(StreamStatus.LIVE, self._rejoining)
+        else:
+            await self._delivery.state(StreamStatus.LIVE, "reconnected" if self._ever_live else "")
         self._ever_live = True
 
     async def _report_drop(self, outcome: Outcome) -> None:

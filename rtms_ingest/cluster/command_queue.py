@@ -1,28 +1,50 @@
 """The hand-off from the webhook receiver to the ingest: Redis in production, in-process otherwise.
 
-Production: a Redis list any ingest process on any machine can pop from, plus one pub/sub
-channel per ingest process so a command for a stream held elsewhere reaches its holder.
+Production: commands are entries of a Redis stream read through one consumer group, so a
+command is acknowledged only once an ingest has acted on it. An ingest that dies between taking
+a command and acting on it leaves the entry pending; a live ingest claims it once it has been
+idle for `claim_idle_s` (an ingest still working on one keeps it fresh) and acts on it again.
+A command for a stream held elsewhere goes to the holder's own inbox stream, read in the same
+call; the inbox of an ingest that stopped beating is moved back to the shared stream by any live
+ingest (`Peers.reap`), so nothing forwarded to a dead ingest is lost either.
+
 Embedded: an asyncio queue inside the web process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Protocol, get_args
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, get_args
 
 import redis.asyncio as aioredis
-from redis.asyncio.client import PubSub
+import redis.exceptions
 
-from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.cluster.commands import Action, StreamCommand
 
 log = logging.getLogger(__name__)
 
-COMMANDS_KEY = "rtms:commands"
-HOLDER_CHANNEL_PREFIX = "rtms:ingest:"
+COMMANDS_STREAM = "rtms:command-stream"
+INBOX_PREFIX = "rtms:inbox:"
+GROUP = "ingest"
+# The list the queue used before the stream: drained, so commands queued by a web process of
+# the previous release during a rolling deploy are still acted on.
+LEGACY_COMMANDS_KEY = "rtms:commands"
+FIELD = "command"
+# A command delivered this often and never acknowledged is dropped (logged): it kills ingests.
+MAX_DELIVERIES = 5
 _ACTIONS = frozenset(get_args(Action))
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A command taken from the queue, and what acknowledging it needs."""
+
+    command: StreamCommand
+    stream: str = ""  # the Redis stream it came from ("" when there is nothing to acknowledge)
+    entry_id: str = ""
 
 
 class CommandQueue(Protocol):
@@ -31,14 +53,20 @@ class CommandQueue(Protocol):
     async def put(self, command: StreamCommand) -> None:
         """Queue a command for any ingest."""
 
-    async def get(self, timeout_s: float) -> StreamCommand | None:
-        """The next command, or None after timeout_s."""
+    async def get(self, timeout_s: float) -> Queued | None:
+        """The next command, or None after timeout_s; acknowledge it once acted on."""
+
+    async def ack(self, queued: Queued) -> None:
+        """The command was acted on: it will not be delivered again."""
+
+    async def touch(self, queued: Queued) -> None:
+        """Still acting on it: keep another ingest from claiming it as abandoned."""
 
     async def forward(self, holder: str, command: StreamCommand) -> None:
         """Send a command to the ingest process that holds the stream."""
 
     async def close(self) -> None:
-        """Stop listening and let go of connections."""
+        """Let go of connections."""
 
 
 def parse_command(raw: str | bytes, origin: str) -> StreamCommand | None:
@@ -63,11 +91,17 @@ class InProcessCommandQueue:
     async def put(self, command: StreamCommand) -> None:
         self._queue.put_nowait(command)
 
-    async def get(self, timeout_s: float) -> StreamCommand | None:
+    async def get(self, timeout_s: float) -> Queued | None:
         try:
-            return await asyncio.wait_for(self._queue.get(), timeout_s)
+            return Queued(await asyncio.wait_for(self._queue.get(), timeout_s))
         except TimeoutError:
             return None
+
+    async def ack(self, queued: Queued) -> None:
+        """Nothing to do: the process that took it is the only one."""
+
+    async def touch(self, queued: Queued) -> None:
+        """Nothing to do: nobody else could claim it."""
 
     async def forward(self, holder: str, command: StreamCommand) -> None:
         # One process holds every stream; a forward is a plain re-queue.
@@ -77,79 +111,143 @@ class InProcessCommandQueue:
         pass
 
 
-class RedisCommandQueue:
-    """The production queue on Redis."""
+def inbox_key(holder: str) -> str:
+    """The stream of commands forwarded to one ingest."""
+    return INBOX_PREFIX + holder
 
-    def __init__(self, redis_url: str, holder_id: str | None = None) -> None:
+
+class RedisCommandQueue:
+    """The production queue: a Redis stream with a consumer group, and one inbox per ingest.
+
+    Without `holder_id` (the web process) it only puts commands.
+    """
+
+    def __init__(
+        self, redis_url: str, holder_id: str | None = None, *, claim_idle_s: float = 15.0
+    ) -> None:
         self._redis = aioredis.Redis.from_url(redis_url)
         self._holder_id = holder_id
-        self._direct: asyncio.Queue[StreamCommand] = asyncio.Queue()
-        self._listener: asyncio.Task[None] | None = None
+        self._claim_idle_ms = int(claim_idle_s * 1000)
+        self._groups_made: set[str] = set()
+        self._claim_due = 0.0
 
     async def put(self, command: StreamCommand) -> None:
-        await self._redis.lpush(COMMANDS_KEY, command.to_json())
-
-    async def get(self, timeout_s: float) -> StreamCommand | None:
-        """The next command (forwarded ones first); raises on Redis errors, drops bad entries."""
-        self._ensure_listener()
-        if not self._direct.empty():
-            return self._direct.get_nowait()
-        # Short blocking pops, so a forwarded command waits at most about a second.
-        popped = await self._redis.brpop([COMMANDS_KEY], timeout=min(timeout_s, 1.0))
-        if popped is None:
-            return self._direct.get_nowait() if not self._direct.empty() else None
-        return parse_command(popped[1], "queued")
+        await self._redis.xadd(COMMANDS_STREAM, {FIELD: command.to_json()})
 
     async def forward(self, holder: str, command: StreamCommand) -> None:
-        await self._redis.publish(HOLDER_CHANNEL_PREFIX + holder, command.to_json())
+        await self._redis.xadd(inbox_key(holder), {FIELD: command.to_json()})
+
+    async def get(self, timeout_s: float) -> Queued | None:
+        """The next command: forwarded ones first, then abandoned ones, then new ones.
+
+        Raises on Redis errors (the caller retries); drops and acknowledges bad entries.
+        """
+        if not self._holder_id:
+            raise RuntimeError("a queue without a holder id can only put commands")
+        streams = (inbox_key(self._holder_id), COMMANDS_STREAM)
+        await self._ensure_groups(streams)
+        for queued in await self._claim_abandoned():
+            return queued
+        try:
+            answer = await self._redis.xreadgroup(
+                GROUP,
+                self._holder_id,
+                dict.fromkeys(streams, ">"),
+                count=1,
+                block=max(1, int(min(timeout_s, 1.0) * 1000)),
+            )
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._groups_made.clear()  # Redis lost its data (restarted without persistence)
+            return None
+        entries_by_stream: Any = answer or []
+        for stream, entries in entries_by_stream:
+            for entry_id, fields in entries:
+                return await self._received(_text(stream), _text(entry_id), fields)
+        return await self._legacy()
+
+    async def ack(self, queued: Queued) -> None:
+        if queued.stream:
+            await self._ack_entry(queued.stream, queued.entry_id)
+
+    async def touch(self, queued: Queued) -> None:
+        if queued.stream and self._holder_id:
+            await self._redis.xclaim(
+                queued.stream, GROUP, self._holder_id, 0, [queued.entry_id], justid=True
+            )
 
     async def close(self) -> None:
-        """Stop the forwarded-commands listener (closing its pub/sub) and the connections."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
         await self._redis.aclose()
 
-    def _ensure_listener(self) -> None:
-        if not self._holder_id:
-            return
-        if self._listener is not None and self._listener.done():
-            if not self._listener.cancelled() and self._listener.exception() is not None:
-                log.error("forwarded-commands listener died", exc_info=self._listener.exception())
-            self._listener = None
-        if self._listener is None:
-            self._listener = asyncio.create_task(self._listen(self._holder_id))
+    async def _ack_entry(self, stream: str, entry_id: str) -> None:
+        # Deleted as well: what stays in a stream is what is not acted on yet.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
+            await pipe.execute()
 
-    async def _listen(self, holder_id: str) -> None:
-        """Receive commands forwarded to this ingest; resubscribe after Redis errors."""
-        backoff = Backoff(0.5, 10.0)
-        failures = 0
-        while True:
-            pubsub = self._redis.pubsub()
+    async def _ensure_groups(self, streams: Iterable[str]) -> None:
+        for stream in streams:
+            if stream in self._groups_made:
+                continue
             try:
-                await pubsub.subscribe(HOLDER_CHANNEL_PREFIX + holder_id)
-                if failures:
-                    log.info("forwarded-commands listener back after %d failures", failures)
-                failures = 0
-                backoff.reset()
-                await self._receive(pubsub)
-            except Exception as exc:
-                # Commands published while we are away are lost (pub/sub keeps nothing); the
-                # stream's next webhook, or its lease running out, settles them.
-                if not failures:
-                    log.warning("forwarded-commands listener lost Redis (%r); resubscribing", exc)
-                failures += 1
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(backoff.next_delay())
+                await self._redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._groups_made.add(stream)
 
-    async def _receive(self, pubsub: PubSub) -> None:
-        """Queue every forwarded command until the subscription fails."""
-        async for message in pubsub.listen():
-            if message.get("type") == "message":
-                command = parse_command(message["data"], "forwarded")
-                if command is not None:
-                    self._direct.put_nowait(command)
+    async def _claim_abandoned(self) -> list[Queued]:
+        """Entries another ingest took and has not acted on for claim_idle_s (checked 1/s)."""
+        loop_now = asyncio.get_running_loop().time()
+        if loop_now < self._claim_due:
+            return []
+        self._claim_due = loop_now + 1.0
+        assert self._holder_id is not None
+        answer: Any = await self._redis.xautoclaim(
+            COMMANDS_STREAM, GROUP, self._holder_id, self._claim_idle_ms, "0-0", count=1
+        )
+        claimed = []
+        for entry_id, fields in answer[1]:
+            if fields is None:  # deleted meanwhile
+                continue
+            key = _text(entry_id)
+            deliveries = await self._deliveries(key)
+            if deliveries > MAX_DELIVERIES:
+                log.error("dropped command %s after %d deliveries", fields, deliveries)
+                await self._ack_entry(COMMANDS_STREAM, key)
+                continue
+            log.warning("took over command %s, left unacknowledged by another ingest", key)
+            queued = await self._received(COMMANDS_STREAM, key, fields)
+            if queued is not None:
+                claimed.append(queued)
+        return claimed
+
+    async def _deliveries(self, entry_id: str) -> int:
+        pending = await self._redis.xpending_range(
+            COMMANDS_STREAM, GROUP, min=entry_id, max=entry_id, count=1
+        )
+        return int(pending[0]["times_delivered"]) if pending else 0
+
+    async def _received(self, stream: str, entry_id: str, fields: Any) -> Queued | None:
+        raw = fields.get(FIELD.encode()) if isinstance(fields, dict) else None
+        if raw is None:
+            log.warning("dropped a queue entry without a command: %.200r", fields)
+        command = parse_command(raw, "queued") if raw is not None else None
+        if command is None:
+            await self._ack_entry(stream, entry_id)
+            return None
+        return Queued(command, stream, entry_id)
+
+    async def _legacy(self) -> Queued | None:
+        """A command left in the list of the previous release, if any (not acknowledged)."""
+        raw: Any = await self._redis.rpop(LEGACY_COMMANDS_KEY)
+        if raw is None:
+            return None
+        command = parse_command(raw, "legacy-queued")
+        return Queued(command) if command is not None else None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from rtms_ingest.protocol.products import PRODUCTS_BY_WEBHOOK_PREFIX
@@ -18,6 +18,14 @@ _SUFFIX_ACTIONS: dict[str, Action] = {
     "rtms_interrupted": "interrupt",
     "voice_rtms_interrupted": "interrupt",
 }
+
+
+# The `event` of the starts one ingest queues for another (no webhook behind them): a stream
+# handed over by an ingest that is shutting down, or taken over from one that stopped renewing
+# its lease. Both rejoin a stream Zoom still has, with a fresh handshake on the same URL.
+HANDOVER_EVENT = "ingest.handover"
+TAKEOVER_EVENT = "ingest.takeover"
+REJOIN_EVENTS = frozenset({HANDOVER_EVENT, TAKEOVER_EVENT})
 
 
 class NotAStreamEvent(ValueError):
@@ -37,15 +45,37 @@ class StreamCommand:
     stop_reason: int | None = None
     event: str = ""
     event_ts: int | None = None
+    # Rejoins only: the ingest that held the stream, and the last stream-clock time it delivered.
+    previous_holder: str = ""
+    last_ms: int | None = None
+
+    @property
+    def rejoin(self) -> bool:
+        """Whether this start rejoins a stream another ingest held (not Zoom's webhook)."""
+        return self.action == "start" and self.event in REJOIN_EVENTS
+
+    def rejoined(self, event: str, previous_holder: str, last_ms: int | None) -> StreamCommand:
+        """This stream's start, as a rejoin queued by or for another ingest."""
+        return replace(self, event=event, previous_holder=previous_holder, last_ms=last_ms)
 
     def to_json(self) -> str:
-        """Serialise for the queue."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        """Serialise for the queue (the rejoin fields only when set: older ingests lack them)."""
+        data = asdict(self)
+        if not self.previous_holder and self.last_ms is None:
+            del data["previous_holder"], data["last_ms"]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> StreamCommand:
-        """Parse a queued command."""
-        return cls(**json.loads(raw))
+        """Parse a queued command; fields this release does not know are left out.
+
+        So that ingests and web processes of two releases can share the queue during a deploy.
+        """
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("a queued command is a JSON object")
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def command_from_webhook(body: dict[str, Any]) -> StreamCommand:

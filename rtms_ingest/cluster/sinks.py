@@ -6,15 +6,17 @@ configuration) for a stream's sinks, and asks Zoom only for the media that some 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol import BinaryContent, MediaType, StopReason, TextContent
 
-__all__ = ["MediaSink", "SinkSet", "StreamStore"]
+__all__ = ["MediaSink", "SinkSet", "StreamOver", "StreamStore", "WriterFence"]
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +30,36 @@ class MediaSink(StreamSink, Protocol):
     wants: MediaType
 
 
+class StreamOver(Exception):
+    """A rejoin found the stream's record finished: there is nothing to rejoin."""
+
+
+@dataclass
+class WriterFence:
+    """The lease generation a stream's sinks write under, and whether the app refused it.
+
+    The app refuses a write under a generation older than one it has seen for the stream: then
+    another ingest holds the stream, and this one must stop (`stale` is set) without writing.
+    """
+
+    generation: int = 0
+    stale: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def refused(self) -> None:
+        """A write was refused: a newer holder wrote for this stream."""
+        self.stale.set()
+
+
 class StreamStore(Protocol):
     """The app side of the ingest: where streams are recorded and what consumes them."""
 
-    async def open(self, command: StreamCommand) -> SinkSet:
-        """The stream's record (created on first sight) and its sinks, in the connecting state."""
+    async def open(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
+        """The stream's record (created on first sight) and its sinks, writing under `fence`.
 
-    async def reopen(self, command: StreamCommand) -> SinkSet:
+        A new stream is put in the connecting state; a rejoined one is left as it is.
+        """
+
+    async def reopen(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
         """The stream's sinks anew, as its record says now (a changed choice of media)."""
 
     async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:

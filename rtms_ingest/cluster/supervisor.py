@@ -1,4 +1,17 @@
-"""Many live streams in one process: one task per stream, cluster-wide leases, graceful shutdown.
+"""Many live streams in one process: one task per stream, cluster-wide leases, hand-overs.
+
+What happens to the streams held here when this process goes:
+- SIGTERM (a deploy, a scale-down) with another ingest alive: each stream is handed over. Its
+  lease is released and a rejoin queued; the successor's fresh handshake makes Zoom drop our
+  connection, and only then does ours stop (make before break), so captions go on.
+- SIGTERM with no other ingest alive: nobody could rejoin, so each stream is closed at Zoom
+  (STREAM_CLOSE_REQ) and its meeting ends cleanly, rather than hanging until Zoom gives up.
+- A crash (SIGKILL, lost machine): the leases stop being renewed and run out; another ingest
+  finds the live streams nobody holds (`Registry.unheld`) and rejoins them.
+- Paused past the lease (SIGSTOP, a long GC or swap): the stream is taken over meanwhile; once
+  awake, the writes of this process are refused by the fence (the lease's generation) and the
+  connection is dropped without a word to Zoom or the meeting.
+STREAM_CLOSE_REQ is otherwise sent only when the stream is stopped on purpose.
 
 No Django: what a stream feeds, and where it is recorded, is the `StreamStore` it is given.
 """
@@ -7,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
+import random
 import socket
 import ssl
 import uuid
@@ -22,10 +37,11 @@ from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.client.channel import ClientStats, DelayHistogram
 from rtms_ingest.client.sink import StreamStatus
 from rtms_ingest.cluster.admission import LoadGauge
-from rtms_ingest.cluster.command_queue import CommandQueue
-from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.cluster.command_queue import CommandQueue, Queued
+from rtms_ingest.cluster.commands import HANDOVER_EVENT, TAKEOVER_EVENT, StreamCommand
 from rtms_ingest.cluster.leases import LeaseInDoubt, LeaseKeeper, Leases, claim
-from rtms_ingest.cluster.sinks import SinkSet, StreamStore
+from rtms_ingest.cluster.registry import Registry, SoloRegistry
+from rtms_ingest.cluster.sinks import SinkSet, StreamOver, StreamStore, WriterFence
 from rtms_ingest.protocol import MediaType, StopReason
 
 log = logging.getLogger(__name__)
@@ -58,14 +74,24 @@ def new_holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# While a command is being acted on for longer than this, the queue is told it still is.
+TOUCH_EVERY_S = 5.0
+# On shutdown, after leaving the cluster: time for ingests signalled with us to leave too.
+LEAVE_SETTLE_S = 0.3
+
+
 @dataclass
 class LiveStream:
     """A stream this process holds."""
 
     client: RtmsStreamClient
     sink: SinkSet
+    command: StreamCommand  # what rejoins it
+    fence: WriterFence
     task: asyncio.Task[None] | None = None
     abandoned: bool = False  # another ingest holds it now: we report nothing more
+    handed_over: bool = False  # we let go of it for a successor
+    keeper: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -77,7 +103,14 @@ class Supervisor:
     credentials: RtmsCredentials
     store: StreamStore
     holder_id: str = field(default_factory=new_holder_id)
-    lease_ttl_s: float = 30.0
+    registry: Registry = field(default_factory=SoloRegistry)
+    # Short, so that a crashed holder's streams are taken over within seconds; renewed every
+    # third of it, so a loop may stall for two thirds of it before the lease is at risk.
+    lease_ttl_s: float = 6.0
+    # How often this ingest beats and looks for live streams nobody holds (jittered).
+    sweep_interval_s: float = 1.0
+    # On SIGTERM, how long a handed-over stream waits for its successor before we drop it.
+    handover_timeout_s: float = 10.0
     max_streams: int = 500
     ssl_context: ssl.SSLContext | None = None
     # The most it may ask Zoom for; it asks for what the stream's sinks want within that.
@@ -97,6 +130,7 @@ class Supervisor:
     ended_totals: Counter[str] = field(default_factory=Counter)
     ended_keepalive_delay: DelayHistogram = field(default_factory=DelayHistogram)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _opening: set[str] = field(default_factory=set)
     _start_failures: dict[str, int] = field(default_factory=dict)
     _queue_failures: int = 0
     _queue_backoff: Backoff = field(default_factory=lambda: Backoff(0.5, 5.0))
@@ -106,15 +140,38 @@ class Supervisor:
         log.info("ingest %s ready", self.holder_id)
         if self.gauge is not None:
             self._background(self.gauge.run())
+        self._background(self._look_after_cluster())
         try:
             while not stopping.is_set():
-                command = await self._next_command(stopping)
-                if command is not None:
-                    await self.handle(command)
+                queued = await self._next_command(stopping)
+                if queued is not None:
+                    await self._act_on(queued)
         finally:
             await self.shutdown()
 
-    async def _next_command(self, stopping: asyncio.Event) -> StreamCommand | None:
+    async def _act_on(self, queued: Queued) -> None:
+        """Handle a queued command, then acknowledge it (it is delivered again if we die first)."""
+        acting = asyncio.create_task(self.handle(queued.command))
+        while True:
+            done, _ = await asyncio.wait({acting}, timeout=TOUCH_EVERY_S)
+            if done:
+                break
+            try:
+                await self.queue.touch(queued)
+            except Exception:
+                log.warning("could not tell the queue we still act on a command", exc_info=True)
+        try:
+            await self.queue.ack(queued)
+        except Exception:
+            # Delivered again later: acting twice on a command is harmless (see handle).
+            log.warning(
+                "command %s for stream %s not acknowledged",
+                queued.command.action,
+                queued.command.rtms_stream_id,
+                exc_info=True,
+            )
+
+    async def _next_command(self, stopping: asyncio.Event) -> Queued | None:
         """The next command; a failing queue is logged once per outage and retried."""
         try:
             command = await self.queue.get(timeout_s=1.0)
@@ -132,7 +189,12 @@ class Supervisor:
         return command
 
     async def handle(self, command: StreamCommand) -> None:
-        """Act on one command; a failure is logged and never stops the supervisor."""
+        """Act on one command; a failure is logged and never stops the supervisor.
+
+        Acting twice on the same command changes nothing more than acting once: a second start
+        finds the stream held (here: a reconnect at most; elsewhere: forwarded), a second stop
+        finds it stopping or ended.
+        """
         try:
             if command.action == "start":
                 await self._start(command)
@@ -150,11 +212,24 @@ class Supervisor:
     async def _start(self, command: StreamCommand) -> None:
         stream_id = command.rtms_stream_id
         live = self.streams.get(stream_id)
-        if live is not None:
-            # Zoom sends rtms_started again when its RTMS server failed: go to the new URL.
-            log.info("stream %s restarted by Zoom: reconnecting", stream_id)
-            live.client.reconnect(command.server_urls)
+        if live is not None or stream_id in self._opening:
+            if live is not None and not command.rejoin and not live.handed_over:
+                # Zoom sends rtms_started again when its RTMS server failed: go to the new URL.
+                log.info("stream %s restarted by Zoom: reconnecting", stream_id)
+                live.command = command
+                live.client.reconnect(command.server_urls)
+                await self._remember(command)
+            elif live is not None and live.handed_over:
+                await self.queue.put(command)  # for the successor: we are leaving
             return
+        self._opening.add(stream_id)
+        try:
+            await self._start_here(command)
+        finally:
+            self._opening.discard(stream_id)
+
+    async def _start_here(self, command: StreamCommand) -> None:
+        stream_id = command.rtms_stream_id
         refusal = self._refusal()
         if refusal is not None:
             # Left in the queue for another ingest (or for us once there is room again).
@@ -163,7 +238,7 @@ class Supervisor:
             await asyncio.sleep(1.0)
             return
         try:
-            holder = await claim(self.leases, stream_id, self.holder_id, self.lease_ttl_s)
+            claimed = await claim(self.leases, stream_id, self.holder_id, self.lease_ttl_s)
         except LeaseInDoubt:
             self._retry_later(command, "its lease kept changing hands")
             return
@@ -171,11 +246,18 @@ class Supervisor:
             log.exception("stream %s: could not take its lease", stream_id)
             self._retry_later(command, "its lease could not be taken")
             return
-        if holder is not None:
-            await self.queue.forward(holder, command)
+        if isinstance(claimed, str):
+            if not command.rejoin:  # a rejoin someone else already made needs nothing more
+                await self.queue.forward(claimed, command)
             return
+        fence = WriterFence(claimed)
         try:
-            live = await self._open(command)
+            live = await self._open(command, fence)
+        except StreamOver as exc:
+            log.info("stream %s not rejoined: %s", stream_id, exc)
+            await self._release(stream_id)
+            await self._forget(stream_id)
+            return
         except Exception:
             log.exception("stream %s could not start", stream_id)
             await self._release(stream_id)
@@ -184,10 +266,11 @@ class Supervisor:
         self._start_failures.pop(stream_id, None)
         self.streams[stream_id] = live
         live.task = asyncio.create_task(self._run_stream(stream_id, live))
+        await self._remember(command)
 
-    async def _open(self, command: StreamCommand) -> LiveStream:
+    async def _open(self, command: StreamCommand, fence: WriterFence) -> LiveStream:
         """The stream's record and sinks (connecting), and a client not yet running."""
-        sink = await self.store.open(command)
+        sink = await self.store.open(command, fence)
         media = sink.wants & self.media
         if not media:
             raise ValueError(f"no sink of this stream wants any of {self.media!r}")
@@ -203,8 +286,10 @@ class Supervisor:
             ssl_context=self.ssl_context,
             buffer_data=self.buffer_data,
             media_backlog_bytes=self.media_backlog_bytes,
+            rejoining=_rejoin_detail(command),
+            resume_from_ms=command.last_ms,
         )
-        return LiveStream(client=client, sink=sink)
+        return LiveStream(client=client, sink=sink, command=command, fence=fence)
 
     def _retry_later(self, command: StreamCommand, why: str) -> None:
         """Re-queue a start that failed here, after a pause; give up after start_attempts."""
@@ -275,7 +360,7 @@ class Supervisor:
             if holder is not None and holder != self.holder_id:
                 await self.queue.forward(holder, command)
             return
-        sinks = await self.store.reopen(command)
+        sinks = await self.store.reopen(command, live.fence)
         media = sinks.wants & self.media
         if not media:
             log.warning(
@@ -300,6 +385,7 @@ class Supervisor:
         if holder is not None and holder != self.holder_id:
             await self.queue.forward(holder, command)
             return
+        await self._forget(stream_id)  # Zoom ended it: nobody is to rejoin it
         await self.store.end_unheld(stream_id, command.stop_reason)
 
     def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -313,23 +399,31 @@ class Supervisor:
             await live.client.close()
 
     async def _run_stream(self, stream_id: str, live: LiveStream) -> None:
-        keeper = asyncio.create_task(self._keep_lease(stream_id, live))
+        live.keeper = asyncio.create_task(self._keep_lease(stream_id, live))
+        reason: int | None = None
         try:
             reason = await live.client.run()
             log.info("stream %s ended here (reason %s)", stream_id, reason)
         except HandshakeRejected as exc:
             log.warning("stream %s refused by RTMS: %s", stream_id, exc)
             reason = StopReason.AUTHENTICATION_FAILURE
-            await self._report_failure(live, f"handshake refused: {exc}", reason)
+            what = "rejoin refused" if live.command.rejoin else "handshake refused"
+            await self._report_failure(live, f"{what}: {exc}", reason)
         except Exception:
             log.exception("stream %s crashed", stream_id)
             await self._report_failure(live, "ingest error", StopReason.INTERNAL_EXCEPTION)
+            reason = StopReason.INTERNAL_EXCEPTION
         finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+            live.keeper.cancel()
+            await asyncio.gather(live.keeper, return_exceptions=True)
             self.streams.pop(stream_id, None)
             self.ended_totals.update(stat_totals(live.client.stats))
             self.ended_keepalive_delay.add(live.client.stats.keepalive_delay)
+            if reason is None:
+                # Handed over or taken from us: the sinks finish what they hold (cut audio).
+                await _quietly(live.sink.close(), "close its sinks", stream_id)
+            elif not live.abandoned:
+                await self._forget(stream_id)  # over for good: nobody is to rejoin it
             await self._release(stream_id)
 
     async def _report_failure(self, live: LiveStream, detail: str, reason: StopReason) -> None:
@@ -343,10 +437,31 @@ class Supervisor:
             )
 
     async def _keep_lease(self, stream_id: str, live: LiveStream) -> None:
-        keeper = LeaseKeeper(self.leases, stream_id, self.holder_id, self.lease_ttl_s)
-        holder = await keeper.keep()
+        """Renew the lease; drop the connection once another ingest holds the stream.
+
+        Found either way: the lease names another holder, or the app refused a write of ours
+        (the fence), which a newer holder's write makes so.
+        """
+
+        def retaken(generation: int) -> None:
+            live.fence.generation = generation
+
+        keeper = LeaseKeeper(self.leases, stream_id, self.holder_id, self.lease_ttl_s, retaken)
+        keeping = asyncio.create_task(keeper.keep())
+        fenced = asyncio.create_task(live.fence.stale.wait())
+        try:
+            await asyncio.wait({keeping, fenced}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (keeping, fenced):
+                task.cancel()
+            await asyncio.gather(keeping, fenced, return_exceptions=True)
+        holder = keeping.result() if keeping.done() and not keeping.cancelled() else None
         # Closing it (STREAM_CLOSE_REQ) or ending the meeting would end it for the new holder.
-        log.error("stream %s is held by %s now: dropping our connection", stream_id, holder)
+        log.error(
+            "stream %s is held by %s now: dropping our connection",
+            stream_id,
+            holder or "a newer ingest (our write was refused)",
+        )
         live.abandoned = True
         live.client.abandon()
 
@@ -356,19 +471,108 @@ class Supervisor:
         except Exception:
             log.warning("stream %s: lease not released (it runs out)", stream_id, exc_info=True)
 
+    async def _remember(self, command: StreamCommand) -> None:
+        await _quietly(self.registry.remember(command), "remember it", command.rtms_stream_id)
+
+    async def _forget(self, stream_id: str) -> None:
+        await _quietly(self.registry.forget(stream_id), "forget it", stream_id)
+
+    # --- the cluster: beats, dead ingests' inboxes, streams nobody holds ---------------------
+
+    async def _look_after_cluster(self) -> None:
+        """Beat, reap dead ingests' inboxes and rejoin unheld live streams, about once a second."""
+        failures = 0
+        while True:
+            try:
+                await self.registry.beat(self.holder_id)
+                await self.registry.reap()
+                await self._take_over_unheld()
+                failures = 0
+            except Exception:
+                if not failures:
+                    log.warning("could not look after the cluster; retrying", exc_info=True)
+                failures += 1
+            await asyncio.sleep(self.sweep_interval_s * random.uniform(0.5, 1.5))  # noqa: S311
+
+    async def _take_over_unheld(self) -> None:
+        """Rejoin the live streams whose holder stopped renewing their lease (it died)."""
+        for command in await self.registry.unheld():
+            if command.rtms_stream_id in self.streams or self._refusal() is not None:
+                continue
+            log.warning("stream %s: nobody holds it; rejoining it here", command.rtms_stream_id)
+            await self._start(command.rejoined(TAKEOVER_EVENT, "", None))
+
+    # --- shutdown -----------------------------------------------------------------------------
+
     async def shutdown(self, timeout_s: float = 10.0) -> None:
-        """Close every stream with STREAM_CLOSE_REQ and wait for their tasks."""
+        """Hand every stream over to another ingest, or close it if none is alive to take it."""
         pending_work = list(self._tasks)
         for task in pending_work:
             task.cancel()
         await asyncio.gather(*pending_work, return_exceptions=True)
-        streams = list(self.streams.values())
-        if not streams:
+        streams = list(self.streams.items())
+        # Out of the cluster first: ingests stopping with us (siblings of one `run_ingest
+        # --processes N`, signalled together) must not count us as a successor, nor we them.
+        await _quietly(self.registry.leave(self.holder_id), "leave the cluster", self.holder_id)
+        if streams:
+            await asyncio.sleep(LEAVE_SETTLE_S)
+        if streams and await self._successors_possible():
+            log.info("handing %d streams over to the other ingests", len(streams))
+            await asyncio.gather(*(self._hand_over(sid, live) for sid, live in streams))
+            await self._wait_for(streams, self.handover_timeout_s)
+            for _, live in streams:
+                live.client.abandon()  # no successor came in time: it rejoins when it comes
+        elif streams:
+            log.info("closing %d streams (no other ingest to hand them to)", len(streams))
+            await asyncio.gather(*(live.client.close() for _, live in streams))
+        await self._wait_for(streams, timeout_s)
+
+    async def _successors_possible(self) -> bool:
+        """Whether another ingest may rejoin our streams (yes when we cannot tell)."""
+        try:
+            return await self.registry.others_alive(self.holder_id) > 0
+        except Exception:
+            # Redis is down: the streams stay registered, and whoever sees them unheld once it
+            # answers again rejoins them. Closing them would end live meetings for nothing.
+            log.warning("could not count the other ingests: handing over", exc_info=True)
+            return True
+
+    async def _hand_over(self, stream_id: str, live: LiveStream) -> None:
+        """Let go of one stream for a successor, streaming on until its handshake ends ours."""
+        live.handed_over = True
+        live.client.leave_on_drop()
+        if live.keeper is not None:
+            live.keeper.cancel()
+            await asyncio.gather(live.keeper, return_exceptions=True)
+        await self._release(stream_id)
+        rejoin = live.command.rejoined(HANDOVER_EVENT, self.holder_id, live.client.last_ms)
+        rejoin = dataclasses.replace(rejoin, server_urls=live.client.signaling_url)
+        # If this fails the lease runs out and the stream is found unheld all the same.
+        await _quietly(self.queue.put(rejoin), "queue its rejoin", stream_id)
+
+    @staticmethod
+    async def _wait_for(streams: list[tuple[str, LiveStream]], timeout_s: float) -> None:
+        tasks = [live.task for _, live in streams if live.task is not None and not live.task.done()]
+        if not tasks:
             return
-        log.info("closing %d streams", len(streams))
-        await asyncio.gather(*(s.client.close() for s in streams), return_exceptions=True)
-        tasks = [s.task for s in streams if s.task is not None]
         _, pending = await asyncio.wait(tasks, timeout=timeout_s)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _rejoin_detail(command: StreamCommand) -> str:
+    """What the meeting's log says when a rejoin goes live ("" for a first start)."""
+    if command.event == HANDOVER_EVENT:
+        return f"rejoined: handed over by ingest {command.previous_holder} (shutting down)"
+    if command.event == TAKEOVER_EVENT:
+        return "rejoined: taken over from an ingest that stopped renewing its lease"
+    return ""
+
+
+async def _quietly(work: Coroutine[Any, Any, None], what: str, stream_id: str) -> None:
+    """Await housekeeping whose failure is logged and never stops a stream or the supervisor."""
+    try:
+        await work
+    except Exception:
+        log.warning("stream %s: could not %s", stream_id, what, exc_info=True)

@@ -11,6 +11,7 @@ from rtms_ingest.client import RtmsCredentials
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, InProcessCommandQueue, RedisCommandQueue
 from rtms_ingest.cluster.leases import InMemoryLeases, Leases, RedisLeases
+from rtms_ingest.cluster.registry import RedisRegistry, Registry, SoloRegistry
 from rtms_ingest.cluster.supervisor import Supervisor, new_holder_id
 from rtms_ingest.protocol import MediaType
 from rtms_ingest.storage.streams import MeetingStreams
@@ -47,23 +48,32 @@ def media_from_settings() -> MediaType:
     return media
 
 
+def dead_after_s() -> float:
+    """How long an ingest may miss its beats (about one a second) before it counts as dead."""
+    return max(10.0, 2.0 * settings.RTMS_LEASE_TTL_S)
+
+
 def build_supervisor(*, embedded: bool) -> Supervisor:
     """A supervisor wired to Redis (production) or to in-process queue and leases (embedded)."""
     holder_id = new_holder_id()
     queue: CommandQueue
     leases: Leases
+    registry: Registry
     if embedded:
-        queue, leases = InProcessCommandQueue(), InMemoryLeases()
+        queue, leases, registry = InProcessCommandQueue(), InMemoryLeases(), SoloRegistry()
     else:
         queue = RedisCommandQueue(settings.REDIS_URL, holder_id)
         leases = RedisLeases(settings.REDIS_URL)
+        registry = RedisRegistry(settings.REDIS_URL, dead_after_s=dead_after_s())
     return Supervisor(
         queue=queue,
         leases=leases,
+        registry=registry,
         credentials=credentials_from_settings(),
         store=MeetingStreams(),
         holder_id=holder_id,
         lease_ttl_s=settings.RTMS_LEASE_TTL_S,
+        handover_timeout_s=settings.RTMS_HANDOVER_TIMEOUT_S,
         max_streams=settings.RTMS_MAX_STREAMS,
         ssl_context=ssl_context_from_settings(),
         media=media_from_settings(),

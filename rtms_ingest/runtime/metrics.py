@@ -25,7 +25,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY
+from rtms_ingest.cluster.command_queue import COMMANDS_STREAM
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.storage.database import db_calls_waiting
 
@@ -137,23 +137,23 @@ class QueueDepthCollector(Collector):
     """What waits in Redis: stream commands for an ingest, and jobs per Celery queue.
 
     Read at scrape time in prometheus_client's HTTP thread, with a synchronous client of its
-    own (never the ingest's event loop): one round trip of LLENs.
+    own (never the ingest's event loop): one round trip (XLEN of the command stream, whose
+    entries are deleted once acted on, and LLEN of each job queue).
     """
 
     def __init__(
-        self, redis_url: str, job_queues: Sequence[str], commands_key: str = COMMANDS_KEY
+        self, redis_url: str, job_queues: Sequence[str], commands_stream: str = COMMANDS_STREAM
     ) -> None:
         self._redis = redis.Redis.from_url(
             redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
         )
         self._job_queues = tuple(job_queues)
-        self._commands_key = commands_key
+        self._commands_stream = commands_stream
 
     def collect(self) -> Iterator[Metric]:
-        keys = [self._commands_key] + [
-            queue + suffix for queue in self._job_queues for suffix in _PRIORITY_SUFFIXES
-        ]
+        keys = [queue + suffix for queue in self._job_queues for suffix in _PRIORITY_SUFFIXES]
         pipe = self._redis.pipeline(transaction=False)
+        pipe.xlen(self._commands_stream)
         for key in keys:
             pipe.llen(key)
         try:
@@ -163,7 +163,7 @@ class QueueDepthCollector(Collector):
             return
         yield GaugeMetricFamily(
             "rtms_ingest_commands_waiting",
-            "Stream commands (start, stop, interrupt) waiting in Redis for an ingest",
+            "Stream commands (start, stop, interrupt) in Redis not yet acted on by an ingest",
             value=lengths[0],
         )
         jobs = GaugeMetricFamily(

@@ -3,17 +3,29 @@
 One stream's writes land in the order they arrive: the client awaits each sink call before it
 makes the next (per connection; the signaling and media sockets of a stream deliver
 independently, and the meeting row lock orders their writes).
+
+Every write is fenced (assistant.services.fencing): it carries the generation of the stream's
+lease, and once the app refuses it (another ingest took the stream over) the sink writes
+nothing more and tells the supervisor through the fence, which drops the connection.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from assistant.models import Meeting, TranscriptSegment
 from assistant.services import meetings, participants, speech
 from assistant.services.chat import record_chat
+from assistant.services.fencing import StaleWriter, write_as
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.client.sink import GapSpan, StreamStatus
+from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
 from rtms_ingest.storage.database import run_db
+
+log = logging.getLogger(__name__)
 
 # The client's connection states are meeting states of the same name.
 MEETING_STATES: dict[StreamStatus, Meeting.State] = {
@@ -38,11 +50,26 @@ def _language_name(code: int | None) -> str:
 class StorageSink:
     """Implements MediaSink for one meeting: stores what the stream delivers, then it goes live."""
 
-    def __init__(self, meeting_id: int, *, native_transcript: bool = True) -> None:
+    def __init__(
+        self, meeting_id: int, *, native_transcript: bool = True, fence: WriterFence | None = None
+    ) -> None:
         self.meeting_id = meeting_id
         # Zoom's transcript only when the meeting wants it (Zoom bills the whole session then).
         self.wants = MediaType.CHAT | (MediaType.TRANSCRIPT if native_transcript else MediaType(0))
+        self.fence = fence or WriterFence()  # the store hands each stream's sinks its own
         self._state: StreamStatus | None = None
+
+    async def _write(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """One write of this meeting through the ingest's DB threads, under the lease's fence."""
+        if self.fence.stale.is_set():
+            return
+        try:
+            await run_db(
+                write_as, self.meeting_id, self.fence.generation, function, *args, **kwargs
+            )
+        except StaleWriter as exc:
+            log.warning("%s: not written (%s)", getattr(function, "__name__", function), exc)
+            self.fence.refused()
 
     async def stream_state(
         self, state: StreamStatus, detail: str = "", reason: int | None = None
@@ -50,7 +77,7 @@ class StorageSink:
         if state == self._state and not detail:
             return
         self._state = state
-        await run_db(
+        await self._write(
             meetings.set_state,
             self.meeting_id,
             MEETING_STATES[state],
@@ -59,7 +86,7 @@ class StorageSink:
         )
 
     async def gap(self, detail: str, span: GapSpan) -> None:
-        await run_db(
+        await self._write(
             meetings.record_gap,
             self.meeting_id,
             detail,
@@ -69,15 +96,17 @@ class StorageSink:
         )
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        await run_db(participants.record_join, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(participants.record_join, self.meeting_id, user_id, user_name, at_ms)
 
     async def participant_left(
         self, user_id: int, user_name: str | None, at_ms: int | None
     ) -> None:
-        await run_db(participants.record_leave, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(participants.record_leave, self.meeting_id, user_id, user_name, at_ms)
 
     async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        await run_db(participants.record_active_speaker, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(
+            participants.record_active_speaker, self.meeting_id, user_id, user_name, at_ms
+        )
 
     async def transcript(self, content: TextContent) -> None:
         start = content.start_time if content.start_time is not None else content.timestamp
@@ -91,10 +120,10 @@ class StorageSink:
             text=content.data,
             language=_language_name(content.language),
         )
-        await run_db(record_segment, self.meeting_id, segment)
+        await self._write(record_segment, self.meeting_id, segment)
 
     async def chat(self, content: TextContent) -> None:
-        await run_db(
+        await self._write(
             record_chat,
             self.meeting_id,
             content.user_id,

@@ -20,10 +20,13 @@ from django.conf import settings
 
 from assistant.models import Meeting
 from assistant.services import speech
+from assistant.services.fencing import StaleWriter, check_writer
 from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
 from rtms_ingest.client.sink import IgnoringSink, StreamStatus
+from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.storage import metrics
+from rtms_ingest.storage.database import run_db
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,11 @@ class SpeechSink(IgnoringSink):
 
     wants = MediaType.AUDIO
 
-    def __init__(self, meeting_id: int, cutter_settings: CutterSettings) -> None:
+    def __init__(
+        self, meeting_id: int, cutter_settings: CutterSettings, fence: WriterFence | None = None
+    ) -> None:
         self.meeting_id = meeting_id
+        self.fence = fence or WriterFence()  # the store hands each stream's sinks its own
         self.handed_over = 0
         self.cuts_dropped = 0
         self.finals_lost = 0
@@ -162,10 +168,17 @@ class SpeechSink(IgnoringSink):
         assert self._queue is not None
         while (job := await self._queue.get()) is not None:
             pcm = self._pending.pop(job)
+            if self.fence.stale.is_set():
+                continue  # another ingest holds the stream now: its audio is that ingest's
             try:
+                # Fenced: an ingest that was paused past its lease hands nothing over after.
+                await run_db(check_writer, self.meeting_id, self.fence.generation)
                 await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
                 self.handed_over += 1
                 metrics.ASR_CUTS_HANDED_OVER.inc()
+            except StaleWriter as exc:
+                log.warning("meeting %s: utterance not handed over (%s)", self.meeting_id, exc)
+                self.fence.refused()
             except Exception:
                 log.exception("meeting %s: utterance not handed over", self.meeting_id)
 

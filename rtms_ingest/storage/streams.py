@@ -17,7 +17,7 @@ from assistant.models import Meeting
 from assistant.services import meetings
 from rtms_ingest.client.sink import StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
-from rtms_ingest.cluster.sinks import MediaSink, SinkSet
+from rtms_ingest.cluster.sinks import MediaSink, SinkSet, StreamOver, WriterFence
 from rtms_ingest.storage.database import run_db
 
 SinkFactory = Callable[[Meeting], MediaSink | None]
@@ -34,27 +34,34 @@ def sink_factories() -> list[SinkFactory]:
     return [_factory(path) for path in settings.RTMS_SINKS]
 
 
-def _open_meeting(command: StreamCommand) -> list[MediaSink]:
+def _open_meeting(command: StreamCommand, fence: WriterFence) -> list[MediaSink]:
     meeting, _ = meetings.open_stream(
         product=command.product,
         zoom_id=command.zoom_id,
         rtms_stream_id=command.rtms_stream_id,
         operator_id=command.operator_id,
     )
-    sinks = (factory(meeting) for factory in sink_factories())
-    return [sink for sink in sinks if sink is not None]
+    if command.rejoin and meeting.state in Meeting.FINISHED_STATES:
+        raise StreamOver(f"its meeting {meeting.pk} is {meeting.state} already")
+    sinks = [sink for sink in (factory(meeting) for factory in sink_factories()) if sink]
+    for sink in sinks:
+        # A sink that writes for the stream does so under the stream's lease (see fencing).
+        if isinstance(getattr(sink, "fence", None), WriterFence):
+            sink.fence = fence  # type: ignore[attr-defined]
+    return sinks
 
 
 class MeetingStreams:
     """Implements cluster.sinks.StreamStore on the meetings table."""
 
-    async def open(self, command: StreamCommand) -> SinkSet:
-        sinks = SinkSet(await run_db(_open_meeting, command))
-        await sinks.stream_state(StreamStatus.CONNECTING)
+    async def open(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
+        sinks = SinkSet(await run_db(_open_meeting, command, fence))
+        if not command.rejoin:  # a rejoined stream stays as it was until it is live again
+            await sinks.stream_state(StreamStatus.CONNECTING)
         return sinks
 
-    async def reopen(self, command: StreamCommand) -> SinkSet:
-        return SinkSet(await run_db(_open_meeting, command))
+    async def reopen(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
+        return SinkSet(await run_db(_open_meeting, command, fence))
 
     async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
         await run_db(meetings.end_stream_if_open, rtms_stream_id, stop_reason)

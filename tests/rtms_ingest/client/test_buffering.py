@@ -19,7 +19,7 @@ from rtms_ingest.client.sink import GapSpan
 from rtms_ingest.cluster.command_queue import InProcessCommandQueue
 from rtms_ingest.cluster.commands import StreamCommand, command_from_webhook
 from rtms_ingest.cluster.leases import InMemoryLeases
-from rtms_ingest.cluster.sinks import SinkSet
+from rtms_ingest.cluster.sinks import SinkSet, WriterFence
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
 from rtms_ingest.simulator import (
@@ -204,10 +204,10 @@ async def test_supervisor_passes_buffer_data_on_to_every_stream(sim: RtmsSimulat
     sink = AudioSink()
 
     class Store:
-        async def open(self, command: StreamCommand) -> SinkSet:
+        async def open(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
             return SinkSet([sink])
 
-        async def reopen(self, command: StreamCommand) -> SinkSet:
+        async def reopen(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
             return SinkSet([sink])
 
         async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:

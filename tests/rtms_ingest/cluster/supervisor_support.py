@@ -15,10 +15,16 @@ from django.db import connections
 
 from assistant.models import Meeting
 from rtms_ingest.client import RtmsCredentials
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY, RedisCommandQueue
+from rtms_ingest.cluster.command_queue import (
+    COMMANDS_STREAM,
+    INBOX_PREFIX,
+    LEGACY_COMMANDS_KEY,
+    RedisCommandQueue,
+)
 from rtms_ingest.cluster.commands import StreamCommand, command_from_webhook
 from rtms_ingest.cluster.leases import LEASE_PREFIX, RedisLeases
-from rtms_ingest.cluster.supervisor import Supervisor
+from rtms_ingest.cluster.registry import INGESTS_KEY, LIVE_STREAMS_KEY
+from rtms_ingest.cluster.supervisor import Supervisor, new_holder_id
 from rtms_ingest.protocol import MediaType
 from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
@@ -30,9 +36,10 @@ CREDENTIALS = RtmsCredentials("sup-client", "sup-secret")
 
 @pytest.fixture
 async def clean_redis() -> AsyncIterator[aioredis.Redis]:
-    """A direct connection to the test Redis, without queued commands or leases."""
+    """A direct connection to the test Redis, without queued commands, leases or ingests."""
     r = aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    await r.delete(COMMANDS_KEY, *[k async for k in r.scan_iter(f"{LEASE_PREFIX}*")])
+    keys = [k for prefix in (LEASE_PREFIX, INBOX_PREFIX) async for k in r.scan_iter(f"{prefix}*")]
+    await r.delete(COMMANDS_STREAM, LEGACY_COMMANDS_KEY, INGESTS_KEY, LIVE_STREAMS_KEY, *keys)
     yield r
     await r.aclose()
     await sync_to_async(connections.close_all)()
@@ -61,8 +68,9 @@ def simulator(meeting: RecordedMeeting, speed: float = 4.0) -> RtmsSimulator:
 
 
 def supervisor(**options: Any) -> Supervisor:
-    """A supervisor on the test Redis (queue without a forwarded-commands listener)."""
-    options.setdefault("queue", RedisCommandQueue(settings.REDIS_URL, holder_id=None))
+    """A supervisor on the test Redis (solo: no registry of other ingests unless given)."""
+    options.setdefault("holder_id", new_holder_id())
+    options.setdefault("queue", RedisCommandQueue(settings.REDIS_URL, options["holder_id"]))
     options.setdefault("leases", RedisLeases(settings.REDIS_URL))
     options.setdefault("media", MediaType.TRANSCRIPT | MediaType.CHAT)
     options.setdefault("store", MeetingStreams())

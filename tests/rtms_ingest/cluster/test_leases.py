@@ -1,4 +1,4 @@
-"""Stream leases on the real Redis: claiming, keeping, losing."""
+"""Stream leases on the real Redis: claiming, keeping, losing, and their generations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from rtms_ingest.cluster.leases import LEASE_PREFIX, LeaseKeeper, RedisLeases, claim, held_streams
+from rtms_ingest.cluster.leases import (
+    GENERATION_PREFIX,
+    LEASE_PREFIX,
+    InMemoryLeases,
+    LeaseKeeper,
+    Leases,
+    RedisLeases,
+    claim,
+    held_streams,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -36,8 +45,36 @@ def stream_id() -> str:
 
 
 async def test_claim_takes_a_free_stream(leases: RedisLeases, stream_id: str) -> None:
-    assert await claim(leases, stream_id, "me", 5.0) is None
+    generation = await claim(leases, stream_id, "me", 5.0)
+    assert isinstance(generation, int) and generation > 0
     assert await leases.holder(stream_id) == "me"
+    assert await leases.generation(stream_id) == generation
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-memory"])
+async def test_each_taking_of_a_lease_has_a_larger_generation(
+    kind: str, leases: RedisLeases, stream_id: str
+) -> None:
+    """The fencing token: a takeover always writes under a newer generation than the holder."""
+    chosen: Leases = leases if kind == "redis" else InMemoryLeases()
+    taken = []
+    for holder in ("first", "second", "first"):
+        generation = await chosen.acquire(stream_id, holder, 5.0)
+        assert generation is not None
+        assert await chosen.acquire(stream_id, "someone-else", 5.0) is None
+        taken.append(generation)
+        await chosen.release(stream_id, holder)
+    assert taken == sorted(set(taken))
+
+
+async def test_generations_keep_growing_when_redis_forgot_the_last(
+    leases: RedisLeases, direct: aioredis.Redis, stream_id: str
+) -> None:
+    """Redis restarted without its data: the next generation is still newer (its clock)."""
+    first = await leases.acquire(stream_id, "me", 5.0)
+    await direct.delete(LEASE_PREFIX + stream_id, GENERATION_PREFIX + stream_id)
+    second = await leases.acquire(stream_id, "other", 5.0)
+    assert first is not None and second is not None and second > first
 
 
 async def test_claim_names_the_ingest_holding_the_stream(
@@ -51,8 +88,8 @@ async def test_claim_names_the_ingest_holding_the_stream(
 async def test_claim_keeps_and_extends_a_lease_we_hold_already(
     leases: RedisLeases, direct: aioredis.Redis, stream_id: str
 ) -> None:
-    await leases.acquire(stream_id, "me", 1.0)
-    assert await claim(leases, stream_id, "me", 30.0) is None
+    generation = await leases.acquire(stream_id, "me", 1.0)
+    assert await claim(leases, stream_id, "me", 30.0) == generation
     assert await direct.pttl(LEASE_PREFIX + stream_id) > 10_000
 
 
@@ -77,14 +114,18 @@ async def test_keeper_returns_the_ingest_that_took_the_stream(
 async def test_keeper_takes_back_a_lease_that_lapsed(
     leases: RedisLeases, direct: aioredis.Redis, stream_id: str
 ) -> None:
-    await leases.acquire(stream_id, "me", 0.6)
-    keeping = asyncio.create_task(LeaseKeeper(leases, stream_id, "me", 0.6).keep())
+    first = await leases.acquire(stream_id, "me", 0.6)
+    retaken: list[int] = []
+    keeper = LeaseKeeper(leases, stream_id, "me", 0.6, retaken.append)
+    keeping = asyncio.create_task(keeper.keep())
     await direct.delete(LEASE_PREFIX + stream_id)
     await asyncio.sleep(0.5)
     holder = await leases.holder(stream_id)
     keeping.cancel()
     await asyncio.gather(keeping, return_exceptions=True)
     assert holder == "me"
+    # Taken anew, under a newer generation the stream's writes carry from then on.
+    assert first is not None and len(retaken) == 1 and retaken[0] > first
 
 
 def test_held_streams_names_the_leased_ones(stream_id: str) -> None:

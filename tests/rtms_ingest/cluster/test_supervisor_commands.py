@@ -15,7 +15,12 @@ from asgiref.sync import sync_to_async
 from assistant.models import ConnectionLogEntry, Meeting
 from assistant.services import meetings
 from rtms_ingest.cluster import supervisor as supervisor_module
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY, HOLDER_CHANNEL_PREFIX, RedisCommandQueue
+from rtms_ingest.cluster.command_queue import (
+    COMMANDS_STREAM,
+    FIELD,
+    INBOX_PREFIX,
+    RedisCommandQueue,
+)
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.leases import LEASE_PREFIX
 from rtms_ingest.cluster.supervisor import Supervisor
@@ -50,7 +55,8 @@ async def test_the_ingest_outlives_a_queue_outage_and_logs_it_once(
     redis_link: RedisLink,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ingest = supervisor(queue=RedisCommandQueue(redis_link.url))
+    ingest = supervisor(holder_id="outage-ingest")
+    ingest.queue = RedisCommandQueue(redis_link.url, ingest.holder_id)
     stopping, running = await serve(ingest)
     await asyncio.sleep(0.3)
     redis_link.cut()
@@ -60,7 +66,7 @@ async def test_the_ingest_outlives_a_queue_outage_and_logs_it_once(
     async with simulator(short_meeting) as sim:
         stream = sim.new_stream()
         playing = asyncio.create_task(sim.play(stream))
-        await clean_redis.lpush(COMMANDS_KEY, start_command(stream).to_json())
+        await ingest.queue.put(start_command(stream))
         report = await asyncio.wait_for(playing, 20)
     stopping.set()
     await running
@@ -79,7 +85,9 @@ async def test_malformed_queue_entries_are_dropped_and_the_next_command_served(
         stream = sim.new_stream()
         playing = asyncio.create_task(sim.play(stream))
         garbage = ["not json", "[1, 2]", '{"action": "start"}', '{"bogus": 1}']
-        await clean_redis.lpush(COMMANDS_KEY, *garbage, start_command(stream).to_json())
+        for raw in garbage:
+            await clean_redis.xadd(COMMANDS_STREAM, {FIELD: raw})
+        await ingest.queue.put(start_command(stream))
         stopping, running = await serve(ingest)
         report = await asyncio.wait_for(playing, 20)
     stopping.set()
@@ -105,7 +113,7 @@ async def test_a_start_that_fails_after_taking_the_lease_lets_go_and_retries_a_f
     attempts = [r for r in caplog.records if r.msg == "stream %s could not start"]
     assert len(attempts) == 3
     assert await clean_redis.exists(LEASE_PREFIX + stream.rtms_stream_id) == 0
-    assert await clean_redis.llen(COMMANDS_KEY) == 0
+    assert await clean_redis.xlen(COMMANDS_STREAM) == 0
 
 
 def _gave_up(caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
@@ -119,21 +127,11 @@ async def test_an_interrupt_is_never_forwarded_to_ourselves(clean_redis: aioredi
     ingest = supervisor()
     stream_id = "stream-held-here-not-running"
     await clean_redis.set(LEASE_PREFIX + stream_id, ingest.holder_id, px=10_000)
-    listener = clean_redis.pubsub()
-    await listener.subscribe(HOLDER_CHANNEL_PREFIX + ingest.holder_id)
     command = StreamCommand("interrupt", "meeting", "owner==", stream_id)
 
     await ingest.handle(command)
 
-    messages: list[str] = []
-    async with asyncio.timeout(1.0):
-        while len(messages) < 2:
-            message = await listener.get_message(timeout=0.5)
-            if message is None:
-                break
-            messages.append(message["type"])
-    await listener.aclose()
-    assert messages == ["subscribe"]
+    assert await clean_redis.xlen(INBOX_PREFIX + ingest.holder_id) == 0
 
 
 async def test_a_stream_closed_on_zoom_stop_webhook_ends_with_zoom_stop_reason(

@@ -129,10 +129,10 @@ class LeaseLapsesBetweenCallsFake(RedisLeases):
         super().__init__(redis_url)
         self.refused = False
 
-    async def acquire(self, stream_id: str, holder: str, ttl_s: float) -> bool:
+    async def acquire(self, stream_id: str, holder: str, ttl_s: float) -> int | None:
         if not self.refused:
             self.refused = True
-            return False
+            return None
         return await super().acquire(stream_id, holder, ttl_s)
 
 

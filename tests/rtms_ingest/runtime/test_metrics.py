@@ -80,15 +80,16 @@ def test_ingest_endpoint_counts_go_up_as_streams_deliver() -> None:
 def test_queue_depths_are_read_from_redis_when_scraped() -> None:
     prefix = f"test-metrics-{uuid.uuid4().hex}:"
     queues = [f"{prefix}asr", f"{prefix}llm"]
-    commands = f"{prefix}rtms:commands"
+    commands = f"{prefix}rtms:command-stream"
     registry = CollectorRegistry()
-    registry.register(QueueDepthCollector(settings.REDIS_URL, queues, commands_key=commands))
+    registry.register(QueueDepthCollector(settings.REDIS_URL, queues, commands_stream=commands))
     server, _ = start_http_server(0, "127.0.0.1", registry)
     r = redis.Redis.from_url(settings.REDIS_URL)
     try:
         port = int(server.server_port)
         empty = scrape(port)
-        r.rpush(commands, "a", "b")
+        r.xadd(commands, {"command": "a"})
+        r.xadd(commands, {"command": "b"})
         r.rpush(queues[0], "job")
         r.rpush(queues[0] + "\x06\x169", "urgent job")  # kombu's list for priority 9
         full = scrape(port)

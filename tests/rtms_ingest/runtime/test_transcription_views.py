@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from assistant.models import Meeting
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY
 from rtms_ingest.cluster.commands import StreamCommand
+from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,9 @@ MakeMeeting = Callable[..., Meeting]
 def queued() -> Iterator[Callable[[], list[StreamCommand]]]:
     """The commands handed to the ingest through Redis (the test settings' production shape)."""
     r = redis.Redis.from_url(settings.REDIS_URL)
-    r.delete(COMMANDS_KEY)
-    yield lambda: [StreamCommand.from_json(raw) for raw in r.lrange(COMMANDS_KEY, 0, -1)]
-    r.delete(COMMANDS_KEY)
+    clear_queue(r)
+    yield lambda: queued_commands(r)
+    clear_queue(r)
     r.close()
 
 

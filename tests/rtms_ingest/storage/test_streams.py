@@ -11,6 +11,7 @@ from django.test import override_settings
 from assistant.models import Meeting, TranscriptSegment
 from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
+from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
 from rtms_ingest.simulator.fixture import RecordedMeeting
@@ -117,7 +118,7 @@ async def test_a_configured_audio_sink_makes_the_ingest_ask_for_audio(
 async def test_a_factory_may_decline_a_meeting() -> None:
     command = StreamCommand("start", "meeting", "owner==", "stream-declined", "wss://unused")
     with override_settings(RTMS_SINKS=[STORAGE, DECLINING]):
-        sinks = await MeetingStreams().open(command)
+        sinks = await MeetingStreams().open(command, WriterFence())
     [only] = sinks.sinks
     assert isinstance(only, StorageSink)
     assert sinks.wants == MediaType.TRANSCRIPT | MediaType.CHAT

@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY
+from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
 from tests.rtms_ingest.webhooks.test_view import post, started
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -60,9 +60,9 @@ def mutated_bodies(draw: st.DrawFn) -> bytes:
 @pytest.fixture
 def queue() -> Iterator[redis.Redis]:
     r = redis.Redis.from_url(django_settings.REDIS_URL)
-    r.delete(COMMANDS_KEY)
+    clear_queue(r)
     yield r
-    r.delete(COMMANDS_KEY)
+    clear_queue(r)
     r.close()
 
 
@@ -99,4 +99,4 @@ def test_envelope_postgresql_would_refuse_is_400_with_a_reason(
     response = post(json.dumps(body).encode())
     assert response.status_code == 400
     assert response.json()["error"]
-    assert queue.llen(COMMANDS_KEY) == 0
+    assert queued_commands(queue) == []

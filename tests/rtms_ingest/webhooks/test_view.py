@@ -14,9 +14,9 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from assistant.models import WebhookDelivery
-from rtms_ingest.cluster.command_queue import COMMANDS_KEY
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol.webhook_signing import webhook_signature
+from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
 
 URL = "/webhooks/zoom/"
 SECRET = "test-webhook-secret"
@@ -26,9 +26,9 @@ SECRET = "test-webhook-secret"
 def queue() -> Iterator[redis.Redis]:
     """The real Redis command queue, emptied around each test."""
     r = redis.Redis.from_url(settings.REDIS_URL)
-    r.delete(COMMANDS_KEY)
+    clear_queue(r)
     yield r
-    r.delete(COMMANDS_KEY)
+    clear_queue(r)
     r.close()
 
 
@@ -62,7 +62,7 @@ def post(
 
 
 def queued(r: redis.Redis) -> list[StreamCommand]:
-    return [StreamCommand.from_json(raw) for raw in reversed(r.lrange(COMMANDS_KEY, 0, -1))]
+    return queued_commands(r)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,19 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("assistant", "0008_gap_span"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="meeting",
+            name="writer_generation",
+            field=models.BigIntegerField(
+                default=0,
+                help_text="the newest ingest lease generation that wrote for this stream; "
+                "writes under an older one are refused",
+            ),
+        ),
+    ]
