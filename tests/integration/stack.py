@@ -74,6 +74,11 @@ def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float 
     raise RuntimeError(f"{url} did not answer within {timeout_s} s")
 
 
+def ingest_command(*args: str) -> list[str]:
+    """The command line of one `run_ingest` process (run from ROOT with the stack's env)."""
+    return [sys.executable, "manage.py", "run_ingest", *args]
+
+
 @contextmanager
 def running_stack(
     database_url: str,
@@ -83,8 +88,12 @@ def running_stack(
     worker_queues: str = "",
     worker_concurrency: int = 1,
     ingest_args: tuple[str, ...] = (),
+    with_ingest: bool = True,
 ) -> Iterator[Stack]:
-    """Start web and ingest (and a Celery worker on `worker_queues`); stop all on exit."""
+    """Start web and ingest (and a Celery worker on `worker_queues`); stop all on exit.
+
+    `with_ingest=False` leaves the ingest processes to the caller (`ingest_command`).
+    """
     port = free_port()
     # The socket trusts SITE_URL's origin only: the stack's own address.
     env = stack_env(database_url, redis_url) | {"SITE_URL": f"http://127.0.0.1:{port}"}
@@ -100,8 +109,9 @@ def running_stack(
             str(port),
             "assistant.asgi:application",
         ],
-        "ingest": [sys.executable, "manage.py", "run_ingest", *ingest_args],
     }
+    if with_ingest:
+        commands["ingest"] = ingest_command(*ingest_args)
     if worker_queues:
         commands["worker"] = [
             str(bin_dir / "celery"),

@@ -106,7 +106,7 @@ class Command(BaseCommand):
             await supervisor.queue.close()
             await supervisor.leases.close()
             await asyncio.to_thread(close_db_threads)
-        self.stdout.write("RTMS ingest stopped; every stream was closed")
+        self.stdout.write("RTMS ingest stopped; its streams were handed over or closed")
 
 
 def _worker_env(index: int) -> dict[str, str]:
