@@ -3,9 +3,20 @@
 One stream's writes land in the order they arrive: the client awaits each sink call before it
 makes the next (per connection; the signaling and media sockets of a stream deliver
 independently, and the meeting row lock orders their writes).
+
+Through a database outage each write waits for the database (`run_db_through_outage`, up to
+`RTMS_DB_RETRY_S`) while the stream's later data waits in its sockets' bounded backlogs. A write
+given up after that is counted and recorded as one gap before the next write the database takes.
+That count lives in this object only: on a kill it is lost with the writes it counts.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 
 from assistant.models import Meeting, TranscriptSegment
 from assistant.services import meetings, participants, speech
@@ -13,7 +24,8 @@ from assistant.services.chat import record_chat
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
-from rtms_ingest.storage.database import run_db
+from rtms_ingest.storage import metrics
+from rtms_ingest.storage.database import RETRYABLE, run_db_through_outage
 
 # The client's connection states are meeting states of the same name.
 MEETING_STATES: dict[StreamStatus, Meeting.State] = {
@@ -35,6 +47,28 @@ def _language_name(code: int | None) -> str:
     return "" if language < 0 else language.name.lower()
 
 
+@dataclass
+class Unstored:
+    """Writes given up without the database, and where they were on the stream clock."""
+
+    count: int = 0
+    from_ms: int | None = None
+    to_ms: int | None = None
+
+    def add(self, at_ms: int | None) -> None:
+        self.count += 1
+        if at_ms is not None:
+            self.from_ms = at_ms if self.from_ms is None else min(self.from_ms, at_ms)
+            self.to_ms = at_ms if self.to_ms is None else max(self.to_ms, at_ms)
+
+    def detail(self) -> str:
+        writes = "write" if self.count == 1 else "writes"
+        return (
+            f"{self.count} stream {writes} (transcript, chat, participants or states) not "
+            f"stored: no database for over {settings.RTMS_DB_RETRY_S:g} s"
+        )
+
+
 class StorageSink:
     """Implements MediaSink for one meeting: stores what the stream delivers, then it goes live."""
 
@@ -43,6 +77,7 @@ class StorageSink:
         # Zoom's transcript only when the meeting wants it (Zoom bills the whole session then).
         self.wants = MediaType.CHAT | (MediaType.TRANSCRIPT if native_transcript else MediaType(0))
         self._state: StreamStatus | None = None
+        self._unstored = Unstored()
 
     async def stream_state(
         self, state: StreamStatus, detail: str = "", reason: int | None = None
@@ -50,18 +85,14 @@ class StorageSink:
         if state == self._state and not detail:
             return
         self._state = state
-        await run_db(
-            meetings.set_state,
-            self.meeting_id,
-            MEETING_STATES[state],
-            detail=detail,
-            reason=reason,
+        await self._write(
+            None, meetings.set_state, MEETING_STATES[state], detail=detail, reason=reason
         )
 
     async def gap(self, detail: str, span: GapSpan) -> None:
-        await run_db(
+        await self._write(
+            span.from_ms,
             meetings.record_gap,
-            self.meeting_id,
             detail,
             from_ms=span.from_ms,
             to_ms=span.to_ms,
@@ -69,15 +100,15 @@ class StorageSink:
         )
 
     async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        await run_db(participants.record_join, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(at_ms, participants.record_join, user_id, user_name, at_ms)
 
     async def participant_left(
         self, user_id: int, user_name: str | None, at_ms: int | None
     ) -> None:
-        await run_db(participants.record_leave, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(at_ms, participants.record_leave, user_id, user_name, at_ms)
 
     async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        await run_db(participants.record_active_speaker, self.meeting_id, user_id, user_name, at_ms)
+        await self._write(at_ms, participants.record_active_speaker, user_id, user_name, at_ms)
 
     async def transcript(self, content: TextContent) -> None:
         start = content.start_time if content.start_time is not None else content.timestamp
@@ -91,20 +122,46 @@ class StorageSink:
             text=content.data,
             language=_language_name(content.language),
         )
-        await run_db(record_segment, self.meeting_id, segment)
+        await self._write(int(content.timestamp), record_segment, segment)
 
     async def chat(self, content: TextContent) -> None:
-        await run_db(
-            record_chat,
-            self.meeting_id,
-            content.user_id,
-            content.user_name or "",
-            int(content.timestamp),
-            content.data,
+        at_ms = int(content.timestamp)
+        await self._write(
+            at_ms, record_chat, content.user_id, content.user_name or "", at_ms, content.data
         )
 
     async def audio(self, content: BinaryContent) -> None:
         """Not wanted: audio goes to the sinks that want it (speech recognition)."""
+
+    async def _write(
+        self, at_ms: int | None, service: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> None:
+        """Store one thing: `service(meeting_id, ...)`, waiting out a database outage.
+
+        `at_ms` is where it was on the stream clock (None when it has no place there). A write
+        given up is counted and raised (the client logs it); the gap it leaves is recorded
+        first thing once the database takes writes again.
+        """
+        try:
+            if self._unstored.count:
+                unstored = self._unstored
+                await self._call(
+                    meetings.record_gap,
+                    unstored.detail(),
+                    from_ms=unstored.from_ms,
+                    to_ms=unstored.to_ms,
+                    frames_lost=unstored.count,
+                )
+                self._unstored = Unstored()
+            await self._call(service, *args, **kwargs)
+        except RETRYABLE:
+            self._unstored.add(at_ms)
+            metrics.DB_WRITES_GIVEN_UP.inc()
+            raise
+
+    async def _call(self, service: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """The one way this sink's writes reach the database."""
+        await run_db_through_outage(service, self.meeting_id, *args, **kwargs)
 
 
 def storage_sink(meeting: Meeting) -> StorageSink:
