@@ -137,3 +137,25 @@ def check_jobs_have_a_worker(app_configs: Any = None, **kwargs: Any) -> list[Err
             id="assistant.E002",
         )
     ]
+
+
+# A PostgreSQL restart refuses connections for some seconds; a failover can take a minute.
+SHORTEST_DB_RETRY_S = 15.0
+
+
+@register()
+def check_ingest_db_retry(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """The ingest must wait out a database restart, or the captions said meanwhile are lost."""
+    retry_s = settings.RTMS_DB_RETRY_S
+    if retry_s < 0:
+        return [Error(f"RTMS_DB_RETRY_S is {retry_s:g}: it must be >= 0.", id="assistant.E004")]
+    if retry_s < SHORTEST_DB_RETRY_S:
+        return [
+            Warning(
+                f"RTMS_DB_RETRY_S is {retry_s:g} s: a database restart that takes longer loses "
+                "the transcript and chat of every live meeting in the meantime.",
+                hint=f"Keep it at {SHORTEST_DB_RETRY_S:g} s or more (default 60).",
+                id="assistant.W017",
+            )
+        ]
+    return []

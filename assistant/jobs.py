@@ -20,6 +20,10 @@ both shapes put a task on the same queue. Tasks never set `queue=` (Celery 5.7 d
 instances (a job reads fresh rows, which only exist for it once the caller has committed).
 In the embedded shape, as in Celery's eager mode, a retry runs at once (its countdown is ignored)
 and time limits are not enforced.
+
+A task that may meet a database restart takes `**RETRY_THROUGH_DB_OUTAGE`: a connection refused
+or cut (OperationalError, InterfaceError) runs the job again later instead of failing it, for
+about 90 s. Only for idempotent tasks: a job may have written part of its work before it failed.
 """
 
 from __future__ import annotations
@@ -30,11 +34,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from celery import Task
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+    transaction,
+)
 
 from assistant.celery import app as celery_app
 
@@ -44,6 +54,17 @@ ASR = "asr"
 LLM = "llm"
 DEFAULT = "celery"
 QUEUES = (ASR, LLM, DEFAULT)
+
+# Celery task options: a job that finds the database away runs again after 2, 4, 8, 16, 30 and
+# 30 s (90 s in all: a restart, or a failover of up to a minute), then fails. Not jittered:
+# Celery's jitter is "full" (anywhere from 0 s), which would shorten that span at random.
+RETRY_THROUGH_DB_OUTAGE: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 30,
+    "retry_jitter": False,
+    "max_retries": 6,
+}
 
 # Threads per queue in the embedded shape: a laptop holds one Whisper and one LLM call at a time.
 IN_PROCESS_THREADS = {ASR: 1, LLM: 1, DEFAULT: 2}

@@ -292,6 +292,10 @@ RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
 # How long each of those threads keeps its database connection (seconds).
 RTMS_DB_CONN_MAX_AGE = env_int("RTMS_DB_CONN_MAX_AGE", 300)
+# How long a stream's write waits for a database that is away (a restart) before it is given up
+# and recorded as a gap; meanwhile the stream's data waits in its sockets' bounded backlogs
+# (RTMS_MEDIA_BACKLOG_BYTES). Checked by assistant.W017.
+RTMS_DB_RETRY_S = env_float("RTMS_DB_RETRY_S", 60.0)
 # An open meeting whose stream lease is gone this long (a crashed ingest) is marked failed.
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).

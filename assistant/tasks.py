@@ -8,7 +8,10 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from assistant import notes_tasks  # noqa: F401  (registers the llm.* notes tasks with Celery)
+from assistant import (
+    jobs,
+    notes_tasks,  # noqa: F401  (registers the llm.* notes tasks with Celery)
+)
 from assistant.services import deauthorization, meeting_deletion, retention, speech
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ def purge_expired_meetings() -> int:
     acks_late=True,  # idempotent: a version is recorded once (services.transcript)
     soft_time_limit=60,
     time_limit=90,
+    **jobs.RETRY_THROUGH_DB_OUTAGE,  # its audio waits in the store meanwhile (ASR_AUDIO_TTL_S)
 )
 def transcribe_utterance(**job: Any) -> None:
     """Recognise one cut of an utterance and record its text (queue `asr`)."""

@@ -124,9 +124,7 @@ class RedisRegistry:
         await self._redis.zrem(INGESTS_KEY, holder)
 
     async def others_alive(self, holder: str) -> int:
-        alive: Any = await self._redis.zrangebyscore(
-            INGESTS_KEY, self._dead_before_ms(), "+inf"
-        )
+        alive: Any = await self._redis.zrangebyscore(INGESTS_KEY, self._dead_before_ms(), "+inf")
         return sum(1 for other in alive if other != holder)
 
     async def reap(self) -> int:

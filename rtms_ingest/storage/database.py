@@ -10,6 +10,15 @@ These threads live as long as the process, so each keeps its connection for
 costs no new connection (a PostgreSQL backend per write, before). The web process cannot do
 the same with sync_to_async (under ASGI each request runs on a thread of its own, whose
 connection would leak); its webhook receiver uses these threads instead (`run_db_once`).
+
+A database restart cuts every connection and refuses new ones for a while (seconds to a
+minute). `run_db` rides out a blip of a few seconds, for callers that have a fallback of their
+own (a stream start that fails is queued again). A stream's data has none: Zoom never sends it
+again. `run_db_through_outage` therefore retries until the database answers, for up to
+`RTMS_DB_RETRY_S`. Its caller waits meanwhile, and the RTMS client awaits each sink call, so
+one socket's writes stay in order and what arrives in the meantime waits unparsed in that
+socket's backlog, bounded by `RTMS_MEDIA_BACKLOG_BYTES` (past it frames are dropped and recorded
+as a gap). Nothing is kept anywhere else: on a kill, what waits is lost with the process.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -26,8 +36,16 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from rtms_ingest.client.backoff import Backoff
+from rtms_ingest.storage import metrics
 
-__all__ = ["close_db_threads", "db_calls_waiting", "run_db", "run_db_once"]
+__all__ = [
+    "RETRYABLE",
+    "close_db_threads",
+    "db_calls_waiting",
+    "run_db",
+    "run_db_once",
+    "run_db_through_outage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,37 +54,81 @@ P = ParamSpec("P")
 
 # A call that failed because the database or the connection to it did: worth another try.
 RETRYABLE = (OperationalError, InterfaceError)
-ATTEMPTS = 4
+ATTEMPTS = 4  # run_db: about 3.7 s in all
+# Between attempts: quick at first, then every 2 s at most, so a database that is back is
+# noticed within about 2 s; jittered, so that the streams of a process do not retry in step.
+BACKOFF_INITIAL_S = 0.5
+BACKOFF_MAX_S = 2.0
+BACKOFF_FIRST_S = 0.2
+LOG_EVERY_S = 5.0  # a call failing for longer logs a line this often, not every attempt
 
 
 async def run_db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a service on the ingest's DB threads, retrying a failed connection with backoff.
+    """Run a service on the ingest's DB threads, retrying a failed connection a few times.
 
-    Without a retry the client logs the error and the utterance is lost for good (Zoom does not
-    deliver it again). Segments, chat lines and joins/leaves are keyed, so a write that may have
+    For calls whose caller has a fallback when the database is away for longer (a stream start
+    is queued again). Segments, chat lines and joins/leaves are keyed, so a write that may have
     landed (the connection dropped at commit) is stored once; a state, gap or speaker event
     might then be published twice, which viewers show harmlessly.
     """
+    return await _retrying(function, args, kwargs, attempts=ATTEMPTS, patience_s=None)
+
+
+async def run_db_through_outage(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Like `run_db`, but retried until the database answers again, for up to RTMS_DB_RETRY_S.
+
+    For a stream's data, which nobody sends again: the caller waits (and with it the data behind
+    it on the same socket) through a database restart. Raises the last error once the database
+    has been away for longer; the caller must then report what it gave up.
+    """
+    patience_s = float(settings.RTMS_DB_RETRY_S)
+    return await _retrying(function, args, kwargs, attempts=None, patience_s=patience_s)
+
+
+async def _retrying(
+    function: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    attempts: int | None,
+    patience_s: float | None,
+) -> T:
+    """Call `function` on the DB threads until it succeeds, raises a non-retryable error, has
+    failed `attempts` times, or has still failed `patience_s` after it first failed."""
     run = sync_to_async(_unit_of_work, thread_sensitive=False, executor=_executor())
-    backoff = Backoff(initial_s=0.5, max_s=2.0, first_s=0.2)
+    backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S, first_s=BACKOFF_FIRST_S)
+    name = getattr(function, "__name__", function)
     attempt = 1
+    failed_at: float | None = None  # when the first attempt failed
+    logged_at = -LOG_EVERY_S
     while True:
         try:
-            return await run(function, *args, **kwargs)
+            result = await run(function, *args, **kwargs)
         except RETRYABLE as exc:
-            if attempt >= ATTEMPTS:
-                raise
+            now = time.monotonic()
+            if failed_at is None:
+                failed_at = now
             delay = backoff.next_delay()
+            if attempts is not None and attempt >= attempts:
+                raise
+            if patience_s is not None:
+                remaining = patience_s - (now - failed_at)
+                if remaining <= 0:
+                    waited = now - failed_at
+                    log.error("%s given up: no database for %.1f s (%s)", name, waited, exc)
+                    raise
+                delay = min(delay, remaining)  # the last attempt at the end of the patience
             attempt += 1
-            log.warning(
-                "%s failed (%s); attempt %d of %d in %.2f s",
-                getattr(function, "__name__", function),
-                exc,
-                attempt,
-                ATTEMPTS,
-                delay,
-            )
+            metrics.DB_RETRIES.inc()
+            if now - logged_at >= LOG_EVERY_S:  # an outage is a line every few seconds
+                logged_at = now
+                log.warning("%s failed (%s); attempt %d in %.2f s", name, exc, attempt, delay)
             await asyncio.sleep(delay)
+        else:
+            if failed_at is not None:
+                waited = time.monotonic() - failed_at
+                log.info("%s done after %.1f s without the database", name, waited)
+            return result
 
 
 async def run_db_once(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -12,6 +12,8 @@ __all__ = [
     "ASR_CUTS_DROPPED",
     "ASR_CUTS_HANDED_OVER",
     "ASR_FINALS_LOST",
+    "DB_RETRIES",
+    "DB_WRITES_GIVEN_UP",
     "RECORDING_FRAMES_DROPPED",
 ]
 
@@ -27,4 +29,12 @@ ASR_FINALS_LOST = Counter(
 )
 RECORDING_FRAMES_DROPPED = Counter(
     "rtms_ingest_recording_frames_dropped", "Audio frames not recorded (the disk fell behind)"
+)
+DB_RETRIES = Counter(
+    "rtms_ingest_db_retries",
+    "Database calls of the ingest tried again after the database or the connection failed",
+)
+DB_WRITES_GIVEN_UP = Counter(
+    "rtms_ingest_db_writes_given_up",
+    "Stream writes given up after RTMS_DB_RETRY_S without the database (recorded as a gap)",
 )

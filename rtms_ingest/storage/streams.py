@@ -7,6 +7,7 @@ None when it has nothing to do for that meeting. The supervisor asks Zoom for wh
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import cache
 
@@ -21,6 +22,11 @@ from rtms_ingest.cluster.sinks import MediaSink, SinkSet, StreamOver, WriterFenc
 from rtms_ingest.storage.database import run_db
 
 SinkFactory = Callable[[Meeting], MediaSink | None]
+
+# A start waits for the database about as long as run_db retries, not through a whole outage as
+# the stream's data does: until the start returns, the supervisor holds the stream's lease
+# without renewing it, and it queues a failed start again.
+START_DB_TIMEOUT_S = 5.0
 
 
 @cache
@@ -57,7 +63,8 @@ class MeetingStreams:
     async def open(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
         sinks = SinkSet(await run_db(_open_meeting, command, fence))
         if not command.rejoin:  # a rejoined stream stays as it was until it is live again
-            await sinks.stream_state(StreamStatus.CONNECTING)
+            async with asyncio.timeout(START_DB_TIMEOUT_S):
+                await sinks.stream_state(StreamStatus.CONNECTING)
         return sinks
 
     async def reopen(self, command: StreamCommand, fence: WriterFence) -> SinkSet:

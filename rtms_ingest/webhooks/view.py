@@ -1,7 +1,11 @@
 """POST /webhooks/zoom/: verify, deduplicate, store, hand RTMS events to the ingest, answer 200.
 
-A delivery that cannot be handed to the ingest is forgotten and answered 503, so that Zoom's
-retry of it is processed rather than taken for a duplicate.
+A delivery that cannot be stored or handed to the ingest is answered 503 and leaves no row,
+so that Zoom's retry of it is processed rather than taken for a duplicate. When the database
+cannot be told to forget it at once (it is down, or the connection broke at the INSERT, which
+may have landed), the row is removed once the database is back (`forget_later`, within
+`RTMS_DB_RETRY_S`); that task lives in this process only: on a kill the row stays, and Zoom's
+retry is then answered as a duplicate and not acted on.
 
 `receive_delivery` holds the whole logic on plain headers and bytes. It is served at the ASGI
 edge (`rtms_ingest.webhooks.endpoint`, the production path: no middleware chain, no thread per
@@ -10,15 +14,16 @@ request) and by the Django view below (same answers; used where Django routes th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -30,7 +35,7 @@ from assistant.tasks import report_deauthorization
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
-from rtms_ingest.storage.database import run_db_once
+from rtms_ingest.storage.database import RETRYABLE, run_db_once, run_db_through_outage
 from rtms_ingest.webhooks.envelope import BadEnvelope, parse_envelope
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,9 @@ class Answer:
 
 def _error(status: int, reason: str) -> Answer:
     return Answer(status, {"error": reason})
+
+
+_DATABASE_UNAVAILABLE = _error(503, "the database is unavailable; retry later")
 
 
 async def receive_delivery(headers: Mapping[str, str], body: bytes) -> Answer:
@@ -117,7 +125,16 @@ async def _handle(envelope: dict[str, Any], secret: str) -> Answer:
         log.info("webhook %s accepted, nothing to do", event)
         return Answer(204, None)
     key = delivery_key(envelope, command.rtms_stream_id)
-    if not await run_db_once(record_delivery, key, envelope, command.rtms_stream_id):
+    try:
+        stored = await run_db_once(_store, key, envelope, command.rtms_stream_id)
+    except _NotConnected as exc:
+        log.warning("webhook %s not stored: no database (%s)", event, exc.__cause__)
+        return _DATABASE_UNAVAILABLE
+    except RETRYABLE as exc:
+        log.warning("webhook %s not stored: %s", event, exc)
+        forget_later(key)  # the INSERT may have landed before the connection broke
+        return _DATABASE_UNAVAILABLE
+    if not stored:
         log.info("duplicate webhook %s for stream %s ignored", event, command.rtms_stream_id)
         return Answer(200, {"status": "duplicate"})
     try:
@@ -125,9 +142,49 @@ async def _handle(envelope: dict[str, Any], secret: str) -> Answer:
     except Exception:
         # Stored but not queued: without the row, Zoom's retry (it retries a 503) is acted on.
         log.exception("webhook %s for stream %s not queued", event, command.rtms_stream_id)
-        await run_db_once(forget_delivery, key)
+        await _forget(key)
         return _error(503, "the stream command could not be queued; retry later")
     return Answer(200, {"status": "accepted"})
+
+
+class _NotConnected(Exception):
+    """No connection to the database: nothing was sent, so nothing was stored."""
+
+
+def _store(key: str, envelope: dict[str, Any], stream_id: str) -> bool:
+    """`record_delivery`, once connected: a failure to connect raises _NotConnected."""
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except RETRYABLE as exc:
+        raise _NotConnected from exc
+    return record_delivery(key, envelope, stream_id)
+
+
+# Forgetting deliveries once the database is back; kept so that no task is collected early.
+_forgetting: set[asyncio.Task[None]] = set()
+
+
+async def _forget(key: str) -> None:
+    """Remove a delivery answered 503; if the database is down, once it is back."""
+    try:
+        await run_db_once(forget_delivery, key)
+    except RETRYABLE:
+        forget_later(key)
+
+
+def forget_later(key: str) -> None:
+    """Remove a delivery answered 503 in the background, waiting for the database if need be."""
+    task = asyncio.create_task(_forget_once_back(key))
+    _forgetting.add(task)
+    task.add_done_callback(_forgetting.discard)
+
+
+async def _forget_once_back(key: str) -> None:
+    try:
+        await run_db_through_outage(forget_delivery, key)
+    except RETRYABLE:
+        log.error("delivery %s answered 503 but still stored: Zoom's retry looks a duplicate", key)
 
 
 async def _deauthorized(envelope: dict[str, Any]) -> Answer:
@@ -136,11 +193,26 @@ async def _deauthorized(envelope: dict[str, Any]) -> Answer:
     if not isinstance(payload, dict) or not payload.get("user_id"):
         return _error(400, "payload.user_id is missing")
     key = delivery_key(envelope, f"user:{payload['user_id']}")
-    if not await run_db_once(record_delivery, key, envelope, ""):
-        return Answer(200, {"status": "duplicate"})
-    # Deleting a user's meetings may take a while: on a thread of its own, not the ingest's
-    # database threads, which keep answering the other webhooks.
-    await sync_to_async(_deauthorize_and_report)(payload, key)
+    try:
+        if not await run_db_once(_store, key, envelope, ""):
+            return Answer(200, {"status": "duplicate"})
+    except _NotConnected as exc:
+        log.warning("app_deauthorized not stored: no database (%s)", exc.__cause__)
+        return _DATABASE_UNAVAILABLE
+    except RETRYABLE as exc:
+        log.warning("app_deauthorized not stored: %s", exc)
+        forget_later(key)
+        return _DATABASE_UNAVAILABLE
+    try:
+        # Deleting a user's meetings may take a while: on a thread of its own, not the
+        # ingest's database threads, which keep answering the other webhooks. That thread's
+        # connection is dropped when broken or old, before and after (no request signals here).
+        await database_sync_to_async(_deauthorize_and_report)(payload, key)
+    except RETRYABLE as exc:
+        # Rolled back: Zoom's retry must find no delivery, or the user's data would stay.
+        log.warning("app_deauthorized not carried out: %s", exc)
+        await _forget(key)
+        return _DATABASE_UNAVAILABLE
     return Answer(200, {"status": "accepted"})
 
 

@@ -63,3 +63,17 @@ def test_unsafe_inline_in_the_policy_is_flagged_on_deploy() -> None:
 @override_settings(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=False)
 def test_samesite_none_without_secure_cookies_is_flagged_on_deploy() -> None:
     assert "assistant.W016" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(RTMS_DB_RETRY_S=5.0)
+def test_an_ingest_that_would_not_wait_out_a_database_restart_is_flagged() -> None:
+    assert "assistant.W017" in check_ids()
+
+
+@override_settings(RTMS_DB_RETRY_S=-1.0)
+def test_a_negative_database_retry_window_is_an_error() -> None:
+    assert "assistant.E004" in check_ids()
+
+
+def test_the_default_database_retry_window_passes() -> None:
+    assert not {"assistant.W017", "assistant.E004"} & check_ids()

@@ -82,9 +82,13 @@ def _enough_new(notes: MeetingNotes) -> bool:
     return int(stats["last"]) - int(since) >= seconds * 1000
 
 
-def update(meeting_id: int) -> bool:
-    """Bring the rolling notes up to date with the new segments; False if another update runs."""
-    token = _claim(meeting_id)
+def update(meeting_id: int, lock_token: str | None = None) -> bool:
+    """Bring the rolling notes up to date with the new segments; False if another update runs.
+
+    `lock_token` names the job (its task id): a retried job takes back the lock it still held
+    when it failed (the database went away before it could release it).
+    """
+    token = _claim(meeting_id, lock_token)
     if token is None:
         # The running update looks for new segments when it ends; let it queue the next job.
         MeetingNotes.objects.filter(meeting_id=meeting_id).update(update_queued=False)
@@ -110,15 +114,18 @@ def update(meeting_id: int) -> bool:
     return True
 
 
-def finish(meeting_id: int, wait_s: float = 120.0) -> bool:
-    """Write the final notes from the whole transcript (waits for a running update)."""
+def finish(meeting_id: int, wait_s: float = 120.0, lock_token: str | None = None) -> bool:
+    """Write the final notes from the whole transcript (waits for a running update).
+
+    `lock_token` as for `update`.
+    """
     deadline = time.monotonic() + wait_s
-    token = _claim(meeting_id)
+    token = _claim(meeting_id, lock_token)
     while token is None:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.5)
-        token = _claim(meeting_id)
+        token = _claim(meeting_id, lock_token)
     try:
         everything = utterances(meeting_id, after_seq=0, limit=None)
         ctx = _context(meeting_id)
@@ -216,14 +223,17 @@ def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Ut
     return [Utterance(*row) for row in picked]
 
 
-def _claim(meeting_id: int) -> str | None:
-    """Take the meeting's notes lock (a conditional UPDATE); its token, or None if held."""
+def _claim(meeting_id: int, token: str | None = None) -> str | None:
+    """Take the meeting's notes lock (a conditional UPDATE); its token, or None if held.
+
+    A lock held under `token` already is taken again (the same job, retried).
+    """
     MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     now = timezone.now()
     taken = (
         MeetingNotes.objects.filter(meeting_id=meeting_id)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now) | Q(lock_token=token))
         .update(
             locked_until=now + timedelta(seconds=settings.NOTES_LOCK_S),
             lock_token=token,

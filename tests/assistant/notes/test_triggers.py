@@ -82,6 +82,18 @@ def test_an_update_never_runs_while_another_holds_the_lock(play_sample: PlaySamp
     assert updates._claim(meeting.pk) is not None  # released after the update
 
 
+def test_a_retried_job_takes_back_the_lock_its_failed_run_could_not_release(
+    play_sample: PlaySample,
+) -> None:
+    meeting = play_sample(limit=4)  # too few segments to have queued an update
+    # The job's first run took the lock under its task id, then the database went away.
+    assert updates._claim(meeting.pk, "task-1") == "task-1"
+    assert updates.update(meeting.pk, lock_token="task-2") is False, "another job still waits"
+    assert updates.update(meeting.pk, lock_token="task-1") is True, "its retry goes on"
+    assert MeetingNotes.objects.get(meeting=meeting).version == 1
+    assert updates._claim(meeting.pk) is not None, "and releases the lock"
+
+
 def test_the_end_of_a_meeting_writes_final_notes(play_sample: PlaySample) -> None:
     meeting = play_sample()
     updates.meeting_ended(meeting.pk)
