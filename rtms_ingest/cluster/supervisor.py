@@ -34,39 +34,17 @@ from typing import Any
 
 from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.client.backoff import Backoff
-from rtms_ingest.client.channel import ClientStats, DelayHistogram
-from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.client.channel import DelayHistogram
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, Queued
 from rtms_ingest.cluster.commands import HANDOVER_EVENT, TAKEOVER_EVENT, StreamCommand
-from rtms_ingest.cluster.leases import LeaseInDoubt, LeaseKeeper, Leases, claim
+from rtms_ingest.cluster.leases import LeaseInDoubt, Leases, claim
+from rtms_ingest.cluster.live_stream import LiveStream, rejoin_detail, stat_totals
 from rtms_ingest.cluster.registry import Registry, SoloRegistry
-from rtms_ingest.cluster.sinks import SinkSet, StreamOver, StreamStore, WriterFence
+from rtms_ingest.cluster.sinks import StreamOver, StreamStore, WriterFence
 from rtms_ingest.protocol import MediaType, StopReason
 
 log = logging.getLogger(__name__)
-
-
-COUNTED_STATS = (
-    "audio_frames",
-    "frames_dropped",
-    "frames_discarded",
-    "gaps_recorded",
-    "keepalives_answered",
-    "malformed_frames",
-    "reconnects",
-    "media_reconnects",
-    "sink_errors",
-    "unknown_frames",
-    "audio_bytes",
-)
-
-
-def stat_totals(stats: ClientStats) -> Counter[str]:
-    """The counters of one client that metrics add up (and every frame parsed, any type)."""
-    totals = Counter({name: getattr(stats, name) for name in COUNTED_STATS})
-    totals["frames_received"] = sum(stats.frames.values())
-    return totals
 
 
 def new_holder_id() -> str:
@@ -78,20 +56,6 @@ def new_holder_id() -> str:
 TOUCH_EVERY_S = 5.0
 # On shutdown, after leaving the cluster: time for ingests signalled with us to leave too.
 LEAVE_SETTLE_S = 0.3
-
-
-@dataclass
-class LiveStream:
-    """A stream this process holds."""
-
-    client: RtmsStreamClient
-    sink: SinkSet
-    command: StreamCommand  # what rejoins it
-    fence: WriterFence
-    task: asyncio.Task[None] | None = None
-    abandoned: bool = False  # another ingest holds it now: we report nothing more
-    handed_over: bool = False  # we let go of it for a successor
-    keeper: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -286,7 +250,7 @@ class Supervisor:
             ssl_context=self.ssl_context,
             buffer_data=self.buffer_data,
             media_backlog_bytes=self.media_backlog_bytes,
-            rejoining=_rejoin_detail(command),
+            rejoining=rejoin_detail(command),
             resume_from_ms=command.last_ms,
         )
         return LiveStream(client=client, sink=sink, command=command, fence=fence)
@@ -399,7 +363,8 @@ class Supervisor:
             await live.client.close()
 
     async def _run_stream(self, stream_id: str, live: LiveStream) -> None:
-        live.keeper = asyncio.create_task(self._keep_lease(stream_id, live))
+        keeping = live.keep_lease(self.leases, self.holder_id, self.lease_ttl_s)
+        live.keeper = asyncio.create_task(keeping)
         reason: int | None = None
         try:
             reason = await live.client.run()
@@ -408,10 +373,10 @@ class Supervisor:
             log.warning("stream %s refused by RTMS: %s", stream_id, exc)
             reason = StopReason.AUTHENTICATION_FAILURE
             what = "rejoin refused" if live.command.rejoin else "handshake refused"
-            await self._report_failure(live, f"{what}: {exc}", reason)
+            await live.report_failure(f"{what}: {exc}", reason)
         except Exception:
             log.exception("stream %s crashed", stream_id)
-            await self._report_failure(live, "ingest error", StopReason.INTERNAL_EXCEPTION)
+            await live.report_failure("ingest error", StopReason.INTERNAL_EXCEPTION)
             reason = StopReason.INTERNAL_EXCEPTION
         finally:
             live.keeper.cancel()
@@ -425,45 +390,6 @@ class Supervisor:
             elif not live.abandoned:
                 await self._forget(stream_id)  # over for good: nobody is to rejoin it
             await self._release(stream_id)
-
-    async def _report_failure(self, live: LiveStream, detail: str, reason: StopReason) -> None:
-        if live.abandoned:
-            return  # the stream is another ingest's now
-        try:
-            await live.sink.stream_state(StreamStatus.FAILED, detail, int(reason))
-        except Exception:
-            log.exception(
-                "stream %s: could not record its failure", live.client.target.rtms_stream_id
-            )
-
-    async def _keep_lease(self, stream_id: str, live: LiveStream) -> None:
-        """Renew the lease; drop the connection once another ingest holds the stream.
-
-        Found either way: the lease names another holder, or the app refused a write of ours
-        (the fence), which a newer holder's write makes so.
-        """
-
-        def retaken(generation: int) -> None:
-            live.fence.generation = generation
-
-        keeper = LeaseKeeper(self.leases, stream_id, self.holder_id, self.lease_ttl_s, retaken)
-        keeping = asyncio.create_task(keeper.keep())
-        fenced = asyncio.create_task(live.fence.stale.wait())
-        try:
-            await asyncio.wait({keeping, fenced}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (keeping, fenced):
-                task.cancel()
-            await asyncio.gather(keeping, fenced, return_exceptions=True)
-        holder = keeping.result() if keeping.done() and not keeping.cancelled() else None
-        # Closing it (STREAM_CLOSE_REQ) or ending the meeting would end it for the new holder.
-        log.error(
-            "stream %s is held by %s now: dropping our connection",
-            stream_id,
-            holder or "a newer ingest (our write was refused)",
-        )
-        live.abandoned = True
-        live.client.abandon()
 
     async def _release(self, stream_id: str) -> None:
         try:
@@ -539,10 +465,8 @@ class Supervisor:
 
     async def _hand_over(self, stream_id: str, live: LiveStream) -> None:
         """Let go of one stream for a successor, streaming on until its handshake ends ours."""
-        live.handed_over = True
-        live.client.leave_on_drop()
+        live.let_go()
         if live.keeper is not None:
-            live.keeper.cancel()
             await asyncio.gather(live.keeper, return_exceptions=True)
         await self._release(stream_id)
         rejoin = live.command.rejoined(HANDOVER_EVENT, self.holder_id, live.client.last_ms)
@@ -559,15 +483,6 @@ class Supervisor:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _rejoin_detail(command: StreamCommand) -> str:
-    """What the meeting's log says when a rejoin goes live ("" for a first start)."""
-    if command.event == HANDOVER_EVENT:
-        return f"rejoined: handed over by ingest {command.previous_holder} (shutting down)"
-    if command.event == TAKEOVER_EVENT:
-        return "rejoined: taken over from an ingest that stopped renewing its lease"
-    return ""
 
 
 async def _quietly(work: Coroutine[Any, Any, None], what: str, stream_id: str) -> None:
