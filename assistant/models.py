@@ -92,6 +92,11 @@ class Meeting(models.Model):
         help_text="the newest ingest lease generation that wrote for this stream; "
         "writes under an older one are refused",
     )
+    handed_over_generation = models.BigIntegerField(
+        default=0,
+        help_text="an older generation whose ingest handed the stream over on purpose: it may "
+        "still write what it had read",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -16,4 +16,13 @@ class Migration(migrations.Migration):
                 "writes under an older one are refused",
             ),
         ),
+        migrations.AddField(
+            model_name="meeting",
+            name="handed_over_generation",
+            field=models.BigIntegerField(
+                default=0,
+                help_text="an older generation whose ingest handed the stream over on purpose: "
+                "it may still write what it had read",
+            ),
+        ),
     ]

@@ -5,7 +5,10 @@ each time the lease is taken). The newest generation that wrote is kept on the m
 under an older one is refused with StaleWriter, in the same transaction and under the meeting's
 row lock as the write itself. So an ingest that was paused past its lease and wakes up after
 another took the stream over writes nothing more: no segment is stored twice, none is lost.
-Generation 0 means "not fenced" (a caller that holds no lease).
+
+An ingest that hands a stream over on purpose (shutting down) says so first (`hand_over`): its
+successor's handshake ends its connection, and what it had read until then is still its own to
+write, so its generation stays allowed. Generation 0 means "not fenced" (no lease).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.db import transaction
 
 from assistant.models import Meeting
 
-__all__ = ["StaleWriter", "check_writer", "write_as"]
+__all__ = ["StaleWriter", "check_writer", "hand_over", "write_as"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -45,16 +48,16 @@ def write_as(
     if not generation:
         return function(*args, **kwargs)
     with transaction.atomic():
-        current = (
+        row = (
             Meeting.objects.select_for_update()
             .filter(pk=meeting_id)
-            .values_list("writer_generation", flat=True)
+            .values_list("writer_generation", "handed_over_generation")
             .first()
         )
-        if current is not None and current > generation:
-            raise StaleWriter(meeting_id, generation, current)
-        if current is not None and current < generation:
-            Meeting.objects.filter(pk=meeting_id).update(writer_generation=generation)
+        if row is not None:
+            _check(meeting_id, generation, *row)
+            if row[0] < generation:
+                Meeting.objects.filter(pk=meeting_id).update(writer_generation=generation)
         return function(*args, **kwargs)
 
 
@@ -66,8 +69,22 @@ def check_writer(meeting_id: int, generation: int) -> None:
     """
     if not generation:
         return
-    current = (
-        Meeting.objects.filter(pk=meeting_id).values_list("writer_generation", flat=True).first()
+    row = (
+        Meeting.objects.filter(pk=meeting_id)
+        .values_list("writer_generation", "handed_over_generation")
+        .first()
     )
-    if current is not None and current > generation:
+    if row is not None:
+        _check(meeting_id, generation, *row)
+
+
+def hand_over(meeting_id: int, generation: int) -> None:
+    """The holder of `generation` lets the stream go on purpose: it may finish its writes."""
+    Meeting.objects.filter(pk=meeting_id, writer_generation__lte=generation).update(
+        handed_over_generation=generation
+    )
+
+
+def _check(meeting_id: int, generation: int, current: int, handed_over: int) -> None:
+    if current > generation and generation != handed_over:
         raise StaleWriter(meeting_id, generation, current)

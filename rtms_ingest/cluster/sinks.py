@@ -87,6 +87,17 @@ class SinkSet:
         self._stopped_by_zoom = earlier._stopped_by_zoom
         self._zoom_reason = earlier._zoom_reason
 
+    async def handing_over(self) -> None:
+        """This ingest lets the stream go to a successor: sinks that write say so first.
+
+        Then what they still deliver (read before the successor's handshake ended our
+        connection) is theirs to write, though the successor writes under a newer lease.
+        """
+        for sink in self.sinks:
+            handing_over = getattr(sink, "handing_over", None)
+            if handing_over is not None:
+                await handing_over()
+
     async def close(self) -> None:
         """Let sinks that hold work (cut audio) finish it: the set is being replaced."""
         for sink in self.sinks:

@@ -56,6 +56,8 @@ def new_holder_id() -> str:
 TOUCH_EVERY_S = 5.0
 # On shutdown, after leaving the cluster: time for ingests signalled with us to leave too.
 LEAVE_SETTLE_S = 0.3
+# On shutdown, how long background work (cluster loop, re-queues) may take to stop.
+BACKGROUND_STOP_S = 2.0
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Supervisor:
     ended_keepalive_delay: DelayHistogram = field(default_factory=DelayHistogram)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _opening: set[str] = field(default_factory=set)
+    _leaving: asyncio.Event = field(default_factory=asyncio.Event)  # shutting down
     _start_failures: dict[str, int] = field(default_factory=dict)
     _queue_failures: int = 0
     _queue_backoff: Backoff = field(default_factory=lambda: Backoff(0.5, 5.0))
@@ -408,7 +411,7 @@ class Supervisor:
     async def _look_after_cluster(self) -> None:
         """Beat, reap dead ingests' inboxes and rejoin unheld live streams, about once a second."""
         failures = 0
-        while True:
+        while not self._leaving.is_set():
             try:
                 await self.registry.beat(self.holder_id)
                 await self.registry.reap()
@@ -418,7 +421,9 @@ class Supervisor:
                 if not failures:
                     log.warning("could not look after the cluster; retrying", exc_info=True)
                 failures += 1
-            await asyncio.sleep(self.sweep_interval_s * random.uniform(0.5, 1.5))  # noqa: S311
+            pause = self.sweep_interval_s * random.uniform(0.5, 1.5)  # noqa: S311
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._leaving.wait(), pause)
 
     async def _take_over_unheld(self) -> None:
         """Rejoin the live streams whose holder stopped renewing their lease (it died)."""
@@ -432,10 +437,12 @@ class Supervisor:
 
     async def shutdown(self, timeout_s: float = 10.0) -> None:
         """Hand every stream over to another ingest, or close it if none is alive to take it."""
+        self._leaving.set()  # the cluster loop ends by itself even if a library eats its cancel
         pending_work = list(self._tasks)
         for task in pending_work:
             task.cancel()
-        await asyncio.gather(*pending_work, return_exceptions=True)
+        if pending_work:
+            await asyncio.wait(pending_work, timeout=BACKGROUND_STOP_S)
         streams = list(self.streams.items())
         # Out of the cluster first: ingests stopping with us (siblings of one `run_ingest
         # --processes N`, signalled together) must not count us as a successor, nor we them.
@@ -465,6 +472,8 @@ class Supervisor:
 
     async def _hand_over(self, stream_id: str, live: LiveStream) -> None:
         """Let go of one stream for a successor, streaming on until its handshake ends ours."""
+        # Said before the lease goes: once a successor writes, only this lets our last writes in.
+        await _quietly(live.sink.handing_over(), "say it is handed over", stream_id)
         live.let_go()
         if live.keeper is not None:
             await asyncio.gather(live.keeper, return_exceptions=True)

@@ -26,13 +26,13 @@ from django.conf import settings
 from assistant.models import Meeting, TranscriptSegment
 from assistant.services import meetings, participants, speech
 from assistant.services.chat import record_chat
-from assistant.services.fencing import StaleWriter, write_as
+from assistant.services.fencing import StaleWriter, hand_over, write_as
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
 from rtms_ingest.storage import metrics
-from rtms_ingest.storage.database import RETRYABLE, run_db_through_outage
+from rtms_ingest.storage.database import RETRYABLE, run_db, run_db_through_outage
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,10 @@ class StorageSink:
 
     async def audio(self, content: BinaryContent) -> None:
         """Not wanted: audio goes to the sinks that want it (speech recognition)."""
+
+    async def handing_over(self) -> None:
+        """The stream goes to a successor: what we still read stays ours to write (fencing)."""
+        await run_db(hand_over, self.meeting_id, self.fence.generation)
 
     async def _write(
         self, at_ms: int | None, service: Callable[..., object], *args: Any, **kwargs: Any
