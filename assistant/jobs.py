@@ -20,6 +20,10 @@ both shapes put a task on the same queue. Tasks never set `queue=` (Celery 5.7 d
 instances (a job reads fresh rows, which only exist for it once the caller has committed).
 In the embedded shape, as in Celery's eager mode, a retry runs at once (its countdown is ignored)
 and time limits are not enforced.
+
+When the broker cannot be reached (Redis restarting), handing a job over raises JobNotQueued in
+the caller (outside a transaction; inside one, at its commit): the caller decides whether the
+job can wait for the next occasion or must be retried.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import TypeAlias
 from celery import Task
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from kombu.exceptions import OperationalError
 
 from assistant.celery import app as celery_app
 
@@ -55,6 +60,10 @@ _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
+class JobNotQueued(Exception):
+    """The broker could not be reached: the job was not handed over (nothing will run it)."""
+
+
 def submit(task: Task, *args: Json, **kwargs: Json) -> None:
     """Run task(*args, **kwargs) on its queue once the current transaction commits."""
     queue = queue_for(task.name)
@@ -65,7 +74,7 @@ def submit(task: Task, *args: Json, **kwargs: Json) -> None:
     if settings.JOBS_IN_PROCESS:
         _after_commit(partial(_enqueue, task, queue, payload["args"], payload["kwargs"]))
     else:
-        _after_commit(partial(task.apply_async, args=args, kwargs=kwargs))
+        _after_commit(partial(_publish, task, args, kwargs))
 
 
 def queue_for(name: str) -> str:
@@ -94,6 +103,14 @@ def _after_commit(hand_over: Callable[[], object]) -> None:
         transaction.on_commit(hand_over)
     else:
         hand_over()
+
+
+def _publish(task: Task, args: tuple[Json, ...], kwargs: dict[str, Json]) -> None:
+    """Send the job to the broker (kombu retries briefly); JobNotQueued if it stays unreachable."""
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except OperationalError as exc:
+        raise JobNotQueued(f"{task.name} not queued: {exc}") from exc
 
 
 def _enqueue(task: Task, queue: str, args: list[Json], kwargs: dict[str, Json]) -> None:

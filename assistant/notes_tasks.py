@@ -5,6 +5,8 @@ Imported by assistant.tasks, so a worker that autodiscovers the app's tasks regi
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from assistant.models import MeetingNotes
@@ -13,27 +15,30 @@ from assistant.services.notes import updates
 
 @shared_task(
     name="llm.update_notes",
-    # Idempotent: an update covers the segments after the stored notes, under a per-meeting lock.
+    bind=True,
+    # Idempotent: an update covers the segments after the stored notes, under a per-meeting lock
+    # taken in the job's name, so a delivery after its worker died takes the lock back.
     acks_late=True,
     soft_time_limit=240,
     time_limit=300,
 )
-def update_notes(meeting_id: int) -> bool:
+def update_notes(self: Any, meeting_id: int) -> bool:
     """Bring a meeting's rolling notes up to date; False when another update holds the lock."""
     if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
         return False
-    return updates.update(meeting_id)
+    return updates.update(meeting_id, job_id=self.request.id)
 
 
 @shared_task(
     name="llm.final_notes",
+    bind=True,
     # Idempotent: final notes are rewritten from the whole transcript; rows are matched by key.
     acks_late=True,
     soft_time_limit=600,
     time_limit=660,
 )
-def final_notes(meeting_id: int) -> bool:
+def final_notes(self: Any, meeting_id: int) -> bool:
     """Write a meeting's final notes (map-reduce over the whole transcript)."""
     if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
         return False
-    return updates.finish(meeting_id)
+    return updates.finish(meeting_id, job_id=self.request.id)
