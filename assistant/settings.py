@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis import exceptions as redis_errors
 
 from assistant.env import (
     env_bool,
@@ -148,7 +149,16 @@ else:
             "CONFIG": {
                 # redis-py 8 times reads out after 5 s by default, exactly channels_redis's
                 # blocking-pop time: an idle viewer's socket would die after 5 quiet seconds.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # After a Redis restart, redis-py's asyncio client (RESP3) fails the first
+                # command on each pooled connection unless told to retry connection errors:
+                # without this, the first push and the first socket after it fail.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "retry_on_error": [redis_errors.ConnectionError, redis_errors.TimeoutError],
+                    }
+                ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
             },
         }

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
@@ -27,7 +28,7 @@ from assistant import jobs
 from assistant.services import deauthorization
 from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
 from assistant.tasks import report_deauthorization
-from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
+from rtms_ingest.cluster.commands import NotAStreamEvent, StreamCommand, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
 from rtms_ingest.storage.database import run_db_once
@@ -121,13 +122,26 @@ async def _handle(envelope: dict[str, Any], secret: str) -> Answer:
         log.info("duplicate webhook %s for stream %s ignored", event, command.rtms_stream_id)
         return Answer(200, {"status": "duplicate"})
     try:
-        await hand_over(command)
+        await _hand_over(command)
     except Exception:
         # Stored but not queued: without the row, Zoom's retry (it retries a 503) is acted on.
         log.exception("webhook %s for stream %s not queued", event, command.rtms_stream_id)
         await run_db_once(forget_delivery, key)
         return _error(503, "the stream command could not be queued; retry later")
     return Answer(200, {"status": "accepted"})
+
+
+async def _hand_over(command: StreamCommand) -> None:
+    """Queue the command, trying once more on a connection error.
+
+    After a Redis restart, redis-py's asyncio client fails the first command on a connection
+    it opened before (RESP3 does not retry it); the second attempt connects afresh. While Redis
+    is down both fail at once, and the delivery is answered 503.
+    """
+    try:
+        await hand_over(command)
+    except redis.exceptions.ConnectionError:
+        await hand_over(command)
 
 
 async def _deauthorized(envelope: dict[str, Any]) -> Answer:
