@@ -19,6 +19,9 @@ import redis
 
 from tests.integration.stack import free_port
 
+# As docker-compose.yml runs Redis (tests/test_deployment.py checks that they agree).
+PERSISTENCE = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
+
 
 class OwnRedis:
     """One redis-server process on a fixed port and data folder; killed and restarted at will."""
@@ -37,8 +40,7 @@ class OwnRedis:
         argv = [
             "redis-server",
             *("--port", str(self.port), "--bind", "127.0.0.1"),
-            *("--dir", str(self.data_dir), "--save", ""),
-            *("--appendonly", "yes", "--appendfsync", "everysec"),
+            *("--dir", str(self.data_dir), *PERSISTENCE),
             *("--logfile", str(self.data_dir / "redis.log")),
         ]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
