@@ -9,6 +9,7 @@ another live worker must not be handed the job while the first one lives.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -102,6 +103,7 @@ def hold_while_alive(paused: KillableWorker, other: KillableWorker) -> None:
     """The paused worker lives on, past the visibility timeout: its job stays its own."""
     other.wait_until_ready()
     time.sleep(2.5 * VISIBILITY_S)
+    assert paused.process.poll() is None, paused.tail()
     assert other.received() == [], "a live worker's job was handed to another\n" + other.tail()
 
 
@@ -247,7 +249,5 @@ def test_an_asr_job_whose_worker_is_killed_records_its_text_once(
 
 def queued_tasks(client: redis.Redis, queue: str) -> list[tuple[str, list[Any]]]:
     """(task name, args) of each job waiting in a queue (kombu keeps a Redis list per queue)."""
-    import base64
-
     messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
     return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
