@@ -9,12 +9,17 @@ from wsgiref.simple_server import WSGIServer
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready
 
+from assistant.job_leases import RenewHeldJobs
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 app = Celery("assistant")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A worker renews the jobs it holds, so a dead worker's come back within the visibility timeout
+# (JOBS_VISIBILITY_TIMEOUT_S) and a live one's never do.
+app.steps["consumer"].add(RenewHeldJobs)
 
 
 def _serve_worker_metrics(index: int) -> WSGIServer | None:

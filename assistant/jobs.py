@@ -24,6 +24,10 @@ and time limits are not enforced.
 A task that may meet a database restart takes `**RETRY_THROUGH_DB_OUTAGE`: a connection refused
 or cut (OperationalError, InterfaceError) runs the job again later instead of failing it, for
 about 90 s. Only for idempotent tasks: a job may have written part of its work before it failed.
+
+When the broker cannot be reached (Redis restarting), handing a job over raises JobNotQueued in
+the caller (outside a transaction; inside one, at its commit): the caller decides whether the
+job can wait for the next occasion or must be retried.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from django.db import (
     connections,
     transaction,
 )
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from assistant.celery import app as celery_app
 
@@ -76,6 +81,10 @@ _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
+class JobNotQueued(Exception):
+    """The broker could not be reached: the job was not handed over (nothing will run it)."""
+
+
 def submit(task: Task, *args: Json, **kwargs: Json) -> None:
     """Run task(*args, **kwargs) on its queue once the current transaction commits."""
     queue = queue_for(task.name)
@@ -86,7 +95,7 @@ def submit(task: Task, *args: Json, **kwargs: Json) -> None:
     if settings.JOBS_IN_PROCESS:
         _after_commit(partial(_enqueue, task, queue, payload["args"], payload["kwargs"]))
     else:
-        _after_commit(partial(task.apply_async, args=args, kwargs=kwargs))
+        _after_commit(partial(_publish, task, args, kwargs))
 
 
 def queue_for(name: str) -> str:
@@ -115,6 +124,14 @@ def _after_commit(hand_over: Callable[[], object]) -> None:
         transaction.on_commit(hand_over)
     else:
         hand_over()
+
+
+def _publish(task: Task, args: tuple[Json, ...], kwargs: dict[str, Json]) -> None:
+    """Send the job to the broker (kombu retries briefly); JobNotQueued if it stays unreachable."""
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except BrokerUnreachable as exc:
+        raise JobNotQueued(f"{task.name} not queued: {exc}") from exc
 
 
 def _enqueue(task: Task, queue: str, args: list[Json], kwargs: dict[str, Json]) -> None:

@@ -20,7 +20,8 @@ from assistant.services.notes import updates
 @shared_task(
     name="llm.update_notes",
     bind=True,
-    # Idempotent: an update covers the segments after the stored notes, under a per-meeting lock.
+    # Idempotent: an update covers the segments after the stored notes, under a per-meeting lock
+    # taken in the job's name, so a delivery after its worker died takes the lock back.
     acks_late=True,
     soft_time_limit=240,
     time_limit=300,
@@ -30,7 +31,7 @@ def update_notes(self: Any, meeting_id: int) -> bool:
     """Bring a meeting's rolling notes up to date; False when another update holds the lock."""
     if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
         return False
-    return updates.update(meeting_id, lock_token=self.request.id)
+    return updates.update(meeting_id, job_id=self.request.id)
 
 
 @shared_task(
@@ -46,4 +47,4 @@ def final_notes(self: Any, meeting_id: int) -> bool:
     """Write a meeting's final notes (map-reduce over the whole transcript)."""
     if not MeetingNotes.objects.filter(meeting_id=meeting_id).exists():
         return False
-    return updates.finish(meeting_id, lock_token=self.request.id)
+    return updates.finish(meeting_id, job_id=self.request.id)

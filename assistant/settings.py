@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis import exceptions as redis_errors
 
 from assistant.env import (
     env_bool,
@@ -148,7 +149,16 @@ else:
             "CONFIG": {
                 # redis-py 8 times reads out after 5 s by default, exactly channels_redis's
                 # blocking-pop time: an idle viewer's socket would die after 5 quiet seconds.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # After a Redis restart, redis-py's asyncio client (RESP3) fails the first
+                # command on each pooled connection unless told to retry connection errors:
+                # without this, the first push and the first socket after it fail.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "retry_on_error": [redis_errors.ConnectionError, redis_errors.TimeoutError],
+                    }
+                ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
             },
         }
@@ -165,6 +175,28 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job a worker holds (delivered, not yet acknowledged) goes back to its queue once it has not
+# been renewed for this long: the job of a worker that died (SIGKILL, OOM, lost host) runs again
+# within about this time. Live workers renew the jobs they hold a few times per timeout
+# (assistant/job_leases.py), so a long job, or one waiting for its countdown, never runs twice.
+JOBS_VISIBILITY_TIMEOUT_S = env_int("JOBS_VISIBILITY_TIMEOUT_S", 30)
+if JOBS_VISIBILITY_TIMEOUT_S < 2:
+    raise ImproperlyConfigured("JOBS_VISIBILITY_TIMEOUT_S must be at least 2 (seconds)")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": JOBS_VISIBILITY_TIMEOUT_S,
+    # Every worker looks for jobs past the timeout this often (kombu's default: 100 s).
+    "unacked_restore_interval": max(1, JOBS_VISIBILITY_TIMEOUT_S // 6),
+    "unacked_restore_throttle": 1,
+    # The lock of that look-up; a worker killed while holding it delays the next one this long.
+    "unacked_mutex_expire": JOBS_VISIBILITY_TIMEOUT_S,
+}
+# Redis may restart: a worker started before it waits for it, and one that lost it reconnects
+# for as long as it takes (Celery's default gives up after 100 attempts and exits).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A job running when the connection drops finishes (its work is kept, its acknowledgement goes
+# out once Redis is back) rather than being killed to run again: jobs are idempotent either way.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 # Jobs report through the database; nobody waits on a Celery result.

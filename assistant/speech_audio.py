@@ -5,6 +5,9 @@ the `asr` job carries the key, and the worker takes the audio from here. Beside 
 store keeps the newest revision handed over for that utterance, so that a worker can skip a
 provisional cut that a later one has already replaced (cheap backpressure when workers lag).
 In the embedded shape jobs run in this very process, so a dictionary with expiry times does.
+
+Redis may restart (docker-compose keeps its data in an append-only file): a call waits for it a
+few seconds, then raises AudioStoreUnavailable.
 """
 
 from __future__ import annotations
@@ -16,8 +19,15 @@ from typing import Protocol
 
 import redis
 from django.conf import settings
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 FINAL_REVISION = 1_000_000  # the final cut outranks every provisional revision
+
+# What a store raises when Redis cannot be reached (after waiting for it).
+AudioStoreUnavailable = redis.exceptions.RedisError
+# Waits for a restarting Redis: 0.2, 0.4, 0.8 s, then a second apiece, about 10 s in all.
+RESTART_RETRIES = 12
 
 
 class AudioStore(Protocol):
@@ -53,7 +63,12 @@ class RedisAudioStore:
     )
 
     def __init__(self, url: str, ttl_s: int) -> None:
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), RESTART_RETRIES),
+            socket_connect_timeout=5,
+            socket_timeout=10,
+        )
         self._ttl_s = ttl_s
         self._set_newer = self._redis.register_script(self._NEWER)
 

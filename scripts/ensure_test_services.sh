@@ -28,9 +28,9 @@ if ! port_open 5432; then
 fi
 port_open 5432 || { echo "error: PostgreSQL is not listening on 127.0.0.1:5432" >&2; exit 1; }
 
-# Redis
+# Redis (the restart tests also run redis-server processes of their own on spare ports)
+command -v redis-server >/dev/null || apt_install redis-server
 if ! port_open 6379; then
-  command -v redis-server >/dev/null || apt_install redis-server
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log

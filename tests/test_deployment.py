@@ -13,6 +13,7 @@ import yaml
 from django.core.management import get_commands
 
 from assistant import jobs
+from tests.integration.own_redis import PERSISTENCE
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -79,6 +80,16 @@ def test_each_queue_has_one_worker_service_of_its_own() -> None:
     assert queues == sorted(jobs.QUEUES)
     node_names = {option(service(name)["command"], "-n") for name in WORKER_SERVICES}
     assert len(node_names) == len(WORKER_SERVICES), "workers on one host need distinct names"
+
+
+def test_redis_keeps_its_data_on_a_volume_across_restarts() -> None:
+    redis = service("redis")
+    # The tests' own Redis (the restart tests) runs with these same options.
+    argv = redis["command"]
+    for flag, value in zip(PERSISTENCE[::2], PERSISTENCE[1::2], strict=True):
+        assert option(argv, flag) == value, flag
+    volume, _, mounted = next(v for v in redis["volumes"] if v.endswith(":/data")).partition(":")
+    assert mounted == "/data" and volume in COMPOSE["volumes"], "the image keeps its data in /data"
 
 
 def test_the_asr_worker_runs_one_job_at_a_time() -> None:

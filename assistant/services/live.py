@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, models, transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from assistant import events
 from assistant.models import LiveEvent, Meeting
@@ -87,6 +88,9 @@ def broadcast(meeting_id: int, payload: events.LivePayload) -> None:
     message = {"type": events.CHANNEL_MESSAGE_TYPE, "event": payload}
     try:
         async_to_sync(layer.group_send)(events.meeting_group(meeting_id), message)
+    except RedisConnectionError as exc:
+        # Redis restarting: the viewers' sockets dropped with it and catch up on reconnecting.
+        log.warning("broadcast of meeting %s seq %s lost (%s)", meeting_id, payload["seq"], exc)
     except Exception:
         # Viewers catch up from the outbox on reconnect; a lost push must not undo a commit.
         log.exception("broadcast of meeting %s seq %s failed", meeting_id, payload["seq"])

@@ -6,6 +6,11 @@ carrying only ids, times and the audio's key. The job (`transcribe_utterance`, o
 worker) skips a provisional cut already replaced, recognises the audio and records the text
 through `transcript.record_recognition`, which replaces the utterance's earlier text in place.
 A job delivered twice (a worker killed mid-task) records the same text once.
+
+Redis restarts: the audio store waits a few seconds for Redis (speech_audio), and a hand-over
+that still fails raises HandOverUnavailable, which the ingest retries for a final cut. A job
+whose worker died after storing a final's text does, when delivered again, what followed the
+store (the notes' trigger) instead of recognising it a second time.
 """
 
 from __future__ import annotations
@@ -21,8 +26,13 @@ from django.conf import settings
 from assistant import jobs, metrics
 from assistant.models import Meeting, Transcription
 from assistant.services.tracks import transcription_mode, wants_asr, wants_native
-from assistant.services.transcript import Recognised, asr_version, record_recognition
-from assistant.speech_audio import FINAL_REVISION, AudioStore, audio_store
+from assistant.services.transcript import (
+    Recognised,
+    asr_version,
+    final_recognition_delivered_again,
+    record_recognition,
+)
+from assistant.speech_audio import FINAL_REVISION, AudioStore, AudioStoreUnavailable, audio_store
 from assistant.transcription.engine import ContextPiece
 
 log = logging.getLogger(__name__)
@@ -30,6 +40,7 @@ log = logging.getLogger(__name__)
 CONTEXT_TTL_S = 300  # a speaker quiet for this long is heard afresh
 
 __all__ = [
+    "HandOverUnavailable",
     "UtteranceJob",
     "hand_over_utterance",
     "set_transcription",
@@ -90,12 +101,23 @@ class UtteranceJob:
         return FINAL_REVISION if self.final else self.revision
 
 
+class HandOverUnavailable(Exception):
+    """The audio store or the broker cannot be reached now; the same hand-over may be retried."""
+
+
 def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:
-    """Keep the cut's audio and queue its recognition (blocking: call it off the event loop)."""
+    """Keep the cut's audio and queue its recognition (blocking: call it off the event loop).
+
+    Raises HandOverUnavailable when Redis cannot be reached; handing the same cut over again
+    is safe (the audio is put under the same key; a job queued twice records its text once).
+    """
     from assistant.tasks import transcribe_utterance as task  # tasks import this module
 
-    audio_store().put(job.audio_key, pcm, job.utterance_key, job.rank)
-    jobs.submit(task, **asdict(job))
+    try:
+        audio_store().put(job.audio_key, pcm, job.utterance_key, job.rank)
+        jobs.submit(task, **asdict(job))
+    except (AudioStoreUnavailable, jobs.JobNotQueued) as exc:
+        raise HandOverUnavailable(str(exc)) from exc
 
 
 def transcribe_utterance(job: UtteranceJob) -> None:
@@ -108,6 +130,13 @@ def transcribe_utterance(job: UtteranceJob) -> None:
     stored = asr_version(job.meeting_id, job.speaker_user_id, job.utterance_start_ms)
     if stored is not None and (stored[0] or (not job.final and stored[1] >= job.rank)):
         log.info("asr %s rev %d: already recorded", job.utterance_key, job.rank)
+        if job.final and stored[0]:
+            # This final was stored by an earlier delivery, whose worker may have died before
+            # what follows the store: do that again (it is idempotent), and drop the audio.
+            final_recognition_delivered_again(
+                job.meeting_id, job.speaker_user_id, job.utterance_start_ms
+            )
+            _forget(store, job.audio_key)
         return
     pcm = store.get(job.audio_key)
     if pcm is None:
@@ -142,11 +171,15 @@ def transcribe_utterance(job: UtteranceJob) -> None:
         metrics.caption_stored(job.heard_at, final=job.final)
     if job.final:
         _lock_language(job.meeting_id, language, result.language)
-        store.delete(job.audio_key)
+        _forget(store, job.audio_key)
         if result.text and settings.ASR_CONTEXT_S > 0:
             piece = ContextPiece(result.speech_pcm16, result.text)
             later = context.extended(piece, job.end_ms, settings.ASR_CONTEXT_S)
-            store.keep(job.speaker_key, later.to_bytes(), CONTEXT_TTL_S)
+            try:
+                store.keep(job.speaker_key, later.to_bytes(), CONTEXT_TTL_S)
+            except AudioStoreUnavailable as exc:
+                # The text is stored; the speaker's next final is heard with less context.
+                log.warning("asr %s: speaker context not kept (%s)", job.speaker_key, exc)
     log.info(
         "asr %s rev %d: %.1f s of audio (after %.1f s of context) in %.2f s%s",
         job.utterance_key,
@@ -194,6 +227,14 @@ class SpeakerContext:
             pieces.append(ContextPiece(blob[at : at + length], str(text)))
             at += length
         return cls(int(header["end_ms"]), tuple(pieces))
+
+
+def _forget(store: AudioStore, audio_key: str) -> None:
+    """Drop a recognised cut's audio; if the store is unreachable its TTL drops it later."""
+    try:
+        store.delete(audio_key)
+    except AudioStoreUnavailable as exc:
+        log.warning("asr %s: audio left to expire (%s)", audio_key, exc)
 
 
 def _context(store: AudioStore, job: UtteranceJob) -> SpeakerContext:

@@ -165,6 +165,21 @@ def record_recognition(meeting_id: int, version: Recognised) -> TranscriptSegmen
     return row
 
 
+def final_recognition_delivered_again(
+    meeting_id: int, speaker_user_id: int | None, utterance_start_ms: int
+) -> None:
+    """An utterance's final text, already stored, was delivered again (its worker died after
+    the store): what follows the store of a final is done again (the notes' trigger)."""
+    row = TranscriptSegment.objects.filter(
+        meeting_id=meeting_id,
+        source=TranscriptSegment.Source.ASR,
+        dedupe_key=f"{speaker_user_id}:{utterance_start_ms}",
+        final=True,
+    ).first()
+    if row is not None:
+        _final_text_stored(meeting_id, row)
+
+
 def _note_new_text(meeting_id: int, row: TranscriptSegment) -> None:
     """Ask the notes for an update when enough new text may be there (one cheap read first)."""
     covered = (

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
-import redis.asyncio as aioredis
 import redis.exceptions
 
 from rtms_ingest.cluster.commands import Action, StreamCommand
+from rtms_ingest.cluster.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class RedisCommandQueue:
     def __init__(
         self, redis_url: str, holder_id: str | None = None, *, claim_idle_s: float = 15.0
     ) -> None:
-        self._redis = aioredis.Redis.from_url(redis_url)
+        self._redis = redis_client(redis_url)
         self._holder_id = holder_id
         self._claim_idle_ms = int(claim_idle_s * 1000)
         self._groups_made: set[str] = set()

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
-import redis.asyncio as aioredis
 
 from rtms_ingest.client.backoff import Backoff
+from rtms_ingest.cluster.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class RedisLeases:
     """Leases shared by every ingest process: SET NX PX, renewed by compare-and-set."""
 
     def __init__(self, redis_url: str) -> None:
-        self._redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        self._redis = redis_client(redis_url, decode_responses=True)
 
     async def acquire(self, stream_id: str, holder: str, ttl_s: float) -> int | None:
         keys = (LEASE_PREFIX + stream_id, GENERATION_PREFIX + stream_id)

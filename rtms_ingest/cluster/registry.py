@@ -17,11 +17,11 @@ import time
 from typing import Any, Protocol
 
 import redis
-import redis.asyncio as aioredis
 
 from rtms_ingest.cluster.command_queue import COMMANDS_STREAM, inbox_key, parse_command
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.leases import LEASE_PREFIX
+from rtms_ingest.cluster.redis_client import redis_client
 
 INGESTS_KEY = "rtms:ingests"  # sorted set: holder id -> time of its last beat (ms)
 LIVE_STREAMS_KEY = "rtms:live-streams"  # hash: stream id -> its start command
@@ -114,7 +114,7 @@ class RedisRegistry:
     """The registry on Redis, shared by every ingest process on every machine."""
 
     def __init__(self, redis_url: str, *, dead_after_s: float = 10.0) -> None:
-        self._redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        self._redis = redis_client(redis_url, decode_responses=True)
         self.dead_after_s = dead_after_s
 
     async def beat(self, holder: str) -> None:

@@ -2,10 +2,11 @@
 
 On the event loop it only cuts (rtms_ingest.audio, microseconds a frame). Each cut goes into a
 bounded queue that one task per stream empties through a thread, where the audio is stored and
-the job queued (both block briefly). If the queue is full (the store or the broker is down or
-slow), provisional cuts are dropped first; a dropped final is logged as lost. A timer ends the
-utterances of participants who went quiet (Zoom sends no frames for silence), and the end of the
-stream ends them all.
+the job queued (both block briefly). While Redis is unreachable (restarting) a final cut is
+handed over again with a backoff for up to HANDOVER_PATIENCE_S, later cuts waiting behind it; a
+provisional cut is dropped (its final follows). If the queue is full, new cuts are dropped; a
+dropped final is logged as lost. A timer ends the utterances of participants who went quiet
+(Zoom sends no frames for silence), and the end of the stream ends them all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from assistant.models import Meeting
 from assistant.services import speech
 from assistant.services.fencing import StaleWriter, check_writer
 from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
+from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.client.sink import IgnoringSink, StreamStatus
 from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType
@@ -34,6 +36,9 @@ TICK_S = 0.05  # how often quiet participants are checked
 QUEUE_LIMIT = 64  # cuts waiting to be handed over, per stream
 MAX_SPEAKERS = 256  # participants whose audio is cut at once (the quietest are dropped first)
 DRAIN_S = 5.0  # at the end of the stream, how long handing over what is left may take
+# How long a final cut is handed over again while Redis cannot be reached (a restart takes
+# seconds; each attempt itself waits up to about 10 s for Redis, in the audio store).
+HANDOVER_PATIENCE_S = 30.0
 
 
 @dataclass
@@ -173,14 +178,49 @@ class SpeechSink(IgnoringSink):
             try:
                 # Fenced: an ingest that was paused past its lease hands nothing over after.
                 await run_db(check_writer, self.meeting_id, self.fence.generation)
-                await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
-                self.handed_over += 1
-                metrics.ASR_CUTS_HANDED_OVER.inc()
             except StaleWriter as exc:
                 log.warning("meeting %s: utterance not handed over (%s)", self.meeting_id, exc)
                 self.fence.refused()
+                continue
+            except Exception:
+                log.warning("meeting %s: writer not checked; handing over", self.meeting_id)
+            if await self._hand_over_patiently(job, pcm):
+                self.handed_over += 1
+                metrics.ASR_CUTS_HANDED_OVER.inc()
+
+    async def _hand_over_patiently(self, job: speech.UtteranceJob, pcm: bytes) -> bool:
+        """Hand one cut over; a final one again while Redis is unreachable. Handed over?"""
+        backoff = Backoff(0.25, 2.0, first_s=0.25)
+        give_up_at = time.monotonic() + HANDOVER_PATIENCE_S
+        retried = False
+        while True:
+            try:
+                await asyncio.to_thread(speech.hand_over_utterance, job, pcm)
+                if retried:
+                    log.info("meeting %s: utterance handed over after a wait", self.meeting_id)
+                return True
+            except speech.HandOverUnavailable as exc:
+                if job.final and time.monotonic() < give_up_at:
+                    if not retried:
+                        log.warning("meeting %s: hand-over waits (%s)", self.meeting_id, exc)
+                    retried = True
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                self._not_handed_over(job, str(exc))
+                return False
             except Exception:
                 log.exception("meeting %s: utterance not handed over", self.meeting_id)
+                return False
+
+    def _not_handed_over(self, job: speech.UtteranceJob, why: str) -> None:
+        self.cuts_dropped += 1
+        metrics.ASR_CUTS_DROPPED.inc()
+        if job.final:
+            self.finals_lost += 1
+            metrics.ASR_FINALS_LOST.inc()
+            log.error("meeting %s: utterance lost (%s)", self.meeting_id, why)
+        else:
+            log.warning("meeting %s: provisional cut dropped (%s)", self.meeting_id, why)
 
     async def _tick(self) -> None:
         """End the utterances of participants who have sent nothing for a hangover."""

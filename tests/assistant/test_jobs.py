@@ -250,6 +250,23 @@ def test_a_job_outside_a_transaction_reaches_the_broker_at_once(broker: redis.Re
     assert queued(broker, "celery") == [("tests.jobs.record", ["now"])]
 
 
+@pytest.fixture
+def unreachable_broker(settings: Settings) -> Iterator[None]:
+    """The production shape with Redis down: nothing listens on the broker's port."""
+    settings.JOBS_IN_PROCESS = False
+    original = celery_app.conf.broker_url
+    _publish_to("redis://127.0.0.1:1/0")
+    yield
+    _publish_to(original)
+
+
+def test_a_job_the_broker_cannot_take_is_reported_to_the_caller(unreachable_broker: None) -> None:
+    started = time.monotonic()
+    with pytest.raises(jobs.JobNotQueued, match=r"tests\.jobs\.record"):
+        jobs.submit(record, "while Redis restarts")
+    assert time.monotonic() - started < 5, "the caller waited on a broker that is down"
+
+
 @pytest.mark.timeout(60)
 def test_one_worker_on_every_queue_runs_the_committed_jobs_only(
     broker: redis.Redis, tmp_path: Path

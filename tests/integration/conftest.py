@@ -15,6 +15,7 @@ from django.db import connections
 from django.test import Client
 
 from assistant.models import ZoomUserLink
+from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.stack import Stack, running_stack
 
 # Its own Redis database: the stack's ingest must not take other tests' queued commands.
@@ -32,6 +33,19 @@ def stack(
     redis.Redis.from_url(STACK_REDIS_URL).flushdb()
     with running_stack(database_url, STACK_REDIS_URL, tmp_path_factory.mktemp("stack")) as s:
         yield s
+
+
+def stack_database_url() -> str:
+    """The test database as a DATABASE_URL for the processes a test starts."""
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def own_redis_server(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server of this test's own (append-only, its own folder), to kill and restart."""
+    with own_redis(tmp_path / "redis") as server:
+        yield server
 
 
 @pytest.fixture

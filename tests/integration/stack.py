@@ -79,6 +79,16 @@ def ingest_command(*args: str) -> list[str]:
     return [sys.executable, "manage.py", "run_ingest", *args]
 
 
+def celery_worker_argv(queues: str, concurrency: int = 1, app: str = "assistant") -> list[str]:
+    """A Celery worker of the stack's on these queues (as docker-compose runs one)."""
+    return [
+        str(Path(sys.executable).parent / "celery"),
+        *("-A", app, "worker", "-Q", queues),
+        *("--concurrency", str(concurrency)),
+        *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
+    ]
+
+
 @contextmanager
 def running_stack(
     database_url: str,
@@ -113,12 +123,7 @@ def running_stack(
     if with_ingest:
         commands["ingest"] = ingest_command(*ingest_args)
     if worker_queues:
-        commands["worker"] = [
-            str(bin_dir / "celery"),
-            *("-A", "assistant", "worker", "-Q", worker_queues),
-            *("--concurrency", str(worker_concurrency)),
-            *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
-        ]
+        commands["worker"] = celery_worker_argv(worker_queues, worker_concurrency)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for name, argv in commands.items():

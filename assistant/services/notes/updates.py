@@ -49,7 +49,16 @@ def segment_stored(meeting_id: int) -> bool:
         return False
     from assistant import notes_tasks  # it imports this module; the job seam needs the task
 
-    jobs.submit(notes_tasks.update_notes, meeting_id)
+    try:
+        jobs.submit(notes_tasks.update_notes, meeting_id)
+    except jobs.JobNotQueued as exc:
+        # Left set, the flag would stop every later update of the meeting: the next segment
+        # stored (or the end of the meeting) asks again.
+        MeetingNotes.objects.filter(pk=notes.pk).update(update_queued=False)
+        log.warning(
+            "meeting %s: notes update not queued (%s); the next segment asks again", meeting_id, exc
+        )
+        return False
     return True
 
 
@@ -82,13 +91,13 @@ def _enough_new(notes: MeetingNotes) -> bool:
     return int(stats["last"]) - int(since) >= seconds * 1000
 
 
-def update(meeting_id: int, lock_token: str | None = None) -> bool:
+def update(meeting_id: int, job_id: str | None = None) -> bool:
     """Bring the rolling notes up to date with the new segments; False if another update runs.
 
-    `lock_token` names the job (its task id): a retried job takes back the lock it still held
-    when it failed (the database went away before it could release it).
+    `job_id` names the job (the same on each delivery of it): run again after its worker died
+    holding the lock, the job takes its own lock back instead of waiting for it to expire.
     """
-    token = _claim(meeting_id, lock_token)
+    token = _claim(meeting_id, job_id)
     if token is None:
         # The running update looks for new segments when it ends; let it queue the next job.
         MeetingNotes.objects.filter(meeting_id=meeting_id).update(update_queued=False)
@@ -114,18 +123,15 @@ def update(meeting_id: int, lock_token: str | None = None) -> bool:
     return True
 
 
-def finish(meeting_id: int, wait_s: float = 120.0, lock_token: str | None = None) -> bool:
-    """Write the final notes from the whole transcript (waits for a running update).
-
-    `lock_token` as for `update`.
-    """
+def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) -> bool:
+    """Write the final notes from the whole transcript (waits for a running update)."""
     deadline = time.monotonic() + wait_s
-    token = _claim(meeting_id, lock_token)
+    token = _claim(meeting_id, job_id)
     while token is None:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.5)
-        token = _claim(meeting_id, lock_token)
+        token = _claim(meeting_id, job_id)
     try:
         everything = utterances(meeting_id, after_seq=0, limit=None)
         ctx = _context(meeting_id)
@@ -223,13 +229,14 @@ def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Ut
     return [Utterance(*row) for row in picked]
 
 
-def _claim(meeting_id: int, token: str | None = None) -> str | None:
+def _claim(meeting_id: int, job_id: str | None = None) -> str | None:
     """Take the meeting's notes lock (a conditional UPDATE); its token, or None if held.
 
-    A lock held under `token` already is taken again (the same job, retried).
+    The token is the job's id when given: a lock held under it is the same job's, left by a
+    worker that died (the job is delivered again only once that worker is gone).
     """
     MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
-    token = token or uuid.uuid4().hex
+    token = job_id or uuid.uuid4().hex
     now = timezone.now()
     taken = (
         MeetingNotes.objects.filter(meeting_id=meeting_id)

@@ -6,6 +6,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from assistant import events, jobs
+from assistant.celery import app as celery_app
 from assistant.models import LiveEvent, MeetingNotes
 from assistant.services.notes import segment_stored, updates
 from tests.assistant.notes.conftest import PlaySample
@@ -88,8 +89,8 @@ def test_a_retried_job_takes_back_the_lock_its_failed_run_could_not_release(
     meeting = play_sample(limit=4)  # too few segments to have queued an update
     # The job's first run took the lock under its task id, then the database went away.
     assert updates._claim(meeting.pk, "task-1") == "task-1"
-    assert updates.update(meeting.pk, lock_token="task-2") is False, "another job still waits"
-    assert updates.update(meeting.pk, lock_token="task-1") is True, "its retry goes on"
+    assert updates.update(meeting.pk, job_id="task-2") is False, "another job still waits"
+    assert updates.update(meeting.pk, job_id="task-1") is True, "its retry goes on"
     assert MeetingNotes.objects.get(meeting=meeting).version == 1
     assert updates._claim(meeting.pk) is not None, "and releases the lock"
 
@@ -102,3 +103,30 @@ def test_the_end_of_a_meeting_writes_final_notes(play_sample: PlaySample) -> Non
     assert notes.is_final
     assert notes.title == meeting.topic
     assert notes.covered_seq == meeting.segments.order_by("-seq")[0].seq
+
+
+def test_an_update_the_broker_could_not_take_is_asked_for_again(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    meeting = play_sample(limit=4)  # 0.5 s to 25 s of speech
+    settings.NOTES_EXTRACT_UPDATE_SECONDS = 20  # enough for an update
+    settings.JOBS_IN_PROCESS = False
+    original = celery_app.conf.broker_url
+    _publish_to("redis://127.0.0.1:1/0")  # Redis is down: nothing listens there
+    try:
+        assert segment_stored(meeting.pk) is False
+        notes = MeetingNotes.objects.get(meeting=meeting)
+        assert not notes.update_queued, "left set, no update would ever be queued again"
+    finally:
+        _publish_to(original)
+    settings.JOBS_IN_PROCESS = True
+    assert segment_stored(meeting.pk) is True  # Redis is back: the next segment asks again
+    jobs.shutdown()
+    assert MeetingNotes.objects.get(meeting=meeting).version == 1
+
+
+def _publish_to(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # The app caches producer pools built from the broker URL: drop them for the new one.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

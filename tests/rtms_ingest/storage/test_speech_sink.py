@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import math
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from django.db import connections
 from django.test import override_settings
 
 from assistant import jobs
+from assistant.celery import app as celery_app
 from assistant.models import Meeting
+from assistant.services.speech import UtteranceJob
 from rtms_ingest.audio.utterances import CutterSettings
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
 from rtms_ingest.storage.speech import QUEUE_LIMIT, SpeechSink
+from tests.integration.own_redis import OwnRedis, own_redis
 from tests.rtms_ingest.cluster.supervisor_support import (
     clean_redis,
     simulator,
@@ -146,3 +151,54 @@ async def test_a_flood_while_the_store_is_down_stays_bounded_and_counts_its_loss
         assert len(sink._pending) <= QUEUE_LIMIT
     assert sink.cuts_dropped > 0 and sink.finals_lost > 0
     await sink.close()
+
+
+@pytest.fixture
+def restartable_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """The audio store and the broker on a Redis of the test's own, which it may kill."""
+    original = celery_app.conf.broker_url
+    with (
+        own_redis(tmp_path / "redis") as server,
+        override_settings(JOBS_IN_PROCESS=False, REDIS_URL=server.url()),
+    ):
+        _publish_to(server.url())
+        yield server
+    _publish_to(original)
+
+
+def _publish_to(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # The app caches producer pools built from the broker URL: drop them for the new one.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+async def test_a_sentence_ended_while_redis_restarts_is_handed_over_once_it_is_back(
+    restartable_redis: OwnRedis,
+) -> None:
+    meeting = await Meeting.objects.acreate(zoom_id="restart==", rtms_stream_id="restart")
+    sink = SpeechSink(meeting.pk, CutterSettings(provisional_every_ms=0))
+    restartable_redis.kill()
+    for n in range(75):  # 1 s of voice, then 0.5 s of quiet: the sentence ends
+        await sink.audio(frame(tone(20) if n < 50 else bytes(640), n * 20))
+    await until(lambda: _trying(sink), 10)
+    await asyncio.sleep(2.0)
+    await asyncio.to_thread(restartable_redis.start)
+    await until(lambda: _handed_over(sink), 20)
+    await sink.close()
+
+    assert (sink.handed_over, sink.cuts_dropped, sink.finals_lost) == (1, 0, 0)
+    with redis.Redis.from_url(restartable_redis.url()) as client:
+        queued = [json.loads(m)["body"] for m in client.lrange("asr", 0, -1)]
+        [job] = [UtteranceJob.from_task(json.loads(base64.b64decode(b))[1]) for b in queued]
+        assert (job.meeting_id, job.speaker_user_id, job.final) == (meeting.pk, 5, True)
+        assert len(client.get(job.audio_key) or b"") == job.end_ms * 32 - job.start_ms * 32
+
+
+async def _trying(sink: SpeechSink) -> bool:
+    """The final cut has left the queue: the sender is handing it over (and failing)."""
+    return sink._queue is not None and sink._queue.qsize() == 0 and not sink._pending
+
+
+async def _handed_over(sink: SpeechSink) -> bool:
+    return sink.handed_over == 1

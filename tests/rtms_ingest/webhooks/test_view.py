@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from django.test.utils import override_settings
 from assistant.models import WebhookDelivery
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol.webhook_signing import webhook_signature
+from rtms_ingest.webhooks.view import Answer, receive_delivery
+from tests.integration.own_redis import own_redis
 from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
 
 URL = "/webhooks/zoom/"
@@ -219,3 +223,35 @@ def test_delivery_that_cannot_be_queued_is_503_and_zoom_retry_is_queued(
     retried = post(started())
     assert retried.json() == {"status": "accepted"}
     assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]
+
+
+async def deliver(body: dict[str, Any]) -> Answer:
+    """One signed delivery through the receiver, on the test's event loop (as daphne's)."""
+    raw = json.dumps(body).encode()
+    ts = str(int(time.time()))
+    headers = {"x-zm-request-timestamp": ts, "x-zm-signature": webhook_signature(SECRET, ts, raw)}
+    return await receive_delivery(headers, raw)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_deliveries_while_redis_restarts_are_503_and_the_first_after_it_is_queued(
+    tmp_path: Path,
+) -> None:
+    with own_redis(tmp_path / "redis") as server, override_settings(REDIS_URL=server.url()):
+        assert (await deliver(started("before"))).status == 200
+        server.kill()
+        await asyncio.to_thread(server.start)
+        # The web process's connection to the old server is dead: the delivery must not be.
+        assert (await deliver(started("after"))).status == 200
+        server.kill()
+        started_at = time.monotonic()
+        down = await deliver(started("during"))
+        assert time.monotonic() - started_at < 5, "Zoom gives a webhook 3 s"
+        await asyncio.to_thread(server.start)
+        with redis.Redis.from_url(server.url()) as client:
+            queued_ids = [command.rtms_stream_id for command in queued(client)]
+    assert (down.status, down.body) == (
+        503,
+        {"error": "the stream command could not be queued; retry later"},
+    )
+    assert queued_ids == ["before", "after"]
