@@ -92,6 +92,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The four numbers of issue 17 for one fault, and its verdict."""
+    keys = (
+        "fault",
+        "captions_gap_s",
+        "utterances_lost_outside_window",
+        "utterances_doubled",
+        "ended_normally",
+        "passed",
+        "error",
+    )
+    summary = {key: result[key] for key in keys if key in result}
+    asr = result.get("asr") or {}
+    summary["asr_lost_jobs"] = asr.get("unfinished_final_jobs")
+    summary["asr_doubled"] = asr.get("doubled")
+    return summary
+
+
 def _interrupted(signum: int, _frame: object) -> NoReturn:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -150,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_at_start": [round(x, 2) for x in load_before],
                 },
                 "env": {k: v for k, v in os.environ.items() if k.startswith(_SHOWN_ENV)},
+                "summary": [_summary(r) for r in results],
                 "faults": results,
                 "interrupted": interrupted,
                 "passed": passed and not failed_to_run and not interrupted,

@@ -40,6 +40,7 @@ REDIS_DOWN_S = 3.0
 POSTGRES_DOWN_S = 15.0
 WORKER_BUSY_WAIT_S = 30.0
 LEASE_WAIT_S = 60.0
+FINAL_ASR_REVISION = 1_000_000  # assistant.speech_audio.FINAL_REVISION: a final cut's key suffix
 # Celery's log lines about one task: received, then one of the others.
 _TASK_LINE = re.compile(
     r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]+)\] "
@@ -275,14 +276,29 @@ def busy_tasks(log: Path) -> set[str]:
     return busy
 
 
+def finals_waiting(redis_url: str) -> int:
+    """Final ASR cuts whose audio waits for its job (the job queued or running)."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=2)
+    try:
+        return sum(1 for _ in client.scan_iter(f"asr:utt:*:{FINAL_ASR_REVISION}"))
+    finally:
+        client.close()
+
+
 async def worker_kill(ctx: ChaosContext) -> FaultResult:
-    """kill -9 the Celery worker (and its pool) while it runs a job, then start a new one."""
+    """kill -9 the Celery worker (and its pool) while it runs a job, then start a new one.
+
+    It waits (at most 30 s) for a moment when a final cut is waiting too, so that the job
+    killed is likely a final: a killed provisional job is replaced by the next cut anyway.
+    """
     await until_ns(ctx.fault_at_ns)
     [(name, worker)] = ctx.processes.alive("worker").items()
     log = ctx.processes.log_path(name)
     deadline = time.monotonic() + WORKER_BUSY_WAIT_S
-    busy = busy_tasks(log)
-    while not busy and time.monotonic() < deadline:
+    busy, finals = busy_tasks(log), 0
+    while time.monotonic() < deadline:
+        if busy and (finals := await asyncio.to_thread(finals_waiting, ctx.redis.url)):
+            break
         await asyncio.sleep(0.05)
         busy = busy_tasks(log)
     result = FaultResult(fault_ns=time.monotonic_ns())
@@ -294,6 +310,7 @@ async def worker_kill(ctx: ChaosContext) -> FaultResult:
     result.detail = {
         "sigkill": name,
         "tasks_unfinished_at_kill": len(busy),
+        "final_cuts_waiting_at_kill": finals,
         "waited_for_a_job_s": round((result.fault_ns - ctx.fault_at_ns) / 1e9, 2),
         "replacement": ctx.processes.name_of(new.pid),
         "replacement_ready_after_s": round((result.restored_ns - result.fault_ns) / 1e9, 2),

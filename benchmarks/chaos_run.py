@@ -19,7 +19,13 @@ from typing import Any
 import redis
 from asgiref.sync import sync_to_async
 
-from benchmarks.chaos_faults import FAULTS, ChaosContext, FaultResult, RedisServer
+from benchmarks.chaos_faults import (
+    FAULTS,
+    FINAL_ASR_REVISION,
+    ChaosContext,
+    FaultResult,
+    RedisServer,
+)
 from benchmarks.chaos_judge import Caption, Row, RunRecord, judge
 from benchmarks.chaos_viewer import LiveViewer
 from rtms_ingest.simulator import (
@@ -45,7 +51,6 @@ WORKER_QUEUES = "asr,llm,celery"
 MEETING_FOUND_S = 30.0
 CONNECTED_S = 60.0  # until the first client is ready (stream time 0)
 AFTER_PLAY_S = 120.0  # the fault task may still be putting things right after the end
-FINAL_ASR = 1_000_000  # assistant.speech_audio.FINAL_REVISION: a final cut's audio key suffix
 
 
 async def run_fault(
@@ -201,7 +206,7 @@ def _unfinished_asr(redis_url: str, meeting_id: int) -> int:
     """Final cuts whose audio still waits in Redis: their job has not finished."""
     client = redis.Redis.from_url(redis_url, socket_timeout=2)
     try:
-        return sum(1 for _ in client.scan_iter(f"asr:utt:{meeting_id}:*:{FINAL_ASR}"))
+        return sum(1 for _ in client.scan_iter(f"asr:utt:{meeting_id}:*:{FINAL_ASR_REVISION}"))
     finally:
         client.close()
 

@@ -112,6 +112,40 @@ async def test_a_rejoining_client_gets_the_session_announced_again(
     assert {p["user_id"] for p in second.events(3)[0]["participants"]} == {101, 202, 303}
 
 
+async def test_a_rejoining_client_may_open_the_all_socket_again(meeting: RecordedMeeting) -> None:
+    config = make_config(speed=2.0, reconnect_window_s=1.5)
+    async with RtmsSimulator(meeting, config) as sim:
+        stream = sim.new_stream()
+        play = asyncio.create_task(sim.play(stream))
+        first = await _join(stream, "all")
+        await _until(lambda: _texts(first))
+        await first.vanish()
+        second = await _join(stream, "all")
+        report = await asyncio.wait_for(play, 10)
+        await second.wait_closed()
+    assert report.stop_reason == 6 and report.rejoins == 1
+    assert _texts(second)[-1] == "Bye."
+    assert {t.socket for t in report.delivered()} == {"media:all"}
+
+
+async def test_a_second_client_takes_a_live_stream_over_without_an_outage(
+    meeting: RecordedMeeting,
+) -> None:
+    # As another ingest taking the stream over: the first client is still connected.
+    config = make_config(speed=2.0)
+    async with RtmsSimulator(meeting, config) as sim:
+        stream = sim.new_stream()
+        play = asyncio.create_task(sim.play(stream))
+        first = await _join(stream)
+        await _until(lambda: _texts(first))
+        second = await _join(stream)
+        await first.wait_closed()
+        report = await asyncio.wait_for(play, 10)
+    assert first.close_codes == {"signaling": 1000, "media:transcript": 1000}
+    assert (report.rejoins, report.kicked_connections, report.signaling_outages) == (1, 1, [])
+    assert _texts(first) + _texts(second) == [u.text for u in meeting.utterances]
+
+
 # One speaker talking all through: an audio frame every 20 ms from 0 to the end.
 ONE_LONG_SENTENCE: dict[str, Any] = {
     "duration_s": 3.0,
