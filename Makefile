@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook chaos play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -69,6 +69,12 @@ bench-notes: install-test
 ## bench-search: full-text search over 1M segments and the 3-hour meeting page, PostgreSQL (JSON)
 bench-search: install-test services
 	$(PY) -m benchmarks.search
+
+## chaos: play the sample meeting in real time through each fault (rolling deploy, ingest SIGKILL,
+## Redis kill, PostgreSQL restart, worker SIGKILL, signaling drop); JSON per fault; about 20 min
+## (FAULTS=deploy,kill,... for some of them)
+chaos: install-test services
+	$(PY) -m benchmarks.chaos $(if $(FAULTS),--faults $(FAULTS))
 
 ## play: play the sample meeting again into a running `make demo` (same invented secrets)
 play: install

@@ -37,6 +37,14 @@ Behaviour where docs/rtms-protocol.md is UNCONFIRMED or silent (details in each 
   does) that socket; for signaling the stream then ends with KEEP_ALIVE_TIMEOUT (24).
 - STREAM_CLOSE_REQ: STREAM_CLOSE_RESP {rtms_stream_id, status_code 0, reason ""}, then
   TERMINATED with RECEIVER_REQUEST_CLOSE (20), close, rtms_stopped 20.
+- Rejoining (reference §5, §8): a playing stream accepts a fresh signaling handshake (same ids,
+  valid signature) at any time; it is counted in the report's `rejoins`. A playing stream
+  whose signaling socket went away without STREAM_CLOSE_REQ (the client vanished) waits
+  `reconnect_window_s` (60 s) for one, then ends: media sockets still open are closed with
+  1000 and rtms_stopped says AWAIT_RECONNECTION_TIMEOUT (19). A stream that is over (19, 20,
+  24, or played to the end) refuses every handshake with INVALID_STREAM_ID, counted in
+  `refused_after_end`. The report's `texts` says of every transcript utterance and chat line
+  that fell due whether a client socket got it, and when.
 - Transcript content has no `language`/`attribute`; sharing, media-interrupted, video and
   metadata messages are never sent.
 """
@@ -44,7 +52,12 @@ Behaviour where docs/rtms-protocol.md is UNCONFIRMED or silent (details in each 
 from rtms_ingest.simulator.audio import expected_audio_bytes
 from rtms_ingest.simulator.config import PRODUCTS, SimulatorConfig, Status, status_code
 from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
-from rtms_ingest.simulator.report import SentFrame, StreamReport
+from rtms_ingest.simulator.report import (
+    SentFrame,
+    SignalingOutage,
+    StreamReport,
+    TextDelivery,
+)
 from rtms_ingest.simulator.session import SimulatedStream
 from rtms_ingest.simulator.simulator import RtmsSimulator
 from rtms_ingest.simulator.webhooks import WebhookDeliveryError
@@ -55,10 +68,12 @@ __all__ = [
     "Faults",
     "RtmsSimulator",
     "SentFrame",
+    "SignalingOutage",
     "SimulatedStream",
     "SimulatorConfig",
     "Status",
     "StreamReport",
+    "TextDelivery",
     "WebhookDeliveryError",
     "expected_audio_bytes",
     "status_code",

@@ -94,6 +94,10 @@ class SimulatorConfig:
     keepalive_interval_s: float = 30.0
     signaling_timeout_s: float = 60.0
     media_timeout_s: float = 65.0
+    # Real seconds a playing stream waits for a signaling connection after its last one went
+    # away without STREAM_CLOSE_REQ (the client vanished); then it ends with
+    # AWAIT_RECONNECTION_TIMEOUT (19) and can no longer be joined (reference §5).
+    reconnect_window_s: float = 60.0
     transcript_delay_s: float = 0.2
     status_table: str = "A"
     connect_timeout_s: float = 30.0
@@ -124,6 +128,7 @@ class SimulatorConfig:
             "keepalive_interval_s",
             "signaling_timeout_s",
             "media_timeout_s",
+            "reconnect_window_s",
             "connect_timeout_s",
         )
         for name in positive:

@@ -29,10 +29,14 @@ def check_request(
     path_stream_id: str,
     config: SimulatorConfig,
 ) -> Status:
-    """Validate the fields both handshakes share: version, ids and signature."""
+    """Validate the fields both handshakes share: version, ids and signature.
+
+    A stream that is over (closed with STREAM_CLOSE_REQ, dropped for unanswered keep-alives,
+    given up on after AWAIT_RECONNECTION_TIMEOUT, or played to the end) is an invalid id.
+    """
     if request.protocol_version != SUPPORTED_PROTOCOL_VERSION:
         return Status.UNSUPPORTED_PROTOCOL_VERSION
-    if stream is None or stream.ended or request.rtms_stream_id != path_stream_id:
+    if stream is None or stream.over or request.rtms_stream_id != path_stream_id:
         return Status.INVALID_STREAM_ID
     # The id may arrive in the product's own field or, as the official SDK does for every
     # product, in meeting_uuid.

@@ -42,7 +42,7 @@ from rtms_ingest.simulator.fixture import (
     FixtureUtterance,
     RecordedMeeting,
 )
-from rtms_ingest.simulator.report import BufferedAudio
+from rtms_ingest.simulator.report import BufferedAudio, TextDelivery
 
 if TYPE_CHECKING:
     from rtms_ingest.simulator.connection import Connection
@@ -134,9 +134,21 @@ class Player:
         self._name_json: dict[int, str] = {}
 
     def start_at(self, ready_ms: int) -> None:
-        """Play live from `ready_ms` on: cues due before it are skipped, audio is sent after it."""
+        """Play live from `ready_ms` on: cues due before it are skipped, audio is sent after it.
+
+        Skipped transcript and chat are recorded as undelivered (Zoom buffers only audio).
+        """
         self._first_cue = bisect.bisect_left([cue.at_ms for cue in self.cues], ready_ms)
         self._audio_sent_until_ms = ready_ms
+        for cue in self.cues[: self._first_cue]:
+            if cue.action == "transcript":
+                u = cue.subject
+                key = (u.user_id, self.clock.wire(_ms(u.start_s)))
+                self._record("transcript", key, u, _ms(u.start_s), _ms(u.end_s), cue.at_ms, None)
+            elif cue.action == "chat":
+                chat = cue.subject
+                key = (chat.user_id, self.clock.wire(_ms(chat.at_s)))
+                self._record("chat", key, chat, cue.at_ms, cue.at_ms, cue.at_ms, None)
 
     async def send_buffered_audio(self, ready_ms: int, buffer_data: bool | None) -> BufferedAudio:
         """Send the audio due by `ready_ms` (its last 60 s) as one burst, unless buffer_data false.
@@ -297,7 +309,8 @@ class Player:
             end_time=self.clock.wire(_ms(u.end_s)),
         )
         key = (u.user_id, start)
-        await self.stream.send_media("transcript", TranscriptData(content), "transcript", key)
+        socket = await self._send_text("transcript", TranscriptData(content), key)
+        self._record("transcript", key, u, _ms(u.start_s), _ms(u.end_s), now, socket)
 
     async def _chat(self, chat: FixtureChat) -> None:
         stamp = self.clock.wire(_ms(chat.at_s))
@@ -307,4 +320,44 @@ class Player:
             user_id=chat.user_id,
             user_name=self._name(chat.user_id),
         )
-        await self.stream.send_media("chat", ChatData(content), "chat", (chat.user_id, stamp))
+        key = (chat.user_id, stamp)
+        socket = await self._send_text("chat", ChatData(content), key)
+        self._record("chat", key, chat, _ms(chat.at_s), _ms(chat.at_s), _ms(chat.at_s), socket)
+
+    async def _send_text(
+        self, kind: str, message: TranscriptData | ChatData, key: tuple[Any, ...]
+    ) -> str | None:
+        """Send on the socket carrying `kind`; its label, or None if the frame was lost."""
+        connection = self.stream.media_socket(kind)
+        if connection is None or not await connection.send(message, kind, key):
+            return None
+        return connection.label
+
+    def _record(
+        self,
+        kind: str,
+        key: tuple[Any, ...],
+        said: FixtureUtterance | FixtureChat,
+        start_ms: int,
+        end_ms: int,
+        due_ms: int,
+        socket: str | None,
+    ) -> None:
+        """Note whether a due transcript or chat line reached a client socket, and when."""
+        self.stream.report.texts.append(
+            TextDelivery(
+                kind=kind,
+                key=key,
+                user_id=said.user_id,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                text=said.text,
+                due_ms=due_ms,
+                delivered=socket is not None,
+                stream_ms=self.clock.now_ms(),
+                wall_ms=time.time_ns() // 1_000_000,
+                monotonic_ns=time.monotonic_ns(),
+                socket=socket or "",
+                session=self.stream.report.signaling_connections,
+            )
+        )

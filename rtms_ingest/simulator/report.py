@@ -45,6 +45,45 @@ class BufferedAudio:
         return self.due_frames - self.sent_frames
 
 
+@dataclass(frozen=True)
+class TextDelivery:
+    """A transcript utterance or chat line that fell due, and whether a client socket got it.
+
+    Delivered means written to an open socket of the stream: a client that dies at that very
+    moment can still lose it, but one that was not connected certainly did. Times are stream
+    ms (as in the recording, not the wire), the Unix ms and time.monotonic_ns() of the send.
+    With clock_start "webhook", text due before the first client was ready is recorded as
+    undelivered at the ready time (Zoom buffers only audio).
+    """
+
+    kind: str  # "transcript" or "chat"
+    key: tuple[Any, ...]  # as the SentFrame's: (user_id, wire start_time or timestamp)
+    user_id: int
+    start_ms: int  # transcript: the utterance's start; chat: when it was sent
+    end_ms: int  # transcript: the utterance's end; chat: start_ms
+    text: str
+    due_ms: int  # when the simulator was to send it
+    delivered: bool
+    stream_ms: int  # when it was sent (or found no socket)
+    wall_ms: int
+    monotonic_ns: int
+    socket: str  # the socket that carried it ("media:transcript", "media:all"); "" if none
+    session: int  # accepted signaling handshakes so far: 1 = the first client, 2 = a rejoin ...
+
+
+@dataclass
+class SignalingOutage:
+    """A stretch of a playing stream without a signaling connection (a client vanished).
+
+    Stream ms and Unix ms; `to_*` stay None when no client came back before the end.
+    """
+
+    from_ms: int
+    from_wall_ms: int
+    to_ms: int | None = None
+    to_wall_ms: int | None = None
+
+
 @dataclass
 class StreamReport:
     """Everything observable about one played stream."""
@@ -76,6 +115,13 @@ class StreamReport:
     buffer_data: list[bool | None] = field(default_factory=list)
     # clock_start "webhook" only: the audio buffered until the first CLIENT_READY_ACK.
     buffered_audio: BufferedAudio | None = None
+    # Every transcript utterance and chat line that fell due, delivered or not, in due order.
+    texts: list[TextDelivery] = field(default_factory=list)
+    # Signaling handshakes accepted after the first CLIENT_READY_ACK (the client came back,
+    # or another one took the stream over), and those refused because the stream was over.
+    rejoins: int = 0
+    refused_after_end: int = 0
+    signaling_outages: list[SignalingOutage] = field(default_factory=list)
 
     def frames(self, kind: str) -> list[SentFrame]:
         """The sent frames of one kind, in the order they were sent."""
@@ -91,6 +137,14 @@ class StreamReport:
         if self.clock_start_ns is None:
             raise ValueError("the stream never started playing")
         return self.clock_start_ns + round(stream_ms / self.speed * 1_000_000)
+
+    def delivered(self, kind: str = "transcript") -> list[TextDelivery]:
+        """The transcript utterances (or chat lines) written to a client socket."""
+        return [text for text in self.texts if text.kind == kind and text.delivered]
+
+    def undelivered(self, kind: str = "transcript") -> list[TextDelivery]:
+        """The transcript utterances (or chat lines) that fell due with no socket to carry them."""
+        return [text for text in self.texts if text.kind == kind and not text.delivered]
 
     @property
     def transcript_keys(self) -> list[tuple[Any, ...]]:

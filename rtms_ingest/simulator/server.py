@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import unquote
@@ -26,6 +27,7 @@ from rtms_ingest.protocol import (
     ProtocolError,
     SignalingHandshakeRequest,
     SignalingHandshakeResponse,
+    StopReason,
     parse_message,
 )
 from rtms_ingest.simulator.config import SimulatorConfig, Status
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 # How long a fresh socket may stay silent before its handshake request.
 HANDSHAKE_TIMEOUT_S = 30.0
 CLOSE_TIMEOUT_S = 2.0
+# Ended streams remembered, so a late rejoin is refused in (and counted by) its own report.
+REMEMBERED_ENDED_STREAMS = 1000
 
 Handshake = SignalingHandshakeRequest | DataHandshakeRequest
 HandshakeT = TypeVar("HandshakeT", SignalingHandshakeRequest, DataHandshakeRequest)
@@ -62,6 +66,7 @@ class RtmsServer:
     def __init__(self, config: SimulatorConfig, streams: dict[str, SimulatedStream]) -> None:
         self.config = config
         self.streams = streams
+        self._ended: OrderedDict[str, SimulatedStream] = OrderedDict()
         self._server: Server | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -87,6 +92,13 @@ class RtmsServer:
         for task in list(self._background):
             task.cancel()
 
+    def remember_ended(self, stream: SimulatedStream) -> None:
+        """Keep an ended stream's report for handshakes that still come (the newest 1000)."""
+        self._ended[stream.rtms_stream_id] = stream
+        self._ended.move_to_end(stream.rtms_stream_id)
+        while len(self._ended) > REMEMBERED_ENDED_STREAMS:
+            self._ended.popitem(last=False)
+
     def _ssl_context(self) -> ssl.SSLContext | None:
         if self.config.ssl_certfile is None:
             return None
@@ -109,7 +121,7 @@ class RtmsServer:
         if route is None:  # pragma: no cover - refused in _check_path
             return
         role, stream_id, kind = route
-        stream = self.streams.get(stream_id)
+        stream = self.streams.get(stream_id) or self._ended.get(stream_id)
         report = stream.report if stream else StreamReport(stream_id, "")
         label = "signaling" if role == "signaling" else f"media:{kind}"
         connection = Connection(ws, label, report)
@@ -131,6 +143,8 @@ class RtmsServer:
             return
         status = check_request(request, stream, stream_id, self.config)
         if status is not Status.OK or stream is None:
+            if status is Status.INVALID_STREAM_ID and stream is not None and stream.over:
+                stream.report.refused_after_end += 1
             await self._refuse(connection, SignalingHandshakeResponse, request, status)
             return
         if request.rtms_client_agent:
@@ -149,7 +163,7 @@ class RtmsServer:
         connection.start_keepalive(
             self.config.keepalive_interval_s,
             self.config.signaling_timeout_s,
-            lambda _: stream.request_stop(24),  # KEEP_ALIVE_TIMEOUT
+            lambda _: stream.request_stop(StopReason.KEEP_ALIVE_TIMEOUT),
             enabled=not self.config.faults.stop_keepalives,
         )
 

@@ -23,7 +23,7 @@ from rtms_ingest.simulator.config import SimulatorConfig
 from rtms_ingest.simulator.connection import Connection, now_ms
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.simulator.player import Player, StreamClock
-from rtms_ingest.simulator.report import StreamReport
+from rtms_ingest.simulator.report import SignalingOutage, StreamReport
 from rtms_ingest.simulator.webhooks import webhook_body
 
 if TYPE_CHECKING:
@@ -71,6 +71,8 @@ class SimulatedStream:
         self.player: Player | None = None
         self.clock: StreamClock | None = None  # started at stream time 0
         self.buffer_data: bool | None = None  # as the latest accepted signaling handshake said
+        # Runs while a playing stream has no signaling socket: AWAIT_RECONNECTION_TIMEOUT.
+        self._reconnect_timer: asyncio.TimerHandle | None = None
 
     # Ids and URLs
 
@@ -133,7 +135,8 @@ class SimulatedStream:
         """Make `connection` the stream's signaling socket; returns the sockets it replaces.
 
         The newest signaling connection wins: the previous one and every media socket (they
-        belong to the previous client session) are handed back to be closed with 1000.
+        belong to the previous client session) are handed back to be closed with 1000. After
+        the first CLIENT_READY_ACK this is a rejoin: the stream goes on where it is.
         """
         replaced = [conn for conn, _, _ in self.media.values()]
         self.media.clear()
@@ -142,6 +145,9 @@ class SimulatedStream:
             self.report.kicked_connections += 1
         self.signaling = connection
         self.report.signaling_connections += 1
+        if self.ready.is_set():
+            self.report.rejoins += 1
+        self._signaling_back()
         return replaced
 
     def attach_media(
@@ -162,9 +168,10 @@ class SimulatedStream:
         return entry is not None and not entry[0].closed and bool(entry[1] & MEDIA_KINDS[kind])
 
     def detach(self, connection: Connection) -> None:
-        """Forget a socket that closed."""
+        """Forget a socket that closed; losing the signaling socket starts the reconnect wait."""
         if self.signaling is connection:
             self.signaling = None
+            self._signaling_lost()
         for kind, (conn, _, _) in list(self.media.items()):
             if conn is connection:
                 del self.media[kind]
@@ -189,15 +196,6 @@ class SimulatedStream:
     async def send_signaling(self, message: Message, kind: str, key: tuple[Any, ...]) -> bool:
         """Send on the signaling socket; False if there is none."""
         connection = self.signaling
-        if connection is None:
-            return False
-        return await connection.send(message, kind, key)
-
-    async def send_media(
-        self, media: str, message: Message, kind: str, key: tuple[Any, ...]
-    ) -> bool:
-        """Send on the socket carrying `media`; False (frame lost) if there is none."""
-        connection = self.media_socket(media)
         if connection is None:
             return False
         return await connection.send(message, kind, key)
@@ -228,7 +226,48 @@ class SimulatedStream:
                     self.report.faults_fired.append(f"malformed frame on {entry[0].label}")
                 return
 
+    # Reconnection (reference §5 and §8): a playing stream whose signaling socket went away
+    # without STREAM_CLOSE_REQ waits reconnect_window_s for a fresh handshake, then ends.
+
+    def _signaling_lost(self) -> None:
+        if not self.ready.is_set() or self.over or self._reconnect_timer is not None:
+            return
+        stamp = now_ms()
+        at = self.clock.now_ms() if self.clock is not None else 0
+        self.report.signaling_outages.append(SignalingOutage(at, stamp))
+        log.info(
+            "%s: signaling gone; waiting %g s for a rejoin",
+            self.rtms_stream_id,
+            self.config.reconnect_window_s,
+        )
+        self._reconnect_timer = asyncio.get_running_loop().call_later(
+            self.config.reconnect_window_s, self._reconnect_timed_out
+        )
+
+    def _signaling_back(self) -> None:
+        if self._reconnect_timer is None:
+            return
+        self._reconnect_timer.cancel()
+        self._reconnect_timer = None
+        outage = self.report.signaling_outages[-1]
+        outage.to_ms = self.clock.now_ms() if self.clock is not None else 0
+        outage.to_wall_ms = now_ms()
+
+    def _reconnect_timed_out(self) -> None:
+        self._reconnect_timer = None
+        if self.signaling is None:
+            log.info("%s: no rejoin in time; ending the stream", self.rtms_stream_id)
+            self.request_stop(StopReason.AWAIT_RECONNECTION_TIMEOUT)
+
     # Life cycle
+
+    @property
+    def over(self) -> bool:
+        """Ended, or ending: closed by the client, timed out, or played to the end.
+
+        An over stream refuses every handshake; it can never be joined again.
+        """
+        return self.ended or self.stop_requested.done()
 
     def request_stop(self, reason: int) -> None:
         """End the stream as soon as possible with this stop reason (first request wins)."""
@@ -311,6 +350,9 @@ class SimulatedStream:
         if self.ended:
             return
         self.ended = True
+        if self._reconnect_timer is not None:
+            self._reconnect_timer.cancel()
+            self._reconnect_timer = None
         self.report.stop_reason = int(reason)
         stamp = self.clock.wire(self.clock.now_ms()) if self.clock else now_ms()
         update = StreamStateUpdate(self.rtms_stream_id, StreamState.TERMINATED, int(reason), stamp)

@@ -118,7 +118,8 @@ class RtmsSimulator:
         return stream.report
 
     async def _end(self, stream: SimulatedStream, reason: int) -> None:
-        self.streams.pop(stream.rtms_stream_id, None)
+        if self.streams.pop(stream.rtms_stream_id, None) is not None:
+            self._server.remember_ended(stream)
         await asyncio.shield(stream.finish(reason))
 
     async def _post(self, stream: SimulatedStream, event: str, reason: int | None = None) -> None:

@@ -48,6 +48,14 @@ class Command(BaseCommand):
         parser.add_argument("--keepalive-interval", type=float, default=30.0, metavar="S")
         parser.add_argument("--signaling-timeout", type=float, default=60.0, metavar="S")
         parser.add_argument("--media-timeout", type=float, default=65.0, metavar="S")
+        parser.add_argument(
+            "--reconnect-window",
+            type=float,
+            default=60.0,
+            metavar="S",
+            help="how long a stream whose client vanished waits for a rejoin before it ends "
+            "with AWAIT_RECONNECTION_TIMEOUT (19)",
+        )
         parser.add_argument("--transcript-delay", type=float, default=0.2, metavar="S")
         parser.add_argument("--connect-timeout", type=float, default=30.0, metavar="S")
         parser.add_argument("--status-table", choices=("A", "B"), default="A")
@@ -95,6 +103,7 @@ class Command(BaseCommand):
                 keepalive_interval_s=options["keepalive_interval"],
                 signaling_timeout_s=options["signaling_timeout"],
                 media_timeout_s=options["media_timeout"],
+                reconnect_window_s=options["reconnect_window"],
                 transcript_delay_s=options["transcript_delay"],
                 connect_timeout_s=options["connect_timeout"],
                 status_table=options["status_table"],
@@ -148,5 +157,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"stream {report.rtms_stream_id} ended: stop_reason {reason} ({name}), "
             f"joined={report.joined}, {len(report.frames('transcript'))} transcripts, "
-            f"{len(report.frames('chat'))} chat messages, {report.audio_bytes} audio bytes sent"
+            f"{len(report.frames('chat'))} chat messages, {report.audio_bytes} audio bytes sent, "
+            f"{report.rejoins} rejoins, {len(report.undelivered())} transcripts undelivered"
         )

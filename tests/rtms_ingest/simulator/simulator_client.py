@@ -148,6 +148,12 @@ class RawClient:
         """Wait until the server has closed every socket."""
         await asyncio.wait_for(asyncio.gather(*self._readers), limit_s)
 
+    async def vanish(self) -> None:
+        """Drop every socket without a close frame or STREAM_CLOSE_REQ, as a killed process does."""
+        for ws in self.sockets.values():
+            ws.transport.abort()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+
     async def close(self) -> None:
         """Close every socket from the client side."""
         for ws in self.sockets.values():

@@ -169,3 +169,39 @@ async def test_sigterm_ends_the_stream_with_exit_signal_and_exits_cleanly(tmp_pa
     assert (client.messages(8)[-1]["state"], client.messages(8)[-1]["reason"]) == (4, 17)
     assert process.returncode == 0, stderr.decode()
     assert "stopped" in stdout.decode()
+
+
+@pytest.mark.timeout(60)
+async def test_reconnect_window_ends_a_vanished_clients_stream_with_19(tmp_path: Path) -> None:
+    folder = write_meeting(tmp_path / "meeting", SHORT_MEETING, audio=False)
+    receiver = WebhookReceiver()
+    args = ("--webhook-url", receiver.url, "--speed", "0.5", "--reconnect-window", "0.5")
+    process = await asyncio.create_subprocess_exec(
+        *_command(str(folder), *args),
+        cwd=ROOT,
+        env=_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        payload = (await receiver.next(30)).json["payload"]
+        client = RawClient(
+            payload["server_urls"],
+            CLIENT_ID,
+            CLIENT_SECRET,
+            payload["meeting_uuid"],
+            payload["rtms_stream_id"],
+        )
+        await client.handshake()
+        await client.ready()
+        await client.vanish()
+        stopped = (await receiver.next(30)).json
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        receiver.close()
+    assert process.returncode == 0, stderr.decode()
+    assert stopped["payload"]["stop_reason"] == 19
+    assert "stop_reason 19 (AWAIT_RECONNECTION_TIMEOUT)" in stdout.decode()

@@ -563,6 +563,23 @@ def test_transcripts_outside_the_drop_gap_all_arrive(
     assert any(cue > gap[1] for cue in cues.values())  # there is a "rest" to check
 
 
+def test_the_report_tells_what_reached_the_sdk_across_its_rejoin(dropped: Played) -> None:
+    report, why = dropped.report, dropped.why
+    assert report.rejoins == 1 and report.refused_after_end == 0, why
+    rows = transcript_rows(dropped.sdk, dropped.origin)
+    got = {(user_id, start) for user_id, _, _, start, _ in rows}
+    delivered = {(t.user_id, t.start_ms) for t in report.delivered()}
+    # Nothing reaches the SDK that the report says found no socket ...
+    assert got <= delivered, (got - delivered, why)
+    # ... and what was written to a socket but never surfaced went to the session the drop
+    # ended, between the drop and the rejoin.
+    rejoin_ms, _ = rejoin(dropped)
+    unseen = [t for t in report.delivered() if (t.user_id, t.start_ms) not in got]
+    assert all(t.session == 1 for t in unseen), (unseen, why)
+    assert all(DROP_AT_S * 1000 <= t.stream_ms <= rejoin_ms for t in unseen), (unseen, why)
+    assert {t.session for t in report.texts if t.stream_ms > rejoin_ms} == {2}, why
+
+
 def test_audio_after_the_rejoin_all_arrives(dropped: Played) -> None:
     delivered = Counter((e["user_id"], e["ts"], e["size"]) for e in dropped.sdk.of("audio"))
     _, rejoined_ns = rejoin(dropped)
