@@ -163,11 +163,6 @@ def web_command(port: int) -> list[str]:
     return [daphne, "-b", "127.0.0.1", "-p", str(port), "assistant.asgi:application"]
 
 
-def ingest_command(*args: str) -> list[str]:
-    """One `manage.py run_ingest` (one process unless `--processes N` is passed)."""
-    return [sys.executable, "manage.py", "run_ingest", *args]
-
-
 def worker_command(queues: str, concurrency: int = 1) -> list[str]:
     """A Celery worker on `queues` (comma-separated), as docker-compose runs one."""
     return [
