@@ -38,7 +38,7 @@ from tests.integration.test_end_to_end import meeting_for_stream, simulator_conf
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # this module's own queue, leases and registry
-SPEED = 2.0  # the sample meeting in about a minute: time for a lease to run out mid-meeting
+SPEED = 3.0  # the sample meeting in 38 s: time for a lease to run out mid-meeting
 FAULT_AT_MS = 30_000  # on the meeting's clock
 LEASE_TTL_S = 6  # the production default
 
