@@ -129,8 +129,12 @@ def set_topic(meeting_id: int, topic: str) -> None:
 OPEN_STATES = (State.PENDING, State.CONNECTING, State.LIVE, State.RECONNECTING)
 
 
-def _finish_if_open(meeting_id: int, state: str, *, detail: str, reason: int | None) -> bool:
-    """Move a meeting to ENDED or FAILED unless it is over already; whether it moved."""
+def finish_if_open(meeting_id: int, state: str, *, detail: str, reason: int | None) -> bool:
+    """Move a meeting to ENDED or FAILED unless it is over already; whether it moved.
+
+    An ended meeting stays ended: a late failure (a rejoin Zoom refused because the stream had
+    ended meanwhile) must not overwrite how it ended.
+    """
     with transaction.atomic():
         # Lock the row before looking: whoever else ends it (the ingest, a stop webhook) waits
         # for us or we for them, so an ENDED meeting is never overwritten with FAILED.
@@ -148,7 +152,7 @@ def _finish_if_open(meeting_id: int, state: str, *, detail: str, reason: int | N
 
 def fail_if_open(meeting_id: int, detail: str, reason: int | None = None) -> bool:
     """Mark a meeting FAILED if it is still open; False if it had ended or failed already."""
-    return _finish_if_open(meeting_id, State.FAILED, detail=detail, reason=reason)
+    return finish_if_open(meeting_id, State.FAILED, detail=detail, reason=reason)
 
 
 def end_stream_if_open(rtms_stream_id: str, stop_reason: int | None) -> bool:
@@ -158,7 +162,7 @@ def end_stream_if_open(rtms_stream_id: str, stop_reason: int | None) -> bool:
     )
     if meeting_id is None:
         return False
-    return _finish_if_open(meeting_id, State.ENDED, detail="stopped by Zoom", reason=stop_reason)
+    return finish_if_open(meeting_id, State.ENDED, detail="stopped by Zoom", reason=stop_reason)
 
 
 def fail_orphaned_streams(

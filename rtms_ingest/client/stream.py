@@ -238,9 +238,12 @@ class RtmsStreamClient:
 
         For an ingest shutting down whose successor rejoins the stream: Zoom lets the newest
         signaling connection win, so the successor's handshake ends ours. Reconnecting then
-        would take the stream back; reporting an end would end it for the successor too.
+        would take the stream back; reporting an end would end it for the successor too. A
+        client that is not streaming now (reconnecting) stops at once.
         """
         self._leaving = True
+        if self._session is None or not self._session.went_live:
+            self._wake.set()
 
     @property
     def last_ms(self) -> int | None:
@@ -290,6 +293,10 @@ class RtmsStreamClient:
                 return None
             if self._closing:
                 return await self._end(StopReason.RECEIVER_REQUEST_CLOSE, "closed by receiver")
+            if self._leaving:  # handed over while down: connecting would kick the successor
+                log.info("stream %s handed over while reconnecting", self._stream_id)
+                await self._report_discarded()
+                return None
             outcome = await self._attempt()
             if self._abandoned:
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
@@ -29,9 +30,11 @@ log = logging.getLogger(__name__)
 COMMANDS_STREAM = "rtms:command-stream"
 INBOX_PREFIX = "rtms:inbox:"
 GROUP = "ingest"
-# The list the queue used before the stream: drained, so commands queued by a web process of
-# the previous release during a rolling deploy are still acted on.
+# The list the queue used before the stream, and the pub/sub channels it forwarded on: drained
+# and still published to, so that during a rolling deploy the previous release's web processes
+# and ingests and this release's understand each other.
 LEGACY_COMMANDS_KEY = "rtms:commands"
+LEGACY_HOLDER_CHANNEL_PREFIX = "rtms:ingest:"
 FIELD = "command"
 # A command delivered this often and never acknowledged is dropped (logged): it kills ingests.
 MAX_DELIVERIES = 5
@@ -130,12 +133,19 @@ class RedisCommandQueue:
         self._claim_idle_ms = int(claim_idle_s * 1000)
         self._groups_made: set[str] = set()
         self._claim_due = 0.0
+        self._taken: deque[Queued] = deque()  # read together with the one returned
 
     async def put(self, command: StreamCommand) -> None:
         await self._redis.xadd(COMMANDS_STREAM, {FIELD: command.to_json()})
 
     async def forward(self, holder: str, command: StreamCommand) -> None:
-        await self._redis.xadd(inbox_key(holder), {FIELD: command.to_json()})
+        raw = command.to_json()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(inbox_key(holder), {FIELD: raw})
+            # An ingest of the previous release (a rolling deploy) hears only this channel; ours
+            # never listen to it, so nothing is acted on twice.
+            pipe.publish(LEGACY_HOLDER_CHANNEL_PREFIX + holder, raw)
+            await pipe.execute()
 
     async def get(self, timeout_s: float) -> Queued | None:
         """The next command: forwarded ones first, then abandoned ones, then new ones.
@@ -144,16 +154,18 @@ class RedisCommandQueue:
         """
         if not self._holder_id:
             raise RuntimeError("a queue without a holder id can only put commands")
+        if self._taken:
+            return self._taken.popleft()
         streams = (inbox_key(self._holder_id), COMMANDS_STREAM)
-        await self._ensure_groups(streams)
-        for queued in await self._claim_abandoned():
-            return queued
         try:
-            answer = await self._redis.xreadgroup(
+            await self._ensure_groups(streams)
+            for abandoned in await self._claim_abandoned():
+                return abandoned
+            answer: Any = await self._redis.xreadgroup(
                 GROUP,
                 self._holder_id,
                 dict.fromkeys(streams, ">"),
-                count=1,
+                count=1,  # per stream: up to one from the inbox and one from the shared stream
                 block=max(1, int(min(timeout_s, 1.0) * 1000)),
             )
         except redis.exceptions.ResponseError as exc:
@@ -161,10 +173,13 @@ class RedisCommandQueue:
                 raise
             self._groups_made.clear()  # Redis lost its data (restarted without persistence)
             return None
-        entries_by_stream: Any = answer or []
-        for stream, entries in entries_by_stream:
+        for stream, entries in answer or []:
             for entry_id, fields in entries:
-                return await self._received(_text(stream), _text(entry_id), fields)
+                taken = await self._received(_text(stream), _text(entry_id), fields)
+                if taken is not None:
+                    self._taken.append(taken)  # the inbox's first: the stream is listed first
+        if self._taken:
+            return self._taken.popleft()
         return await self._legacy()
 
     async def ack(self, queued: Queued) -> None:

@@ -38,10 +38,10 @@ end
 return found
 """
 # Move a dead ingest's inbox back to the shared stream and forget the ingest; atomic, so two
-# reapers never move the same commands twice.
+# reapers never move the same commands twice. ARGV[2] "" moves it whatever the beat says.
 _REAP = """
 local beat = redis.call('zscore', KEYS[1], ARGV[1])
-if (not beat) or tonumber(beat) >= tonumber(ARGV[2]) then
+if ARGV[2] ~= '' and ((not beat) or tonumber(beat) >= tonumber(ARGV[2])) then
   return -1
 end
 local entries = redis.call('xrange', KEYS[2], '-', '+')
@@ -69,6 +69,9 @@ class Registry(Protocol):
     async def reap(self) -> int:
         """Move the inboxes of dead ingests back to the shared queue; how many commands."""
 
+    async def return_inbox(self, holder: str) -> int:
+        """This ingest stops: what was forwarded to it goes back to the shared queue."""
+
     async def remember(self, command: StreamCommand) -> None:
         """The stream runs (or its start changed): keep the command that rejoins it."""
 
@@ -95,6 +98,9 @@ class SoloRegistry:
         return 0
 
     async def reap(self) -> int:
+        return 0
+
+    async def return_inbox(self, holder: str) -> int:
         return 0
 
     async def remember(self, command: StreamCommand) -> None:
@@ -135,6 +141,10 @@ class RedisRegistry:
             keys = (INGESTS_KEY, inbox_key(holder), COMMANDS_STREAM)
             moved += max(0, int(await self._redis.eval(_REAP, 3, *keys, holder, dead_before)))
         return moved
+
+    async def return_inbox(self, holder: str) -> int:
+        keys = (INGESTS_KEY, inbox_key(holder), COMMANDS_STREAM)
+        return max(0, int(await self._redis.eval(_REAP, 3, *keys, holder, "")))
 
     async def remember(self, command: StreamCommand) -> None:
         await self._redis.hset(LIVE_STREAMS_KEY, command.rtms_stream_id, command.to_json())

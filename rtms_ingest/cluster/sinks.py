@@ -105,6 +105,11 @@ class SinkSet:
             if closing is not None:
                 await closing()
 
+    @property
+    def stopped_by_zoom(self) -> bool:
+        """Whether Zoom's stop webhook came for the stream (it ends, whoever holds it)."""
+        return self._stopped_by_zoom
+
     def zoom_stopped(self, reason: int | None) -> None:
         """Zoom's stop webhook came: if we have to close the stream, its reason is Zoom's."""
         self._stopped_by_zoom = True

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import random
@@ -28,7 +27,7 @@ import socket
 import ssl
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +37,7 @@ from rtms_ingest.client.channel import DelayHistogram
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, Queued
 from rtms_ingest.cluster.commands import HANDOVER_EVENT, TAKEOVER_EVENT, StreamCommand
+from rtms_ingest.cluster.departure import Departure, quietly
 from rtms_ingest.cluster.leases import LeaseInDoubt, Leases, claim
 from rtms_ingest.cluster.live_stream import LiveStream, rejoin_detail, stat_totals
 from rtms_ingest.cluster.registry import Registry, SoloRegistry
@@ -54,8 +54,6 @@ def new_holder_id() -> str:
 
 # While a command is being acted on for longer than this, the queue is told it still is.
 TOUCH_EVERY_S = 5.0
-# On shutdown, after leaving the cluster: time for ingests signalled with us to leave too.
-LEAVE_SETTLE_S = 0.3
 # On shutdown, how long background work (cluster loop, re-queues) may take to stop.
 BACKGROUND_STOP_S = 2.0
 
@@ -95,6 +93,9 @@ class Supervisor:
     # Counters of the streams that ended here, so that process totals never go backwards.
     ended_totals: Counter[str] = field(default_factory=Counter)
     ended_keepalive_delay: DelayHistogram = field(default_factory=DelayHistogram)
+    # Streams moved between ingests: handed_over (by us, on SIGTERM), rejoined_handover and
+    # rejoined_takeover (by us, from another), lost (taken from us: we were paused or cut off).
+    moves: Counter[str] = field(default_factory=Counter)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _opening: set[str] = field(default_factory=set)
     _leaving: asyncio.Event = field(default_factory=asyncio.Event)  # shutting down
@@ -107,7 +108,8 @@ class Supervisor:
         log.info("ingest %s ready", self.holder_id)
         if self.gauge is not None:
             self._background(self.gauge.run())
-        self._background(self._look_after_cluster())
+        self._background(self._beat())
+        self._background(self._look_after_streams())
         try:
             while not stopping.is_set():
                 queued = await self._next_command(stopping)
@@ -233,6 +235,10 @@ class Supervisor:
         self._start_failures.pop(stream_id, None)
         self.streams[stream_id] = live
         live.task = asyncio.create_task(self._run_stream(stream_id, live))
+        if command.rejoin:
+            self.moves[
+                "rejoined_handover" if command.event == HANDOVER_EVENT else "rejoined_takeover"
+            ] += 1
         await self._remember(command)
 
     async def _open(self, command: StreamCommand, fence: WriterFence) -> LiveStream:
@@ -387,9 +393,11 @@ class Supervisor:
             self.streams.pop(stream_id, None)
             self.ended_totals.update(stat_totals(live.client.stats))
             self.ended_keepalive_delay.add(live.client.stats.keepalive_delay)
+            if live.abandoned:
+                self.moves["lost"] += 1
             if reason is None:
                 # Handed over or taken from us: the sinks finish what they hold (cut audio).
-                await _quietly(live.sink.close(), "close its sinks", stream_id)
+                await quietly(live.sink.close(), "close its sinks", stream_id)
             elif not live.abandoned:
                 await self._forget(stream_id)  # over for good: nobody is to rejoin it
             await self._release(stream_id)
@@ -401,25 +409,39 @@ class Supervisor:
             log.warning("stream %s: lease not released (it runs out)", stream_id, exc_info=True)
 
     async def _remember(self, command: StreamCommand) -> None:
-        await _quietly(self.registry.remember(command), "remember it", command.rtms_stream_id)
+        await quietly(self.registry.remember(command), "remember it", command.rtms_stream_id)
 
     async def _forget(self, stream_id: str) -> None:
-        await _quietly(self.registry.forget(stream_id), "forget it", stream_id)
+        await quietly(self.registry.forget(stream_id), "forget it", stream_id)
 
     # --- the cluster: beats, dead ingests' inboxes, streams nobody holds ---------------------
 
-    async def _look_after_cluster(self) -> None:
-        """Beat, reap dead ingests' inboxes and rejoin unheld live streams, about once a second."""
+    async def _beat(self) -> None:
+        """Say we are alive and reap dead ingests' inboxes, about once a second.
+
+        A task of its own: a slow takeover (a database retry, many streams) never delays it,
+        or peers and the orphan sweep would count us dead.
+        """
+        await self._every_sweep("beat", self._beat_once)
+
+    async def _beat_once(self) -> None:
+        await self.registry.beat(self.holder_id)
+        await self.registry.reap()
+
+    async def _look_after_streams(self) -> None:
+        """Rejoin live streams nobody holds, about once a second."""
+        await self._every_sweep("look for unheld streams", self._take_over_unheld)
+
+    async def _every_sweep(self, what: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` every sweep interval (jittered) until we leave; failures logged once."""
         failures = 0
         while not self._leaving.is_set():
             try:
-                await self.registry.beat(self.holder_id)
-                await self.registry.reap()
-                await self._take_over_unheld()
+                await work()
                 failures = 0
             except Exception:
                 if not failures:
-                    log.warning("could not look after the cluster; retrying", exc_info=True)
+                    log.warning("could not %s; retrying", what, exc_info=True)
                 failures += 1
             pause = self.sweep_interval_s * random.uniform(0.5, 1.5)  # noqa: S311
             with contextlib.suppress(TimeoutError):
@@ -431,72 +453,24 @@ class Supervisor:
             if command.rtms_stream_id in self.streams or self._refusal() is not None:
                 continue
             log.warning("stream %s: nobody holds it; rejoining it here", command.rtms_stream_id)
-            await self._start(command.rejoined(TAKEOVER_EVENT, "", None))
+            if command.event != HANDOVER_EVENT:  # a hand-over's successor: as it was queued
+                command = command.rejoined(TAKEOVER_EVENT, "", None)
+            await self._start(command)
 
     # --- shutdown -----------------------------------------------------------------------------
 
     async def shutdown(self, timeout_s: float = 10.0) -> None:
         """Hand every stream over to another ingest, or close it if none is alive to take it."""
-        self._leaving.set()  # the cluster loop ends by itself even if a library eats its cancel
+        self._leaving.set()  # the cluster loops end by themselves even if a library eats a cancel
+        # Out of the cluster at once, so that ingests stopping with us never count us alive.
+        await quietly(self.registry.leave(self.holder_id), "leave the cluster", self.holder_id)
         pending_work = list(self._tasks)
         for task in pending_work:
             task.cancel()
         if pending_work:
             await asyncio.wait(pending_work, timeout=BACKGROUND_STOP_S)
-        streams = list(self.streams.items())
-        # Out of the cluster first: ingests stopping with us (siblings of one `run_ingest
-        # --processes N`, signalled together) must not count us as a successor, nor we them.
-        await _quietly(self.registry.leave(self.holder_id), "leave the cluster", self.holder_id)
-        if streams:
-            await asyncio.sleep(LEAVE_SETTLE_S)
-        if streams and await self._successors_possible():
-            log.info("handing %d streams over to the other ingests", len(streams))
-            await asyncio.gather(*(self._hand_over(sid, live) for sid, live in streams))
-            await self._wait_for(streams, self.handover_timeout_s)
-            for _, live in streams:
-                live.client.abandon()  # no successor came in time: it rejoins when it comes
-        elif streams:
-            log.info("closing %d streams (no other ingest to hand them to)", len(streams))
-            await asyncio.gather(*(live.client.close() for _, live in streams))
-        await self._wait_for(streams, timeout_s)
-
-    async def _successors_possible(self) -> bool:
-        """Whether another ingest may rejoin our streams (yes when we cannot tell)."""
-        try:
-            return await self.registry.others_alive(self.holder_id) > 0
-        except Exception:
-            # Redis is down: the streams stay registered, and whoever sees them unheld once it
-            # answers again rejoins them. Closing them would end live meetings for nothing.
-            log.warning("could not count the other ingests: handing over", exc_info=True)
-            return True
-
-    async def _hand_over(self, stream_id: str, live: LiveStream) -> None:
-        """Let go of one stream for a successor, streaming on until its handshake ends ours."""
-        # Said before the lease goes: once a successor writes, only this lets our last writes in.
-        await _quietly(live.sink.handing_over(), "say it is handed over", stream_id)
-        live.let_go()
-        if live.keeper is not None:
-            await asyncio.gather(live.keeper, return_exceptions=True)
-        await self._release(stream_id)
-        rejoin = live.command.rejoined(HANDOVER_EVENT, self.holder_id, live.client.last_ms)
-        rejoin = dataclasses.replace(rejoin, server_urls=live.client.signaling_url)
-        # If this fails the lease runs out and the stream is found unheld all the same.
-        await _quietly(self.queue.put(rejoin), "queue its rejoin", stream_id)
-
-    @staticmethod
-    async def _wait_for(streams: list[tuple[str, LiveStream]], timeout_s: float) -> None:
-        tasks = [live.task for _, live in streams if live.task is not None and not live.task.done()]
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=timeout_s)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _quietly(work: Coroutine[Any, Any, None], what: str, stream_id: str) -> None:
-    """Await housekeeping whose failure is logged and never stops a stream or the supervisor."""
-    try:
-        await work
-    except Exception:
-        log.warning("stream %s: could not %s", stream_id, what, exc_info=True)
+        departure = Departure(
+            self.holder_id, self.queue, self.leases, self.registry, self.handover_timeout_s
+        )
+        handed_over = await departure.leave(list(self.streams.values()), timeout_s)
+        self.moves["handed_over"] += handed_over

@@ -77,6 +77,7 @@ class IngestCollector(Collector):
         yield GaugeMetricFamily(
             "rtms_ingest_streams_held", "Streams this process holds", value=len(supervisor.streams)
         )
+        yield from _moves(supervisor)
         gauge = supervisor.gauge
         if gauge is not None:
             figures = gauge.snapshot()
@@ -116,6 +117,29 @@ class IngestCollector(Collector):
             "Bytes of media read off the sockets and not yet delivered to the sinks",
             value=supervisor.backlog_bytes(),
         )
+
+
+def _moves(supervisor: Supervisor) -> Iterator[Metric]:
+    """Streams moved between ingests (hand-overs on SIGTERM, takeovers after a crash)."""
+    moves = supervisor.moves
+    yield CounterMetricFamily(
+        "rtms_ingest_streams_handed_over",
+        "Streams this process handed over to another ingest when told to stop",
+        value=moves["handed_over"],
+    )
+    rejoined = CounterMetricFamily(
+        "rtms_ingest_streams_rejoined",
+        "Streams this process rejoined from another ingest",
+        labels=["how"],
+    )
+    rejoined.add_metric(["handover"], moves["rejoined_handover"])
+    rejoined.add_metric(["takeover"], moves["rejoined_takeover"])
+    yield rejoined
+    yield CounterMetricFamily(
+        "rtms_ingest_streams_lost",
+        "Streams another ingest took from this one (its lease ran out: paused or cut off)",
+        value=moves["lost"],
+    )
 
 
 class RunningIngestCollector(Collector):

@@ -97,9 +97,11 @@ class StorageSink:
         if state == self._state and not detail:
             return
         self._state = state
-        await self._write(
-            None, meetings.set_state, MEETING_STATES[state], detail=detail, reason=reason
-        )
+        # The end of a meeting is written once: whoever ends it first (Zoom's stop webhook, this
+        # stream, another ingest's) says how; a later end or failure changes nothing.
+        finished = state in (StreamStatus.ENDED, StreamStatus.FAILED)
+        change = meetings.finish_if_open if finished else meetings.set_state
+        await self._write(None, change, MEETING_STATES[state], detail=detail, reason=reason)
 
     async def gap(self, detail: str, span: GapSpan) -> None:
         await self._write(

@@ -28,7 +28,7 @@ from rtms_ingest.client.sink import IgnoringSink, StreamStatus
 from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.storage import metrics
-from rtms_ingest.storage.database import run_db
+from rtms_ingest.storage.database import run_db_once
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,8 @@ class SpeechSink(IgnoringSink):
                 continue  # another ingest holds the stream now: its audio is that ingest's
             try:
                 # Fenced: an ingest that was paused past its lease hands nothing over after.
-                await run_db(check_writer, self.meeting_id, self.fence.generation)
+                # Once, no retries: a database outage must not hold up the audio (fails open).
+                await run_db_once(check_writer, self.meeting_id, self.fence.generation)
             except StaleWriter as exc:
                 log.warning("meeting %s: utterance not handed over (%s)", self.meeting_id, exc)
                 self.fence.refused()

@@ -164,3 +164,47 @@ def test_a_plain_command_is_written_as_the_previous_release_reads_it() -> None:
     rejoin = START.rejoined(HANDOVER_EVENT, "old-ingest", 1234)
     assert rejoin.rejoin and not START.rejoin
     assert StreamCommand.from_json(rejoin.to_json()) == rejoin
+
+
+async def test_the_queue_recovers_when_redis_lost_its_groups(direct: aioredis.Redis) -> None:
+    """Redis restarted without its data: the consumer group is made again, nothing waits."""
+    queue = ingest_queue()
+    assert await queue.get(timeout_s=0.1) is None  # the groups exist now
+    await clear(direct)  # as after a restart with nothing on disk
+    await asyncio.sleep(1.1)  # the claim of abandoned commands is due: it meets no group
+    await queue.put(START)
+    received = None
+    for _ in range(3):
+        received = received or await queue.get(timeout_s=0.1)
+    assert received is not None and received.command == START
+    await queue.close()
+
+
+async def test_a_forwarded_and_a_shared_command_read_together_are_both_served(
+    direct: aioredis.Redis,
+) -> None:
+    """One read takes a command from the inbox and one from the shared stream: none waits."""
+    queue = ingest_queue(claim_idle_s=30.0)
+    assert await queue.get(timeout_s=0.1) is None
+    await queue.put(START)
+    await queue.forward(queue._holder_id or "", COMMAND)
+    first = await queue.get(timeout_s=0.5)
+    second = await queue.get(timeout_s=0.1)
+    assert first is not None and second is not None
+    assert (first.command, second.command) == (COMMAND, START)  # the inbox first
+    await queue.close()
+
+
+async def test_an_ingest_that_stops_returns_its_inbox_to_the_shared_queue(
+    direct: aioredis.Redis,
+) -> None:
+    registry = RedisRegistry(settings.REDIS_URL)
+    sender = RedisCommandQueue(settings.REDIS_URL)
+    await sender.forward("stopping-ingest", COMMAND)  # it held the stream a moment ago
+    await sender.close()
+    assert await registry.return_inbox("stopping-ingest") == 1
+    survivor = ingest_queue()
+    received = await survivor.get(timeout_s=1.0)
+    assert received is not None and received.command == COMMAND
+    await survivor.close()
+    await registry.close()

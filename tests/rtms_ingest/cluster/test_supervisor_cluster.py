@@ -76,6 +76,7 @@ async def test_sigterm_with_another_ingest_alive_hands_the_stream_over_without_c
         await asyncio.wait_for(running_staying, 15)
         report = await asyncio.wait_for(playing, 15)
     assert report.signaling_connections == 2  # a fresh handshake from the successor
+    assert (leaving.moves["handed_over"], staying.moves["rejoined_handover"]) == (1, 1)
     assert report.received.count(MsgType.STREAM_CLOSE_REQ) == 1  # the last one's only
     meeting = await Meeting.objects.aget(rtms_stream_id=stream.rtms_stream_id)
     assert (meeting.state, meeting.stop_reason) == (Meeting.State.ENDED, 20)
@@ -159,6 +160,7 @@ async def test_a_live_stream_nobody_holds_is_rejoined_by_a_live_ingest(
         meeting__rtms_stream_id=stream.rtms_stream_id, kind="gap"
     )
     assert await gaps.filter(detail__contains="taken over").aexists()
+    assert rescuer.moves["rejoined_takeover"] >= 1
 
 
 async def _fenced_off(live: Any) -> bool:

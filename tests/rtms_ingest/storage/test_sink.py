@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from assistant.models import ConnectionLogEntry, Meeting, TranscriptSegment
-from rtms_ingest.client.sink import GapSpan
+from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.protocol import TextContent
 from rtms_ingest.storage.sink import StorageSink
 
@@ -136,3 +136,13 @@ async def test_a_gap_is_stored_with_its_stream_clock_range_and_frames_lost(
         )
 
     assert await gaps() == [(5_000, 5_800, 40), (9_000, None, None)]
+
+
+async def test_a_meeting_that_ended_is_not_failed_afterwards(make_meeting: MakeMeeting) -> None:
+    """Zoom's stop ended it first; a rejoin refused because of that must not overwrite it."""
+    meeting = await database_sync_to_async(make_meeting)(state=Meeting.State.LIVE)
+    ending, rejoining = StorageSink(meeting.pk), StorageSink(meeting.pk)
+    await ending.stream_state(StreamStatus.ENDED, "stopped by Zoom", 6)
+    await rejoining.stream_state(StreamStatus.FAILED, "rejoin refused", 18)
+    await meeting.arefresh_from_db()
+    assert (meeting.state, meeting.stop_reason) == (Meeting.State.ENDED, 6)
