@@ -47,6 +47,15 @@ async def serve(ingest: Supervisor) -> tuple[asyncio.Event, asyncio.Task[None]]:
     return stopping, asyncio.create_task(ingest.run(stopping))
 
 
+async def live_stream_on(ingest: Supervisor, sim: Any) -> tuple[Any, asyncio.Task[Any]]:
+    """A new stream of the simulator, played and started on `ingest` until its meeting is live."""
+    stream = sim.new_stream()
+    playing = asyncio.create_task(sim.play(stream))
+    await ingest.queue.put(start_command(stream))
+    await until(lambda: _state_is(stream, Meeting.State.LIVE))
+    return stream, playing
+
+
 async def live_segments(stream: Any) -> int:
     return await TranscriptSegment.objects.filter(
         meeting__rtms_stream_id=stream.rtms_stream_id
@@ -59,10 +68,7 @@ async def test_sigterm_with_another_ingest_alive_hands_the_stream_over_without_c
     leaving, staying = member(), member()
     stop_leaving, running_leaving = await serve(leaving)
     async with simulator(long_meeting, speed=1.0) as sim:
-        stream = sim.new_stream()
-        playing = asyncio.create_task(sim.play(stream))
-        await leaving.queue.put(start_command(stream))
-        await until(lambda: _state_is(stream, Meeting.State.LIVE))
+        stream, playing = await live_stream_on(leaving, sim)
         assert stream.rtms_stream_id in leaving.streams
         stop_staying, running_staying = await serve(staying)
         await until(lambda: _beating(clean_redis, 2))
@@ -92,10 +98,7 @@ async def test_sigterm_with_no_other_ingest_alive_closes_the_stream_at_zoom(
     alone = member()
     stopping, running = await serve(alone)
     async with simulator(long_meeting, speed=1.0) as sim:
-        stream = sim.new_stream()
-        playing = asyncio.create_task(sim.play(stream))
-        await alone.queue.put(start_command(stream))
-        await until(lambda: _state_is(stream, Meeting.State.LIVE))
+        stream, playing = await live_stream_on(alone, sim)
         stopping.set()
         await asyncio.wait_for(running, 15)
         report = await asyncio.wait_for(playing, 15)
@@ -110,10 +113,7 @@ async def test_a_command_forwarded_to_a_dead_ingest_reaches_the_streams_new_hold
     holder = member()
     stopping, running = await serve(holder)
     async with simulator(long_meeting, speed=1.0) as sim:
-        stream = sim.new_stream()
-        playing = asyncio.create_task(sim.play(stream))
-        await holder.queue.put(start_command(stream))
-        await until(lambda: _state_is(stream, Meeting.State.LIVE))
+        stream, playing = await live_stream_on(holder, sim)
         # An ingest that died after a stop/interrupt was forwarded to it (it held the stream).
         await clean_redis.zadd(INGESTS_KEY, {"dead-ingest": int(time.time() * 1000) - 5_000})
         sender = RedisCommandQueue(settings.REDIS_URL)
