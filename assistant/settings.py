@@ -319,6 +319,9 @@ WEB_METRICS_PORT = env_int("WEB_METRICS_PORT", 0)
 # Prometheus metrics of each Celery worker (the asr worker's caption latency) on this port
 # (0: off); child i of a prefork worker uses this port + i.
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+# The address every metrics server above binds: loopback unless a scraper on another host (or
+# another container) needs it, e.g. 0.0.0.0 in compose, where the ports stay unpublished.
+METRICS_BIND_ADDRESS = env_str("METRICS_BIND_ADDRESS", "127.0.0.1")
 RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
