@@ -335,6 +335,13 @@ RTMS_DB_RETRY_S = env_float("RTMS_DB_RETRY_S", 60.0)
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).
 RTMS_CA_FILE = env_str("RTMS_CA_FILE")
+# The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
+# patterns or exact IP addresses (rtms_ingest/client/url_policy.py). Zoom's own domains by
+# default; a local simulator needs its address (127.0.0.1). Checked by assistant.W025.
+RTMS_ALLOWED_HOSTS = env_list("RTMS_ALLOWED_HOSTS", ["*.zoom.us", "*.zoomgov.com"])
+# Plain ws:// to those hosts (no TLS: the signature and all media in clear): a local simulator
+# only. Checked by assistant.W026.
+RTMS_ALLOW_INSECURE_WS = env_bool("RTMS_ALLOW_INSECURE_WS", False)
 
 # The demo: the embedded process can play the bundled meeting through the simulator.
 DEMO_SIMULATOR = env_bool("DEMO_SIMULATOR", False)
