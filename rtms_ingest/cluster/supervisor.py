@@ -43,7 +43,12 @@ from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.client.channel import DelayHistogram
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, Queued
-from rtms_ingest.cluster.commands import HANDOVER_EVENT, TAKEOVER_EVENT, StreamCommand
+from rtms_ingest.cluster.commands import (
+    HANDOVER_EVENT,
+    MEETING_DELETED_EVENT,
+    TAKEOVER_EVENT,
+    StreamCommand,
+)
 from rtms_ingest.cluster.departure import Departure, quietly
 from rtms_ingest.cluster.leases import LeaseInDoubt, Leases, claim
 from rtms_ingest.cluster.live_stream import LiveStream, rejoin_detail, stat_totals
@@ -360,6 +365,10 @@ class Supervisor:
     async def _stop(self, command: StreamCommand) -> None:
         stream_id = command.rtms_stream_id
         live = self.streams.get(stream_id)
+        if live is not None and command.event == MEETING_DELETED_EVENT:
+            log.info("stream %s: its meeting was deleted; closing it now", stream_id)
+            self._background(live.client.close())
+            return
         if live is not None:
             live.sink.zoom_stopped(command.stop_reason)
             self._background(self._close_later(stream_id, live))
