@@ -8,6 +8,7 @@ export HF_HUB_OFFLINE := 1
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
+	RTMS_ALLOWED_HOSTS=$${RTMS_ALLOWED_HOSTS:-127.0.0.1} RTMS_ALLOW_INSECURE_WS=$${RTMS_ALLOW_INSECURE_WS:-1} \
 	$(PY) manage.py run_demo
 
 ## test: install the test dependencies, start PostgreSQL and Redis if needed, lint, type-check, check import directions, run every test

@@ -159,3 +159,51 @@ def check_ingest_db_retry(app_configs: Any = None, **kwargs: Any) -> list[Error 
             )
         ]
     return []
+
+
+@register()
+def check_rtms_allowed_hosts(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """A malformed RTMS_ALLOWED_HOSTS entry would stop every ingest at start."""
+    from rtms_ingest.client.url_policy import parse_allowed_hosts  # pure: no Django, no I/O
+
+    try:
+        parse_allowed_hosts(settings.RTMS_ALLOWED_HOSTS)
+    except ValueError as exc:
+        return [Error(str(exc), id="assistant.E025")]
+    return []
+
+
+def _beyond_zoom(entry: str) -> bool:
+    """Whether an RTMS_ALLOWED_HOSTS entry lets the ingest reach a host that is not Zoom's."""
+    from rtms_ingest.client.url_policy import ZOOM_HOSTS
+
+    name = entry.strip().lower().removeprefix("*.")
+    domains = [pattern.removeprefix("*.") for pattern in ZOOM_HOSTS]  # "zoom.us", ...
+    return not any(name == domain or name.endswith(f".{domain}") for domain in domains)
+
+
+@register(deploy=True)
+def check_rtms_connections(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """The ingest connects where webhooks tell it: only Zoom's hosts, only over TLS."""
+    messages: list[Warning] = []
+    beyond = [entry for entry in settings.RTMS_ALLOWED_HOSTS if _beyond_zoom(entry)]
+    if beyond:
+        messages.append(
+            Warning(
+                f"RTMS_ALLOWED_HOSTS allows hosts beyond Zoom's domains: {', '.join(beyond)}. "
+                "Whoever can sign a webhook or write the command queue can point the ingest "
+                "at them (internal services included).",
+                hint="Leave it unset (*.zoom.us, *.zoomgov.com) outside a local simulator.",
+                id="assistant.W025",
+            )
+        )
+    if settings.RTMS_ALLOW_INSECURE_WS:
+        messages.append(
+            Warning(
+                "RTMS_ALLOW_INSECURE_WS is on: the ingest accepts plain ws:// RTMS servers, "
+                "which sends the stream's signature and receives every meeting's media in clear.",
+                hint="Turn it off outside a local simulator (Zoom serves wss:// only).",
+                id="assistant.W026",
+            )
+        )
+    return messages

@@ -13,6 +13,7 @@ import logging
 import time
 from wsgiref.simple_server import WSGIServer
 
+from django.conf import settings
 from prometheus_client import Histogram, start_http_server
 
 __all__ = ["CAPTION_LATENCY", "caption_stored", "serve_metrics"]
@@ -41,8 +42,12 @@ def caption_stored(heard_at: float | None, *, final: bool) -> None:
     CAPTION_LATENCY.labels(kind).observe(max(0.0, time.time() - heard_at))
 
 
-def serve_metrics(port: int, addr: str = "0.0.0.0") -> WSGIServer:  # noqa: S104
-    """Serve this process's registry on `port` (a daemon thread); the server."""
-    server, _thread = start_http_server(port, addr)
+def serve_metrics(port: int, addr: str | None = None) -> WSGIServer:
+    """Serve this process's registry on `port` (a daemon thread); the server.
+
+    On METRICS_BIND_ADDRESS unless `addr` is given: loopback by default, since the figures
+    (meeting counts, queue depths) are for the operators' scraper, not the network.
+    """
+    server, _thread = start_http_server(port, addr or settings.METRICS_BIND_ADDRESS)
     log.info("Prometheus metrics on port %d", server.server_port)
     return server

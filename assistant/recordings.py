@@ -16,9 +16,10 @@ import json
 import logging
 import re
 import shutil
+import time
 import wave
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ JITTER_MS = 40  # timestamps this close to where the audio ends continue it
 FILL_MAX_MS = 2_000  # a pause up to this long is written as silence; longer ones get an anchor
 
 _TRACK = re.compile(r"^(-?\d+)\.wav$")
+_MEETING = re.compile(r"^[1-9]\d*$")  # a meeting's folder: its id
 
 
 def wants_recording(meeting: Meeting) -> bool:
@@ -56,6 +58,32 @@ def delete_recordings(meeting_id: int) -> int:
     shutil.rmtree(folder)
     log.info("meeting %s: recordings deleted (%d bytes)", meeting_id, freed)
     return freed
+
+
+def _last_written(folder: Path) -> float:
+    """The newest modification time of the folder and the files in it (seconds since epoch)."""
+    times = [folder.stat().st_mtime]
+    times += [path.stat().st_mtime for path in folder.iterdir() if path.is_file()]
+    return max(times)
+
+
+def orphan_folders(existing: Callable[[list[int]], set[int]], quiet_s: float) -> list[Path]:
+    """Recording folders whose meeting does not exist and that nothing wrote for `quiet_s`.
+
+    `existing(ids)` says which of the meeting ids still exist. A folder written lately is left
+    for a later sweep: a stream's last flush may still be landing.
+    """
+    root = Path(settings.RECORDINGS_DIR)
+    if not root.is_dir():
+        return []
+    folders = {int(path.name): path for path in root.iterdir() if _MEETING.match(path.name)}
+    kept = existing(sorted(folders))
+    cutoff = time.time() - quiet_s
+    return [
+        path
+        for meeting_id, path in sorted(folders.items())
+        if meeting_id not in kept and path.is_dir() and _last_written(path) < cutoff
+    ]
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,9 @@ WEB_METRICS_PORT = env_int("WEB_METRICS_PORT", 0)
 # Prometheus metrics of each Celery worker (the asr worker's caption latency) on this port
 # (0: off); child i of a prefork worker uses this port + i.
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+# The address every metrics server above binds: loopback unless a scraper on another host (or
+# another container) needs it, e.g. 0.0.0.0 in compose, where the ports stay unpublished.
+METRICS_BIND_ADDRESS = env_str("METRICS_BIND_ADDRESS", "127.0.0.1")
 RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
@@ -332,6 +335,13 @@ RTMS_DB_RETRY_S = env_float("RTMS_DB_RETRY_S", 60.0)
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).
 RTMS_CA_FILE = env_str("RTMS_CA_FILE")
+# The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
+# patterns or exact IP addresses (rtms_ingest/client/url_policy.py). Zoom's own domains by
+# default; a local simulator needs its address (127.0.0.1). Checked by assistant.W025.
+RTMS_ALLOWED_HOSTS = env_list("RTMS_ALLOWED_HOSTS", ["*.zoom.us", "*.zoomgov.com"])
+# Plain ws:// to those hosts (no TLS: the signature and all media in clear): a local simulator
+# only. Checked by assistant.W026.
+RTMS_ALLOW_INSECURE_WS = env_bool("RTMS_ALLOW_INSECURE_WS", False)
 
 # The demo: the embedded process can play the bundled meeting through the simulator.
 DEMO_SIMULATOR = env_bool("DEMO_SIMULATOR", False)

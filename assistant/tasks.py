@@ -32,11 +32,13 @@ def purge_webhook_deliveries() -> int:
     time_limit=300,
 )
 def purge_expired_meetings() -> int:
-    """Delete a batch of meetings past MEETING_RETENTION_DAYS (none when it is unset)."""
+    """Delete a batch of meetings past MEETING_RETENTION_DAYS (none when it is unset), then
+    the recording folders whose meeting is gone (whatever the retention setting)."""
     deleted = meeting_deletion.purge_expired_meetings(
         settings.MEETING_RETENTION_DAYS, settings.MEETING_RETENTION_BATCH
     )
-    log.info("retention deleted %d meetings", deleted)
+    orphans = meeting_deletion.remove_orphan_recordings()
+    log.info("retention deleted %d meetings and %d orphan recording folders", deleted, orphans)
     return deleted
 
 

@@ -12,6 +12,10 @@ os.environ.setdefault("ZOOM_CLIENT_ID", "test-client-id")
 os.environ.setdefault("ZOOM_CLIENT_SECRET", "test-client-secret")
 os.environ.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", "test-webhook-secret")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The tests' RTMS servers are the simulator on loopback over ws://, as a user testing against it
+# would allow (production allows only Zoom's hosts over wss://).
+os.environ.setdefault("RTMS_ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("RTMS_ALLOW_INSECURE_WS", "1")
 # A fixed, test-only Fernet key for Zoom tokens at rest.
 os.environ.setdefault("ZOOM_TOKEN_KEYS", "dGVzdC1vbmx5LXpvb20tdG9rZW4ta2V5LTAwMDAwMEE=")
 os.environ.setdefault(

@@ -130,7 +130,7 @@ def _rss_mb() -> float:
 
 
 async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
-    from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
+    from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget, UrlPolicy
     from rtms_ingest.client.sink import IgnoringSink
     from rtms_ingest.protocol import BinaryContent, MediaType
 
@@ -155,6 +155,8 @@ async def _ours(port: int, streams: int, tally: Tally) -> dict[str, Any]:
             CountingSink(i),
             media=MediaType.AUDIO,
             backoff_initial_s=0.5,
+            # The load server on loopback, as a user testing locally allows it.
+            url_policy=UrlPolicy(("127.0.0.1",), allow_insecure=True),
         )
         for i in range(streams)
     ]

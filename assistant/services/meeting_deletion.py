@@ -3,16 +3,23 @@
 Retention (MEETING_RETENTION_DAYS), a host's delete button and the admin all come here, so
 every deletion removes the same things and leaves the same audit row (MeetingDeletion: what
 kind of rows went and how many, when, why and by whom; never any content).
+
+A meeting deleted while its stream is open (a deauthorization) is announced after commit
+(`open_meeting_deleted`): the ingest stops its stream, and its sinks refuse to write for a
+meeting that is gone. Recording folders left without a meeting anyway (a write that raced the
+deletion, a crash between commit and removal) are swept by `remove_orphan_recordings`.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Model, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from assistant import recordings
@@ -36,6 +43,13 @@ log = logging.getLogger(__name__)
 # builds a cascade list of) all its rows at once.
 CHUNK_ROWS = 2000
 Reason = MeetingDeletion.Reason
+# A recording folder without a meeting is left alone until nothing wrote to it for this long.
+ORPHAN_QUIET_S = 300.0
+
+# Sent after commit when a meeting whose stream was still open is deleted, with its
+# `meeting_id`, `product`, `zoom_id` and `rtms_stream_id`: the ingest stops that stream (the app
+# does not know the ingest; its wiring connects here: rtms_ingest/runtime/deleted_streams.py).
+open_meeting_deleted = Signal()
 
 
 class DeletionRefused(Exception):
@@ -68,7 +82,17 @@ def delete_meeting(
             actor=actor,
             counts=counts,
         )
+        stream = {
+            "meeting_id": meeting_id,
+            "product": meeting.product,
+            "zoom_id": meeting.zoom_id,
+            "rtms_stream_id": meeting.rtms_stream_id,
+        }
+        was_open = meeting.state not in Meeting.FINISHED_STATES
         meeting.delete()
+        if was_open:
+            # First, so the stream is asked to stop before its files go.
+            transaction.on_commit(lambda: _announce_open_deletion(stream))
         transaction.on_commit(lambda: remove_attached_files(meeting_id))
     log.info("deleted meeting %d (%s): %s", meeting_id, reason, counts)
     return audit
@@ -118,6 +142,29 @@ def remove_attached_files(meeting_id: int) -> None:
     if removed:
         log.info("meeting %d: removed %d stored audio entries", meeting_id, removed)
     recordings.delete_recordings(meeting_id)
+
+
+def _announce_open_deletion(stream: dict[str, object]) -> None:
+    """Tell whoever streams the meeting (the ingest) that it is gone; failures are logged."""
+    for receiver, result in open_meeting_deleted.send_robust(sender=Meeting, **stream):
+        if isinstance(result, Exception):
+            log.error(
+                "meeting %s deleted, but %r failed: %s", stream["meeting_id"], receiver, result
+            )
+
+
+def remove_orphan_recordings(quiet_s: float = ORPHAN_QUIET_S) -> int:
+    """Remove recording folders whose meeting is gone (idempotent); returns how many went."""
+
+    def existing(ids: list[int]) -> set[int]:
+        return set(Meeting.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+    removed = 0
+    for folder in recordings.orphan_folders(existing, quiet_s):
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed recording folder %s: its meeting is gone", folder.name)
+        removed += 1
+    return removed
 
 
 def expired_meetings(retention_days: int, limit: int) -> list[int]:

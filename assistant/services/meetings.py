@@ -150,6 +150,16 @@ def finish_if_open(meeting_id: int, state: str, *, detail: str, reason: int | No
         return True
 
 
+def failure_detail(meeting: Meeting) -> str:
+    """Why a failed meeting's stream failed, as its end was logged ("" for any other meeting)."""
+    if meeting.state != State.FAILED:
+        return ""
+    stops = ConnectionLogEntry.objects.filter(
+        meeting_id=meeting.pk, kind=ConnectionLogEntry.Kind.STOP
+    ).order_by("-pk")
+    return stops.values_list("detail", flat=True).first() or ""
+
+
 def fail_if_open(meeting_id: int, detail: str, reason: int | None = None) -> bool:
     """Mark a meeting FAILED if it is still open; False if it had ended or failed already."""
     return finish_if_open(meeting_id, State.FAILED, detail=detail, reason=reason)

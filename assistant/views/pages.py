@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
 from assistant.services import access, meeting_filters, speech, transcripts_query
+from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
 from assistant.views import charts, list_filters, presenters, transcript_parts
 
@@ -65,6 +66,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "duration": presenters.duration_label(meeting),
         "live": meeting.is_live,
         "stream_text": presenters.stream_text(meeting.state),
+        "failure": failure_detail(meeting),
     }
     if meeting.is_live:
         context["state_names"] = presenters.state_names()

@@ -55,6 +55,7 @@ class StateNames(TypedDict):
     meeting: dict[str, ShownState]
     stream: dict[str, str]
     gap: str
+    failed: str  # the state whose detail (why) the status bar shows
 
 
 def clock_origin(first_start_ms: int | None) -> int:
@@ -116,7 +117,8 @@ def stream_text(state: str) -> str:
 
 
 def state_names() -> StateNames:
-    """Every meeting state with its label, badge and whether it is final; stream texts; GAP."""
+    """Every meeting state with its label, badge and whether it is final; stream texts; GAP;
+    the failed state."""
     return {
         "meeting": {
             state.value: {
@@ -128,6 +130,7 @@ def state_names() -> StateNames:
         },
         "stream": {str(state): text for state, text in STREAM_TEXT.items()},
         "gap": events.GAP,
+        "failed": Meeting.State.FAILED.value,
     }
 
 

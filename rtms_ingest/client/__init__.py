@@ -12,6 +12,7 @@ from rtms_ingest.client.stream import (
     RtmsStreamClient,
     StreamTarget,
 )
+from rtms_ingest.client.url_policy import UrlPolicy, UrlRefused
 
 __all__ = [
     "ClientStats",
@@ -20,4 +21,6 @@ __all__ = [
     "RtmsStreamClient",
     "StreamSink",
     "StreamTarget",
+    "UrlPolicy",
+    "UrlRefused",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from weakref import WeakSet
 
+from rtms_ingest.client.url_policy import UrlPolicy
 from rtms_ingest.client.wire import RtmsSocket, SocketClosed, open_socket
 from rtms_ingest.protocol import (
     KeepAliveRequest,
@@ -420,9 +421,15 @@ class SocketSettings:
     # A media socket's backlog of unparsed data frames, in bytes, past which new data frames
     # are dropped (and recorded as a gap) so that keep-alives are still read and answered.
     media_backlog_bytes: int = 4 * 1024 * 1024
+    # Where sockets may go (Zoom's hosts over wss:// by default); checked on every open.
+    url_policy: UrlPolicy = field(default_factory=UrlPolicy)
 
     def open(self, url: str) -> AbstractAsyncContextManager[RtmsSocket]:
-        """One RTMS socket, closed on the way out: `async with settings.open(url) as sock`."""
+        """One RTMS socket, closed on the way out: `async with settings.open(url) as sock`.
+
+        UrlRefused, before any connection is attempted, when the URL policy refuses `url`.
+        """
+        self.url_policy.check(url)
         return open_socket(
             url,
             ssl_context=self.ssl_context,

@@ -96,6 +96,9 @@ class SignalingSession:
         if isinstance(answer, Outcome):
             return answer
         plan = plan_media_sockets(answer.server_urls or {}, ctx.media)
+        for _name, _mask, link_url in plan:
+            # Every media URL before any socket: one refused URL opens none of them.
+            ctx.settings.url_policy.check(link_url)
         # Old media sockets must be gone before new ones ask for the same media.
         await retire(self._lingering, RETIRE_GRACE_S)
         links = [

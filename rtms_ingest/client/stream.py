@@ -46,6 +46,7 @@ from rtms_ingest.client.media import SUPPORTED_MEDIA
 from rtms_ingest.client.session import SignalingSession, retire
 from rtms_ingest.client.signaling import Outcome
 from rtms_ingest.client.sink import GapSpan, StreamSink, StreamStatus
+from rtms_ingest.client.url_policy import UrlPolicy, UrlRefused
 from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     MediaType,
@@ -133,6 +134,7 @@ class RtmsStreamClient:
         media_backlog_bytes: int = 4 * 1024 * 1024,
         rejoining: str = "",
         resume_from_ms: int | None = None,
+        url_policy: UrlPolicy | None = None,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
@@ -153,6 +155,7 @@ class RtmsStreamClient:
             backoff_max_s=backoff_max_s,
             reconnect_window_s=reconnect_window_s,
             media_backlog_bytes=media_backlog_bytes,
+            url_policy=url_policy or UrlPolicy(),
         )
         self._delivery = SinkDelivery(sink, self.stats, throttle, target.rtms_stream_id)
         self._ctx = StreamContext(
@@ -191,8 +194,9 @@ class RtmsStreamClient:
 
         Returns None, having told the sink nothing more, after abandon() or a hand-over.
 
-        Raises HandshakeRejected when RTMS refuses a handshake, or UpgradeRefused when
-        the URL cannot be used at all (e.g. HTTP 4xx on the upgrade); the caller reports those.
+        Raises HandshakeRejected when RTMS refuses a handshake, UpgradeRefused when the URL
+        cannot be used at all (e.g. HTTP 4xx on the upgrade), or UrlRefused, before connecting,
+        when the URL policy refuses a signaling or media URL; the caller reports those.
         """
         if self._started:
             raise RuntimeError("RtmsStreamClient.run() can only be called once")
@@ -255,11 +259,21 @@ class RtmsStreamClient:
         """The signaling URL the client connects to now (a restart by Zoom may change it)."""
         return self._pending_url or self._url
 
-    def reconnect(self, signaling_url: str | None = None) -> None:
-        """Drop the connection and reconnect now, to `signaling_url` if given (webhook said so)."""
+    def reconnect(self, signaling_url: str | None = None) -> bool:
+        """Drop the connection and reconnect now, to `signaling_url` if given (webhook said so).
+
+        A new URL the policy refuses is ignored (False), logged, and the connection kept: a
+        forged restart must neither take the stream elsewhere nor cut it.
+        """
         if signaling_url:
+            try:
+                self._settings.url_policy.check(signaling_url)
+            except UrlRefused as exc:
+                log.error("stream %s: restart ignored: %s", self._stream_id, exc)
+                return False
             self._pending_url = signaling_url
         self._wake.set()
+        return True
 
     def use_sink(self, sink: StreamSink, media: MediaType) -> bool:
         """Deliver to `sink` from now on, asking for `media`; True if that needs a reconnect.

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
+import redis
 import redis.exceptions
 
 from rtms_ingest.cluster.commands import Action, StreamCommand
@@ -117,6 +118,13 @@ class InProcessCommandQueue:
 def inbox_key(holder: str) -> str:
     """The stream of commands forwarded to one ingest."""
     return INBOX_PREFIX + holder
+
+
+def put_blocking(redis_url: str, command: StreamCommand) -> None:
+    """Queue a command for any ingest from synchronous code (no event loop), as `put` does."""
+    # Bounded: the caller is a request or a task that must not hang on a Redis that is away.
+    with redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5) as client:
+        client.xadd(COMMANDS_STREAM, {FIELD: command.to_json()})
 
 
 class RedisCommandQueue:

@@ -26,6 +26,9 @@ _SUFFIX_ACTIONS: dict[str, Action] = {
 HANDOVER_EVENT = "ingest.handover"
 TAKEOVER_EVENT = "ingest.takeover"
 REJOIN_EVENTS = frozenset({HANDOVER_EVENT, TAKEOVER_EVENT})
+# The `event` of a stop the app queues when it deletes a meeting whose stream is open (consent
+# withdrawn): the stream is closed at once, not after Zoom's stop grace.
+MEETING_DELETED_EVENT = "app.meeting_deleted"
 
 
 class NotAStreamEvent(ValueError):

@@ -31,12 +31,24 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtms_ingest.client import HandshakeRejected, RtmsCredentials, RtmsStreamClient, StreamTarget
+from rtms_ingest.client import (
+    HandshakeRejected,
+    RtmsCredentials,
+    RtmsStreamClient,
+    StreamTarget,
+    UrlPolicy,
+    UrlRefused,
+)
 from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.client.channel import DelayHistogram
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, Queued
-from rtms_ingest.cluster.commands import HANDOVER_EVENT, TAKEOVER_EVENT, StreamCommand
+from rtms_ingest.cluster.commands import (
+    HANDOVER_EVENT,
+    MEETING_DELETED_EVENT,
+    TAKEOVER_EVENT,
+    StreamCommand,
+)
 from rtms_ingest.cluster.departure import Departure, quietly
 from rtms_ingest.cluster.leases import LeaseInDoubt, Leases, claim
 from rtms_ingest.cluster.live_stream import LiveStream, rejoin_detail, stat_totals
@@ -77,6 +89,8 @@ class Supervisor:
     handover_timeout_s: float = 10.0
     max_streams: int = 500
     ssl_context: ssl.SSLContext | None = None
+    # Where streams may connect (RTMS_ALLOWED_HOSTS): Zoom's hosts over wss:// unless told.
+    url_policy: UrlPolicy = field(default_factory=UrlPolicy)
     # The most it may ask Zoom for; it asks for what the stream's sinks want within that.
     media: MediaType = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
     keepalive_timeout_s: float = 65.0
@@ -185,9 +199,9 @@ class Supervisor:
             if live is not None and not command.rejoin and not live.handed_over:
                 # Zoom sends rtms_started again when its RTMS server failed: go to the new URL.
                 log.info("stream %s restarted by Zoom: reconnecting", stream_id)
-                live.command = command
-                live.client.reconnect(command.server_urls)
-                await self._remember(command)
+                if live.client.reconnect(command.server_urls):
+                    live.command = command
+                    await self._remember(command)
             elif live is not None and live.handed_over:
                 await self.queue.put(command)  # for the successor: we are leaving
             return
@@ -261,6 +275,7 @@ class Supervisor:
             media_backlog_bytes=self.media_backlog_bytes,
             rejoining=rejoin_detail(command),
             resume_from_ms=command.last_ms,
+            url_policy=self.url_policy,
         )
         return LiveStream(client=client, sink=sink, command=command, fence=fence)
 
@@ -350,6 +365,10 @@ class Supervisor:
     async def _stop(self, command: StreamCommand) -> None:
         stream_id = command.rtms_stream_id
         live = self.streams.get(stream_id)
+        if live is not None and command.event == MEETING_DELETED_EVENT:
+            log.info("stream %s: its meeting was deleted; closing it now", stream_id)
+            self._background(live.client.close())
+            return
         if live is not None:
             live.sink.zoom_stopped(command.stop_reason)
             self._background(self._close_later(stream_id, live))
@@ -378,6 +397,12 @@ class Supervisor:
         try:
             reason = await live.client.run()
             log.info("stream %s ended here (reason %s)", stream_id, reason)
+        except UrlRefused as exc:
+            # Never connected: a webhook, a queued command or a signaling answer named a server
+            # that is not Zoom's (or plain ws://). Logged with the host only, never the query.
+            log.error("stream %s: %s", stream_id, exc)
+            reason = StopReason.UNDEFINED
+            await live.report_failure(f"{exc}; the stream was not joined", reason)
         except HandshakeRejected as exc:
             log.warning("stream %s refused by RTMS: %s", stream_id, exc)
             reason = StopReason.AUTHENTICATION_FAILURE

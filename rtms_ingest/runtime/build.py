@@ -7,7 +7,7 @@ import ssl
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from rtms_ingest.client import RtmsCredentials
+from rtms_ingest.client import RtmsCredentials, UrlPolicy
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.cluster.command_queue import CommandQueue, InProcessCommandQueue, RedisCommandQueue
 from rtms_ingest.cluster.leases import InMemoryLeases, Leases, RedisLeases
@@ -27,6 +27,14 @@ def ssl_context_from_settings() -> ssl.SSLContext | None:
     if not settings.RTMS_CA_FILE:
         return None
     return ssl.create_default_context(cafile=settings.RTMS_CA_FILE)
+
+
+def url_policy_from_settings() -> UrlPolicy:
+    """Where the ingest may connect: RTMS_ALLOWED_HOSTS, over wss:// (RTMS_ALLOW_INSECURE_WS)."""
+    try:
+        return UrlPolicy.from_settings(settings.RTMS_ALLOWED_HOSTS, settings.RTMS_ALLOW_INSECURE_WS)
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 _MEDIA_NAMES = {
@@ -76,6 +84,7 @@ def build_supervisor(*, embedded: bool) -> Supervisor:
         handover_timeout_s=settings.RTMS_HANDOVER_TIMEOUT_S,
         max_streams=settings.RTMS_MAX_STREAMS,
         ssl_context=ssl_context_from_settings(),
+        url_policy=url_policy_from_settings(),
         media=media_from_settings(),
         keepalive_timeout_s=settings.RTMS_KEEPALIVE_TIMEOUT_S,
         media_backlog_bytes=settings.RTMS_MEDIA_BACKLOG_BYTES,

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # The Zoom user id the simulated meeting is started by; the demo user is linked to it.
 DEMO_OPERATOR_ID = "demo-host"
+# Where the demo's simulator listens (and what run_demo lets the ingest connect to).
+SIMULATOR_HOST = "127.0.0.1"
 
 _loop: asyncio.AbstractEventLoop | None = None
 _base_url = ""
@@ -85,6 +87,7 @@ async def play_once() -> None:
         webhook_url=f"{_base_url}/webhooks/zoom/",
         speed=settings.DEMO_SPEED,
         operator_id=DEMO_OPERATOR_ID,
+        host=SIMULATOR_HOST,
     )
     try:
         async with RtmsSimulator(meeting, config) as simulator:

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from assistant.services.meetings import fail_orphaned_streams
+from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.runtime.build import build_supervisor
 from rtms_ingest.storage.database import close_db_threads, run_db
@@ -24,6 +25,7 @@ from rtms_ingest.storage.database import close_db_threads, run_db
 __all__ = [
     "before_daphne_shutdown",
     "in_process_supervisor",
+    "queue_from_any_thread",
     "running_supervisor",
     "stop_in_process_supervisor",
 ]
@@ -64,6 +66,15 @@ def in_process_supervisor() -> Supervisor:
         _stop_with_daphne()
         log.info("started the in-process RTMS ingest")
     return _in_process.supervisor
+
+
+def queue_from_any_thread(command: StreamCommand) -> bool:
+    """Queue a command for the in-process ingest from any thread; False if none runs."""
+    ingest = _in_process
+    if ingest is None or ingest.task.done():
+        return False
+    asyncio.run_coroutine_threadsafe(ingest.supervisor.queue.put(command), ingest.loop)
+    return True
 
 
 def running_supervisor() -> Supervisor | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from wsgiref.simple_server import WSGIServer
 
 import redis
+from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -206,7 +207,7 @@ class QueueDepthCollector(Collector):
 def serve_metrics(
     supervisor: Supervisor,
     port: int,
-    addr: str = "0.0.0.0",  # noqa: S104
+    addr: str | None = None,
     *,
     redis_url: str = "",
     job_queues: Sequence[str] = (),
@@ -214,10 +215,12 @@ def serve_metrics(
 ) -> WSGIServer:
     """Register the collectors and serve /metrics on `port` (a daemon thread); the server.
 
-    Without `redis_url` (the embedded shape) there are no queue depths to read.
+    Without `redis_url` (the embedded shape) there are no queue depths to read. On
+    METRICS_BIND_ADDRESS unless `addr` is given (loopback by default).
     """
     registry.register(IngestCollector(supervisor))
     if redis_url:
         registry.register(QueueDepthCollector(redis_url, job_queues))
-    server, _thread = start_http_server(port, addr, registry)
+    bind = addr or settings.METRICS_BIND_ADDRESS
+    server, _thread = start_http_server(port, bind, registry)
     return server

@@ -21,6 +21,9 @@ class Faults:
     malformed_frame_at_s: float | None = None
     refuse_signature: bool = False
     bad_signature_mode: str = "status"
+    # The signaling answer's media URLs on this base (e.g. "ws://10.0.0.5:6379") instead of
+    # the simulator's own: a compromised or impersonated server sending the client elsewhere.
+    media_url_base: str | None = None
 
     def __post_init__(self) -> None:
         if self.drop_socket not in DROP_TARGETS:

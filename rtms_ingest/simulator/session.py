@@ -103,7 +103,7 @@ class SimulatedStream:
 
     def media_urls(self) -> dict[str, str]:
         """All six `server_urls` keys of the signaling handshake response."""
-        base = f"{self.base_url}/media/{self._path_id}"
+        base = f"{self.config.faults.media_url_base or self.base_url}/media/{self._path_id}"
         return {key: f"{base}/{key}" for key in MEDIA_KINDS}
 
     @property

@@ -4,6 +4,11 @@ On the event loop a frame is only placed on its participant's timeline (assistan
 and queued; a task writes the queue through a thread every half second. The queue is bounded:
 if the disk cannot keep up, frames are dropped, counted, logged, and the participant's next
 frame starts a new anchor, so what was kept stays on the right stream time.
+
+Each batch is written under a lock on the meeting's row, taken after checking that the meeting
+still exists: a meeting deleted meanwhile (its deletion locks the row too, and removes the
+folder after its commit) gets no file written, or created again, after it is gone; the sink
+then drops everything it holds and writes nothing more.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import transaction
+
 from assistant import recordings
 from assistant.models import Meeting
 from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.storage import metrics
+from rtms_ingest.storage.database import RETRYABLE, run_db_once
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +57,11 @@ class RecordingSink(IgnoringSink):
         self._pending: dict[int, _Pending] = {}
         self._queued_bytes = 0
         self._task: asyncio.Task[None] | None = None
+        self.meeting_gone = False  # deleted: nothing more is written
 
     async def audio(self, content: BinaryContent) -> None:
+        if self.meeting_gone:
+            return
         if self._task is None:
             self._task = asyncio.create_task(self._flush_loop(), name=f"rec-{self.meeting_id}")
         user_id = content.user_id if content.user_id is not None else 0
@@ -110,20 +121,58 @@ class RecordingSink(IgnoringSink):
 
     async def _write_pending(self) -> None:
         """Hand the queued audio to a thread (file I/O blocks) and wait for it to be written."""
-        if not self._pending:
+        if not self._pending or self.meeting_gone:
             return
         batch, self._pending = self._pending, {}
         self._queued_bytes = 0  # the batch in the thread is bounded as the queue was
-        self.bytes_written += await asyncio.to_thread(self._write, batch)
+        try:
+            written = await run_db_once(self._write_if_meeting_exists, batch)
+        except RETRYABLE:
+            # No database (a restart): no deletion can commit either, so write what is left
+            # of the batch unlocked rather than lose the audio.
+            written = await asyncio.to_thread(self._write, batch)
+        if written is None:
+            await self._meeting_deleted()
+            return
+        self.bytes_written += written
+
+    async def _meeting_deleted(self) -> None:
+        """The meeting is gone: drop what is queued, close the files, write nothing more."""
+        log.warning(
+            "meeting %s: deleted while recording; its audio is no longer written", self.meeting_id
+        )
+        self.meeting_gone = True
+        self._pending.clear()
+        self._queued_bytes = 0
+        writers, self._writers = self._writers, {}
+        for writer in writers.values():
+            await asyncio.to_thread(writer.close)
+
+    def _write_if_meeting_exists(self, batch: dict[int, _Pending]) -> int | None:
+        """Write the batch under the meeting's row lock; None (nothing written) if it is gone."""
+        with transaction.atomic():
+            locked = (
+                Meeting.objects.select_for_update(no_key=True)
+                .filter(pk=self.meeting_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if locked is None:
+                return None
+            return self._write(batch)
 
     def _write(self, batch: dict[int, _Pending]) -> int:
-        """Write each participant's queued audio; returns the bytes written (in a thread)."""
+        """Write each participant's queued audio; returns the bytes written (blocking).
+
+        Each participant's audio leaves the batch once written, so a batch tried again after a
+        failure (the database connection dropped at commit) is never written twice.
+        """
         written = 0
-        for user_id, queued in batch.items():
+        for user_id in list(batch):
             writer = self._writers.get(user_id)
             if writer is None:
                 writer = self._writers[user_id] = recordings.TrackWriter(self._folder, user_id)
-            for silence, anchor, pcm in queued.items:
+            for silence, anchor, pcm in batch.pop(user_id).items:
                 writer.write(silence, anchor, pcm)
                 written += silence + len(pcm)
         return written

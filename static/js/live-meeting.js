@@ -33,7 +33,7 @@ class StatusBar {
   /**
    * @param {HTMLElement} root
    * @param {{meeting: Record<string, {label: string, badge: string, finished: boolean}>,
-   *          stream: Record<string, string>, gap: string}} names
+   *          stream: Record<string, string>, gap: string, failed: string}} names
    *   the state names as the server defines them (presenters.state_names)
    */
   constructor(root, names) {
@@ -80,7 +80,9 @@ class StatusBar {
     const text = own(this.names.stream, event.state) ?? `Stream: ${event.state}`;
     const isGap = event.state === this.names.gap;
     const lost = isGap ? gapLabel(event.from_ms, event.to_ms, event.frames_lost, origin) : "";
-    this.streamText.textContent = lost ? `${text} (${lost})` : text;
+    // A failure says why (e.g. a server refused by RTMS_ALLOWED_HOSTS); textContent: no markup.
+    const why = event.state === this.names.failed && event.detail ? event.detail : "";
+    this.streamText.textContent = lost ? `${text} (${lost})` : why ? `${text}: ${why}` : text;
     this.streamText.dataset.state = event.state;
     // A gap is a state of the stream only: the meeting stays in the state it reports as current.
     this.meeting(isGap ? event.current : event.state);

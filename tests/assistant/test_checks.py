@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
@@ -77,3 +78,32 @@ def test_a_negative_database_retry_window_is_an_error() -> None:
 
 def test_the_default_database_retry_window_passes() -> None:
     assert not {"assistant.W017", "assistant.E004"} & check_ids()
+
+
+@override_settings(RTMS_ALLOWED_HOSTS=["*.zoom.us", "*.zoomgov.com"], RTMS_ALLOW_INSECURE_WS=False)
+def test_zoom_only_wss_rtms_connections_raise_no_warning_on_deploy() -> None:
+    assert not {"assistant.W025", "assistant.W026", "assistant.E025"} & check_ids(True)
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [["*"], ["*.zoom.us", "127.0.0.1"], ["localhost"], ["*.zoom.us.evil.com"], ["evilzoom.us"]],
+)
+def test_rtms_hosts_beyond_zoom_are_flagged_on_deploy(hosts: list[str]) -> None:
+    with override_settings(RTMS_ALLOWED_HOSTS=hosts, RTMS_ALLOW_INSECURE_WS=False):
+        assert "assistant.W025" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(RTMS_ALLOWED_HOSTS=["rtms.zoom.us", "zoomgov.com"], RTMS_ALLOW_INSECURE_WS=False)
+def test_names_of_zoom_itself_are_not_flagged() -> None:
+    assert "assistant.W025" not in check_ids(include_deployment_checks=True)
+
+
+@override_settings(RTMS_ALLOWED_HOSTS=["*.zoom.us"], RTMS_ALLOW_INSECURE_WS=True)
+def test_insecure_rtms_websockets_are_flagged_on_deploy() -> None:
+    assert "assistant.W026" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(RTMS_ALLOWED_HOSTS=["http://zoom.us"])
+def test_a_malformed_rtms_allowed_host_is_an_error() -> None:
+    assert "assistant.E025" in check_ids()

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from assistant import events
 from assistant.models import Meeting
+from assistant.services import meetings
 from assistant.views import presenters
 
 MakeMeeting = Callable[..., Meeting]
@@ -85,3 +86,19 @@ def test_live_script_spells_no_state_names_of_its_own() -> None:
     for name in sorted(own_names):
         assert not re.search(rf"[\"'`]{name}[\"'`]|\b{name}\s*:", source), name
     assert "state-names" in source
+
+
+def test_a_failed_meetings_page_says_why_its_stream_failed(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = make_meeting(owner=host, state=Meeting.State.LIVE)
+    why = "refused ws://10.0.0.5: not an allowed RTMS host (RTMS_ALLOWED_HOSTS)"
+    meetings.fail_if_open(meeting.pk, f"{why}; the stream was not joined")
+    assert f"Stream failed: {why}" in _page(Meeting.objects.get(pk=meeting.pk), host)
+
+
+def test_the_live_page_knows_the_failed_state_by_the_servers_name(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    names = _embedded_names(_page(make_meeting(owner=host, state=Meeting.State.LIVE), host))
+    assert names["failed"] == Meeting.State.FAILED == "failed"

@@ -56,6 +56,9 @@ def stack_env(database_url: str, redis_url: str) -> dict[str, str]:
         ZOOM_CLIENT_ID=CLIENT_ID,
         ZOOM_CLIENT_SECRET=CLIENT_SECRET,
         ZOOM_WEBHOOK_SECRET_TOKEN=WEBHOOK_SECRET,
+        # The simulator on loopback over ws://, as a user testing against it allows it.
+        RTMS_ALLOWED_HOSTS="127.0.0.1",
+        RTMS_ALLOW_INSECURE_WS="1",
         HF_HUB_OFFLINE="1",
         LOG_LEVEL=os.environ.get("STACK_LOG_LEVEL", "WARNING"),
         PYTHONUNBUFFERED="1",

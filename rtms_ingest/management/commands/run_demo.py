@@ -64,6 +64,12 @@ class Command(BaseCommand):
         """The simulator and the app share the process, so invented secrets match on both sides."""
         settings.DEMO_SIMULATOR = True
         settings.RTMS_INGEST_IN_PROCESS = True
+        # The demo's Zoom is the simulator on loopback over ws://: allowed as a user testing
+        # against it would (RTMS_ALLOWED_HOSTS, RTMS_ALLOW_INSECURE_WS), unless set already.
+        if not os.environ.get("RTMS_ALLOWED_HOSTS", "").strip():
+            settings.RTMS_ALLOWED_HOSTS = [demo.SIMULATOR_HOST]
+        if not os.environ.get("RTMS_ALLOW_INSECURE_WS", "").strip():
+            settings.RTMS_ALLOW_INSECURE_WS = True
         for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN"):
             if not getattr(settings, name):
                 setattr(settings, name, demo.demo_secret(name))

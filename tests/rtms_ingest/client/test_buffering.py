@@ -31,6 +31,7 @@ from rtms_ingest.simulator import (
     expected_audio_bytes,
 )
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 from tests.rtms_ingest.simulator.fixtures import write_talking_meeting
 
 CLIENT_ID, CLIENT_SECRET = "buffer-client", "buffer-secret"
@@ -115,6 +116,7 @@ def make_client(stream: SimulatedStream, sink: Any, **options: Any) -> RtmsStrea
     target = StreamTarget("meeting", stream.owner_id, stream.rtms_stream_id, stream.signaling_url)
     options.setdefault("backoff_initial_s", 0.05)
     options.setdefault("backoff_max_s", 0.2)
+    options.setdefault("url_policy", LOOPBACK_POLICY)
     return RtmsStreamClient(target, RtmsCredentials(CLIENT_ID, CLIENT_SECRET), sink, **options)
 
 
@@ -219,6 +221,7 @@ async def test_supervisor_passes_buffer_data_on_to_every_stream(sim: RtmsSimulat
         credentials=RtmsCredentials(CLIENT_ID, CLIENT_SECRET),
         store=Store(),
         buffer_data=False,
+        url_policy=LOOPBACK_POLICY,
     )
     stream = sim.new_stream()
     playing = asyncio.create_task(sim.play(stream))

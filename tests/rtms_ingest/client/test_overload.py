@@ -14,6 +14,7 @@ from benchmarks.load_server import LoadServer
 from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
 from rtms_ingest.client.sink import GapSpan, IgnoringSink, StreamStatus
 from rtms_ingest.protocol import BinaryContent, MediaType
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 
 STREAMS = 3
 
@@ -52,6 +53,7 @@ async def test_slow_sink_costs_no_keepalive_and_every_dropped_frame_is_a_recorde
             sink,
             media=MediaType.AUDIO,
             media_backlog_bytes=32 * 1024,  # about 35 frames: overflows within a second
+            url_policy=LOOPBACK_POLICY,
         )
         for i, sink in enumerate(sinks)
     ]
@@ -108,6 +110,7 @@ async def test_frames_dropped_under_load_are_a_gap_with_its_stream_clock_range_a
         sink,
         media=MediaType.AUDIO,
         media_backlog_bytes=32 * 1024,
+        url_policy=LOOPBACK_POLICY,
     )
     try:
         assert await asyncio.wait_for(client.run(), 60) == 6

@@ -42,6 +42,7 @@ from rtms_ingest.protocol import (
     handshake_signature,
     parse_message,
 )
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 
 ALL_KINDS = ("audio", "video", "transcript", "deskshare", "chat", "all")
 DEFAULT_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
@@ -91,6 +92,7 @@ def refused_url() -> str:
 
 def client_for(url: str, sink: StateSink, **options: Any) -> RtmsStreamClient:
     target = StreamTarget("meeting", "meeting-uuid==", "stream", url)
+    options.setdefault("url_policy", LOOPBACK_POLICY)
     return RtmsStreamClient(target, RtmsCredentials("id", "secret"), sink, **options)
 
 
@@ -102,6 +104,7 @@ SETTINGS = SocketSettings(
     backoff_initial_s=0.05,
     backoff_max_s=0.1,
     reconnect_window_s=1.0,
+    url_policy=LOOPBACK_POLICY,
 )
 
 
@@ -364,7 +367,11 @@ async def test_handshake_names_the_owner_and_signs_it(product: str, fields: dict
         url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/signaling"
         target = StreamTarget(product, "owner==", "stream-1", url)
         client = RtmsStreamClient(
-            target, RtmsCredentials("cid", "csecret"), StateSink(), backoff_initial_s=0.01
+            target,
+            RtmsCredentials("cid", "csecret"),
+            StateSink(),
+            backoff_initial_s=0.01,
+            url_policy=LOOPBACK_POLICY,
         )
         with pytest.raises(HandshakeRejected):
             await asyncio.wait_for(client.run(), 5)

@@ -40,6 +40,7 @@ from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting, sample_
 from rtms_ingest.simulator.report import StreamReport
 from rtms_ingest.simulator.session import SimulatedStream
 from rtms_ingest.simulator.simulator import RtmsSimulator
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 
 CLIENT_ID = "client-under-test"
 CLIENT_SECRET = "secret-under-test"
@@ -168,6 +169,7 @@ def make_client(
     )
     options.setdefault("backoff_initial_s", 0.05)
     options.setdefault("backoff_max_s", 0.2)
+    options.setdefault("url_policy", LOOPBACK_POLICY)
     return RtmsStreamClient(target, RtmsCredentials(CLIENT_ID, secret), sink, **options)
 
 

@@ -29,6 +29,7 @@ from rtms_ingest.protocol import MediaType
 from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
 from rtms_ingest.storage.streams import MeetingStreams
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 from tests.rtms_ingest.simulator.fixtures import write_short_meeting
 
 CREDENTIALS = RtmsCredentials("sup-client", "sup-secret")
@@ -74,6 +75,7 @@ def supervisor(**options: Any) -> Supervisor:
     options.setdefault("leases", RedisLeases(settings.REDIS_URL))
     options.setdefault("media", MediaType.TRANSCRIPT | MediaType.CHAT)
     options.setdefault("store", MeetingStreams())
+    options.setdefault("url_policy", LOOPBACK_POLICY)
     return Supervisor(credentials=CREDENTIALS, **options)
 
 

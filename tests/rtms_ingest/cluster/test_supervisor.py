@@ -24,6 +24,7 @@ from tests.rtms_ingest.cluster.supervisor_support import (
     start_command,
     supervisor,
 )
+from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 __all__ = ["clean_redis", "short_meeting"]  # fixtures
@@ -75,6 +76,7 @@ async def test_refused_handshake_marks_the_meeting_failed(
         leases=RedisLeases(settings.REDIS_URL),
         credentials=RtmsCredentials(CREDENTIALS.client_id, "wrong-secret"),
         store=MeetingStreams(),
+        url_policy=LOOPBACK_POLICY,
     )
     async with simulator(short_meeting) as sim:
         sim.config.connect_timeout_s = 3

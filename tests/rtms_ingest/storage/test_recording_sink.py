@@ -46,10 +46,16 @@ def voice(ms: int, value: int = 1000) -> bytes:
     return value.to_bytes(2, "little", signed=True) * (ms * 16)
 
 
+async def recorded_meeting(name: str) -> int:
+    """A meeting's id: the sink writes only for a meeting that exists."""
+    meeting = await Meeting.objects.acreate(zoom_id=f"{name}==", rtms_stream_id=name)
+    return meeting.pk
+
+
 async def test_each_participant_is_written_to_their_own_file_on_the_stream_clock(
     tmp_path: Path,
 ) -> None:
-    sink = RecordingSink(1, tmp_path)
+    sink = RecordingSink(await recorded_meeting("rec-clock"), tmp_path)
     for n in range(50):  # one second each, the second speaker 10 s later
         await sink.audio(BinaryContent(voice(20), 5_000 + n * 20, user_id=1, user_name="Ana"))
         await sink.audio(BinaryContent(voice(20, -7), 15_000 + n * 20, user_id=2, user_name="Bo"))
@@ -74,13 +80,14 @@ async def test_a_disk_that_cannot_keep_up_drops_counted_frames_and_keeps_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recording, "QUEUE_LIMIT_BYTES", 10 * 640)
-    sink = RecordingSink(1, tmp_path)
+    meeting_id = await recorded_meeting("rec-disk")
+    sink = RecordingSink(meeting_id, tmp_path)
     for n in range(30):  # sent at once: the flush task has no chance to run in between
         await sink.audio(BinaryContent(voice(20), n * 20, user_id=1))
     assert sink.frames_dropped == 20
     await sink.audio(BinaryContent(voice(20), 9_000, user_id=1))  # still full: dropped too
     await sink.close()
-    sink2 = RecordingSink(1, tmp_path)  # the stream resumes after the disk caught up
+    sink2 = RecordingSink(meeting_id, tmp_path)  # the stream resumes after the disk caught up
     await sink2.audio(BinaryContent(voice(20), 10_000, user_id=1))
     await sink2.close()
     anchors = list(recordings._read_anchors(tmp_path / "1.timeline.jsonl"))
