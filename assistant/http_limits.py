@@ -23,9 +23,16 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["BodyLimits", "limit_request_reading"]
+__all__ = ["APPLICATION_TIMEOUT_S", "BodyLimits", "limit_request_reading"]
 
 log = logging.getLogger(__name__)
+
+# daphne's --http-timeout, in every command that starts the web process (Dockerfile, compose,
+# Procfile; run_demo passes it): an answer not begun this long after the request arrived is
+# 503, so a stuck view cannot hold a connection for ever. It counts from the body's end, and
+# would also cut a response still streaming then (the app streams none; exports are rendered
+# whole).
+APPLICATION_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
