@@ -64,6 +64,8 @@ TIMED_OUT = _answer("408 Request Timeout", {"error": "request not received in ti
 def limit_request_reading(limits: BodyLimits, read_timeout_s: float) -> None:
     """Make daphne's Twisted channels and requests enforce `limits` and the read deadline."""
     from daphne import http_protocol
+    from twisted.internet.protocol import connectionDone
+    from twisted.python.failure import Failure
     from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
     if getattr(http_protocol.WebRequest, "limits_bodies", False):
@@ -106,7 +108,7 @@ def limit_request_reading(limits: BodyLimits, read_timeout_s: float) -> None:
             self.channel.transport.write(TOO_LARGE)
             self.channel.loseConnection()  # stops reading at once
 
-    class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
+    class DeadlineChannel(HTTPChannel):
         """Twisted's HTTP/1.1 channel, which gives each request `read_timeout_s` to arrive."""
 
         _read_deadline: Any = None
@@ -122,7 +124,7 @@ def limit_request_reading(limits: BodyLimits, read_timeout_s: float) -> None:
             self._cancel_read_deadline()
             super().allContentReceived()
 
-        def connectionLost(self, reason: Any) -> None:
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
             self._cancel_read_deadline()
             super().connectionLost(reason)
 
@@ -135,7 +137,8 @@ def limit_request_reading(limits: BodyLimits, read_timeout_s: float) -> None:
         def _read_timed_out(self) -> None:
             self._read_deadline = None
             log.info("request not received within %s s: 408", read_timeout_s)
-            self.transport.write(TIMED_OUT)
+            transport: Any = self.transport
+            transport.write(TIMED_OUT)
             # Closes, and aborts the connection if the client does not let it go.
             self.timeoutConnection()
 

@@ -95,15 +95,16 @@ def spooled_files(pid: int, spool: Path) -> list[str]:
     return [target for target in targets if target.startswith(str(spool))]
 
 
+@pytest.mark.parametrize("expect", [[], ["Expect: 100-continue"]], ids=["plain", "expect"])
 def test_a_webhook_declaring_4_gb_is_413_before_any_body_is_sent(
-    edge: tuple[Stack, Path],
+    edge: tuple[Stack, Path], expect: list[str]
 ) -> None:
     stack, spool = edge
     with connect(stack) as sock:
-        sock.sendall(head("POST", WEBHOOK, "Content-Length: 4294967296"))
+        sock.sendall(head("POST", WEBHOOK, "Content-Length: 4294967296", *expect))
         started = time.monotonic()
         answer = read_answer(sock)
-    assert status_of(answer) == 413
+    assert status_of(answer) == 413  # and no "100 Continue" before it, inviting the body
     assert time.monotonic() - started < 2, "answered at once, not after a timeout"
     assert b"connection: close" in answer.lower()
     assert spooled_files(stack.pids["web"], spool) == []
@@ -112,9 +113,11 @@ def test_a_webhook_declaring_4_gb_is_413_before_any_body_is_sent(
 def test_the_webhook_cap_is_its_own_and_other_paths_take_more(edge: tuple[Stack, Path]) -> None:
     stack, _ = edge
     declared = f"Content-Length: {WEBHOOK_CAP + 1}"
-    with connect(stack) as sock:
-        sock.sendall(head("POST", WEBHOOK, declared))
-        assert status_of(read_answer(sock)) == 413
+    # Spelt as the app will see it once daphne decodes it: the webhook's path, its cap.
+    for spelling in (WEBHOOK, "/webhooks/zoo%6D/", f"{WEBHOOK}?x=1"):
+        with connect(stack) as sock:
+            sock.sendall(head("POST", spelling, declared))
+            assert status_of(read_answer(sock)) == 413, spelling
     with connect(stack) as sock:
         sock.sendall(head("POST", "/login/", declared) + b"x" * (WEBHOOK_CAP + 1))
         # Read whole and handed to Django, which refuses it for want of a CSRF token.
@@ -231,3 +234,35 @@ def test_a_webhook_and_a_form_post_still_work(edge: tuple[Stack, Path]) -> None:
         page = response.read().decode()
     assert response.status == 200
     assert json.dumps("nobody")[1:-1] in page  # the form came back with its error
+
+
+def test_a_kept_alive_connection_may_idle_between_requests_longer_than_the_read_timeout(
+    edge: tuple[Stack, Path],
+) -> None:
+    stack, _ = edge
+    with connect(stack) as sock:
+        sock.sendall(head("GET", "/healthz"))
+        assert status_of(sock.recv(65536)) == 200
+        time.sleep(READ_TIMEOUT_S + 1)  # the clock starts with a request's first byte
+        sock.sendall(head("GET", "/healthz"))
+        assert status_of(sock.recv(65536)) == 200
+
+
+def test_a_websocket_handshake_is_still_handed_to_the_app(edge: tuple[Stack, Path]) -> None:
+    stack, _ = edge
+    with connect(stack) as sock:
+        sock.sendall(
+            head(
+                "GET",
+                "/ws/meetings/1/",
+                "Upgrade: websocket",
+                "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version: 13",
+                f"Origin: {stack.base_url}",
+            )
+        )
+        sock.settimeout(5)
+        answer = sock.recv(65536)
+    # Nobody is signed in: the consumer refuses the handshake (403), as it did before.
+    assert status_of(answer) == 403
