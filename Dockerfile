@@ -10,4 +10,4 @@ RUN useradd --system --home /var/lib/assistant assistant \
 USER assistant
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "assistant.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--http-timeout", "60", "assistant.asgi:application"]

@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from assistant.beat import start_in_process_beat  # noqa: E402
+from assistant.http_limits import BodyLimits, limit_request_reading  # noqa: E402
 from assistant.metrics import serve_metrics  # noqa: E402
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
@@ -25,10 +26,12 @@ from assistant.web_process import (  # noqa: E402
 )
 from rtms_ingest.webhooks.endpoint import ZoomWebhookEndpoint  # noqa: E402
 
+WEBHOOK_PATH = "/webhooks/zoom/"
+
 application = ProtocolTypeRouter(
     {
         "http": ZoomWebhookEndpoint(
-            django_asgi_app, "/webhooks/zoom/", settings.ZOOM_WEBHOOK_MAX_BODY_BYTES
+            django_asgi_app, WEBHOOK_PATH, settings.ZOOM_WEBHOOK_MAX_BODY_BYTES
         ),
         # Our own origins only (SITE_URL, DJANGO_CSRF_TRUSTED_ORIGINS), not ALLOWED_HOSTS.
         "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
@@ -49,6 +52,12 @@ if settings.WEB_METRICS_PORT:
 
 # The embedded shape has no celery beat: its retention tasks run on a thread of this process.
 start_in_process_beat()
+
+# Bodies are capped and requests timed while daphne's Twisted reads them, before the app runs.
+limit_request_reading(
+    BodyLimits(settings.HTTP_MAX_BODY_BYTES, {WEBHOOK_PATH: settings.ZOOM_WEBHOOK_MAX_BODY_BYTES}),
+    settings.HTTP_READ_TIMEOUT_S,
+)
 
 # Last, once everything the process keeps is built (see web_process for the measurements).
 skip_twisted_form_parsing()

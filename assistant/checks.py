@@ -207,3 +207,37 @@ def check_rtms_connections(app_configs: Any = None, **kwargs: Any) -> list[Warni
             )
         )
     return messages
+
+
+# Bodies the web process accepts are kept in memory (assistant/http_limits.py).
+LARGEST_SENSIBLE_BODY_BYTES = 16 * 1024 * 1024
+LONGEST_SENSIBLE_READ_S = 120.0
+
+
+@register()
+def check_http_limits(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """The web process's body caps and read deadline: positive, and not so large as to be none."""
+    messages: list[Error | Warning] = []
+    for name in ("HTTP_MAX_BODY_BYTES", "ZOOM_WEBHOOK_MAX_BODY_BYTES", "HTTP_READ_TIMEOUT_S"):
+        value = getattr(settings, name)
+        if value <= 0:
+            messages.append(Error(f"{name} is {value:g}: it must be above 0.", id="assistant.E026"))
+    if settings.HTTP_MAX_BODY_BYTES > LARGEST_SENSIBLE_BODY_BYTES:
+        messages.append(
+            Warning(
+                f"HTTP_MAX_BODY_BYTES is {settings.HTTP_MAX_BODY_BYTES}: every connection may "
+                "make the web process hold that much memory.",
+                hint="The largest form or API body is a few KiB; the default is 1 MiB.",
+                id="assistant.W027",
+            )
+        )
+    if settings.HTTP_READ_TIMEOUT_S > LONGEST_SENSIBLE_READ_S:
+        messages.append(
+            Warning(
+                f"HTTP_READ_TIMEOUT_S is {settings.HTTP_READ_TIMEOUT_S:g}: a client sending "
+                "slowly holds a connection that long.",
+                hint="The default is 30 s; a TLS proxy in front reads slow clients itself.",
+                id="assistant.W028",
+            )
+        )
+    return messages

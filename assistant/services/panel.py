@@ -1,13 +1,13 @@
 """Zoom App panel sessions: a checked app context becomes a grant in our own server session.
 
-The context token is accepted once (its SHA-256 is kept until it expires), whether it came in
-the Home URL's header or from the page's getAppContext(). The grant names the meeting (`mid`)
-and the Zoom user (empty for a guest); the access rule (services/access.py) reads it back.
+The context token is accepted once (the SHA-256 of its decoded bytes is kept until it expires:
+a re-spelling of its base64 is the same token), whether it came in the Home URL's header or
+from the page's getAppContext(). The grant names the meeting (`mid`) and the Zoom user (empty
+for a guest); the access rule (services/access.py) reads it back.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistant.models import ZoomAppContextUse
-from assistant.zoomapp.context import AppContext, ContextError, read_context
+from assistant.zoomapp.context import AppContext, ContextError, read_context, token_digest
 
 SESSION_KEY = "zoomapp_panel"
 
@@ -59,12 +59,11 @@ def open_context(token: str) -> AppContext:
         now_ms=int(time.time() * 1000),
         max_chars=settings.ZOOMAPP_CONTEXT_MAX_CHARS,
     )
-    _claim_once(token, context.expires_ms)
+    _claim_once(token_digest(token), context.expires_ms)
     return context
 
 
-def _claim_once(token: str, expires_ms: int) -> None:
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+def _claim_once(digest: str, expires_ms: int) -> None:
     expires_at = datetime.fromtimestamp(expires_ms / 1000, tz=UTC)
     # Expired claims can go: an expired token is refused before it gets here.
     ZoomAppContextUse.objects.filter(expires_at__lt=timezone.now()).delete()

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ISSUER = "marketplace.zoom.us"
 TAG_BYTES = 16
+# The nonce lengths AES-GCM takes (cryptography refuses others with a ValueError); Zoom's is 12.
+MIN_IV_BYTES, MAX_IV_BYTES = 8, 128
 # Zoom's contexts are a few hundred characters; a cap keeps a hostile header from costing work.
 DEFAULT_MAX_CHARS = 2048
 # Roles that may drive the meeting's RTMS stream from the panel (display only: Zoom enforces).
@@ -85,9 +87,20 @@ def _unpack(raw: bytes) -> tuple[bytes, bytes, bytes]:
         raise ContextError("truncated") from None
     if iv_len == 0 or len(iv) != iv_len or len(aad) != aad_len:
         raise ContextError("truncated")
+    if not MIN_IV_BYTES <= iv_len <= MAX_IV_BYTES:
+        raise ContextError("bad nonce length")
     if ct_len < 0 or pos + ct_len + TAG_BYTES != len(raw):
         raise ContextError("bad length")
     return iv, aad, raw[pos:]
+
+
+def token_digest(header: str) -> str:
+    """SHA-256 (hex) of the token's bytes: one per sealed context, however its base64 is spelt.
+
+    The same bytes have many spellings (standard or URL-safe alphabet, with or without padding,
+    other unused trailing bits): a one-use check keyed on the text would take each as new.
+    """
+    return hashlib.sha256(_b64decode(header)).hexdigest()
 
 
 def decrypt_context(header: str, client_secret: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> Any:

@@ -26,7 +26,7 @@ from asgiref.typing import (
 from rtms_ingest.webhooks.body_limit import BodySizeLimit
 from rtms_ingest.webhooks.edge_http import disallowed_host, security_headers, security_log
 from rtms_ingest.webhooks.metrics import WEBHOOK_LATENCY
-from rtms_ingest.webhooks.view import Answer, receive_delivery
+from rtms_ingest.webhooks.view import Answer, is_decimal, receive_delivery
 
 __all__ = ["ZoomWebhookEndpoint"]
 
@@ -57,7 +57,10 @@ class ZoomWebhookEndpoint:
             await _respond(send, Answer(400, {"error": "invalid Host header"}), extra)
             return
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and not is_decimal(declared):
+            await _respond(send, Answer(400, {"error": "malformed Content-Length"}), extra)
+            return
+        if declared is not None and int(declared) > self.max_bytes:
             await _respond(send, _too_large(), extra)
             return
         body = bytearray()

@@ -49,6 +49,15 @@ class Answer:
     body: dict[str, Any] | None
 
 
+def is_decimal(text: str) -> bool:
+    """Whether `text` is ASCII digits only: what a header's number may be.
+
+    `str.isdigit` also takes digits `int` refuses (`'²'`, which a header decoded as Latin-1
+    can carry) and ones it reads (fullwidth `'\\uff11'`): neither is a number on the wire.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def _error(status: int, reason: str) -> Answer:
     return Answer(status, {"error": reason})
 
@@ -81,7 +90,9 @@ async def receive_delivery(headers: Mapping[str, str], body: bytes) -> Answer:
 async def zoom_webhook(request: HttpRequest) -> HttpResponse:
     """Receive one Zoom webhook delivery (through Django)."""
     declared_length = request.headers.get("content-length", "0")
-    if not declared_length.isdigit() or int(declared_length) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
+    if not is_decimal(declared_length):
+        return JsonResponse({"error": "malformed Content-Length"}, status=400)
+    if int(declared_length) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
         return JsonResponse({"error": "request body too large"}, status=413)
     headers = {name.lower(): value for name, value in request.headers.items()}
     answer = await receive_delivery(headers, request.body)
@@ -96,7 +107,7 @@ def _signature_refusal(headers: Mapping[str, str], body: bytes, secret: str) -> 
     signature = headers.get("x-zm-signature", "")
     if not timestamp or not signature:
         return "missing x-zm-request-timestamp or x-zm-signature"
-    if not timestamp.isdigit():
+    if not is_decimal(timestamp):
         return "x-zm-request-timestamp is not a unix time"
     if abs(time.time() - int(timestamp)) > settings.ZOOM_WEBHOOK_TOLERANCE_S:
         return "x-zm-request-timestamp is outside the accepted window"

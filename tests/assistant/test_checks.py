@@ -107,3 +107,22 @@ def test_insecure_rtms_websockets_are_flagged_on_deploy() -> None:
 @override_settings(RTMS_ALLOWED_HOSTS=["http://zoom.us"])
 def test_a_malformed_rtms_allowed_host_is_an_error() -> None:
     assert "assistant.E025" in check_ids()
+
+
+@override_settings(HTTP_READ_TIMEOUT_S=0.0)
+def test_a_read_timeout_of_zero_is_an_error() -> None:
+    assert "assistant.E026" in check_ids()
+
+
+@override_settings(HTTP_MAX_BODY_BYTES=-1)
+def test_a_negative_body_cap_is_an_error() -> None:
+    assert "assistant.E026" in check_ids()
+
+
+@override_settings(HTTP_MAX_BODY_BYTES=1024**3, HTTP_READ_TIMEOUT_S=3600.0)
+def test_a_body_cap_or_read_timeout_too_large_to_protect_is_flagged() -> None:
+    assert {"assistant.W027", "assistant.W028"} <= check_ids()
+
+
+def test_the_default_http_limits_pass() -> None:
+    assert not {"assistant.E026", "assistant.W027", "assistant.W028"} & check_ids()

@@ -98,6 +98,7 @@ class Command(BaseCommand):
         from daphne.server import Server
 
         from assistant.asgi import application
+        from assistant.http_limits import APPLICATION_TIMEOUT_S
 
         def ready() -> None:
             loop = asyncio.get_event_loop()
@@ -113,4 +114,5 @@ class Command(BaseCommand):
             endpoints=build_endpoint_description_strings(host=host, port=port),
             ready_callable=ready,
             signal_handlers=True,
+            http_timeout=APPLICATION_TIMEOUT_S,
         ).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -34,6 +35,12 @@ def context_fields(**overrides: Any) -> dict[str, Any]:
 def make_context(secret: str | None = None, **overrides: Any) -> str:
     """A sealed context token; a field overridden with None is left out."""
     return seal_context(context_fields(**overrides), secret or settings.ZOOM_CLIENT_SECRET)
+
+
+def with_nonce_length(token: str, iv_len: int) -> str:
+    """`token` with its nonce replaced by `iv_len` zero bytes (AES-GCM takes 8 to 128)."""
+    raw = base64.b64decode(token)
+    return base64.b64encode(bytes([iv_len]) + bytes(iv_len) + raw[1 + raw[0] :]).decode()
 
 
 def panel_client(**overrides: Any) -> Client:

@@ -17,7 +17,7 @@ from assistant.zoomapp.context import (
     read_context,
     seal_context,
 )
-from tests.assistant.zoomapp.contexts import context_fields, make_context
+from tests.assistant.zoomapp.contexts import context_fields, make_context, with_nonce_length
 
 
 def _read(token: str, **kwargs: object) -> object:
@@ -141,3 +141,50 @@ def test_replayed_context_is_refused(db: None) -> None:
 def test_distinct_contexts_of_one_user_are_each_accepted_once(db: None) -> None:
     panel.open_context(make_context())
     panel.open_context(make_context())
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _padded_context() -> str:
+    """A fresh token whose base64 ends in padding (its last character has unused bits)."""
+    for length in range(3):
+        token = make_context(mid="m" * length)
+        if token.endswith("=="):
+            return token
+    raise AssertionError("no length gave two padding characters")
+
+
+def _respellings(token: str) -> dict[str, str]:
+    """The same token bytes in the other base64 spellings Node's decoder (and ours) accepts."""
+    url_safe = base64.urlsafe_b64encode(base64.b64decode(token)).decode()
+    body = token.rstrip("=")
+    # Before "==" the last character carries 2 bits of data and 4 unused ones: set one.
+    loose = body[:-1] + B64[B64.index(body[-1]) | 1] + "=="
+    return {
+        "url-safe": url_safe,
+        "url-safe-unpadded": url_safe.rstrip("="),
+        "unpadded": body,
+        "unused-bits-set": loose,
+        "spaced": f" {token}\n",
+    }
+
+
+def _bytes_of(token: str) -> bytes:
+    text = token.strip()
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.mark.parametrize("spelling", list(_respellings(make_context())))
+def test_a_respelt_context_is_still_a_replay(db: None, spelling: str) -> None:
+    token = _padded_context()
+    respelt = _respellings(token)[spelling]
+    assert respelt != token and _bytes_of(respelt) == _bytes_of(token)
+    panel.open_context(token)
+    with pytest.raises(ContextError, match="replayed"):
+        panel.open_context(respelt)
+
+
+@pytest.mark.parametrize("iv_len", [1, 7, 129, 255])
+def test_a_nonce_of_a_length_aes_gcm_refuses_is_refused(iv_len: int) -> None:
+    assert _refusal(with_nonce_length(make_context(), iv_len)) == "bad nonce length"

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
 from assistant.models import Meeting
-from tests.assistant.zoomapp.contexts import HOME, make_context, panel_client
+from tests.assistant.zoomapp.contexts import HOME, make_context, panel_client, with_nonce_length
 
 MakeMeeting = Callable[..., Meeting]
 PANEL = "/zoomapp/panel"
@@ -71,8 +71,9 @@ def test_home_without_a_header_asks_the_sdk_and_opens_no_session(meeting: Meetin
         make_context(aud="another-app"),
         "x" * 5000,
         "garbage!",
+        with_nonce_length(make_context(), 4),
     ],
-    ids=["wrong-secret", "wrong-aud", "oversized", "garbage"],
+    ids=["wrong-secret", "wrong-aud", "oversized", "garbage", "short-nonce"],
 )
 def test_home_refuses_a_bad_context_with_403(meeting: Meeting, token: str) -> None:
     client = Client()
@@ -122,11 +123,16 @@ def test_posted_context_without_the_csrf_token_is_refused(meeting: Meeting) -> N
     assert client.get(PANEL).status_code == 403
 
 
-def test_posted_bad_context_is_refused(meeting: Meeting) -> None:
+@pytest.mark.parametrize(
+    "context",
+    [make_context(iss="evil.example"), with_nonce_length(make_context(), 200)],
+    ids=["wrong-issuer", "long-nonce"],
+)
+def test_posted_bad_context_is_refused(meeting: Meeting, context: str) -> None:
     client, token = _csrf_client()
     response = client.post(
         CONTEXT_URL,
-        json.dumps({"context": make_context(iss="evil.example")}),
+        json.dumps({"context": context}),
         content_type="application/json",
         HTTP_X_CSRFTOKEN=token,
     )

@@ -79,3 +79,10 @@ async def test_url_validation_is_answered_at_the_asgi_edge() -> None:
     answer = await app.receive_output(timeout=5)
     assert start["status"] == 200
     assert json.loads(answer["body"]) == url_validation_response(secret, "abc")
+
+
+@pytest.mark.parametrize("length", [b"\xb2", "\uff11\uff12".encode()])
+async def test_a_content_length_of_unicode_digits_is_400_at_the_asgi_edge(length: bytes) -> None:
+    # A header byte decodes as Latin-1: b"\xb2" is "\u00b2" (isdigit, yet int refuses it).
+    headers = [(b"content-length", length)]
+    assert await status_of("/webhooks/zoom/", [b"{}"], headers) == 400

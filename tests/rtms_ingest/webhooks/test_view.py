@@ -255,3 +255,29 @@ async def test_deliveries_while_redis_restarts_are_503_and_the_first_after_it_is
         {"error": "the stream command could not be queued; retry later"},
     )
     assert queued_ids == ["before", "after"]
+
+
+# `str.isdigit` takes digits `int` refuses ('\u00b2', as a Latin-1 header byte decodes) or reads
+# (fullwidth digits): neither is a number on the wire.
+FULLWIDTH = {ord("0") + d: 0xFF10 + d for d in range(10)}
+UNICODE_DIGITS = ["\u00b2", str(int(time.time())).translate(FULLWIDTH)]
+
+
+@pytest.mark.parametrize("timestamp", UNICODE_DIGITS)
+async def test_a_timestamp_of_unicode_digits_is_401(timestamp: str) -> None:
+    raw = json.dumps(started()).encode()
+    headers = {
+        "x-zm-request-timestamp": timestamp,
+        "x-zm-signature": webhook_signature(SECRET, timestamp, raw),
+    }
+    with override_settings(ZOOM_WEBHOOK_SECRET_TOKEN=SECRET):
+        answer = await receive_delivery(headers, raw)
+    assert answer == Answer(401, {"error": "x-zm-request-timestamp is not a unix time"})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("length", UNICODE_DIGITS)
+def test_a_content_length_of_unicode_digits_is_400(queue: redis.Redis, length: str) -> None:
+    response = Client().post(URL, b"{}", content_type="application/json", CONTENT_LENGTH=length)
+    assert response.status_code == 400
+    assert queued(queue) == []
