@@ -233,6 +233,13 @@ ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN")
 ZOOM_WEBHOOK_MAX_BODY_BYTES = env_int("ZOOM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 
+# A live socket re-checks its viewer's access this often (seconds, at most 60) on the server's
+# clock, pinged or not: deactivated, no longer staff or host, deauthorized, meeting deleted.
+# Sign-out and a panel grant's expiry close it at that moment, whatever this says.
+LIVE_ACCESS_RECHECK_S = env_float("LIVE_ACCESS_RECHECK_S", 60.0)
+if not 0 < LIVE_ACCESS_RECHECK_S <= 60:
+    raise ImproperlyConfigured("LIVE_ACCESS_RECHECK_S must be more than 0 and at most 60 (seconds)")
+
 # The Zoom App panel (assistant/zoomapp, views/zoomapp.py). A context token is a few hundred
 # characters; anything far longer is refused before any work is done on it.
 ZOOMAPP_CONTEXT_MAX_CHARS = env_int("ZOOMAPP_CONTEXT_MAX_CHARS", 2048)

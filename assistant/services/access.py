@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q, QuerySet
@@ -41,17 +42,30 @@ class Viewer:
 
     @classmethod
     def from_scope(cls, scope: dict[str, Any]) -> Viewer:
-        """The viewer of a Channels scope (AuthMiddlewareStack); touches the DB: call off-loop.
+        """The viewer of a Channels scope as the handshake found it (AuthMiddlewareStack).
 
-        The session is read afresh from its store: a socket lives for hours, and its grant may
-        have been replaced or its user signed out meanwhile.
+        Touches the DB (the session is loaded lazily): call off-loop. A socket lives for hours:
+        later checks use `from_session_key`, which reads the session afresh.
         """
         user = scope.get("user")
         if not isinstance(user, User | AnonymousUser):
             user = AnonymousUser()
-        key = getattr(scope.get("session"), "session_key", None)
-        session = _session_store(session_key=key) if key else None
-        return cls(user=user, panel=grant_of(session))
+        session = scope.get("session")
+        return cls(user=user, panel=grant_of(session if isinstance(session, SessionBase) else None))
+
+    @classmethod
+    def from_session_key(cls, session_key: str | None) -> Viewer:
+        """Whoever a stored session names now; touches the DB: call off-loop.
+
+        For a socket's periodic re-check: the session is read afresh (one query), its user
+        loaded and checked as a request's would be (active, password unchanged; one query).
+        A session that is gone (signed out, ended) names an anonymous viewer.
+        """
+        if not session_key:
+            return cls(user=AnonymousUser())
+        request = HttpRequest()
+        request.session = _session_store(session_key=session_key)
+        return cls(user=auth.get_user(request), panel=grant_of(request.session))
 
     @property
     def is_known(self) -> bool:
