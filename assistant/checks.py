@@ -159,3 +159,19 @@ def check_ingest_db_retry(app_configs: Any = None, **kwargs: Any) -> list[Error 
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_sign_in_behind_a_proxy(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Behind a proxy, sign-in throttling must know the client's address, not the proxy's."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and settings.TRUSTED_PROXY_COUNT == 0:
+        return [
+            Warning(
+                "SECURE_PROXY_SSL is on but TRUSTED_PROXY_COUNT is 0: every sign-in seems to come "
+                "from the proxy's address, so a few wrong passwords lock everyone out.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append the client to "
+                "X-Forwarded-For (1 for one nginx or load balancer).",
+                id="assistant.W030",
+            )
+        ]
+    return []

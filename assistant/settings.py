@@ -7,6 +7,7 @@ process); set means the production shape (channels_redis, Celery on Redis, a sep
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "axes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a locked-out login into the "try again later" page (see Sign-in below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "assistant.urls"
@@ -116,12 +120,43 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "meeting-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one user name,
+# or from one address, both are refused (even with the right password) until
+# LOGIN_COOLOFF_MINUTES after the last failure; a successful sign-in clears them. The site's
+# login and the admin's alike. Attempts are kept in the database: every shape shares them.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be at least 1")
+# Proxies in front of daphne that append the client's address to X-Forwarded-For (nginx's
+# $proxy_add_x_forwarded_for, a load balancer). 0: the socket's peer address is the client's,
+# and X-Forwarded-For is never read (a client could write anything there).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# Each on its own: a user name tried from many addresses, and an address trying many names.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "assistant.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "assistant.views.sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -369,7 +404,6 @@ NOTES_EXTRACT_UPDATE_SEGMENTS = env_int("NOTES_EXTRACT_UPDATE_SEGMENTS", 5)
 NOTES_EXTRACT_UPDATE_SECONDS = env_int("NOTES_EXTRACT_UPDATE_SECONDS", 30)
 # The per-meeting lock of a notes update expires after this (a worker that died holding it).
 NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
-
 # Security headers: the Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)

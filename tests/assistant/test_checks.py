@@ -77,3 +77,17 @@ def test_a_negative_database_retry_window_is_an_error() -> None:
 
 def test_the_default_database_retry_window_passes() -> None:
     assert not {"assistant.W017", "assistant.E004"} & check_ids()
+
+
+@override_settings(
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), TRUSTED_PROXY_COUNT=0
+)
+def test_a_proxy_without_a_trusted_proxy_count_is_flagged_on_deploy() -> None:
+    assert "assistant.W030" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), TRUSTED_PROXY_COUNT=1
+)
+def test_a_proxy_with_its_count_passes_on_deploy() -> None:
+    assert "assistant.W030" not in check_ids(include_deployment_checks=True)
