@@ -21,6 +21,7 @@ from assistant.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -196,6 +197,20 @@ else:
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
             },
+        }
+    }
+
+# The cache: counters that must hold across web processes (the ask rate limit) live in Redis;
+# the embedded shape is one process, so its memory will do.
+CACHES: dict[str, Any]
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
         }
     }
 
@@ -404,6 +419,14 @@ NOTES_EXTRACT_UPDATE_SEGMENTS = env_int("NOTES_EXTRACT_UPDATE_SEGMENTS", 5)
 NOTES_EXTRACT_UPDATE_SECONDS = env_int("NOTES_EXTRACT_UPDATE_SECONDS", 30)
 # The per-meeting lock of a notes update expires after this (a worker that died holding it).
 NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
+# "Ask this meeting" (POST /api/meetings/<id>/ask/): each user may ask this often (COUNT/PERIOD,
+# counted in the cache, so across web processes); more answers 429 with Retry-After.
+ASK_RATE_LIMIT = env_rate("ASK_RATE_LIMIT", "10/min")
+# LLM calls of asks under way at once per web process; more wait their turn without a thread.
+ASK_LLM_THREADS = env_int("ASK_LLM_THREADS", 4)
+if ASK_LLM_THREADS < 1:
+    raise ImproperlyConfigured("ASK_LLM_THREADS must be at least 1")
+
 # Security headers: the Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
