@@ -31,26 +31,6 @@ def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | W
     return messages
 
 
-@register()
-def check_zoom_token_keys(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """Zoom sign-in stores tokens sealed with ZOOM_TOKEN_KEYS: absent or malformed keys."""
-    from assistant.zoomapp.sealing import keys_problem  # needs settings loaded
-
-    if not settings.ZOOM_TOKEN_KEYS:
-        return [
-            Warning(
-                "ZOOM_TOKEN_KEYS is not set: Zoom sign-in (installing the app) cannot work.",
-                hint="Set one Fernet key: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'",
-                id="assistant.W003",
-            )
-        ]
-    problem = keys_problem()
-    if problem:
-        return [Error(problem, id="assistant.E003")]
-    return []
-
-
 @register(deploy=True)
 def check_production_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Several processes (web, ingest, workers) must share one key that survives redeploys."""

@@ -308,11 +308,6 @@ ZOOM_OAUTH_REDIRECT_URL = env_str("ZOOM_OAUTH_REDIRECT_URL", f"{SITE_URL}/zoomap
 ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
 # An OAuth state (and its PKCE verifier) is good for this long, once.
 ZOOM_OAUTH_STATE_TTL_S = env_int("ZOOM_OAUTH_STATE_TTL_S", 300)
-# Tokens are refreshed this long before they expire.
-ZOOM_TOKEN_REFRESH_MARGIN_S = env_int("ZOOM_TOKEN_REFRESH_MARGIN_S", 300)
-# Fernet keys for tokens at rest, newest first (comma-separated; rotate by prepending a new
-# key, re-encrypting, then dropping the old one). A secret: also read from ZOOM_TOKEN_KEYS_FILE.
-ZOOM_TOKEN_KEYS = [k.strip() for k in env_secret("ZOOM_TOKEN_KEYS").split(",") if k.strip()]
 
 # RTMS ingest.
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)

@@ -12,8 +12,6 @@ os.environ.setdefault("ZOOM_CLIENT_ID", "test-client-id")
 os.environ.setdefault("ZOOM_CLIENT_SECRET", "test-client-secret")
 os.environ.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", "test-webhook-secret")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# A fixed, test-only Fernet key for Zoom tokens at rest.
-os.environ.setdefault("ZOOM_TOKEN_KEYS", "dGVzdC1vbmx5LXpvb20tdG9rZW4ta2V5LTAwMDAwMEE=")
 os.environ.setdefault(
     "ASSISTANT_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
 )

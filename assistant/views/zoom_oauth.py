@@ -35,8 +35,9 @@ def _complete(request: HttpRequest, code: str, state: str | None, redirect_uri: 
     """Check the state, trade the code, link the Zoom user and sign the browser in."""
     verifier = pkce.finish(request.session, state, settings.ZOOM_OAUTH_STATE_TTL_S)
     tokens = client.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=verifier)
+    # The token's one use: who this is. Neither it nor the refresh token is kept.
     me = client.users_me(tokens.access_token)
-    user = zoom_accounts.install(tokens, me, signed_in=_signed_in(request))
+    user = zoom_accounts.install(me, signed_in=_signed_in(request))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return user
 
