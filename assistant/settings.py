@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "assistant.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a locked-out login into the "try again later" page (see Sign-in below).
@@ -145,6 +149,11 @@ if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+# A second factor for staff (they read every meeting): with STAFF_2FA on, staff sign in with
+# a code from an authenticator app (TOTP, django-otp; enroll with `manage.py enroll_totp USER`),
+# and a staff session without it counts as signed out (pages, API, admin, live sockets).
+STAFF_2FA = env_bool("STAFF_2FA", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Meeting Assistant")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before any check
     "django.contrib.auth.backends.ModelBackend",

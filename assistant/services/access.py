@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from assistant.models import Meeting, Product, ZoomUserLink
+from assistant.services import second_factor
 from assistant.services.panel import PanelGrant, grant_of
 
 # The project keeps Django's own user model (no AUTH_USER_MODEL), so request.user is one of these.
@@ -47,11 +48,9 @@ class Viewer:
         Touches the DB (the session is loaded lazily): call off-loop. A socket lives for hours:
         later checks use `from_session_key`, which reads the session afresh.
         """
-        user = scope.get("user")
-        if not isinstance(user, User | AnonymousUser):
-            user = AnonymousUser()
         session = scope.get("session")
-        return cls(user=user, panel=grant_of(session if isinstance(session, SessionBase) else None))
+        session = session if isinstance(session, SessionBase) else None
+        return cls(user=_second_factor_checked(scope.get("user"), session), panel=grant_of(session))
 
     @classmethod
     def from_session_key(cls, session_key: str | None) -> Viewer:
@@ -65,12 +64,22 @@ class Viewer:
             return cls(user=AnonymousUser())
         request = HttpRequest()
         request.session = _session_store(session_key=session_key)
-        return cls(user=auth.get_user(request), panel=grant_of(request.session))
+        user = _second_factor_checked(auth.get_user(request), request.session)
+        return cls(user=user, panel=grant_of(request.session))
 
     @property
     def is_known(self) -> bool:
         """Signed in, or holding a panel grant: someone the API may answer at all."""
         return _active(self.user) is not None or self.panel is not None
+
+
+def _second_factor_checked(user: Any, session: SessionBase | None) -> AnyUser:
+    """The user, or anonymous when STAFF_2FA asks a second factor this session never gave."""
+    if not isinstance(user, User):
+        return AnonymousUser()
+    if second_factor.required_for(user) and not second_factor.session_is_verified(session):
+        return AnonymousUser()
+    return user
 
 
 def _session_store(session_key: str) -> SessionBase:
