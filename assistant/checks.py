@@ -155,3 +155,17 @@ def check_sign_in_behind_a_proxy(app_configs: Any = None, **kwargs: Any) -> list
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_staff_second_factor(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Staff read every meeting: in production their sign-in should take a second factor."""
+    if settings.STAFF_2FA:
+        return []
+    return [
+        Warning(
+            "STAFF_2FA is off: a staff password alone opens every meeting.",
+            hint="Enroll each staff user (manage.py enroll_totp USERNAME), then set STAFF_2FA=1.",
+            id="assistant.W031",
+        )
+    ]

@@ -122,10 +122,10 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(self.next_check_in())
             try:
                 allowed = await self.still_allowed()
-            except Exception:
+            except Exception as exc:
                 # The database away: the next period tries again (nothing new is published
                 # without it either).
-                log.warning("live access re-check of meeting %s failed", self.meeting_id)
+                log.warning("live access re-check of meeting %s failed: %s", self.meeting_id, exc)
                 continue
             if not allowed:
                 await self.end(CLOSE_FORBIDDEN)

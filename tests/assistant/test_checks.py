@@ -91,3 +91,13 @@ def test_a_proxy_without_a_trusted_proxy_count_is_flagged_on_deploy() -> None:
 )
 def test_a_proxy_with_its_count_passes_on_deploy() -> None:
     assert "assistant.W030" not in check_ids(include_deployment_checks=True)
+
+
+@override_settings(STAFF_2FA=False)
+def test_staff_without_a_second_factor_is_flagged_on_deploy() -> None:
+    assert "assistant.W031" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(STAFF_2FA=True)
+def test_staff_with_a_second_factor_pass_on_deploy() -> None:
+    assert "assistant.W031" not in check_ids(include_deployment_checks=True)
