@@ -4,10 +4,10 @@ from django.apps import AppConfig
 
 
 class AssistantConfig(AppConfig):
-    """Registers the app's system checks."""
+    """Registers the app's system checks and signal receivers."""
 
     name = "assistant"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from assistant import checks  # noqa: F401  (registers the checks)
+        from assistant import checks, signals  # noqa: F401  (registers checks and receivers)

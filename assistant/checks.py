@@ -31,26 +31,6 @@ def check_zoom_secrets(app_configs: Any = None, **kwargs: Any) -> list[Error | W
     return messages
 
 
-@register()
-def check_zoom_token_keys(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """Zoom sign-in stores tokens sealed with ZOOM_TOKEN_KEYS: absent or malformed keys."""
-    from assistant.zoomapp.sealing import keys_problem  # needs settings loaded
-
-    if not settings.ZOOM_TOKEN_KEYS:
-        return [
-            Warning(
-                "ZOOM_TOKEN_KEYS is not set: Zoom sign-in (installing the app) cannot work.",
-                hint="Set one Fernet key: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'",
-                id="assistant.W003",
-            )
-        ]
-    problem = keys_problem()
-    if problem:
-        return [Error(problem, id="assistant.E003")]
-    return []
-
-
 @register(deploy=True)
 def check_production_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Several processes (web, ingest, workers) must share one key that survives redeploys."""
@@ -241,3 +221,33 @@ def check_http_limits(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
             )
         )
     return messages
+
+
+@register(deploy=True)
+def check_sign_in_behind_a_proxy(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Behind a proxy, sign-in throttling must know the client's address, not the proxy's."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and settings.TRUSTED_PROXY_COUNT == 0:
+        return [
+            Warning(
+                "SECURE_PROXY_SSL is on but TRUSTED_PROXY_COUNT is 0: every sign-in seems to come "
+                "from the proxy's address, so a few wrong passwords lock everyone out.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append the client to "
+                "X-Forwarded-For (1 for one nginx or load balancer).",
+                id="assistant.W029",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def check_staff_second_factor(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Staff read every meeting: in production their sign-in should take a second factor."""
+    if settings.STAFF_2FA:
+        return []
+    return [
+        Warning(
+            "STAFF_2FA is off: a staff password alone opens every meeting.",
+            hint="Enroll each staff user (manage.py enroll_totp USERNAME), then set STAFF_2FA=1.",
+            id="assistant.W030",
+        )
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -84,3 +85,28 @@ def env_secret(name: str, default: str = "") -> str:
             raise ImproperlyConfigured(f"{name}_FILE={file_name!r} is unreadable: {exc}") from None
     value = _raw(name)
     return default if value is None else value
+
+
+class Rate(NamedTuple):
+    """A budget: at most `uses` per `period_s` seconds."""
+
+    uses: int
+    period_s: int
+
+
+_PERIODS = {"s": 1, "sec": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def env_rate(name: str, default: str) -> Rate:
+    """Return a rate written `COUNT/PERIOD` (`10/min`, `100/hour`, `5/s`); else an error."""
+    raw = env_str(name, default).strip().lower()
+    count, _, period = raw.partition("/")
+    try:
+        rate = Rate(int(count), _PERIODS[period.strip()])
+    except (ValueError, KeyError):
+        raise ImproperlyConfigured(
+            f"{name} must be COUNT/PERIOD with PERIOD s, min or hour (like 10/min), got {raw!r}"
+        ) from None
+    if rate.uses < 1:
+        raise ImproperlyConfigured(f"{name} must allow at least one use, got {raw!r}")
+    return rate

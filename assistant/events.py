@@ -35,6 +35,28 @@ def meeting_group(meeting_id: int) -> str:
     return f"meeting.{meeting_id}"
 
 
+# The Channels message type that ends a viewer's socket at once (sign-out, deauthorization); it
+# carries the WebSocket close `code` to send. Every live socket joins the two groups below.
+ACCESS_ENDED_MESSAGE_TYPE: Final = "access.ended"
+
+
+def session_group(session_key: str) -> str:
+    """Channels group of the sockets opened under one session (keys are [a-z0-9] only)."""
+    return f"session.{session_key}"
+
+
+def user_group(user_id: int) -> str:
+    """Channels group of the sockets of one site user, whichever session opened them."""
+    return f"user.{user_id}"
+
+
+class AccessEndedMessage(TypedDict):
+    """What a socket in a session or user group is told when its access ends."""
+
+    type: Literal["access.ended"]
+    code: int
+
+
 class SegmentPayload(TypedDict):
     """A transcript segment; `final` is False for provisional ASR text."""
 

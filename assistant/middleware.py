@@ -1,4 +1,5 @@
-"""Response headers the Zoom client and browsers need on every page; static files, async-native.
+"""Response headers the Zoom client and browsers need on every page; static files, async-native;
+and, with STAFF_2FA, no staff session without its second factor.
 
 SecurityMiddleware adds HSTS (on HTTPS, including behind a proxy that sets
 SECURE_PROXY_SSL_HEADER), nosniff and Referrer-Policy; this adds the Content-Security-Policy,
@@ -17,8 +18,11 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth import alogout, logout
 from django.http import HttpRequest, HttpResponse
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from assistant.services import second_factor
 
 Handler = Callable[[HttpRequest], Any]
 View = Callable[..., HttpResponse]
@@ -132,3 +136,40 @@ class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
         if static_file is not None:
             return await sync_to_async(self.serve)(static_file, request)
         return await self.get_response(request)
+
+
+class StaffSecondFactorMiddleware:
+    """With STAFF_2FA, a staff session no second factor verified is signed out before the view.
+
+    Such a session predates the setting, or its user was made staff while signed in. Nothing is
+    read when STAFF_2FA is off. After django-otp's OTPMiddleware.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self._is_async = iscoroutinefunction(get_response)
+        if self._is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self._is_async:
+            return self._acall(request)
+        if settings.STAFF_2FA and _unverified_staff(request.user, request):
+            logout(request)
+        return self.get_response(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        if settings.STAFF_2FA and _unverified_staff(await request.auser(), request):
+            await alogout(request)
+        response: HttpResponse = await self.get_response(request)
+        return response
+
+
+def _unverified_staff(user: Any, request: HttpRequest) -> bool:
+    # The session is loaded already: the user was just read from it.
+    return second_factor.required_for(user) and not second_factor.session_is_verified(
+        request.session
+    )

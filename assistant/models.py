@@ -390,24 +390,6 @@ class ZoomAppContextUse(models.Model):
         return f"context {self.digest[:12]}… until {self.expires_at:%H:%M:%S}"
 
 
-class ZoomToken(models.Model):
-    """A user's Zoom OAuth grant; tokens and account id are encrypted (services/zoom_tokens)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_token"
-    )
-    zoom_user_id = models.CharField(max_length=64, unique=True)
-    account_id_sealed = models.TextField(help_text="encrypted: Zoom calls account ids PII")
-    access_token_sealed = models.TextField()
-    refresh_token_sealed = models.TextField()
-    expires_at = models.DateTimeField()
-    scopes = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"zoom grant of {self.user}"
-
-
 class DeauthorizationAudit(models.Model):
     """That a Zoom user removed the app and what was done about it; never any meeting content."""
 
@@ -416,7 +398,9 @@ class DeauthorizationAudit(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     data_retained = models.BooleanField(help_text="user_data_retention: data kept at their ask")
     meetings_deleted = models.IntegerField(default=0)
-    tokens_deleted = models.BooleanField(default=False)
+    tokens_deleted = models.BooleanField(
+        default=False, help_text="OAuth tokens were deleted (none are kept since migration 0010)"
+    )
     compliance_reported_at = models.DateTimeField(null=True, blank=True)
     compliance_error = models.CharField(max_length=300, blank=True)
 

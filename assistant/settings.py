@@ -7,6 +7,7 @@ process); set means the production shape (channels_redis, Celery on Redis, a sep
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from assistant.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -50,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
@@ -68,8 +73,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "assistant.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a locked-out login into the "try again later" page (see Sign-in below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "assistant.urls"
@@ -116,12 +125,48 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "meeting-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one user name,
+# or from one address, both are refused (even with the right password) until
+# LOGIN_COOLOFF_MINUTES after the last failure; a successful sign-in clears them. The site's
+# login and the admin's alike. Attempts are kept in the database: every shape shares them.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be at least 1")
+# Proxies in front of daphne that append the client's address to X-Forwarded-For (nginx's
+# $proxy_add_x_forwarded_for, a load balancer). 0: the socket's peer address is the client's,
+# and X-Forwarded-For is never read (a client could write anything there).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+# A second factor for staff (they read every meeting): with STAFF_2FA on, staff sign in with
+# a code from an authenticator app (TOTP, django-otp; enroll with `manage.py enroll_totp USER`),
+# and a staff session without it counts as signed out (pages, API, admin, live sockets).
+STAFF_2FA = env_bool("STAFF_2FA", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Meeting Assistant")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# Each on its own: a user name tried from many addresses, and an address trying many names.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "assistant.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "assistant.views.sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -161,6 +206,20 @@ else:
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
             },
+        }
+    }
+
+# The cache: counters that must hold across web processes (the ask rate limit) live in Redis;
+# the embedded shape is one process, so its memory will do.
+CACHES: dict[str, Any]
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
         }
     }
 
@@ -233,6 +292,13 @@ ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN")
 ZOOM_WEBHOOK_MAX_BODY_BYTES = env_int("ZOOM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 
+# A live socket re-checks its viewer's access this often (seconds, at most 60) on the server's
+# clock, pinged or not: deactivated, no longer staff or host, deauthorized, meeting deleted.
+# Sign-out and a panel grant's expiry close it at that moment, whatever this says.
+LIVE_ACCESS_RECHECK_S = env_float("LIVE_ACCESS_RECHECK_S", 60.0)
+if not 0 < LIVE_ACCESS_RECHECK_S <= 60:
+    raise ImproperlyConfigured("LIVE_ACCESS_RECHECK_S must be more than 0 and at most 60 (seconds)")
+
 # The Zoom App panel (assistant/zoomapp, views/zoomapp.py). A context token is a few hundred
 # characters; anything far longer is refused before any work is done on it.
 ZOOMAPP_CONTEXT_MAX_CHARS = env_int("ZOOMAPP_CONTEXT_MAX_CHARS", 2048)
@@ -251,11 +317,6 @@ ZOOM_OAUTH_REDIRECT_URL = env_str("ZOOM_OAUTH_REDIRECT_URL", f"{SITE_URL}/zoomap
 ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
 # An OAuth state (and its PKCE verifier) is good for this long, once.
 ZOOM_OAUTH_STATE_TTL_S = env_int("ZOOM_OAUTH_STATE_TTL_S", 300)
-# Tokens are refreshed this long before they expire.
-ZOOM_TOKEN_REFRESH_MARGIN_S = env_int("ZOOM_TOKEN_REFRESH_MARGIN_S", 300)
-# Fernet keys for tokens at rest, newest first (comma-separated; rotate by prepending a new
-# key, re-encrypting, then dropping the old one). A secret: also read from ZOOM_TOKEN_KEYS_FILE.
-ZOOM_TOKEN_KEYS = [k.strip() for k in env_secret("ZOOM_TOKEN_KEYS").split(",") if k.strip()]
 
 # RTMS ingest.
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)
@@ -372,6 +433,13 @@ NOTES_EXTRACT_UPDATE_SEGMENTS = env_int("NOTES_EXTRACT_UPDATE_SEGMENTS", 5)
 NOTES_EXTRACT_UPDATE_SECONDS = env_int("NOTES_EXTRACT_UPDATE_SECONDS", 30)
 # The per-meeting lock of a notes update expires after this (a worker that died holding it).
 NOTES_LOCK_S = env_int("NOTES_LOCK_S", 300)
+# "Ask this meeting" (POST /api/meetings/<id>/ask/): each user may ask this often (COUNT/PERIOD,
+# counted in the cache, so across web processes); more answers 429 with Retry-After.
+ASK_RATE_LIMIT = env_rate("ASK_RATE_LIMIT", "10/min")
+# LLM calls of asks under way at once per web process; more wait their turn without a thread.
+ASK_LLM_THREADS = env_int("ASK_LLM_THREADS", 4)
+if ASK_LLM_THREADS < 1:
+    raise ImproperlyConfigured("ASK_LLM_THREADS must be at least 1")
 
 # Security headers: the Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -16,8 +16,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # would allow (production allows only Zoom's hosts over wss://).
 os.environ.setdefault("RTMS_ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("RTMS_ALLOW_INSECURE_WS", "1")
-# A fixed, test-only Fernet key for Zoom tokens at rest.
-os.environ.setdefault("ZOOM_TOKEN_KEYS", "dGVzdC1vbmx5LXpvb20tdG9rZW4ta2V5LTAwMDAwMEE=")
 os.environ.setdefault(
     "ASSISTANT_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
 )
@@ -30,3 +28,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# Counters in the cache (the ask rate limit) under a prefix of this run's own: a run started
+# within a minute of the last does not inherit its counts for the same user ids.
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assistant.views import api, library, notes_api, pages, search, zoom_oauth, zoomapp
+from assistant.views import (
+    api,
+    library,
+    notes_api,
+    pages,
+    search,
+    sign_in,
+    zoom_oauth,
+    zoomapp,
+)
 from rtms_ingest.runtime import demo_views, transcription_views
 from rtms_ingest.webhooks import view as webhooks
 
@@ -28,7 +37,9 @@ urlpatterns = [
     path("healthz", pages.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=sign_in.SignInForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -52,5 +63,6 @@ urlpatterns = [
     path("zoomapp/oauth/callback", zoom_oauth.callback, name="zoomapp-oauth-callback"),
     path("zoomapp/authorize", zoom_oauth.authorize_start, name="zoomapp-authorize"),
     path("zoomapp/authorized", zoom_oauth.authorized, name="zoomapp-authorized"),
+    path("admin/login/", sign_in.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -12,12 +12,14 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from assistant.models import Meeting, Product, ZoomUserLink
+from assistant.services import second_factor
 from assistant.services.panel import PanelGrant, grant_of
 
 # The project keeps Django's own user model (no AUTH_USER_MODEL), so request.user is one of these.
@@ -41,22 +43,43 @@ class Viewer:
 
     @classmethod
     def from_scope(cls, scope: dict[str, Any]) -> Viewer:
-        """The viewer of a Channels scope (AuthMiddlewareStack); touches the DB: call off-loop.
+        """The viewer of a Channels scope as the handshake found it (AuthMiddlewareStack).
 
-        The session is read afresh from its store: a socket lives for hours, and its grant may
-        have been replaced or its user signed out meanwhile.
+        Touches the DB (the session is loaded lazily): call off-loop. A socket lives for hours:
+        later checks use `from_session_key`, which reads the session afresh.
         """
-        user = scope.get("user")
-        if not isinstance(user, User | AnonymousUser):
-            user = AnonymousUser()
-        key = getattr(scope.get("session"), "session_key", None)
-        session = _session_store(session_key=key) if key else None
-        return cls(user=user, panel=grant_of(session))
+        session = scope.get("session")
+        session = session if isinstance(session, SessionBase) else None
+        return cls(user=_second_factor_checked(scope.get("user"), session), panel=grant_of(session))
+
+    @classmethod
+    def from_session_key(cls, session_key: str | None) -> Viewer:
+        """Whoever a stored session names now; touches the DB: call off-loop.
+
+        For a socket's periodic re-check: the session is read afresh (one query), its user
+        loaded and checked as a request's would be (active, password unchanged; one query).
+        A session that is gone (signed out, ended) names an anonymous viewer.
+        """
+        if not session_key:
+            return cls(user=AnonymousUser())
+        request = HttpRequest()
+        request.session = _session_store(session_key=session_key)
+        user = _second_factor_checked(auth.get_user(request), request.session)
+        return cls(user=user, panel=grant_of(request.session))
 
     @property
     def is_known(self) -> bool:
         """Signed in, or holding a panel grant: someone the API may answer at all."""
         return _active(self.user) is not None or self.panel is not None
+
+
+def _second_factor_checked(user: Any, session: SessionBase | None) -> AnyUser:
+    """The user, or anonymous when STAFF_2FA asks a second factor this session never gave."""
+    if not isinstance(user, User):
+        return AnonymousUser()
+    if second_factor.required_for(user) and not second_factor.session_is_verified(session):
+        return AnonymousUser()
+    return user
 
 
 def _session_store(session_key: str) -> SessionBase:

@@ -1,7 +1,10 @@
 """A Zoom user removed the app (`app_deauthorized`): forget them, record it, tell Zoom.
 
-Unless the user asked Zoom to keep their data (`user_data_retention`), their tokens and
-meetings go through `meeting_deletion.delete_meeting` (every segment, chat line, participant,
+Every session of theirs ends at once (the linked site user's and their panels'), and their live
+sockets are closed after commit (services/sessions.py), whether or not the data is retained.
+
+Unless the user asked Zoom to keep their data (`user_data_retention`), their meetings go
+through `meeting_deletion.delete_meeting` (every segment, chat line, participant,
 live event, note, queued audio and recording, live or not; a meeting on legal hold is kept and
 logged). The audit rows say what was done, never what was said. Zoom's data-compliance API is
 told after commit, by a job, through a client given as a parameter (tests pass a local
@@ -24,10 +27,9 @@ from assistant.models import (
     Meeting,
     MeetingDeletion,
     WebhookDelivery,
-    ZoomToken,
     ZoomUserLink,
 )
-from assistant.services import meeting_deletion
+from assistant.services import meeting_deletion, sessions
 from assistant.zoomapp import client
 from assistant.zoomapp.client import ZoomError
 
@@ -44,11 +46,13 @@ def _retained(payload: dict[str, Any]) -> bool:
 
 @transaction.atomic
 def deauthorize(payload: dict[str, Any], delivery_key: str) -> DeauthorizationAudit:
-    """Delete the user's tokens (and data unless retained); returns the audit row."""
+    """End the user's sessions and delete their data unless retained; returns the audit row."""
     zoom_user_id = str(payload.get("user_id", ""))
     retained = _retained(payload)
     link = ZoomUserLink.objects.filter(zoom_user_id=zoom_user_id).first()
-    tokens_deleted, _ = ZoomToken.objects.filter(zoom_user_id=zoom_user_id).delete()
+    sessions_ended = sessions.end_sessions_of(
+        user_id=link.user_id if link is not None else None, zoom_user_id=zoom_user_id
+    )
     meetings_deleted = 0
     if not retained and zoom_user_id:
         owned = Q(operator_id=zoom_user_id)
@@ -67,11 +71,11 @@ def deauthorize(payload: dict[str, Any], delivery_key: str) -> DeauthorizationAu
         delivery_key=delivery_key,
         data_retained=retained,
         meetings_deleted=meetings_deleted,
-        tokens_deleted=bool(tokens_deleted),
     )
     log.info(
-        "zoom user deauthorized: %d meetings deleted, data retained: %s",
+        "zoom user deauthorized: %d meetings deleted, %d sessions ended, data retained: %s",
         meetings_deleted,
+        sessions_ended,
         retained,
     )
     return audit

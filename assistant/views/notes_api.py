@@ -3,18 +3,30 @@
 Same session and access rule as the rest of the API (assistant/views/api.py): a meeting a user
 may not see answers 404. Edits are for the meeting's host (its owner) or staff. CSRF is checked
 by Django's middleware on PATCH and POST, as on every state change.
+
+Asking is async: its database work (the checks, the rate limit, the retrieval) runs in one hop
+to the request's thread, whose connection is then given back, and the LLM's calls (up to
+LLM_MAX_ATTEMPTS of LLM_TIMEOUT_S each) run on a small pool of their own (ASK_LLM_THREADS per
+process) and are awaited: meanwhile the request holds neither a thread nor a connection. Each
+user may ask ASK_RATE_LIMIT times; more get 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from assistant.models import ActionItem, Decision
-from assistant.services import access
+from assistant.services import access, rate_limits
 from assistant.services.notes import ask, editing, store
 from assistant.views.api import error
 
@@ -100,8 +112,46 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
 
 
 @never_cache
-def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+async def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """POST /api/meetings/<id>/ask/ {question}: an answer from the transcript, with citations."""
+    found = await sync_to_async(_checked_and_retrieved)(request, meeting_id)
+    if isinstance(found, HttpResponse):
+        return found
+    if isinstance(found, ask.Retrieved):
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(_llm_pool(), ask.answer_with_llm, found)
+    return JsonResponse(
+        {
+            "answer": found.answer,
+            "citations": [
+                {
+                    "segment_id": c.segment_id,
+                    "speaker": c.speaker,
+                    "start_ms": c.start_ms,
+                    "text": c.text,
+                }
+                for c in found.citations
+            ],
+        }
+    )
+
+
+def _checked_and_retrieved(
+    request: HttpRequest, meeting_id: int
+) -> HttpResponse | ask.Answer | ask.Retrieved:
+    """Everything an ask needs the database for; the connection is given back after."""
+    try:
+        return _check_and_retrieve(request, meeting_id)
+    finally:
+        # What the end of a request would do (DATABASE_CONN_MAX_AGE), now: the LLM may take
+        # minutes. Never inside a transaction (a test's): closing would break it.
+        if not connection.in_atomic_block:
+            close_old_connections()
+
+
+def _check_and_retrieve(
+    request: HttpRequest, meeting_id: int
+) -> HttpResponse | ask.Answer | ask.Retrieved:
     refused = _signed_in(request, "POST")
     if refused is not None:
         return refused
@@ -113,18 +163,22 @@ def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         return error("question must be a non-empty string.", 400)
     if len(question) > ask.MAX_QUESTION_CHARS:
         return error(f"question must be at most {ask.MAX_QUESTION_CHARS} characters.", 400)
-    answer = ask.ask(meeting_id, question)
-    return JsonResponse(
-        {
-            "answer": answer.answer,
-            "citations": [
-                {
-                    "segment_id": c.segment_id,
-                    "speaker": c.speaker,
-                    "start_ms": c.start_ms,
-                    "text": c.text,
-                }
-                for c in answer.citations
-            ],
-        }
-    )
+    wait_s = rate_limits.take("ask", str(request.user.pk), settings.ASK_RATE_LIMIT)
+    if wait_s is not None:
+        response = error(f"Too many questions: ask again in {wait_s} s.", 429)
+        response["Retry-After"] = str(wait_s)
+        return response
+    return ask.retrieve_for(meeting_id, question)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _llm_pool() -> ThreadPoolExecutor:
+    """The threads the asks' LLM calls run on (ASK_LLM_THREADS); asks beyond them queue."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(settings.ASK_LLM_THREADS, thread_name_prefix="ask-llm")
+        return _pool

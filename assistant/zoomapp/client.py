@@ -141,11 +141,6 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenS
     )
 
 
-def refresh(refresh_token: str) -> TokenSet:
-    """New tokens for a refresh token (Zoom rotates the refresh token too)."""
-    return _token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
-
-
 def api(method: str, path: str, access_token: str, payload: Any = None) -> Any:
     """A REST call as the user whose access token this is."""
     body = None if payload is None else json.dumps(payload).encode()
@@ -161,19 +156,6 @@ def users_me(access_token: str) -> dict[str, Any]:
     if not isinstance(answer, dict) or not answer.get("id"):
         raise ZoomError("GET /users/me answered without a user id.")
     return answer
-
-
-def set_rtms_status(access_token: str, meeting_id: str, action: str) -> None:
-    """PATCH /live_meetings/{id}/rtms_app/status: start/stop/pause/resume RTMS from the backend."""
-    quoted = urllib.parse.quote(meeting_id, safe="")
-    if meeting_id.startswith("/") or "//" in meeting_id:
-        quoted = urllib.parse.quote(quoted, safe="")  # Zoom asks for these to be encoded twice
-    api(
-        "PATCH",
-        f"/live_meetings/{quoted}/rtms_app/status",
-        access_token,
-        {"action": action, "settings": {"client_id": settings.ZOOM_CLIENT_ID}},
-    )
 
 
 def report_data_compliance(body: dict[str, Any]) -> None:

@@ -7,6 +7,9 @@
 
 export const EVENT_TYPES = new Set(["segment", "participant", "chat", "state", "notes"]);
 export const CLOSE_FORBIDDEN = 4403;
+// The server ended the session's access (sign-out, deauthorization): never reconnect, and do
+// not ask the server why (assistant/services/sessions.py CLOSE_SIGNED_OUT).
+export const CLOSE_SIGNED_OUT = 4401;
 
 const PING_EVERY_MS = 20_000;
 const PONG_TIMEOUT_MS = 10_000;
@@ -153,6 +156,10 @@ export class LiveSocket {
     this.ws = null;
     this.clearTimers();
     if (this.stopped) return;
+    if (code === CLOSE_SIGNED_OUT) {
+      this.stop("signed-out");
+      return;
+    }
     if (code === CLOSE_FORBIDDEN || !opened) {
       const verdict = await this.classifyFailure().catch(() => "retry");
       if (verdict !== "retry") {

@@ -126,3 +126,27 @@ def test_a_body_cap_or_read_timeout_too_large_to_protect_is_flagged() -> None:
 
 def test_the_default_http_limits_pass() -> None:
     assert not {"assistant.E026", "assistant.W027", "assistant.W028"} & check_ids()
+
+
+@override_settings(
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), TRUSTED_PROXY_COUNT=0
+)
+def test_a_proxy_without_a_trusted_proxy_count_is_flagged_on_deploy() -> None:
+    assert "assistant.W029" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), TRUSTED_PROXY_COUNT=1
+)
+def test_a_proxy_with_its_count_passes_on_deploy() -> None:
+    assert "assistant.W029" not in check_ids(include_deployment_checks=True)
+
+
+@override_settings(STAFF_2FA=False)
+def test_staff_without_a_second_factor_is_flagged_on_deploy() -> None:
+    assert "assistant.W030" in check_ids(include_deployment_checks=True)
+
+
+@override_settings(STAFF_2FA=True)
+def test_staff_with_a_second_factor_pass_on_deploy() -> None:
+    assert "assistant.W030" not in check_ids(include_deployment_checks=True)

@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from assistant.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from assistant.env import (
+    Rate,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+    env_str,
+)
 
 
 def test_blank_values_copied_from_the_template_mean_default(
@@ -66,3 +76,19 @@ def test_a_choice_outside_its_list_is_refused_naming_the_choices(
         env_choice("TRANSCRIPTION_X", "native", ("native", "asr", "both"))
     monkeypatch.setenv("TRANSCRIPTION_X", " Both ")
     assert env_choice("TRANSCRIPTION_X", "native", ("native", "asr", "both")) == "both"
+
+
+@pytest.mark.parametrize(
+    ("raw", "rate"),
+    [("10/min", Rate(10, 60)), ("100 / hour", Rate(100, 3600)), ("5/s", Rate(5, 1))],
+)
+def test_a_rate_is_uses_per_period(monkeypatch: pytest.MonkeyPatch, raw: str, rate: Rate) -> None:
+    monkeypatch.setenv("A_RATE", raw)
+    assert env_rate("A_RATE", "1/min") == rate
+
+
+@pytest.mark.parametrize("raw", ["ten/min", "10/week", "0/min", "10"])
+def test_a_bad_rate_fails_loudly(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("A_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match="A_RATE"):
+        env_rate("A_RATE", "1/min")

@@ -56,8 +56,26 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    """A question and the segments the LLM is to answer it from, best first."""
+
+    question: str
+    hits: list[Utterance]
+
+
 def ask(meeting_id: int, question: str) -> Answer:
     """Answer a question about a meeting from its transcript, citing segments."""
+    found = retrieve_for(meeting_id, question)
+    return found if isinstance(found, Answer) else answer_with_llm(found)
+
+
+def retrieve_for(meeting_id: int, question: str) -> Answer | Retrieved:
+    """The database half of an answer: the answer itself when no LLM is to be asked.
+
+    That is a catch-up, a question nothing matches, or the extract when the engine is not the
+    LLM; otherwise the retrieved segments, for `answer_with_llm`.
+    """
     question = question.strip()[:MAX_QUESTION_CHARS]
     if _CATCH_UP.search(question):
         return catch_up(meeting_id)
@@ -66,15 +84,20 @@ def ask(meeting_id: int, question: str) -> Answer:
         return Answer(NOT_FOUND)
     if engine_name() != LLM:
         return _extract(hits[:EXTRACT_K])
+    return Retrieved(question, hits)
+
+
+def answer_with_llm(found: Retrieved) -> Answer:
+    """The LLM half: no database, but up to LLM_MAX_ATTEMPTS calls (keep it off request threads)."""
     try:
-        in_order = sorted(hits, key=lambda u: u.seq)
-        reply = llm_engine.ask(LlmConfig.from_settings(), question, in_order)
+        in_order = sorted(found.hits, key=lambda u: u.seq)
+        reply = llm_engine.ask(LlmConfig.from_settings(), found.question, in_order)
     except LlmError as exc:
         log.warning("ask: LLM failed, answering with the extract: %s", exc)
-        return _extract(hits[:EXTRACT_K], "The language model is unreachable. " + EXTRACT)
+        return _extract(found.hits[:EXTRACT_K], "The language model is unreachable. " + EXTRACT)
     if not reply.found:
         return Answer(NOT_FOUND)
-    by_id = {u.segment_id: u for u in hits}
+    by_id = {u.segment_id: u for u in found.hits}
     return Answer(reply.answer.strip(), [_cite(by_id[i]) for i in reply.segment_ids])
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import logging
 import os
 from functools import partial
@@ -73,10 +71,6 @@ class Command(BaseCommand):
         for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN"):
             if not getattr(settings, name):
                 setattr(settings, name, demo.demo_secret(name))
-        if not settings.ZOOM_TOKEN_KEYS:  # a Fernet key: 32 bytes, URL-safe base64
-            seed = demo.demo_secret("ZOOM_TOKEN_KEY").encode()
-            key = base64.urlsafe_b64encode(hashlib.sha256(seed).digest()).decode()
-            settings.ZOOM_TOKEN_KEYS = [key]
 
     def _ensure_demo_user(self) -> str:
         password = demo.demo_secret("PASSWORD")

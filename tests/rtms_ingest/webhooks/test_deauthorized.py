@@ -17,7 +17,6 @@ from assistant.models import (
     DeauthorizationAudit,
     Meeting,
     MeetingDeletion,
-    ZoomToken,
     ZoomUserLink,
 )
 from assistant.services import deauthorization, transcript
@@ -71,14 +70,6 @@ def _hosted_meeting(make_meeting: MakeMeeting, host: User) -> Meeting:
             text="the secret plan",
         ),
     )
-    ZoomToken.objects.get_or_create(
-        user=host,
-        zoom_user_id="zoom-host-1",
-        account_id_sealed="x",
-        access_token_sealed="x",
-        refresh_token_sealed="x",
-        expires_at="2030-01-01T00:00:00Z",
-    )
     return meeting
 
 
@@ -91,9 +82,8 @@ def test_deauthorization_deletes_data_and_reports_to_zoom(
     jobs.shutdown()  # the compliance report runs after commit on the in-process pool
     assert not Meeting.objects.filter(pk=meeting.pk).exists()
     assert Meeting.objects.filter(pk=other.pk).exists()
-    assert not ZoomToken.objects.exists()
     audit = DeauthorizationAudit.objects.get()
-    assert audit.meetings_deleted == 1 and audit.tokens_deleted and not audit.data_retained
+    assert audit.meetings_deleted == 1 and not audit.data_retained
     assert audit.compliance_reported_at is not None
     assert "secret plan" not in str(vars(audit))
     (report,) = zoom.compliance_reports
@@ -118,14 +108,11 @@ def test_a_meeting_on_legal_hold_outlives_its_hosts_deauthorization(
     assert (deletion.meeting_id, deletion.reason) == (ended.pk, "deauthorized")
 
 
-def test_retention_keeps_meetings_but_not_tokens(
-    zoom: ZoomStandIn, make_meeting: MakeMeeting, host: User
-) -> None:
+def test_retention_keeps_meetings(zoom: ZoomStandIn, make_meeting: MakeMeeting, host: User) -> None:
     meeting = _hosted_meeting(make_meeting, host)
     assert post(event(retain="true")).status_code == 200
     jobs.shutdown()
     assert Meeting.objects.filter(pk=meeting.pk).exists()
-    assert not ZoomToken.objects.exists()
     assert DeauthorizationAudit.objects.get().data_retained
     assert ZoomUserLink.objects.filter(zoom_user_id="zoom-host-1").exists()
 
