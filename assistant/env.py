@@ -1,4 +1,9 @@
-"""Typed readers for configuration from the environment that fail loudly on bad values."""
+"""Typed readers for configuration from the environment that fail loudly on bad values.
+
+Each reader also records the variable it read and its default (`declared_defaults`): the one
+list of every setting the product reads, against which the documentation's defaults are
+checked (`.env.example`, the README's and docs/architecture.md's tables).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,18 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
+Default = str | bool | int | float | list[str]
+_declared: dict[str, Default] = {}
+
+
+def declared_defaults() -> dict[str, Default]:
+    """Every variable read so far (all of them, once the settings are loaded), with its default."""
+    return dict(_declared)
+
+
+def _declare(name: str, default: Default) -> None:
+    _declared.setdefault(name, default)
+
 
 def _raw(name: str) -> str | None:
     """The variable's value; set-but-empty counts as unset (a blank line copied from a template)."""
@@ -20,6 +37,7 @@ def _raw(name: str) -> str | None:
 
 def env_str(name: str, default: str = "") -> str:
     """Return the variable, or default when it is unset or empty."""
+    _declare(name, default)
     value = _raw(name)
     return default if value is None else value
 
@@ -34,6 +52,7 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 def env_bool(name: str, default: bool = False) -> bool:
     """Return a boolean variable; anything but a clear yes/no is an error."""
+    _declare(name, default)
     raw = _raw(name)
     if raw is None:
         return default
@@ -47,6 +66,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     """Return an integer variable; a non-integer is an error."""
+    _declare(name, default)
     raw = _raw(name)
     if raw is None:
         return default
@@ -58,6 +78,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     """Return a float variable; a non-number is an error."""
+    _declare(name, default)
     raw = _raw(name)
     if raw is None:
         return default
@@ -69,6 +90,7 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     """Return a comma-separated list variable."""
+    _declare(name, default)
     raw = _raw(name)
     if raw is None:
         return default
@@ -77,6 +99,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_secret(name: str, default: str = "") -> str:
     """Return a secret from NAME, or from the file named by NAME_FILE (Docker/K8s secrets)."""
+    _declare(name, default)
     file_name = _raw(f"{name}_FILE")
     if file_name:
         try:

