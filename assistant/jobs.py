@@ -137,8 +137,9 @@ def queue_for(name: str) -> str:
 def check_app_jobs() -> None:
     """Import the task modules and check each job the app submits has a task and a queue.
 
-    Raises UnknownJob (or ValueError for a queue no worker consumes). The web process calls it
-    as it starts (assistant/asgi.py), so a task renamed without its submitters fails there.
+    Raises UnknownJob (or ValueError for a queue no worker consumes). The web process and the
+    ingest call it as they start (assistant/asgi.py, run_ingest), so a task renamed without its
+    submitters fails there, and their first jobs do not wait for the task modules' import.
     """
     _import_task_modules()
     for name in SUBMITTED_BY_THE_APP:
@@ -149,7 +150,8 @@ def _import_task_modules() -> None:
     """Import each installed app's `tasks` module, as a worker does when it starts."""
     # Not loader.import_default_modules(): through Celery's Django fixup it runs every system
     # check each time. Under a lock: Celery's discovery returns at once, having imported
-    # nothing, while another thread is discovering, and that thread's name would seem unknown.
+    # nothing, when another thread is already discovering; this thread's task would then be
+    # reported unknown.
     with _task_modules_lock:
         celery_app.autodiscover_tasks(force=True)
 
