@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from assistant import jobs  # noqa: E402
 from assistant.beat import start_in_process_beat  # noqa: E402
 from assistant.http_limits import BodyLimits, limit_request_reading  # noqa: E402
 from assistant.metrics import serve_metrics  # noqa: E402
@@ -49,6 +50,9 @@ if settings.WEB_METRICS_PORT:
         REGISTRY.register(RunningIngestCollector(running_supervisor))
     # A port of its own, never a path of the site: the figures are for the operators' scraper.
     serve_metrics(settings.WEB_METRICS_PORT)
+
+# Jobs are submitted by name: a name no task answers to fails here, before the first job.
+jobs.check_app_jobs()
 
 # The embedded shape has no celery beat: its retention tasks run on a thread of this process.
 start_in_process_beat()

@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 
 from assistant import jobs
-from assistant.celery import app as celery_app
 
 __all__ = ["InProcessBeat", "start_in_process_beat"]
 
@@ -71,13 +70,6 @@ class InProcessBeat:
                     log.exception("scheduled task %s not submitted", task)
 
 
-def _submit(task_name: str) -> None:
-    tasks = celery_app.tasks
-    if task_name not in tasks:
-        celery_app.loader.import_default_modules()  # the autodiscovered tasks, imported once
-    jobs.submit(tasks[task_name])
-
-
 def start_in_process_beat() -> InProcessBeat | None:
     """Start the beat thread once, in a process whose jobs run in process; else None."""
     global _started
@@ -86,7 +78,7 @@ def start_in_process_beat() -> InProcessBeat | None:
     with _started_lock:
         if _started is None:
             _started = InProcessBeat(
-                settings.CELERY_BEAT_SCHEDULE, settings.IN_PROCESS_BEAT, _submit
+                settings.CELERY_BEAT_SCHEDULE, settings.IN_PROCESS_BEAT, jobs.submit
             )
             thread = threading.Thread(
                 target=_started.run, args=(threading.Event(),), name="beat", daemon=True

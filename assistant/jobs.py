@@ -1,6 +1,6 @@
 """Run a job: hand a Celery task to a worker once the caller's transaction commits.
 
-One call, `submit(task, *args, **kwargs)`, and two shapes behind it:
+One call, `submit(name, *args, **kwargs)`, and two shapes behind it:
 
 - production (`JOBS_IN_PROCESS` off, REDIS_URL set): the task goes to Redis and a Celery worker
   of its queue runs it (docker-compose.yml and the Procfile run one worker per queue);
@@ -13,6 +13,13 @@ A task's name says its queue:
 - `asr.<what>` (speech recognition)  -> queue `asr`, one job at a time per worker process;
 - `llm.<what>` (AI notes)             -> queue `llm`;
 - anything else, e.g. `assistant.<what>` -> Celery's default queue `celery`.
+
+A job is submitted by its task's name, never by the task object, so the code that submits one
+(services, the ingest, the embedded beat) never imports a task module: tasks import services,
+never the reverse. The name is looked up in Celery's registry at once, in the caller and in
+both shapes; a name no task is registered under raises UnknownJob there. The names the app
+submits are the constants below; they are promises (other tools may send them), so a task's
+registered name never changes.
 
 The routes live in settings (CELERY_TASK_ROUTES); the in-process pools ask Celery's router, so
 both shapes put a task on the same queue. Tasks never set `queue=` (Celery 5.7 deprecates it and
@@ -71,6 +78,13 @@ RETRY_THROUGH_DB_OUTAGE: dict[str, Any] = {
     "max_retries": 6,
 }
 
+# The jobs the app submits, by the name each task is registered under (`@shared_task(name=...)`).
+TRANSCRIBE_UTTERANCE = "asr.transcribe_utterance"
+UPDATE_NOTES = "llm.update_notes"
+FINAL_NOTES = "llm.final_notes"
+REPORT_DEAUTHORIZATION = "assistant.report_deauthorization"
+SUBMITTED_BY_THE_APP = (TRANSCRIBE_UTTERANCE, UPDATE_NOTES, FINAL_NOTES, REPORT_DEAUTHORIZATION)
+
 # Threads per queue in the embedded shape: a laptop holds one Whisper and one LLM call at a time.
 IN_PROCESS_THREADS = {ASR: 1, LLM: 1, DEFAULT: 2}
 
@@ -79,17 +93,23 @@ Json: TypeAlias = "str | int | float | bool | list[Json] | dict[str, Json] | Non
 
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+_task_modules_lock = threading.Lock()
 
 
 class JobNotQueued(Exception):
     """The broker could not be reached: the job was not handed over (nothing will run it)."""
 
 
-def submit(task: Task, *args: Json, **kwargs: Json) -> None:
-    """Run task(*args, **kwargs) on its queue once the current transaction commits."""
-    queue = queue_for(task.name)
-    if queue not in QUEUES:
-        raise ValueError(f"{task.name} routes to queue {queue!r}, which no worker consumes")
+class UnknownJob(LookupError):
+    """No task is registered under the name a job was submitted with."""
+
+
+def submit(name: str, /, *args: Json, **kwargs: Json) -> None:
+    """Run the task registered as `name` on its queue once the current transaction commits.
+
+    Raises UnknownJob at once when no task has that name, whatever the shape.
+    """
+    task, queue = _task_and_queue(name)
     # What a worker would receive; a model instance or a set fails here, in the caller.
     payload = json.loads(json.dumps({"args": args, "kwargs": kwargs}))
     if settings.JOBS_IN_PROCESS:
@@ -98,9 +118,51 @@ def submit(task: Task, *args: Json, **kwargs: Json) -> None:
         _after_commit(partial(_publish, task, args, kwargs))
 
 
+def task_named(name: str) -> Task:
+    """The Celery task registered as `name`; UnknownJob when there is none."""
+    tasks = celery_app.tasks
+    if name not in tasks:
+        # A process that only submits jobs has not imported the task modules: now it does.
+        _import_task_modules()
+    if name not in tasks:
+        raise UnknownJob(f"no task is registered as {name!r}")
+    return tasks[name]
+
+
 def queue_for(name: str) -> str:
     """The queue Celery sends task `name` to: its route, else the default queue."""
     return str(celery_app.amqp.router.route({}, name)["queue"].name)
+
+
+def check_app_jobs() -> None:
+    """Import the task modules and check each job the app submits has a task and a queue.
+
+    Raises UnknownJob (or ValueError for a queue no worker consumes). The web process and the
+    ingest call it as they start (assistant/asgi.py, run_ingest), so a task renamed without its
+    submitters fails there, and their first jobs do not wait for the task modules' import.
+    """
+    _import_task_modules()
+    for name in SUBMITTED_BY_THE_APP:
+        _task_and_queue(name)
+
+
+def _import_task_modules() -> None:
+    """Import each installed app's `tasks` module, as a worker does when it starts."""
+    # Not loader.import_default_modules(): through Celery's Django fixup it runs every system
+    # check each time. Under a lock: Celery's discovery returns at once, having imported
+    # nothing, when another thread is already discovering; this thread's task would then be
+    # reported unknown.
+    with _task_modules_lock:
+        celery_app.autodiscover_tasks(force=True)
+
+
+def _task_and_queue(name: str) -> tuple[Task, str]:
+    """The task registered as `name` and the queue it goes to (one a worker consumes)."""
+    task = task_named(name)
+    queue = queue_for(name)
+    if queue not in QUEUES:
+        raise ValueError(f"{name} routes to queue {queue!r}, which no worker consumes")
+    return task, queue
 
 
 def shutdown() -> None:

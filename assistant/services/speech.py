@@ -111,11 +111,9 @@ def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:
     Raises HandOverUnavailable when Redis cannot be reached; handing the same cut over again
     is safe (the audio is put under the same key; a job queued twice records its text once).
     """
-    from assistant.tasks import transcribe_utterance as task  # tasks import this module
-
     try:
         audio_store().put(job.audio_key, pcm, job.utterance_key, job.rank)
-        jobs.submit(task, **asdict(job))
+        jobs.submit(jobs.TRANSCRIBE_UTTERANCE, **asdict(job))
     except (AudioStoreUnavailable, jobs.JobNotQueued) as exc:
         raise HandOverUnavailable(str(exc)) from exc
 

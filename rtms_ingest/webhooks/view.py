@@ -31,7 +31,6 @@ from django.views.decorators.http import require_POST
 from assistant import jobs
 from assistant.services import deauthorization
 from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
-from assistant.tasks import report_deauthorization
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
 from rtms_ingest.runtime.handover import hand_over
@@ -230,4 +229,4 @@ async def _deauthorized(envelope: dict[str, Any]) -> Answer:
 def _deauthorize_and_report(payload: dict[str, Any], key: str) -> None:
     with transaction.atomic():
         audit = deauthorization.deauthorize(payload, key)
-        jobs.submit(report_deauthorization, audit.pk)
+        jobs.submit(jobs.REPORT_DEAUTHORIZATION, audit.pk)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from assistant import beat
+from assistant import beat, jobs
 from assistant.models import Meeting
 
 SCHEDULE = {
@@ -87,7 +87,7 @@ def test_the_embedded_beat_runs_meeting_retention_in_process(
     stopping = threading.Event()
     schedule = {"purge": {"task": "assistant.purge_expired_meetings", "schedule": 0.05}}
     runner = threading.Thread(
-        target=beat.InProcessBeat(schedule, ["purge"], beat._submit).run, args=(stopping,)
+        target=beat.InProcessBeat(schedule, ["purge"], jobs.submit).run, args=(stopping,)
     )
     runner.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -203,13 +204,100 @@ def test_a_task_routed_to_a_queue_nobody_consumes_is_refused(
     request.getfixturevalue(shape)
     assert jobs.queue_for("tests.jobs.nap") == "nowhere"
     with pytest.raises(ValueError, match="nowhere"):
-        jobs.submit(nap, 0)
+        jobs.submit(nap.name, 0)
+
+
+# --- Jobs are submitted by name ------------------------------------------------------------
+
+
+def test_the_app_registers_its_tasks_under_the_names_it_promised() -> None:
+    # Other tools send these names (beat, an ingest of another version, ops by hand).
+    celery_app.loader.import_default_modules()
+    ours = [
+        name
+        for name, task in celery_app.tasks.items()
+        if task.__module__.split(".")[0] in ("assistant", "rtms_ingest")
+    ]
+    assert sorted(ours) == [
+        "asr.transcribe_utterance",
+        "assistant.purge_expired_meetings",
+        "assistant.purge_webhook_deliveries",
+        "assistant.report_deauthorization",
+        "assistant.sweep_orphaned_streams",
+        "llm.final_notes",
+        "llm.update_notes",
+    ]
+
+
+def test_every_job_the_app_submits_has_its_task_on_its_queue() -> None:
+    jobs.check_app_jobs()
+    assert {name: jobs.queue_for(name) for name in jobs.SUBMITTED_BY_THE_APP} == {
+        "asr.transcribe_utterance": "asr",
+        "llm.update_notes": "llm",
+        "llm.final_notes": "llm",
+        "assistant.report_deauthorization": "celery",
+    }
+
+
+def test_a_job_name_no_task_has_fails_the_check_the_web_process_runs_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    typo = (*jobs.SUBMITTED_BY_THE_APP, "llm.update_note")
+    monkeypatch.setattr(jobs, "SUBMITTED_BY_THE_APP", typo)
+    with pytest.raises(jobs.UnknownJob, match=r"'llm\.update_note'"):
+        jobs.check_app_jobs()
+
+
+@pytest.mark.parametrize("shape", ["in_process", "broker"])
+def test_a_job_submitted_under_a_name_no_task_has_is_refused_in_the_caller(
+    shape: str, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue(shape)
+    # At the call, not at the commit (where the caller could no longer handle it).
+    with transaction.atomic(), pytest.raises(jobs.UnknownJob, match=r"'llm\.update_note'"):
+        jobs.submit("llm.update_note", 1)
+    if shape == "broker":
+        assert all_queued(request.getfixturevalue("broker")) == NOTHING_QUEUED
+    else:
+        jobs.shutdown()
+        assert RUNS == []
+
+
+@pytest.mark.timeout(60)
+def test_threads_submitting_at_once_in_a_fresh_process_all_find_their_task() -> None:
+    # The first submissions of an ingest come from several database threads at once, before
+    # any task module is imported: each must find its task, none be told it is unknown.
+    code = (
+        "import django, json, threading\n"
+        "django.setup()\n"
+        "from assistant import jobs\n"
+        "barrier = threading.Barrier(8)\n"
+        "found = []\n"
+        "def look(name):\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        found.append(jobs.task_named(name).name)\n"
+        "    except jobs.UnknownJob as exc:\n"
+        "        found.append(str(exc))\n"
+        "names = [jobs.SUBMITTED_BY_THE_APP[i % 4] for i in range(8)]\n"
+        "threads = [threading.Thread(target=look, args=(n,)) for n in names]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(json.dumps({'found': sorted(found), 'wanted': sorted(names)}))\n"
+    )
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "assistant.test_settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["found"] == seen["wanted"]
 
 
 def test_arguments_that_are_not_json_are_refused_in_the_caller(in_process: list[Run]) -> None:
     delivery = WebhookDelivery.objects.create(dedupe_key="k", event="e", payload={})
     with pytest.raises(TypeError, match="WebhookDelivery"):
-        jobs.submit(read_delivery, delivery)  # type: ignore[arg-type]
+        jobs.submit(read_delivery.name, delivery)  # type: ignore[arg-type]
 
 
 # --- Production shape: the broker ------------------------------------------------------------
@@ -220,13 +308,13 @@ def test_a_job_of_a_rolled_back_transaction_never_reaches_the_broker(
 ) -> None:
     with transaction.atomic():
         for task in RECORDERS:
-            jobs.submit(task, "rolled back")
+            jobs.submit(task.name, "rolled back")
         transaction.set_rollback(True)
     with transaction.atomic():
         with transaction.atomic():
-            jobs.submit(asr_record, "rolled back savepoint")
+            jobs.submit(asr_record.name, "rolled back savepoint")
             transaction.set_rollback(True)
-        jobs.submit(llm_record, "committed")
+        jobs.submit(llm_record.name, "committed")
     assert all_queued(broker) == NOTHING_QUEUED | {"llm": [("llm.tests.record", ["committed"])]}
 
 
@@ -234,9 +322,9 @@ def test_a_committed_job_reaches_the_broker_on_its_queue_after_the_commit(
     broker: redis.Redis,
 ) -> None:
     with transaction.atomic():
-        jobs.submit(asr_record, "speech")
-        jobs.submit(llm_record, "notes")
-        jobs.submit(record, "chores")
+        jobs.submit(asr_record.name, "speech")
+        jobs.submit(llm_record.name, "notes")
+        jobs.submit(record.name, "chores")
         assert all_queued(broker) == NOTHING_QUEUED, "published before the commit"
     assert all_queued(broker) == {
         "asr": [("asr.tests.record", ["speech"])],
@@ -246,7 +334,7 @@ def test_a_committed_job_reaches_the_broker_on_its_queue_after_the_commit(
 
 
 def test_a_job_outside_a_transaction_reaches_the_broker_at_once(broker: redis.Redis) -> None:
-    jobs.submit(record, "now")
+    jobs.submit(record.name, "now")
     assert queued(broker, "celery") == [("tests.jobs.record", ["now"])]
 
 
@@ -263,7 +351,7 @@ def unreachable_broker(settings: Settings) -> Iterator[None]:
 def test_a_job_the_broker_cannot_take_is_reported_to_the_caller(unreachable_broker: None) -> None:
     started = time.monotonic()
     with pytest.raises(jobs.JobNotQueued, match=r"tests\.jobs\.record"):
-        jobs.submit(record, "while Redis restarts")
+        jobs.submit(record.name, "while Redis restarts")
     assert time.monotonic() - started < 5, "the caller waited on a broker that is down"
 
 
@@ -273,11 +361,11 @@ def test_one_worker_on_every_queue_runs_the_committed_jobs_only(
 ) -> None:
     with transaction.atomic():
         for task in RECORDERS:
-            jobs.submit(task, "rolled back")
+            jobs.submit(task.name, "rolled back")
         transaction.set_rollback(True)
     with transaction.atomic():
         for task in RECORDERS:
-            jobs.submit(task, "committed")
+            jobs.submit(task.name, "committed")
     db = django_settings.DATABASES["default"]
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     log_path = tmp_path / "worker.log"
@@ -314,8 +402,8 @@ def test_one_worker_on_every_queue_runs_the_committed_jobs_only(
 def test_a_job_of_a_rolled_back_transaction_never_runs(in_process: list[Run]) -> None:
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(dedupe_key="k", event="rolled", payload={})
-        jobs.submit(read_delivery, delivery.pk)
-        jobs.submit(asr_nap, 0)
+        jobs.submit(read_delivery.name, delivery.pk)
+        jobs.submit(asr_nap.name, 0)
         transaction.set_rollback(True)
     jobs.shutdown()
     assert in_process == []
@@ -324,7 +412,7 @@ def test_a_job_of_a_rolled_back_transaction_never_runs(in_process: list[Run]) ->
 def test_a_committed_job_runs_after_the_commit_on_a_pool_thread(in_process: list[Run]) -> None:
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(dedupe_key="k", event="committed", payload={})
-        jobs.submit(read_delivery, delivery.pk)
+        jobs.submit(read_delivery.name, delivery.pk)
         time.sleep(0.2)  # time enough for a pool thread to run a job handed over too early
         assert in_process == [], "ran before the commit"
     jobs.shutdown()
@@ -338,7 +426,7 @@ def test_a_committed_job_runs_after_the_commit_on_a_pool_thread(in_process: list
 
 async def test_the_event_loop_keeps_answering_while_a_job_runs(in_process: list[Run]) -> None:
     submitted_at = time.monotonic()
-    jobs.submit(asr_nap, 0.5)
+    jobs.submit(asr_nap.name, 0.5)
     submit_s = time.monotonic() - submitted_at
     ticks = 0
     deadline = submitted_at + 5
@@ -355,7 +443,7 @@ async def test_the_event_loop_keeps_answering_while_a_job_runs(in_process: list[
 
 def test_each_queue_has_its_own_pool(in_process: list[Run]) -> None:
     for task in (asr_nap, llm_nap, nap):
-        jobs.submit(task, 0)
+        jobs.submit(task.name, 0)
     jobs.shutdown()
     assert {run.task: run.thread.split("_")[0] for run in in_process} == {
         "asr_nap": "job-asr",
@@ -366,7 +454,7 @@ def test_each_queue_has_its_own_pool(in_process: list[Run]) -> None:
 
 def test_asr_jobs_run_one_at_a_time_and_default_jobs_two(in_process: list[Run]) -> None:
     for task in (asr_nap, asr_nap, nap, nap):
-        jobs.submit(task, 0.2)
+        jobs.submit(task.name, 0.2)
     jobs.shutdown()
     first_asr, second_asr = sorted((r for r in in_process if r.task == "asr_nap"), key=_start)
     first_nap, second_nap = sorted((r for r in in_process if r.task == "nap"), key=_start)
@@ -381,8 +469,8 @@ def _start(run: Run) -> float:
 def test_a_failing_job_is_logged_and_its_pool_runs_the_next(
     in_process: list[Run], caplog: pytest.LogCaptureFixture
 ) -> None:
-    jobs.submit(asr_boom)
-    jobs.submit(asr_nap, 0)
+    jobs.submit(asr_boom.name)
+    jobs.submit(asr_nap.name, 0)
     jobs.shutdown()
     [failure] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "asr.tests.boom" in failure.getMessage()

@@ -22,7 +22,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from pytest_django.fixtures import Settings
 
-from assistant import jobs, notes_tasks
+from assistant import jobs
 from assistant.models import Meeting, MeetingNotes, TranscriptSegment
 from assistant.services import speech
 from assistant.services.transcript import SegmentInput, record_segment
@@ -119,7 +119,7 @@ async def test_asr_and_notes_jobs_that_meet_a_database_restart_are_retried_and_d
 
     await database_outage.abegin()
     await asyncio.to_thread(speech.hand_over_utterance, job, pcm)  # audio store and broker only
-    jobs.submit(notes_tasks.update_notes, meeting.pk)
+    jobs.submit(jobs.UPDATE_NOTES, meeting.pk)
     async with asyncio.timeout(OUTAGE_S):
         while len(set(RETRIED.findall(log.read_text()))) < 2:
             await asyncio.sleep(0.1)

@@ -24,7 +24,6 @@ from pytest_django.fixtures import Settings
 from assistant import events, jobs
 from assistant.models import ActionItem, Decision, LiveEvent, Meeting, MeetingNotes, Participant
 from assistant.models import TranscriptSegment as Segment
-from assistant.notes_tasks import final_notes, update_notes
 from assistant.services import speech
 from assistant.services.notes import updates
 from assistant.services.transcript import record_segment
@@ -164,7 +163,7 @@ def test_notes_jobs_whose_worker_is_killed_run_again_and_double_nothing(
     last_seq = Segment.objects.filter(meeting=meeting).order_by("-seq")[0].seq
 
     # Killed in the middle of an update: it holds the meeting's notes lock, nothing is stored.
-    jobs.submit(update_notes, meeting.pk)
+    jobs.submit(jobs.UPDATE_NOTES, meeting.pk)
     first = start_worker(
         "a", "llm", "llm.update_notes@assistant.services.notes.updates:_rolling:before"
     )
@@ -183,7 +182,7 @@ def test_notes_jobs_whose_worker_is_killed_run_again_and_double_nothing(
     assert notes.covered_seq == last_seq and notes.locked_until is None
 
     # Killed after the final notes were stored, before the job was acknowledged.
-    jobs.submit(final_notes, meeting.pk)
+    jobs.submit(jobs.FINAL_NOTES, meeting.pk)
     final_job = second.wait_until_paused()
     assert MeetingNotes.objects.get(meeting=meeting).is_final
     assert notes_rows(meeting.pk) == expected

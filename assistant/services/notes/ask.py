@@ -22,8 +22,8 @@ from assistant.models import ActionItem, Decision, MeetingNotes, TranscriptSegme
 from assistant.services import tracks
 from assistant.services.notes import llm_engine
 from assistant.services.notes.draft import Utterance, content_words
+from assistant.services.notes.engine_choice import LLM, engine_name
 from assistant.services.notes.llm_client import LlmConfig, LlmError
-from assistant.services.notes.updates import LLM, engine_name
 
 log = logging.getLogger(__name__)
 

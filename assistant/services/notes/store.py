@@ -20,6 +20,7 @@ from assistant.services.notes.draft import (
     similarity,
     stable_key,
 )
+from assistant.services.notes.engine_choice import engine_name
 
 # A new version of an item this similar to a row (and with the same owner) is that row.
 SAME_ITEM = 0.5
@@ -153,8 +154,6 @@ def api_action(row: ActionItem) -> dict[str, object]:
 
 def engine_label_default() -> str:
     """The engine notes will be made with, before any are (the API's `engine` is never empty)."""
-    from assistant.services.notes.updates import engine_name  # updates imports this module
-
     return engine_name()
 
 

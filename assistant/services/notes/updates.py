@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from assistant.models import Meeting, MeetingNotes, Participant
 from assistant.services import tracks
 from assistant.services.notes import extractive, llm_engine, store
 from assistant.services.notes.draft import NotesDraft, Utterance
+from assistant.services.notes.engine_choice import EXTRACTIVE, LLM, engine_name
 from assistant.services.notes.llm_client import LlmConfig, LlmError
 
 log = logging.getLogger(__name__)
@@ -25,18 +25,6 @@ log = logging.getLogger(__name__)
 # One update reads at most this many new segments (the rest waits for the next one), so a
 # backlog never makes one prompt unbounded.
 MAX_SEGMENTS_PER_UPDATE = 200
-EXTRACTIVE = MeetingNotes.Engine.EXTRACTIVE
-LLM = MeetingNotes.Engine.LLM
-
-
-def engine_name() -> str:
-    """The engine NOTES_ENGINE asks for: "llm" or "extractive" ("auto": LLM if configured)."""
-    mode = settings.NOTES_ENGINE
-    if mode == "auto":
-        return LLM if settings.LLM_BASE_URL else EXTRACTIVE
-    if mode in (LLM, EXTRACTIVE):
-        return str(mode)
-    raise ImproperlyConfigured(f"NOTES_ENGINE must be auto, llm or extractive, not {mode!r}")
 
 
 def segment_stored(meeting_id: int) -> bool:
@@ -47,10 +35,8 @@ def segment_stored(meeting_id: int) -> bool:
     # Conditional UPDATE: of many segments stored at once, one queues the job.
     if not MeetingNotes.objects.filter(pk=notes.pk, update_queued=False).update(update_queued=True):
         return False
-    from assistant import notes_tasks  # it imports this module; the job seam needs the task
-
     try:
-        jobs.submit(notes_tasks.update_notes, meeting_id)
+        jobs.submit(jobs.UPDATE_NOTES, meeting_id)
     except jobs.JobNotQueued as exc:
         # Left set, the flag would stop every later update of the meeting: the next segment
         # stored (or the end of the meeting) asks again.
@@ -64,10 +50,8 @@ def segment_stored(meeting_id: int) -> bool:
 
 def meeting_ended(meeting_id: int) -> None:
     """Queue the final notes of a meeting that ended."""
-    from assistant import notes_tasks  # it imports this module; the job seam needs the task
-
     MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
-    jobs.submit(notes_tasks.final_notes, meeting_id)
+    jobs.submit(jobs.FINAL_NOTES, meeting_id)
 
 
 def update_thresholds() -> tuple[int, int]:

@@ -50,6 +50,8 @@ class Command(BaseCommand):
         processes = options["processes"]
         if processes < 1:
             raise CommandError("--processes must be at least 1")
+        # The ingest submits jobs by name: a name no task answers to fails here, not mid-stream.
+        jobs.check_app_jobs()
         if processes > 1:
             self._run_workers(processes)
             return

@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.core.management import call_command
 
+from assistant import jobs
 from rtms_ingest.cluster.registry import INGESTS_KEY
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.management.commands import run_ingest
@@ -53,3 +55,14 @@ async def test_run_ingest_leaves_the_cluster_on_sigterm(
 
     # Gone at once, not found dead seconds later: no other ingest counts on it as a successor.
     assert not await beating(direct, built[0].holder_id)
+
+
+def test_run_ingest_refuses_to_start_when_a_job_it_submits_has_no_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jobs, "SUBMITTED_BY_THE_APP", (*jobs.SUBMITTED_BY_THE_APP, "asr.typo"))
+    serving: list[bool] = []
+    monkeypatch.setattr(run_ingest.Command, "_serve", lambda _: serving.append(True))
+    with pytest.raises(jobs.UnknownJob, match=r"'asr\.typo'"):
+        call_command("run_ingest")
+    assert serving == []
