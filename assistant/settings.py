@@ -461,7 +461,7 @@ WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
 
 # NOTES_ENGINE: auto (the LLM when LLM_BASE_URL is set, else the extract), llm, or extractive
 # (no LLM: key sentences and heuristic items). Checked where it is read
-# (assistant/services/notes/updates.py engine_name).
+# (assistant/services/notes/engine_choice.py).
 NOTES_ENGINE = env_str("NOTES_ENGINE", "auto").strip().lower()
 # Any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's server).
 LLM_BASE_URL = env_str("LLM_BASE_URL")
