@@ -10,4 +10,5 @@ class AssistantConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from assistant import checks, signals  # noqa: F401  (registers checks and receivers)
+        from assistant import signals  # noqa: F401  (registers receivers)
+        from assistant.wiring import checks  # noqa: F401  (registers the system checks)

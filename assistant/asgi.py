@@ -15,12 +15,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from assistant import jobs  # noqa: E402
-from assistant.beat import start_in_process_beat  # noqa: E402
-from assistant.http_limits import BodyLimits, limit_request_reading  # noqa: E402
 from assistant.metrics import serve_metrics  # noqa: E402
 from assistant.origins import TrustedOriginValidator  # noqa: E402
 from assistant.routing import websocket_urlpatterns  # noqa: E402
-from assistant.web_process import (  # noqa: E402
+from assistant.wiring.beat import start_in_process_beat  # noqa: E402
+from assistant.wiring.http_limits import BodyLimits, limit_request_reading  # noqa: E402
+from assistant.wiring.web_process import (  # noqa: E402
     freeze_startup_heap,
     reap_finished_requests_at_once,
     skip_twisted_form_parsing,

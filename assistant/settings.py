@@ -21,7 +21,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from redis import exceptions as redis_errors
 
-from assistant.env import (
+from assistant.wiring.env import (
     env_bool,
     env_choice,
     env_float,
@@ -335,7 +335,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-expired-meetings": {"task": "assistant.purge_expired_meetings", "schedule": 900},
 }
-# The entries the embedded shape runs itself (assistant/beat.py), having no celery beat.
+# The entries the embedded shape runs itself (assistant/wiring/beat.py), having no celery beat.
 IN_PROCESS_BEAT = ["purge-webhook-deliveries", "purge-expired-meetings"]
 
 # --- Retention ---------------------------------------------------------------------------------

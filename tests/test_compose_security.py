@@ -21,7 +21,7 @@ import pytest
 import redis
 import yaml
 
-from assistant.http_limits import APPLICATION_TIMEOUT_S
+from assistant.wiring.http_limits import APPLICATION_TIMEOUT_S
 from tests.integration.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """The documented defaults are the settings' defaults: `.env.example`, the README, the architecture.
 
 The settings are loaded in a fresh interpreter with none of their variables set (REDIS_URL aside,
-so that the production shape's variables are read too), and `assistant.env.declared_defaults`
+so that the production shape's variables are read too), and `assistant.wiring.env.declared_defaults`
 gives every variable they read with its default. `.env.example` must list exactly those (plus
 what only docker compose reads) with those defaults; every settings table in README.md and
 docs/architecture.md must give the same default wherever it gives a literal one.
@@ -42,7 +42,7 @@ def defaults(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Default]:
     }
     script = (
         "import json, assistant.settings\n"
-        "from assistant.env import declared_defaults\n"
+        "from assistant.wiring.env import declared_defaults\n"
         "print(json.dumps(declared_defaults()))\n"
     )
     result = subprocess.run(

@@ -12,7 +12,7 @@ import time
 
 from django.core.cache import cache
 
-from assistant.env import Rate
+from assistant.wiring.env import Rate
 
 
 def take(budget: str, key: str, rate: Rate, *, now: float | None = None) -> int | None:

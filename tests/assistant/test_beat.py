@@ -10,8 +10,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from assistant import beat, jobs
+from assistant import jobs
 from assistant.models import Meeting
+from assistant.wiring import beat
 
 SCHEDULE = {
     "often": {"task": "t.often", "schedule": 10},

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from assistant.env import (
+from assistant.wiring.env import (
     Rate,
     env_bool,
     env_choice,

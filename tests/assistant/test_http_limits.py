@@ -1,10 +1,10 @@
-"""Which body cap a request line's target gets (assistant.http_limits.BodyLimits)."""
+"""Which body cap a request line's target gets (assistant.wiring.http_limits.BodyLimits)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from assistant.http_limits import BodyLimits
+from assistant.wiring.http_limits import BodyLimits
 
 LIMITS = BodyLimits(1024, {"/webhooks/zoom/": 64})
 

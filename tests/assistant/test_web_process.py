@@ -1,4 +1,4 @@
-"""The web process's tuning of daphne and of the collector (assistant.web_process)."""
+"""The web process's tuning of daphne and of the collector (assistant.wiring.web_process)."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ class Command(BaseCommand):
         from daphne.server import Server
 
         from assistant.asgi import application
-        from assistant.http_limits import APPLICATION_TIMEOUT_S
+        from assistant.wiring.http_limits import APPLICATION_TIMEOUT_S
 
         def ready() -> None:
             loop = asyncio.get_event_loop()

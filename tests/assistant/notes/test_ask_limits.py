@@ -74,7 +74,7 @@ def test_the_ask_limit_is_per_user(
 def test_the_ask_limit_is_a_setting(
     extractive: None, settings: Settings, play_sample: PlaySample, host: User
 ) -> None:
-    from assistant.env import Rate
+    from assistant.wiring.env import Rate
 
     settings.ASK_RATE_LIMIT = Rate(uses=2, period_s=3600)
     meeting = play_sample()

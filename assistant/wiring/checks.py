@@ -189,7 +189,7 @@ def check_rtms_connections(app_configs: Any = None, **kwargs: Any) -> list[Warni
     return messages
 
 
-# Bodies the web process accepts are kept in memory (assistant/http_limits.py).
+# Bodies the web process accepts are kept in memory (assistant/wiring/http_limits.py).
 LARGEST_SENSIBLE_BODY_BYTES = 16 * 1024 * 1024
 LONGEST_SENSIBLE_READ_S = 120.0
 
