@@ -22,7 +22,7 @@ from assistant.models import (
 from assistant.services import deauthorization, transcript
 from assistant.services.transcript import SegmentInput
 from tests.assistant.zoomapp.zoom_stand_in import RunningStandIn, ZoomStandIn
-from tests.rtms_ingest.webhooks.test_view import post
+from tests.rtms_ingest.webhooks.edge import post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
-from tests.rtms_ingest.webhooks.test_view import post, started
+from tests.rtms_ingest.webhooks.edge import post
+from tests.rtms_ingest.webhooks.test_receiver import started
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
