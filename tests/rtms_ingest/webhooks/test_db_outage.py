@@ -23,13 +23,12 @@ from assistant.services.webhooks import record_delivery
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.webhooks import receiver
 from tests.assistant.zoomapp.zoom_stand_in import ZoomStandIn
-from tests.postgres_outage import DatabaseOutage, database_outage
+from tests.postgres_outage import DatabaseOutage
 from tests.rtms_ingest.webhooks.edge import apost
-from tests.rtms_ingest.webhooks.test_deauthorized import _hosted_meeting, event, zoom
-from tests.rtms_ingest.webhooks.test_receiver import queue, queued, started
+from tests.rtms_ingest.webhooks.test_deauthorized import _hosted_meeting, event
+from tests.rtms_ingest.webhooks.test_receiver import queued, started
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["database_outage", "queue", "zoom"]  # fixtures
 
 
 async def at_the_edge(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,8 @@ from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol.webhook_signing import webhook_signature
 from rtms_ingest.webhooks.receiver import Answer, receive_delivery
 from tests.integration.own_redis import own_redis
-from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
+from tests.rtms_ingest.queued_commands import queued_commands
 from tests.rtms_ingest.webhooks.edge import SECRET, URL, apost, post, request
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    """The real Redis command queue, emptied around each test."""
-    r = redis.Redis.from_url(settings.REDIS_URL)
-    clear_queue(r)
-    yield r
-    clear_queue(r)
-    r.close()
 
 
 def started(stream_id: str = "stream-1", event_ts: int = 1_700_000_000_000) -> dict[str, Any]:
