@@ -1,4 +1,7 @@
-"""HTTP routes: the dashboard and API (assistant), the webhook and demo action (rtms_ingest)."""
+"""HTTP routes: the dashboard and API (assistant), the demo actions (rtms_ingest).
+
+The Zoom webhook is served before Django, at the ASGI edge (assistant.asgi).
+"""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -15,7 +18,6 @@ from assistant.views import (
     zoomapp,
 )
 from rtms_ingest.runtime import demo_views, transcription_views
-from rtms_ingest.webhooks import view as webhooks
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
@@ -54,7 +56,6 @@ urlpatterns = [
         transcription_views.meeting_transcription,
         name="api-meeting-transcription",
     ),
-    path("webhooks/zoom/", webhooks.zoom_webhook, name="zoom-webhook"),
     path("zoomapp/home", zoomapp.home, name="zoomapp-home"),
     path("zoomapp/context", zoomapp.hand_in_context, name="zoomapp-context"),
     path("zoomapp/panel", zoomapp.panel_page, name="zoomapp-panel"),

@@ -1,4 +1,4 @@
-"""Personas and factories shared by the whole suite."""
+"""Personas, factories and a database outage, shared by the whole suite."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 
 from assistant.models import Meeting, ZoomUserLink
 from rtms_ingest.storage.database import close_db_threads
+from tests.postgres_outage import DatabaseOutage
 
 _counter = itertools.count(1)
 
@@ -71,3 +73,15 @@ def make_meeting(db: None) -> Callable[..., Meeting]:
         return Meeting.objects.create(**defaults)
 
     return make
+
+
+@pytest.fixture
+def database_outage(transactional_db: None) -> Iterator[DatabaseOutage]:
+    """An outage to begin and end; the database is let in again whatever the test did."""
+    outage = DatabaseOutage()
+    yield outage
+    if outage.began_at is not None:
+        if outage.on:
+            outage.end()
+        # This thread's connection was cut too: pytest-django flushes the database through it.
+        connections.close_all()

@@ -4,24 +4,20 @@
 and cuts every open one (pg_terminate_backend): the ingest's DB threads, the test's own, any
 worker's. `end` lets connections in again. Both are done from a connection to the `postgres`
 database, which the outage spares. The test database is the one pytest-django made
-(settings.DATABASES, read at run time).
+(settings.DATABASES, read at run time). The `database_outage` fixture is in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 from psycopg import sql
-
-__all__ = ["DatabaseOutage", "database_outage"]
 
 
 class DatabaseOutage:
@@ -84,15 +80,3 @@ class DatabaseOutage:
         return sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
             sql.Identifier(self.name), sql.SQL("true" if allowed else "false")
         )
-
-
-@pytest.fixture
-def database_outage(transactional_db: None) -> Iterator[DatabaseOutage]:
-    """An outage to begin and end; the database is let in again whatever the test did."""
-    outage = DatabaseOutage()
-    yield outage
-    if outage.began_at is not None:
-        if outage.on:
-            outage.end()
-        # This thread's connection was cut too: pytest-django flushes the database through it.
-        connections.close_all()

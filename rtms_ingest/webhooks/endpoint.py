@@ -5,8 +5,13 @@ apply to it. Served here, a delivery costs the Host check, the signature check, 
 kept connection and one Redis push, and Django's per-request machinery (about two dozen
 middleware steps and a thread hop for each request signal) is skipped. What of that machinery
 still matters for a JSON API (the Host check against ALLOWED_HOSTS, the security headers) is
-done in `edge_http` from the same settings. Other methods on the path, and every other path,
-go to the wrapped application.
+done in `edge_http` from the same settings. This is the webhook's one way in (Django routes no
+URL to it): other methods on the path are answered 405 here, and every other path goes to the
+wrapped application.
+
+The body cap (`ZOOM_WEBHOOK_MAX_BODY_BYTES`) is enforced here as the body arrives, on every way
+the application is served (daphne, the embedded shape, tests through the ASGI application);
+under daphne, `assistant.http_limits` also enforces it while Twisted reads the request.
 """
 
 from __future__ import annotations
@@ -23,10 +28,9 @@ from asgiref.typing import (
     HTTPResponseStartEvent,
 )
 
-from rtms_ingest.webhooks.body_limit import BodySizeLimit
 from rtms_ingest.webhooks.edge_http import disallowed_host, security_headers, security_log
 from rtms_ingest.webhooks.metrics import WEBHOOK_LATENCY
-from rtms_ingest.webhooks.view import Answer, is_decimal, receive_delivery
+from rtms_ingest.webhooks.receiver import Answer, is_decimal, receive_delivery
 
 __all__ = ["ZoomWebhookEndpoint"]
 
@@ -35,17 +39,17 @@ Scope = dict[str, Any]
 
 
 class ZoomWebhookEndpoint:
-    """Answers POST `path` itself (body capped at `max_bytes`); anything else goes to `app`."""
+    """Answers `path` itself (POST, its body capped at `max_bytes`); other paths go to `app`."""
 
     def __init__(self, app: Any, path: str, max_bytes: int) -> None:
-        self.app = BodySizeLimit(app, path, max_bytes)
+        self.app = app
         self.path = path
         self.max_bytes = max_bytes
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -55,6 +59,10 @@ class ZoomWebhookEndpoint:
         if refusal:
             security_log.warning(refusal)
             await _respond(send, Answer(400, {"error": "invalid Host header"}), extra)
+            return
+        if scope["method"] != "POST":
+            # As Django's require_POST answered: no body, and the one method allowed.
+            await _respond(send, Answer(405, None), [*extra, (b"allow", b"POST")])
             return
         declared = headers.get("content-length")
         if declared is not None and not is_decimal(declared):

@@ -21,8 +21,8 @@ from pytest_django.fixtures import Settings
 from assistant.asgi import application
 from assistant.models import Meeting
 from tests.assistant.zoomapp.contexts import panel_client
+from tests.rtms_ingest.webhooks.edge import apost
 from tests.rtms_ingest.webhooks.test_deauthorized import event
-from tests.rtms_ingest.webhooks.test_view import post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,7 +161,7 @@ async def test_deauthorization_closes_the_users_sockets_and_sessions_at_once(
     guest = await database_sync_to_async(panel_client)(mid=meeting.zoom_id, uid="zoom-guest-9")
     guest_socket = await _socket_of(guest, meeting.pk)
     # Data retained: the meeting stays, so only the deauthorization can close the sockets.
-    response = await database_sync_to_async(post)(event(retain="true"))
+    response = await apost(event(retain="true"))
     assert response.status_code == 200
     assert await _closed_with(site_socket) == SIGNED_OUT
     assert await _closed_with(panel_socket) == SIGNED_OUT

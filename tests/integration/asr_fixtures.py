@@ -1,4 +1,7 @@
-"""The first seconds of the bundled sample meeting, with its audio, as a meeting of its own."""
+"""The first seconds of the bundled sample meeting, with its audio, as a meeting of its own.
+
+And the Redis database of the ASR tests' stack.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from rtms_ingest.simulator.fixture import SAMPLE_MEETING_DIR
+
+ASR_REDIS_URL = "redis://127.0.0.1:6379/11"  # broker, commands, leases and audio of the ASR stack
 
 
 def write_sample_excerpt(folder: Path, until_s: float) -> Path:

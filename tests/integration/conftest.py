@@ -15,6 +15,7 @@ from django.db import connections
 from django.test import Client
 
 from assistant.models import ZoomUserLink
+from tests.integration.asr_fixtures import ASR_REDIS_URL
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.stack import Stack, running_stack
 
@@ -68,3 +69,23 @@ async def close_async_test_connections() -> AsyncIterator[None]:
     """Close the database connection of the thread that async tests query from."""
     yield
     await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def asr_broker(settings: Any) -> Iterator[None]:
+    """This test process hands utterances to the stack's Redis, as its ingest would."""
+    from assistant.celery import app
+
+    original = app.conf.broker_url
+    settings.JOBS_IN_PROCESS = False
+    settings.REDIS_URL = ASR_REDIS_URL  # the audio store
+    _publish_to(app, ASR_REDIS_URL)
+    yield
+    _publish_to(app, original)
+
+
+def _publish_to(app: Any, url: str) -> None:
+    app.conf.broker_url = url
+    # The app caches producer pools built from the broker URL: drop them for the new one.
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -27,13 +27,12 @@ from assistant.services import speech
 from assistant.transcription.wer import word_error_rate
 from rtms_ingest.simulator import RtmsSimulator
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
-from tests.integration.asr_fixtures import write_sample_excerpt
+from tests.integration.asr_fixtures import ASR_REDIS_URL, write_sample_excerpt
 from tests.integration.stack import Stack, running_stack
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config, viewer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
-ASR_REDIS_URL = "redis://127.0.0.1:6379/11"  # broker, commands, leases and audio of this stack
 EXCERPT_S = 23.0
 MAX_WER = 0.25  # measured: tiny.en on this espeak audio, streamed per utterance
 
@@ -119,26 +118,6 @@ async def _every_utterance_captioned(watcher: Any, meeting: RecordedMeeting, ori
     ):
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)  # the rest of a split sentence
-
-
-@pytest.fixture
-def asr_broker(settings: Any) -> Iterator[None]:
-    """This test process hands utterances to the stack's Redis, as its ingest would."""
-    from assistant.celery import app
-
-    original = app.conf.broker_url
-    settings.JOBS_IN_PROCESS = False
-    settings.REDIS_URL = ASR_REDIS_URL  # the audio store
-    _publish_to(app, ASR_REDIS_URL)
-    yield
-    _publish_to(app, original)
-
-
-def _publish_to(app: Any, url: str) -> None:
-    app.conf.broker_url = url
-    # The app caches producer pools built from the broker URL: drop them for the new one.
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _pool_child(worker_pid: int) -> int:

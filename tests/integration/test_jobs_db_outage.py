@@ -28,12 +28,12 @@ from assistant.services import speech
 from assistant.services.transcript import SegmentInput, record_segment
 from assistant.transcription.wer import word_error_rate
 from rtms_ingest.simulator.fixture import RecordedMeeting, sample_meeting
+from tests.integration.asr_fixtures import ASR_REDIS_URL
 from tests.integration.stack import ROOT, stack_env
-from tests.integration.test_asr import ASR_REDIS_URL, MAX_WER, asr_broker
-from tests.postgres_outage import DatabaseOutage, database_outage
+from tests.integration.test_asr import MAX_WER
+from tests.postgres_outage import DatabaseOutage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
-__all__ = ["asr_broker", "database_outage"]  # fixtures
 
 OUTAGE_S = 8.0
 

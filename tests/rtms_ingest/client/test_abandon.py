@@ -9,15 +9,13 @@ import pytest
 
 from rtms_ingest.protocol import MsgType
 from rtms_ingest.simulator.simulator import RtmsSimulator
-from tests.rtms_ingest.client.test_stream import (
+from tests.rtms_ingest.client.stream_support import (
     RecordingSink,
-    make_client,
     sim_config,
-    small_meeting,
+    start_playing,
     until,
 )
 
-__all__ = ["small_meeting"]  # fixture
 pytestmark = pytest.mark.timeout(30)
 
 
@@ -26,10 +24,7 @@ async def test_abandon_drops_the_sockets_without_closing_or_ending_the_stream(
 ) -> None:
     sink = RecordingSink()
     async with RtmsSimulator(small_meeting, sim_config(speed=1.0)) as sim:
-        stream = sim.new_stream()
-        client = make_client(stream, sink)
-        playing = asyncio.create_task(sim.play(stream))
-        running = asyncio.create_task(client.run())
+        stream, client, playing, running = start_playing(sim, sink)
         await until(lambda: len(sink.transcripts) >= 1)
 
         client.abandon()

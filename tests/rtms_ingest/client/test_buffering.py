@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from rtms_ingest.client import RtmsCredentials, RtmsStreamClient, StreamTarget
-from rtms_ingest.client.sink import GapSpan
+from rtms_ingest.client.sink import GapSpan, IgnoringSink
 from rtms_ingest.cluster.command_queue import InProcessCommandQueue
 from rtms_ingest.cluster.commands import StreamCommand, command_from_webhook
 from rtms_ingest.cluster.leases import InMemoryLeases
 from rtms_ingest.cluster.sinks import SinkSet, WriterFence
 from rtms_ingest.cluster.supervisor import Supervisor
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.simulator import (
     Faults,
     RtmsSimulator,
@@ -48,7 +48,7 @@ FRAME_MS = 20  # what the client asks for: per-speaker 20 ms frames
 AudioKey = tuple[int, int, int]  # (user_id, timestamp, PCM bytes), as StreamReport keys audio
 
 
-class AudioSink:
+class AudioSink(IgnoringSink):
     """A StreamSink that keeps every audio frame with the moment it reached the sink."""
 
     wants = MediaType.AUDIO | MediaType.TRANSCRIPT
@@ -64,23 +64,6 @@ class AudioSink:
 
     async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def participant_left(
-        self, user_id: int, user_name: str | None, at_ms: int | None
-    ) -> None:
-        pass
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def transcript(self, content: TextContent) -> None:
-        pass
-
-    async def chat(self, content: TextContent) -> None:
-        pass
 
     async def audio(self, content: BinaryContent) -> None:
         self.arrived_ns.append(time.monotonic_ns())

@@ -29,15 +29,13 @@ from rtms_ingest.client.channel import (
     SocketSilent,
 )
 from rtms_ingest.client.media import media_params_for, plan_media_sockets
-from rtms_ingest.client.sink import GapSpan
+from rtms_ingest.client.sink import GapSpan, IgnoringSink
 from rtms_ingest.client.wire import SocketClosed, UpgradeRefused
 from rtms_ingest.protocol import (
-    BinaryContent,
     KeepAliveRequest,
     KeepAliveResponse,
     MediaType,
     StreamStateUpdate,
-    TextContent,
     encode_message,
     handshake_signature,
     parse_message,
@@ -48,7 +46,7 @@ ALL_KINDS = ("audio", "video", "transcript", "deskshare", "chat", "all")
 DEFAULT_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
 
 
-class StateSink:
+class StateSink(IgnoringSink):
     """Records connection states and gaps; drops media (none arrives in these tests)."""
 
     def __init__(self) -> None:
@@ -60,26 +58,6 @@ class StateSink:
 
     async def gap(self, detail: str, span: GapSpan) -> None:
         self.gaps.append(detail)
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def participant_left(
-        self, user_id: int, user_name: str | None, at_ms: int | None
-    ) -> None:
-        pass
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def transcript(self, content: TextContent) -> None:
-        pass
-
-    async def chat(self, content: TextContent) -> None:
-        pass
-
-    async def audio(self, content: BinaryContent) -> None:
-        pass
 
 
 def refused_url() -> str:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
-
-import pytest
-from django.conf import settings
 
 
 class RedisLink:
@@ -70,12 +66,3 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.transport.abort()
-
-
-@pytest.fixture
-async def redis_link() -> AsyncIterator[RedisLink]:
-    """A cuttable link to the test Redis (settings.REDIS_URL)."""
-    link = RedisLink(settings.REDIS_URL)
-    await link.start()
-    yield link
-    await link.close()

@@ -11,8 +11,6 @@ from assistant.models import Meeting
 from rtms_ingest.cluster.admission import LoadGauge
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
-    long_meeting,
     meeting_state,
     simulator,
     start_command,
@@ -21,7 +19,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-__all__ = ["clean_redis", "long_meeting"]  # fixtures
 
 
 def test_gauge_refuses_while_the_event_loop_is_late() -> None:

@@ -20,10 +20,9 @@ from rtms_ingest.cluster.command_queue import (
 )
 from rtms_ingest.cluster.commands import HANDOVER_EVENT, StreamCommand
 from rtms_ingest.cluster.registry import INGESTS_KEY, RedisRegistry
-from tests.rtms_ingest.cluster.redis_link import RedisLink, redis_link
+from tests.rtms_ingest.cluster.redis_link import RedisLink
 
 pytestmark = pytest.mark.timeout(30)
-__all__ = ["redis_link"]  # fixture
 COMMAND = StreamCommand("interrupt", "meeting", "owner==", "stream-1")
 START = StreamCommand("start", "meeting", "owner==", "stream-2", "wss://rtms.example/s")
 

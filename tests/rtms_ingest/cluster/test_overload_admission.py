@@ -26,7 +26,6 @@ from rtms_ingest.simulator.fixture import load_meeting
 from rtms_ingest.simulator.report import StreamReport
 from tests.rtms_ingest.cluster.supervisor_support import (
     CREDENTIALS,
-    clean_redis,
     meeting_state,
     start_command,
     supervisor,
@@ -35,7 +34,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 from tests.rtms_ingest.simulator.fixtures import write_talking_meeting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
-__all__ = ["clean_redis"]  # fixture
 
 STREAMS = 3
 BACKLOG_BYTES = 32 * 1024  # about 35 frames: overflows within a second of the slow sink

@@ -18,8 +18,6 @@ from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.storage.streams import MeetingStreams
 from tests.rtms_ingest.cluster.supervisor_support import (
     CREDENTIALS,
-    clean_redis,
-    short_meeting,
     simulator,
     start_command,
     supervisor,
@@ -27,7 +25,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 from tests.rtms_ingest.loopback import LOOPBACK_POLICY
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["clean_redis", "short_meeting"]  # fixtures
 
 
 async def test_two_ingests_given_the_same_stream_open_one_connection(

@@ -22,8 +22,6 @@ from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import MsgType, StopReason
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
-    long_meeting,
     meeting_state,
     simulator,
     start_command,
@@ -32,7 +30,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-__all__ = ["clean_redis", "long_meeting"]  # fixtures
 
 
 def member(**options: Any) -> Supervisor:

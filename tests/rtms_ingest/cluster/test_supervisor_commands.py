@@ -26,13 +26,10 @@ from rtms_ingest.cluster.leases import LEASE_PREFIX
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import StopReason
 from rtms_ingest.simulator.fixture import RecordedMeeting
-from tests.rtms_ingest.cluster.redis_link import RedisLink, redis_link
+from tests.rtms_ingest.cluster.redis_link import RedisLink
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
-    long_meeting,
     meeting_of,
     meeting_state,
-    short_meeting,
     simulator,
     start_command,
     stop_command,
@@ -41,7 +38,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["clean_redis", "long_meeting", "redis_link", "short_meeting"]  # fixtures
 
 
 async def serve(ingest: Supervisor) -> tuple[asyncio.Event, asyncio.Task[None]]:

@@ -15,13 +15,10 @@ from rtms_ingest.cluster.leases import LEASE_PREFIX, RedisLeases
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.protocol import MsgType, StopReason
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
-from tests.rtms_ingest.cluster.redis_link import RedisLink, redis_link
+from tests.rtms_ingest.cluster.redis_link import RedisLink
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
-    long_meeting,
     meeting_of,
     meeting_state,
-    short_meeting,
     simulator,
     start_command,
     supervisor,
@@ -30,7 +27,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 from tests.rtms_ingest.simulator.fixtures import write_short_meeting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["clean_redis", "long_meeting", "redis_link", "short_meeting"]  # fixtures
 
 
 async def start_live(ingest: Supervisor, stream: object) -> None:

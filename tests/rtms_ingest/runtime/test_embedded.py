@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,14 +14,14 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.test import AsyncClient, Client, override_settings
+from django.test import Client, override_settings
 
 from assistant.models import Meeting
-from rtms_ingest.protocol.webhook_signing import webhook_signature
 from rtms_ingest.runtime.embedded import stop_in_process_supervisor
 from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
 from rtms_ingest.simulator.fixture import load_meeting
 from tests.rtms_ingest.simulator.fixtures import write_short_meeting
+from tests.rtms_ingest.webhooks.edge import apost
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 SECRET = "test-webhook-secret"
@@ -42,18 +40,7 @@ async def embedded() -> AsyncIterator[None]:
 
 
 async def post_webhook(body: dict[str, Any]) -> int:
-    raw = json.dumps(body).encode()
-    ts = str(int(time.time()))
-    response = await AsyncClient().post(
-        "/webhooks/zoom/",
-        raw,
-        content_type="application/json",
-        headers={
-            "x-zm-request-timestamp": ts,
-            "x-zm-signature": webhook_signature(SECRET, ts, raw),
-        },
-    )
-    return response.status_code
+    return (await apost(body, secret=SECRET)).status_code
 
 
 def staff_session() -> str:

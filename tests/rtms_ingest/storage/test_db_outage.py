@@ -27,9 +27,8 @@ from assistant.models import (
 from rtms_ingest.protocol import TextContent
 from rtms_ingest.simulator.fixture import RecordedMeeting, sample_meeting
 from rtms_ingest.storage.sink import StorageSink
-from tests.postgres_outage import DatabaseOutage, database_outage
+from tests.postgres_outage import DatabaseOutage
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
     simulator,
     start_command,
     supervisor,
@@ -37,7 +36,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-__all__ = ["clean_redis", "database_outage"]  # fixtures
 
 MakeMeeting = Callable[..., Meeting]
 

@@ -23,7 +23,6 @@ from rtms_ingest.protocol import BinaryContent, MediaType, StopReason
 from rtms_ingest.simulator.fixture import load_meeting
 from rtms_ingest.storage.recording import FLUSH_S, RecordingSink
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
     simulator,
     start_command,
     supervisor,
@@ -32,7 +31,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 from tests.rtms_ingest.simulator.fixtures import write_talking_meeting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
-__all__ = ["clean_redis"]  # fixtures
 
 RECORDING_SINKS = [
     "rtms_ingest.storage.sink.storage_sink",

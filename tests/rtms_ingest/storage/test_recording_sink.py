@@ -22,7 +22,6 @@ from rtms_ingest.storage import recording
 from rtms_ingest.storage.recording import RecordingSink, recording_sink
 from tests.integration.asr_fixtures import write_sample_excerpt
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
     simulator,
     start_command,
     supervisor,
@@ -30,7 +29,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
-__all__ = ["clean_redis"]  # fixtures
 
 EXCERPT_S = 23.0
 MAX_WER = 0.2  # measured 0.13: the `base` model on this espeak excerpt, stretches decoded alone

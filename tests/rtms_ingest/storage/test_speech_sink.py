@@ -27,7 +27,6 @@ from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
 from rtms_ingest.storage.speech import QUEUE_LIMIT, SpeechSink
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
     simulator,
     start_command,
     supervisor,
@@ -35,7 +34,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-__all__ = ["clean_redis"]  # fixtures
 
 
 def tone(ms: int, dbfs: float = -20.0) -> bytes:

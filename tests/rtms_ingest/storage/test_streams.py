@@ -9,18 +9,15 @@ import pytest
 from django.test import override_settings
 
 from assistant.models import Meeting, TranscriptSegment
-from rtms_ingest.client.sink import GapSpan, StreamStatus
+from rtms_ingest.client.sink import IgnoringSink
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.cluster.supervisor import Supervisor
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
+from rtms_ingest.protocol import MediaType, TextContent
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.storage.sink import StorageSink
 from rtms_ingest.storage.streams import MeetingStreams
 from tests.rtms_ingest.cluster.supervisor_support import (
-    clean_redis,
-    long_meeting,
-    short_meeting,
     simulator,
     start_command,
     supervisor,
@@ -28,7 +25,6 @@ from tests.rtms_ingest.cluster.supervisor_support import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["clean_redis", "long_meeting", "short_meeting"]  # fixtures
 
 STORAGE = "rtms_ingest.storage.sink.storage_sink"
 SPEECH = "rtms_ingest.storage.speech.speech_sink"
@@ -36,7 +32,7 @@ LISTENER = f"{__name__}.audio_listener"
 DECLINING = f"{__name__}.declining_factory"
 
 
-class AudioListener:
+class AudioListener(IgnoringSink):
     """A sink that wants audio only (what the speech-recognition sink will be)."""
 
     wants = MediaType.AUDIO
@@ -44,33 +40,11 @@ class AudioListener:
     def __init__(self, meeting_id: int) -> None:
         self.meeting_id = meeting_id
 
-    async def stream_state(
-        self, state: StreamStatus, detail: str = "", reason: int | None = None
-    ) -> None:
-        pass
-
-    async def gap(self, detail: str, span: GapSpan) -> None:
-        pass
-
-    async def participant_joined(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
-    async def participant_left(
-        self, user_id: int, user_name: str | None, at_ms: int | None
-    ) -> None:
-        pass
-
-    async def active_speaker(self, user_id: int, user_name: str, at_ms: int | None) -> None:
-        pass
-
     async def transcript(self, content: TextContent) -> None:
         raise AssertionError("a sink that wants no transcript must not get one")
 
     async def chat(self, content: TextContent) -> None:
         raise AssertionError("a sink that wants no chat must not get one")
-
-    async def audio(self, content: BinaryContent) -> None:
-        pass
 
 
 def audio_listener(meeting: Meeting) -> AudioListener:

@@ -8,64 +8,33 @@ before it is a real call wrapped by a stand-in named for what it injects.
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
-from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import AsyncClient
 
 from assistant import jobs
-from assistant.asgi import application
 from assistant.models import DeauthorizationAudit, Meeting, WebhookDelivery
 from assistant.services.webhooks import record_delivery
 from rtms_ingest.cluster.commands import StreamCommand
-from rtms_ingest.protocol.webhook_signing import webhook_signature
-from rtms_ingest.webhooks import view
+from rtms_ingest.webhooks import receiver
 from tests.assistant.zoomapp.zoom_stand_in import ZoomStandIn
-from tests.postgres_outage import DatabaseOutage, database_outage
-from tests.rtms_ingest.webhooks.test_body_limit import scope
-from tests.rtms_ingest.webhooks.test_deauthorized import _hosted_meeting, event, zoom
-from tests.rtms_ingest.webhooks.test_view import SECRET, URL, queue, queued, started
+from tests.postgres_outage import DatabaseOutage
+from tests.rtms_ingest.webhooks.edge import apost
+from tests.rtms_ingest.webhooks.test_deauthorized import _hosted_meeting, event
+from tests.rtms_ingest.webhooks.test_receiver import queued, started
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-__all__ = ["database_outage", "queue", "zoom"]  # fixtures
-
-Deliver = Callable[[dict[str, Any]], Any]
-
-
-def signed(body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    raw = json.dumps(body).encode()
-    ts = str(int(time.time()))
-    return raw, {"x-zm-request-timestamp": ts, "x-zm-signature": webhook_signature(SECRET, ts, raw)}
 
 
 async def at_the_edge(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """POST through the ASGI edge, as daphne serves it in production."""
-    raw, headers = signed(body)
-    encoded = [(b"content-type", b"application/json")]
-    encoded += [(k.encode(), v.encode()) for k, v in headers.items()]
-    app = ApplicationCommunicator(application, scope(URL, encoded))
-    await app.send_input({"type": "http.request", "body": raw, "more_body": False})
-    start = await app.receive_output(timeout=10)
-    end = await app.receive_output(timeout=10)
-    await app.wait(timeout=10)
-    return int(start["status"]), json.loads(end["body"]) if end["body"] else {}
-
-
-async def through_django(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """POST through Django's own handler and URLconf (the view, not the edge)."""
-    raw, headers = signed(body)
-    response = await AsyncClient(raise_request_exception=False).post(
-        URL, raw, content_type="application/json", headers=headers
-    )
-    return response.status_code, json.loads(response.content) if response.content else {}
+    response = await apost(body)
+    return response.status_code, response.json() if response.content else {}
 
 
 @database_sync_to_async
@@ -80,17 +49,16 @@ async def until_forgotten() -> None:
             await asyncio.sleep(0.1)
 
 
-@pytest.mark.parametrize("deliver", [at_the_edge, through_django], ids=["edge", "django"])
 async def test_a_delivery_while_the_database_is_down_is_503_and_its_retry_is_acted_on(
-    deliver: Deliver, queue: redis.Redis, database_outage: DatabaseOutage
+    queue: redis.Redis, database_outage: DatabaseOutage
 ) -> None:
     await database_outage.abegin()
-    status, answer = await deliver(started())
+    status, answer = await at_the_edge(started())
     assert status == 503 and "retry" in answer["error"]
     assert queued(queue) == [], "nothing reached the ingest"
     await database_outage.aend()
     assert await deliveries() == [], "nothing stored"
-    assert await deliver(started()) == (200, {"status": "accepted"})
+    assert await at_the_edge(started()) == (200, {"status": "accepted"})
     assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]
     await asyncio.sleep(2.5)  # past the longest retry delay: nothing removes it later
     assert len(await deliveries()) == 1, "the retry's delivery stays, so a duplicate is one"
@@ -107,14 +75,14 @@ async def test_a_delivery_whose_insert_answer_was_lost_is_forgotten_once_the_dat
             cursor.execute("SELECT 1")  # the connection was cut: a real OperationalError
         return stored
 
-    monkeypatch.setattr(view, "record_delivery", record_delivery_then_lose_the_answer)
+    monkeypatch.setattr(receiver, "record_delivery", record_delivery_then_lose_the_answer)
     status, answer = await at_the_edge(started())
     assert status == 503 and "retry" in answer["error"]
     await asyncio.sleep(1.0)
     await database_outage.aend()
     await until_forgotten()
     assert queued(queue) == []
-    monkeypatch.setattr(view, "record_delivery", record_delivery)
+    monkeypatch.setattr(receiver, "record_delivery", record_delivery)
     assert await at_the_edge(started()) == (200, {"status": "accepted"})
     assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]
 
@@ -126,14 +94,14 @@ async def test_a_delivery_stored_but_not_queued_as_the_database_goes_is_forgotte
         await database_outage.abegin()
         raise ConnectionError("Redis is restarting too")
 
-    real_hand_over = view.hand_over
-    monkeypatch.setattr(view, "hand_over", hand_over_failing_as_the_database_goes)
+    real_hand_over = receiver.hand_over
+    monkeypatch.setattr(receiver, "hand_over", hand_over_failing_as_the_database_goes)
     status, answer = await at_the_edge(started())
     assert status == 503 and "queued" in answer["error"]
     await asyncio.sleep(1.0)
     await database_outage.aend()
     await until_forgotten()
-    monkeypatch.setattr(view, "hand_over", real_hand_over)
+    monkeypatch.setattr(receiver, "hand_over", real_hand_over)
     assert await at_the_edge(started()) == (200, {"status": "accepted"})
     assert [command.rtms_stream_id for command in queued(queue)] == ["stream-1"]
 

@@ -4,7 +4,7 @@ audit row records it without content, and Zoom's data-compliance API is told (a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,8 +21,8 @@ from assistant.models import (
 )
 from assistant.services import deauthorization, transcript
 from assistant.services.transcript import SegmentInput
-from tests.assistant.zoomapp.zoom_stand_in import RunningStandIn, ZoomStandIn
-from tests.rtms_ingest.webhooks.test_view import post
+from tests.assistant.zoomapp.zoom_stand_in import ZoomStandIn
+from tests.rtms_ingest.webhooks.edge import post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,19 +42,6 @@ def event(retain: str = "false", user_id: str = "zoom-host-1") -> dict[str, Any]
             "user_data_retention": retain,
         },
     }
-
-
-@pytest.fixture
-def zoom() -> Iterator[ZoomStandIn]:
-    stand_in = ZoomStandIn(settings.ZOOM_CLIENT_ID, settings.ZOOM_CLIENT_SECRET, {})
-    with (
-        RunningStandIn(stand_in) as running,
-        override_settings(
-            ZOOM_COMPLIANCE_URL=f"{running.base_url}/oauth/data/compliance",
-            JOBS_IN_PROCESS=True,
-        ),
-    ):
-        yield stand_in
 
 
 def _hosted_meeting(make_meeting: MakeMeeting, host: User) -> Meeting:

@@ -8,15 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.test import override_settings
 
-from assistant.asgi import application
 from rtms_ingest.protocol.webhook_signing import webhook_signature
-from tests.rtms_ingest.webhooks.test_body_limit import scope
-
-URL = "/webhooks/zoom/"
+from tests.rtms_ingest.webhooks import edge
+from tests.rtms_ingest.webhooks.edge import URL, scope
 
 
 def url_validation(
@@ -41,12 +38,8 @@ def url_validation(
 
 
 async def answer(request: dict[str, Any], body: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
-    app = ApplicationCommunicator(application, request)
-    await app.send_input({"type": "http.request", "body": body, "more_body": False})
-    start = await app.receive_output(timeout=5)
-    end = await app.receive_output(timeout=5)
-    await app.wait(timeout=5)
-    return int(start["status"]), dict(start["headers"]), end["body"]
+    response = await edge.answer(request, [body])
+    return response.status_code, response.headers, response.content
 
 
 async def test_host_not_in_allowed_hosts_is_400_and_logged_as_django_does(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
-from tests.rtms_ingest.webhooks.test_view import post, started
+from tests.rtms_ingest.queued_commands import queued_commands
+from tests.rtms_ingest.webhooks.edge import post
+from tests.rtms_ingest.webhooks.test_receiver import started
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -55,15 +54,6 @@ def mutated_bodies(draw: st.DrawFn) -> bytes:
     # ensure_ascii keeps lone surrogates as \u escapes; allow_nan writes NaN/Infinity as Python
     # does: both are bodies a sender can produce, and both must be refused, not crash.
     return json.dumps(body, allow_nan=True).encode()
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    r = redis.Redis.from_url(django_settings.REDIS_URL)
-    clear_queue(r)
-    yield r
-    clear_queue(r)
-    r.close()
 
 
 @settings(

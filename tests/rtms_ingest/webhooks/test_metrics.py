@@ -7,7 +7,7 @@ from django.conf import settings
 
 from assistant.metrics import serve_metrics
 from tests.metrics_support import figure, scrape
-from tests.rtms_ingest.webhooks.test_body_limit import status_of
+from tests.rtms_ingest.webhooks.edge import URL, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,8 +20,8 @@ async def test_each_answered_webhook_is_timed_on_the_metrics_port() -> None:
         port = int(server.server_port)
         before = scrape(port)
         # Unsigned: answered 401 after the signature check, which is timed like any answer.
-        assert await status_of("/webhooks/zoom/", [b'{"event": "x"}'], []) == 401
-        assert await status_of("/webhooks/zoom/", [b'{"event": "y"}'], []) == 401
+        assert await status_of(URL, [b'{"event": "x"}'], []) == 401
+        assert await status_of(URL, [b'{"event": "y"}'], []) == 401
         after = scrape(port)
     finally:
         server.shutdown()

@@ -1,39 +1,28 @@
-"""The Zoom webhook receiver: signatures, validation, deduplication, hand-off to the ingest."""
+"""The Zoom webhook receiver: signatures, validation, deduplication, hand-off to the ingest.
+
+Every delivery goes in as in production, through the ASGI application (`edge.post`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from django.conf import settings
-from django.test import Client
 from django.test.utils import override_settings
 
 from assistant.models import WebhookDelivery
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.protocol.webhook_signing import webhook_signature
-from rtms_ingest.webhooks.view import Answer, receive_delivery
+from rtms_ingest.webhooks.receiver import Answer, receive_delivery
 from tests.integration.own_redis import own_redis
-from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
-
-URL = "/webhooks/zoom/"
-SECRET = "test-webhook-secret"
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    """The real Redis command queue, emptied around each test."""
-    r = redis.Redis.from_url(settings.REDIS_URL)
-    clear_queue(r)
-    yield r
-    clear_queue(r)
-    r.close()
+from tests.rtms_ingest.queued_commands import queued_commands
+from tests.rtms_ingest.webhooks.edge import SECRET, URL, apost, post, request
 
 
 def started(stream_id: str = "stream-1", event_ts: int = 1_700_000_000_000) -> dict[str, Any]:
@@ -47,22 +36,6 @@ def started(stream_id: str = "stream-1", event_ts: int = 1_700_000_000_000) -> d
             "server_urls": "ws://127.0.0.1:9/signaling",
         },
     }
-
-
-def post(
-    body: bytes | dict[str, Any],
-    *,
-    secret: str = SECRET,
-    timestamp: int | None = None,
-    signature: str | None = None,
-) -> Any:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {
-        "x-zm-request-timestamp": ts,
-        "x-zm-signature": signature or webhook_signature(secret, ts, raw),
-    }
-    return Client().post(URL, raw, content_type="application/json", headers=headers)
 
 
 def queued(r: redis.Redis) -> list[StreamCommand]:
@@ -112,7 +85,7 @@ def test_signature_over_other_bytes_than_the_body_is_401(queue: redis.Redis) -> 
 
 @pytest.mark.django_db(transaction=True)
 def test_missing_signature_headers_are_401(queue: redis.Redis) -> None:
-    response = Client().post(URL, json.dumps(started()), content_type="application/json")
+    response = post(started(), signed=False)
     assert response.status_code == 401
 
 
@@ -157,8 +130,8 @@ def test_oversized_body_is_413(queue: redis.Redis) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_get_is_not_allowed(queue: redis.Redis) -> None:
-    assert Client().get(URL).status_code == 405
+async def test_get_is_not_allowed(queue: redis.Redis) -> None:
+    assert (await request(URL, [b""], [], method="GET")).status_code == 405
 
 
 @pytest.mark.django_db(transaction=True)
@@ -226,11 +199,9 @@ def test_delivery_that_cannot_be_queued_is_503_and_zoom_retry_is_queued(
 
 
 async def deliver(body: dict[str, Any]) -> Answer:
-    """One signed delivery through the receiver, on the test's event loop (as daphne's)."""
-    raw = json.dumps(body).encode()
-    ts = str(int(time.time()))
-    headers = {"x-zm-request-timestamp": ts, "x-zm-signature": webhook_signature(SECRET, ts, raw)}
-    return await receive_delivery(headers, raw)
+    """One signed delivery through the application, on the test's event loop (as daphne's)."""
+    response = await apost(body)
+    return Answer(response.status_code, response.json() if response.content else None)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -277,7 +248,10 @@ async def test_a_timestamp_of_unicode_digits_is_401(timestamp: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("length", UNICODE_DIGITS)
-def test_a_content_length_of_unicode_digits_is_400(queue: redis.Redis, length: str) -> None:
-    response = Client().post(URL, b"{}", content_type="application/json", CONTENT_LENGTH=length)
+async def test_a_content_length_of_unicode_digits_is_400(queue: redis.Redis, length: str) -> None:
+    # As a header carries it: Latin-1 where it can be ('\u00b2' is the byte 0xb2), else UTF-8.
+    encoded = length.encode("latin-1") if max(map(ord, length)) < 256 else length.encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", encoded)]
+    response = await request(URL, [b"{}"], headers)
     assert response.status_code == 400
     assert queued(queue) == []

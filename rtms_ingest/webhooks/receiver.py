@@ -7,9 +7,8 @@ may have landed), the row is removed once the database is back (`forget_later`, 
 `RTMS_DB_RETRY_S`); that task lives in this process only: on a kill the row stays, and Zoom's
 retry is then answered as a duplicate and not acted on.
 
-`receive_delivery` holds the whole logic on plain headers and bytes. It is served at the ASGI
-edge (`rtms_ingest.webhooks.endpoint`, the production path: no middleware chain, no thread per
-request) and by the Django view below (same answers; used where Django routes the request).
+`receive_delivery` holds the whole logic on plain headers and bytes; its one way in is the ASGI
+edge (`rtms_ingest.webhooks.endpoint`), which checks the Host and caps the body first.
 """
 
 from __future__ import annotations
@@ -24,9 +23,6 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from assistant import jobs
 from assistant.services import deauthorization
@@ -65,14 +61,15 @@ _DATABASE_UNAVAILABLE = _error(503, "the database is unavailable; retry later")
 
 
 async def receive_delivery(headers: Mapping[str, str], body: bytes) -> Answer:
-    """Receive one Zoom webhook delivery; `headers` keyed by lower-case name."""
+    """Receive one Zoom webhook delivery (its body already capped by the endpoint).
+
+    `headers` are keyed by lower-case name.
+    """
     secret = settings.ZOOM_WEBHOOK_SECRET_TOKEN
     if not secret:
         # Refuse rather than skip the check; Zoom retries once the secret is configured.
         log.error("webhook refused: ZOOM_WEBHOOK_SECRET_TOKEN is not set")
         return _error(503, "webhook secret token is not configured")
-    if len(body) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
-        return _error(413, "request body too large")
     refusal = _signature_refusal(headers, body, secret)
     if refusal:
         log.warning("webhook refused: %s", refusal)
@@ -82,22 +79,6 @@ async def receive_delivery(headers: Mapping[str, str], body: bytes) -> Answer:
     except BadEnvelope as exc:
         return _error(400, str(exc))
     return await _handle(envelope, secret)
-
-
-@csrf_exempt  # authenticated by the Zoom signature instead of a CSRF token
-@require_POST
-async def zoom_webhook(request: HttpRequest) -> HttpResponse:
-    """Receive one Zoom webhook delivery (through Django)."""
-    declared_length = request.headers.get("content-length", "0")
-    if not is_decimal(declared_length):
-        return JsonResponse({"error": "malformed Content-Length"}, status=400)
-    if int(declared_length) > settings.ZOOM_WEBHOOK_MAX_BODY_BYTES:
-        return JsonResponse({"error": "request body too large"}, status=413)
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    answer = await receive_delivery(headers, request.body)
-    if answer.body is None:
-        return HttpResponse(status=answer.status)
-    return JsonResponse(answer.body, status=answer.status)
 
 
 def _signature_refusal(headers: Mapping[str, str], body: bytes, secret: str) -> str | None:
