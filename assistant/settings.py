@@ -221,8 +221,8 @@ CONTENT_SECURITY_POLICY = env_str(
     "connect-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; "
     "frame-ancestors 'self'",
 )
-# What the web process reads of a request, enforced while Twisted reads it (assistant/
-# http_limits.py): a body over its path's cap is answered 413 before more of it is read (the
+# What the web process reads of a request, enforced while Twisted reads it
+# (assistant/wiring/http_limits.py): a body over its path's cap is answered 413 before more of it is read (the
 # webhook's cap is ZOOM_WEBHOOK_MAX_BODY_BYTES; every other path's is HTTP_MAX_BODY_BYTES: the
 # largest form or API body is a few KiB); a request (line, headers, body) must arrive within
 # HTTP_READ_TIMEOUT_S of its first byte, else 408, so that a slow sender cannot hold a connection.

@@ -11,7 +11,7 @@ wrapped application.
 
 The body cap (`ZOOM_WEBHOOK_MAX_BODY_BYTES`) is enforced here as the body arrives, on every way
 the application is served (daphne, the embedded shape, tests through the ASGI application);
-under daphne, `assistant.http_limits` also enforces it while Twisted reads the request.
+under daphne, `assistant.wiring.http_limits` also enforces it while Twisted reads the request.
 """
 
 from __future__ import annotations
