@@ -222,10 +222,11 @@ CONTENT_SECURITY_POLICY = env_str(
     "frame-ancestors 'self'",
 )
 # What the web process reads of a request, enforced while Twisted reads it
-# (assistant/wiring/http_limits.py): a body over its path's cap is answered 413 before more of it is read (the
-# webhook's cap is ZOOM_WEBHOOK_MAX_BODY_BYTES; every other path's is HTTP_MAX_BODY_BYTES: the
-# largest form or API body is a few KiB); a request (line, headers, body) must arrive within
-# HTTP_READ_TIMEOUT_S of its first byte, else 408, so that a slow sender cannot hold a connection.
+# (assistant/wiring/http_limits.py): a body over its path's cap is answered 413 before more of
+# it is read (the webhook's cap is ZOOM_WEBHOOK_MAX_BODY_BYTES; every other path's is
+# HTTP_MAX_BODY_BYTES: the largest form or API body is a few KiB); a request (line, headers,
+# body) must arrive within HTTP_READ_TIMEOUT_S of its first byte, else 408, so that a slow
+# sender cannot hold a connection.
 HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024)
 HTTP_READ_TIMEOUT_S = env_float("HTTP_READ_TIMEOUT_S", 30.0)
 
