@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from assistant import events
-from assistant.services import access, live
+from assistant.services import access, broadcasts, live
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = getattr(self.scope.get("session"), "session_key", None)
         self.grant_until = checked.grant_until
         self.last_seq = _since_from_query(self.scope.get("query_string", b""))
+        # Pushes from threads (jobs, sync views) go out on this loop, where the viewers listen.
+        broadcasts.use_viewers_loop()
         # Join first, then replay: anything published meanwhile is queued, and seq dedupes it.
         groups = [events.meeting_group(self.meeting_id)]
         if self.session_key:

@@ -1,20 +1,18 @@
-"""The live-event outbox: next sequence number, store, broadcast once committed."""
+"""The live-event outbox: next sequence number, store, broadcast once committed.
+
+The broadcast goes through `services.broadcasts`, which sends it on the right event loop.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, models, transaction
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from assistant import events
 from assistant.models import LiveEvent, Meeting
-
-log = logging.getLogger(__name__)
+from assistant.services import broadcasts
 
 RowT = TypeVar("RowT", bound=models.Model)
 
@@ -46,7 +44,7 @@ def publish(meeting_id: int, payload: events.LivePayload) -> events.LivePayload:
     """Store an event under its `seq` and push it to the meeting's viewers once the commit lands."""
     seq = payload["seq"]
     LiveEvent.objects.create(meeting_id=meeting_id, seq=seq, type=payload["type"], payload=payload)
-    transaction.on_commit(lambda: broadcast(meeting_id, payload))
+    broadcasts.after_commit(live_broadcast(meeting_id, payload))
     return payload
 
 
@@ -80,20 +78,18 @@ def append(meeting_id: int, build: Callable[[int], events.LivePayload]) -> event
         return publish(meeting_id, build(next_seq(meeting_id)))
 
 
+def live_broadcast(meeting_id: int, payload: events.LivePayload) -> broadcasts.Broadcast:
+    """The Channels message that carries one event to the meeting's viewers."""
+    return broadcasts.Broadcast(
+        group=events.meeting_group(meeting_id),
+        message={"type": events.CHANNEL_MESSAGE_TYPE, "event": payload},
+        about=f"meeting {meeting_id} seq {payload['seq']}",
+    )
+
+
 def broadcast(meeting_id: int, payload: events.LivePayload) -> None:
-    """Send one event to the meeting's Channels group (best effort: the outbox keeps it)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": events.CHANNEL_MESSAGE_TYPE, "event": payload}
-    try:
-        async_to_sync(layer.group_send)(events.meeting_group(meeting_id), message)
-    except RedisConnectionError as exc:
-        # Redis restarting: the viewers' sockets dropped with it and catch up on reconnecting.
-        log.warning("broadcast of meeting %s seq %s lost (%s)", meeting_id, payload["seq"], exc)
-    except Exception:
-        # Viewers catch up from the outbox on reconnect; a lost push must not undo a commit.
-        log.exception("broadcast of meeting %s seq %s failed", meeting_id, payload["seq"])
+    """Send one event to the meeting's viewers from a thread, now (best effort: see publish)."""
+    broadcasts.send_from_thread([live_broadcast(meeting_id, payload)])
 
 
 def events_since(meeting_id: int, since: int, limit: int = 1000) -> list[dict[str, Any]]:

@@ -1,30 +1,26 @@
 """Ending access: a sign-out closes that session's live sockets; a deauthorized user loses all.
 
-The close reaches the consumers over the channel layer after commit (house rule 5), through the
-session and user groups every socket joins (assistant/events.py). A push that gets lost is no
-hole: each socket re-checks its access on the server's own clock (LIVE_ACCESS_RECHECK_S).
+The close reaches the consumers over the channel layer after commit (house rule 5,
+services/broadcasts.py), through the session and user groups every socket joins
+(assistant/events.py). A push that gets lost is no hole: each socket re-checks its access on
+the server's own clock (LIVE_ACCESS_RECHECK_S).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from importlib import import_module
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as AUTH_USER_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
-from django.db import transaction
 from django.utils import timezone
 
 from assistant import events
+from assistant.services import broadcasts
 from assistant.services.panel import SESSION_KEY as PANEL_KEY
-
-log = logging.getLogger(__name__)
 
 # The close code of a socket whose session ended (live-socket.js shows "signed out" and stops).
 CLOSE_SIGNED_OUT = 4401
@@ -34,24 +30,15 @@ def close_live_sockets(*, session_keys: Iterable[str] = (), user_ids: Iterable[i
     """Once committed, close the live sockets of these sessions and users (CLOSE_SIGNED_OUT)."""
     groups = [events.session_group(key) for key in session_keys if key]
     groups += [events.user_group(user_id) for user_id in user_ids]
-    if groups:
-        transaction.on_commit(lambda: _send_access_ended(groups))
-
-
-def _send_access_ended(groups: list[str]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message: events.AccessEndedMessage = {
         "type": events.ACCESS_ENDED_MESSAGE_TYPE,
         "code": CLOSE_SIGNED_OUT,
     }
+    # A lost one is not fatal: the socket's own re-check finds the session gone within its period.
     for group in groups:
-        try:
-            async_to_sync(layer.group_send)(group, dict(message))
-        except Exception:
-            # Not fatal: the socket's own re-check finds the session gone within its period.
-            log.exception("closing the live sockets of %s failed", group)
+        broadcasts.after_commit(
+            broadcasts.Broadcast(group, dict(message), about=f"the closing of {group}'s sockets")
+        )
 
 
 def end_sessions_of(*, user_id: int | None, zoom_user_id: str) -> int:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from assistant.services import broadcasts
 from assistant.services.meetings import fail_orphaned_streams
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.supervisor import Supervisor
@@ -63,6 +64,8 @@ def in_process_supervisor() -> Supervisor:
             context=contextvars.Context(),
         )
         _in_process = _InProcessIngest(loop, supervisor, stopping, task)
+        # The loop of this web process, whose in-memory channel layer the jobs push to.
+        broadcasts.use_viewers_loop()
         _stop_with_daphne()
         log.info("started the in-process RTMS ingest")
     return _in_process.supervisor

@@ -19,6 +19,10 @@ again. `run_db_through_outage` therefore retries until the database answers, for
 one socket's writes stay in order and what arrives in the meantime waits unparsed in that
 socket's backlog, bounded by `RTMS_MEDIA_BACKLOG_BYTES` (past it frames are dropped and recorded
 as a gap). Nothing is kept anywhere else: on a kill, what waits is lost with the process.
+
+What a call publishes for viewers (assistant.services.broadcasts) comes back with it: the DB
+thread keeps it once committed, and the caller's loop sends it when the thread is done, in
+order, before the call returns (or raises). The thread never waits on the channel layer.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
+from assistant.services import broadcasts
 from rtms_ingest.client.backoff import Backoff
 from rtms_ingest.storage import metrics
 
@@ -95,7 +100,6 @@ async def _retrying(
 ) -> T:
     """Call `function` on the DB threads until it succeeds, raises a non-retryable error, has
     failed `attempts` times, or has still failed `patience_s` after it first failed."""
-    run = sync_to_async(_unit_of_work, thread_sensitive=False, executor=_executor())
     backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S, first_s=BACKOFF_FIRST_S)
     name = getattr(function, "__name__", function)
     attempt = 1
@@ -103,7 +107,7 @@ async def _retrying(
     logged_at = -LOG_EVERY_S
     while True:
         try:
-            result = await run(function, *args, **kwargs)
+            result = await _on_db_thread(function, args, kwargs)
         except RETRYABLE as exc:
             now = time.monotonic()
             if failed_at is None:
@@ -138,11 +142,26 @@ async def run_db_once(function: Callable[P, T], *args: P.args, **kwargs: P.kwarg
     request, and no retry, because a retried keyed insert that had landed would read as a
     duplicate and the delivery would never be acted on (Zoom retries a failed one instead).
     """
+    return await _on_db_thread(function, args, kwargs)
+
+
+async def _on_db_thread(
+    function: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T:
+    """One attempt: the call on a DB thread, then what it published, sent from this loop."""
     run = sync_to_async(_unit_of_work, thread_sensitive=False, executor=_executor())
-    return await run(function, *args, **kwargs)
+    published = broadcasts.Collected()
+    try:
+        return await run(published, function, *args, **kwargs)
+    finally:
+        # Also when the call failed after a commit (or this task was cancelled meanwhile: what
+        # the thread still publishes is then sent from the thread).
+        await broadcasts.send(published.take())
 
 
-def _unit_of_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def _unit_of_work(
+    published: broadcasts.Collected, function: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
     """Call `function` as Django handles a request: drop a broken or expired connection first.
 
     Plain sync_to_async never does: a connection that failed outside atomic(), or that the
@@ -152,7 +171,8 @@ def _unit_of_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """
     close_old_connections()
     try:
-        return function(*args, **kwargs)
+        with broadcasts.collecting(published):
+            return function(*args, **kwargs)
     finally:
         close_old_connections()
 
