@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -94,3 +97,37 @@ async def test_a_segment_costs_three_statements_and_the_notes_one_read(
         "COMMIT",
         "SELECT",
     ]
+
+
+async def test_a_db_thread_is_free_while_what_it_published_is_sent(
+    make_meeting: MakeMeeting, one_db_thread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The push of a stored segment waits on the loop, never on the only DB thread."""
+    layer = get_channel_layer()
+    assert layer is not None
+    sending, release = asyncio.Event(), asyncio.Event()
+    group_send = layer.group_send
+
+    async def slow_group_send(group: str, message: dict[str, Any]) -> None:
+        sending.set()
+        await release.wait()  # a Redis round trip that takes its time
+        await group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", slow_group_send)
+    meeting = await database_sync_to_async(make_meeting)()
+    segment = SegmentInput(
+        source="native",
+        speaker_user_id=101,
+        speaker_name="Ana Lima",
+        start_ms=0,
+        end_ms=900,
+        text="the push of this waits",
+    )
+    stored = asyncio.create_task(run_db(record_segment, meeting.pk, segment))
+    await asyncio.wait_for(sending.wait(), 10)
+    # The one DB thread takes the next call while the first one's push is still being sent.
+    assert await asyncio.wait_for(run_db(backend_pid), 5) > 0
+    assert not stored.done()
+    release.set()
+    await asyncio.wait_for(stored, 10)
+    assert await TranscriptSegment.objects.filter(meeting=meeting).acount() == 1
