@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, Min, Sum
+from django.db.models import Count, F, Max, Min, Sum
 
 from assistant.models import ActionItem, Decision, Participant, TranscriptSegment
 from assistant.services import tracks
@@ -56,26 +56,16 @@ def span(meeting_id: int) -> tuple[int, int] | None:
     return bounds["start"], max(bounds["end"], bounds["start"] + 1)
 
 
-def speech_buckets(
-    meeting_id: int, start_ms: int, end_ms: int, buckets: int
-) -> dict[Speaker, dict[int, int]]:
-    """Speaking time per speaker in each of `buckets` equal slices of [start_ms, end_ms)."""
-    width = max(1, end_ms - start_ms)
-    bucket = ExpressionWrapper(
-        (F("start_ms") - start_ms) * buckets / width, output_field=BigIntegerField()
-    )
+def turns(meeting_id: int) -> dict[Speaker, list[tuple[int, int]]]:
+    """Each speaker's (start_ms, end_ms) spans on the caption track, in time order."""
     rows = (
         tracks.caption_track(meeting_id)
-        .annotate(bucket=bucket)
-        .values("speaker_user_id", "speaker_name", "bucket")
-        .annotate(total=Sum(F("end_ms") - F("start_ms")))
-        .order_by()
+        .order_by("start_ms", "seq")
+        .values_list("speaker_user_id", "speaker_name", "start_ms", "end_ms")
     )
-    result: dict[Speaker, dict[int, int]] = {}
-    for r in rows:
-        slot = min(buckets - 1, max(0, int(r["bucket"])))
-        per_speaker = result.setdefault((r["speaker_user_id"], r["speaker_name"]), {})
-        per_speaker[slot] = per_speaker.get(slot, 0) + max(0, r["total"])
+    result: dict[Speaker, list[tuple[int, int]]] = {}
+    for user_id, name, start_ms, end_ms in rows:
+        result.setdefault((user_id, name), []).append((start_ms, max(start_ms, end_ms)))
     return result
 
 

