@@ -122,6 +122,21 @@ async function classifyFailure(meetingId) {
   return "retry";
 }
 
+/**
+ * The meeting ended or failed while the page was open: nobody is present or speaking any more,
+ * the host's transcription controls have nothing left to control, and the finished page (exports,
+ * charts) is one click away. The Zoom panel has no such link on purpose: the finished page is a
+ * wide page of downloads and charts, no place for the panel's narrow webview in the Zoom client,
+ * and the panel reopened after the meeting is to show the finished meeting itself (issue 20).
+ */
+function showEnded(root, people) {
+  people.end();
+  const controls = root.querySelector('[data-role="transcription-choice"]');
+  if (controls) controls.hidden = true;
+  const finishedLink = root.querySelector('[data-role="finished-link"]');
+  if (finishedLink) finishedLink.hidden = false;
+}
+
 function start() {
   const root = document.getElementById("meeting");
   if (!root || root.dataset.live !== "true") return;
@@ -143,7 +158,10 @@ function start() {
     participant: (event) => people.apply(event),
     // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.
     notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),
-    state: (event) => status.stream(event, captions.origin ?? 0),
+    state(event) {
+      status.stream(event, captions.origin ?? 0);
+      if (status.finished) showEnded(root, people);
+    },
   };
   const socket = new LiveSocket(url, {
     onEvent: (event, meta) => handlers[event.type]?.(event, meta),

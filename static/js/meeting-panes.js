@@ -161,6 +161,14 @@ export class PeoplePane {
     this.count = role(root, "people-count");
     this.people = new Map(); // user_id -> {name, present, speaking, order}
     this.renderQueued = false;
+    this.ended = false;
+  }
+
+  /** The meeting is over: nobody is present or speaking now; who stayed reads as the finished page. */
+  end() {
+    this.ended = true;
+    for (const person of this.people.values()) person.speaking = false;
+    this.queueRender();
   }
 
   apply(event) {
@@ -198,8 +206,7 @@ export class PeoplePane {
       ([, a], [, b]) => Number(b.present) - Number(a.present) || a.order - b.order,
     );
     const items = people.map(([id, p]) => {
-      const state = p.speaking ? "is-speaking" : p.present ? "is-present" : "is-left";
-      const status = p.speaking ? "Speaking" : p.present ? "Present" : "Left";
+      const [state, status] = this.mark(p);
       return h("li", { className: `person ${state}` }, [
         h("span", { className: "person-dot", attrs: { "aria-hidden": "true" } }),
         h("span", { className: "person-name", text: p.name || `Participant ${id}` }),
@@ -209,6 +216,14 @@ export class PeoplePane {
     this.list.replaceChildren(...items);
     this.empty.hidden = items.length > 0;
     const present = people.filter(([, p]) => p.present).length;
-    this.count.textContent = people.length ? `${present} present` : "";
+    if (this.ended) this.count.textContent = people.length ? String(people.length) : "";
+    else this.count.textContent = people.length ? `${present} present` : "";
+  }
+
+  /** A person's class and status text; once the meeting ended, as the finished page says them. */
+  mark(p) {
+    if (this.ended) return p.present ? ["is-stayed", "Until the end"] : ["is-left", "Left"];
+    if (p.speaking) return ["is-speaking", "Speaking"];
+    return p.present ? ["is-present", "Present"] : ["is-left", "Left"];
   }
 }

@@ -20,8 +20,9 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PARTIALS = ("meetings/status_bar.html", "meetings/live_panes.html")
 PAGES = ("meetings/detail.html", "zoomapp/panel.html")
 DATA_ROLE = re.compile(r'data-role="([^"]+)"')
-# The dashboard's own part of the panes: the host's choice of transcript (the panel has none).
-DASHBOARD_ONLY = {"transcription-choice", "transcription-status"}
+# The dashboard's own part of the panes: the host's choice of transcript and the link to the
+# finished page once the meeting ends (the panel has neither).
+DASHBOARD_ONLY = {"transcription-choice", "transcription-status", "finished-link"}
 
 
 def _roles(text: str) -> set[str]:
