@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "assistant.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The demo's sample meeting starts on the first signed-in page (a flag read otherwise).
+    "rtms_ingest.runtime.demo_start.PlayOnFirstPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a locked-out login into the "try again later" page (see Sign-in below).
     "axes.middleware.AxesMiddleware",
@@ -106,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "assistant.context_processors.csp_nonce",
+                "assistant.context_processors.admin_link",
             ],
         },
     },

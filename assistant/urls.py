@@ -17,7 +17,7 @@ from assistant.views import (
     zoom_oauth,
     zoomapp,
 )
-from rtms_ingest.runtime import demo_views, transcription_views
+from rtms_ingest.runtime import demo, demo_views, transcription_views
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
@@ -40,7 +40,10 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="registration/login.html", authentication_form=sign_in.SignInForm
+            template_name="registration/login.html",
+            authentication_form=sign_in.SignInForm,
+            # Called when the page renders: in the demo only, where its password is kept.
+            extra_context={"demo_password_file": demo.password_hint},
         ),
         name="login",
     ),

@@ -27,6 +27,8 @@ SIMULATOR_HOST = "127.0.0.1"
 _loop: asyncio.AbstractEventLoop | None = None
 _base_url = ""
 _tasks: set[asyncio.Task[None]] = set()
+# Set by run_demo: the sample meeting waits for a signed-in user to open a page.
+_awaiting_first_page = False
 
 
 def meeting_dir() -> Path:
@@ -52,6 +54,26 @@ def request_sample_playback() -> bool:
     # A clean context: the caller may be a request thread whose executor dies with the request.
     loop.call_soon_threadsafe(_start_playback, loop, context=contextvars.Context())
     return True
+
+
+def play_on_first_page() -> None:
+    """Play the sample meeting when a signed-in user first opens a page, not at startup."""
+    global _awaiting_first_page
+    _awaiting_first_page = True
+
+
+def awaiting_first_page() -> bool:
+    """Whether the sample meeting still waits for the first page (run_demo armed it)."""
+    return _awaiting_first_page
+
+
+def first_page_opened() -> bool:
+    """Start the awaited playback, once; True when this call started it."""
+    global _awaiting_first_page
+    if not _awaiting_first_page:
+        return False
+    _awaiting_first_page = False
+    return request_sample_playback()
 
 
 async def finish_playbacks(timeout_s: float = 10.0) -> None:
@@ -109,9 +131,27 @@ async def _name_meeting(stream_id: str, topic: str) -> None:
         await asyncio.sleep(0.1)
 
 
+def password_file() -> Path:
+    """Where the demo user's password is kept (the sign-in page points there in the demo)."""
+    return _secret_path("PASSWORD")
+
+
+def password_hint() -> str:
+    """In the demo, the password file as the sign-in page names it (relative to the checkout)."""
+    if not settings.DEMO_SIMULATOR:
+        return ""
+    path = password_file()
+    base = Path(settings.BASE_DIR)
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+
+
+def _secret_path(name: str) -> Path:
+    return Path(settings.VAR_DIR) / f"demo-{name.lower()}"
+
+
 def demo_secret(name: str) -> str:
     """A random per-checkout value for a Zoom secret the demo must invent (kept in var/)."""
-    path = Path(settings.VAR_DIR) / f"demo-{name.lower()}"
+    path = _secret_path(name)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(24))

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--no-playback", action="store_true", help="serve without playing a meeting at start"
+            "--no-playback",
+            action="store_true",
+            help="serve without playing a meeting when the first page is opened",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,14 +51,20 @@ class Command(BaseCommand):
         if not os.environ.get("SITE_URL", "").strip():
             # The live socket trusts only the site's own origin: here, where the demo serves.
             settings.SITE_URL = url
+        play = not options["no_playback"]
         self.stdout.write(
             self.style.SUCCESS(f"\nMeeting Assistant demo: {url}/\n")
-            + f"  sign in as  {DEMO_USERNAME} / {password}\n"
+            + f"  sign in as  {DEMO_USERNAME} / {password}  (also in {demo.password_file()})\n"
             + f"  meeting     {demo.meeting_dir()} at speed {settings.DEMO_SPEED}\n"
+            + (
+                "              starts when you open the first page after signing in\n"
+                if play
+                else ""
+            )
             + f"  captions    TRANSCRIPTION={settings.TRANSCRIPTION}\n"
             + "  Ctrl-C stops it.\n"
         )
-        self._serve(options["host"], options["port"], url, play=not options["no_playback"])
+        self._serve(options["host"], options["port"], url, play=play)
 
     def _use_demo_secrets(self) -> None:
         """The simulator and the app share the process, so invented secrets match on both sides."""
@@ -101,7 +109,7 @@ class Command(BaseCommand):
             before_daphne_shutdown(partial(asyncio.to_thread, jobs.shutdown))
             demo.enable(loop, url)
             if play:
-                demo.request_sample_playback()
+                demo.play_on_first_page()
 
         Server(
             application=application,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -49,6 +53,33 @@ def _wait_for_state(database: Path, state: str, process: subprocess.Popen[str]) 
     raise AssertionError(f"the demo meeting never went {state}")
 
 
+def _open_first_page(base_url: str, var: Path, process: subprocess.Popen[str]) -> None:
+    """Sign in as the demo user and open the meeting list: the sample meeting starts then."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            form = opener.open(f"{base_url}/login/", timeout=5).read().decode()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the demo never served its sign-in page"
+            time.sleep(0.2)
+    time.sleep(2)  # served (so migrated) a while: a meeting playing at start would exist by now
+    assert _meeting_row(var / "db.sqlite3") is None  # nothing plays before the first page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None
+    fields = {
+        "csrfmiddlewaretoken": token[1],
+        "username": "demo",
+        "password": (var / "demo-password").read_text().strip(),
+    }
+    page = opener.open(f"{base_url}/login/", urllib.parse.urlencode(fields).encode(), timeout=30)
+    assert b"The sample meeting is starting" in page.read()
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
@@ -67,8 +98,9 @@ def test_the_demo_closes_its_live_stream_before_it_exits(
         DEMO_MEETING_DIR=str(write_short_meeting(tmp_path, duration_s=120.0)),
         PYTHONUNBUFFERED="1",
     )
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_demo", "--port", str(free_port())],
+        [sys.executable, "manage.py", "run_demo", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -79,6 +111,7 @@ def test_the_demo_closes_its_live_stream_before_it_exits(
         preexec_fn=_default_sigint,
     )
     try:
+        _open_first_page(f"http://127.0.0.1:{port}", tmp_path, process)
         _wait_for_state(database, "live", process)
         process.send_signal(signum)
         output, _ = process.communicate(timeout=30)
