@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
 METRICS_REDIS_URL = "redis://127.0.0.1:6379/13"  # this stack's broker, queue, leases and audio
 PORTS = ("WEB_METRICS_PORT", "RTMS_METRICS_PORT", "WORKER_METRICS_PORT")
+CAPTION_KINDS = ("provisional", "final")
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +90,25 @@ async def test_every_process_serves_figures_that_move_with_a_meeting(
     seconds = moved("WORKER_METRICS_PORT", "assistant_caption_latency_seconds_sum", kind="final")
     assert finals >= 1
     assert 0 < seconds / finals < 30
+    # The test database is flushed after this test: let the worker finish the meeting's last
+    # utterances first, or a write landing during the flush can deadlock it.
+    await sync_to_async(wait_until_worker_settles)(worker_port)
+
+
+def wait_until_worker_settles(worker_port: int, quiet_s: float = 1.5) -> None:
+    """Return once the asr queue is empty and no caption was timed for `quiet_s`."""
+    broker = redis.Redis.from_url(METRICS_REDIS_URL)
+    captions = "assistant_caption_latency_seconds_count"
+    timed = -1.0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            samples = scrape(worker_port)
+            now_timed = sum(figure(samples, captions, kind=kind) for kind in CAPTION_KINDS)
+            if broker.llen("asr") == 0 and now_timed == timed:
+                return
+            timed = now_timed
+            time.sleep(quiet_s)
+    finally:
+        broker.close()
+    raise AssertionError("the asr worker was still busy after 60 s")
