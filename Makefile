@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook chaos play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook eval-notes chaos play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -66,6 +66,12 @@ bench-webhook: install-test services
 ## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
 bench-notes: install-test
 	$(PY) -m benchmarks.notes_tokens
+
+## eval-notes: how right the notes are (decisions, action items with owner and due date, echoes,
+## summary support) for each engine over the annotated meetings in benchmarks/notes_meetings
+## (JSON); the LLM engine against LLM_BASE_URL, or LOCAL_LLM=1 for the small local model
+eval-notes: install-test
+	$(PY) -m benchmarks.notes_eval $(if $(LOCAL_LLM),--local-llm) $(if $(VERBOSE),--verbose)
 
 ## bench-search: full-text search over 1M segments and the 3-hour meeting page, PostgreSQL (JSON)
 bench-search: install-test services

@@ -76,7 +76,7 @@ def play_sample(make_meeting: Callable[..., Meeting], host: User) -> PlaySample:
 @pytest.fixture(scope="session")
 def llama_url() -> Iterator[str]:
     """Base URL of a real llama-cpp-python server with SmolLM2 on loopback (one per session)."""
-    from tests.assistant.notes.llama_server import llama_server
+    from benchmarks.local_llm import llama_server
 
     with llama_server() as url:
         yield url

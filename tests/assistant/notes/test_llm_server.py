@@ -16,7 +16,7 @@ from assistant.models import ActionItem, Decision, Meeting, MeetingNotes, Transc
 from assistant.services.notes import ask, llm_client, updates
 from assistant.services.transcript import SegmentInput, record_segment
 from tests.assistant.notes.conftest import PlaySample
-from tests.assistant.notes.llama_server import MODEL_ALIAS
+from benchmarks.local_llm import MODEL_ALIAS
 
 # The tiny model's reply depends on every byte of the prompt, segment ids included: ids that
 # start at 1 keep the prompt, and so this wire test, the same in any run of the suite.

