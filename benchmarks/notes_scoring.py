@@ -13,8 +13,9 @@ due date, and `said_in`, the utterances where it was given, confirmed or repeate
 - An echo is a predicted item that matches nothing new but repeats one already matched: it
   contains an already matched item's words, or it cites only the utterances where that item
   was given (the owner's "Yes, I will send it by Wednesday" listed as "Send it").
-- A summary sentence is supported when one utterance holds at least SUPPORTED of its content
-  words; the summary covers an expected decision or action item when it holds its words.
+- A summary sentence is supported when one utterance, or one with the utterance it answers
+  (the one before), holds at least SUPPORTED of its content words; the summary covers an
+  expected decision or action item when it holds its words.
 """
 
 from __future__ import annotations
@@ -175,16 +176,17 @@ def sentences(summary: str) -> list[str]:
 
 
 def supported(sentence: str, utterances: Sequence[Utterance]) -> bool:
-    """Whether one utterance holds at least SUPPORTED of the sentence's content words.
+    """Whether an utterance (with the one it answers) holds SUPPORTED of the sentence's words.
 
     A speaker's name that the notes put before a quote ("Priya: ...") counts as said.
     """
     words = set(content_words(sentence))
     if not words:
         return True
-    for u in utterances:
-        said = set(content_words(f"{u.speaker} {u.text}"))
-        if len(words & said) / len(words) >= SUPPORTED:
+    said = [set(content_words(f"{u.speaker} {u.text}")) for u in utterances]
+    for index, own in enumerate(said):
+        answered = said[index - 1] if index else set()
+        if len(words & (own | answered)) / len(words) >= SUPPORTED:
             return True
     return False
 

@@ -26,10 +26,16 @@ _PART = r"(?:\s+(?:morning|afternoon|evening|night|noon|eod))?"
 _WHEN = (
     rf"(?:(?:next\s+|this\s+)?{_WEEKDAY}(?:\s+the\s+{_DAY}(?:\s+of\s+{_MONTH})?)?{_PART}"
     rf"|{_MONTH}\s+(?:the\s+)?{_DAY}|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}"
-    r"|today|tonight|tomorrow|end\s+of\s+(?:the\s+)?(?:day|week|month)|next\s+week|eod|eow)"
+    r"|today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening))?"
+    r"|this\s+(?:morning|afternoon|evening)"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|week|month)|next\s+week|eod|eow"
+    # "by the eighteenth": a day of this month or the next.
+    rf"|the\s+{_DAY}(?!\s+(?:of|quarter|half|week|round|time|floor|place|item|point)\b))"
 )
-# A deadline: "by Friday", "before the 14th of March", "due tomorrow".
-DUE = re.compile(rf"\b(?:by|before|until|due|no later than)\s+(?P<when>{_WHEN})\b", re.I)
+# A deadline: "by Friday", "before the 14th of March", "due tomorrow", "for Thursday's demo".
+DUE = re.compile(
+    rf"\b(?:by|before|until|due|no later than|for)\s+(?P<when>{_WHEN})\b(?P<of>'s|\u2019s)?", re.I
+)
 # A date without a deadline word, used for the due date only when it closes a request.
 WHEN = re.compile(rf"\b(?P<when>{_WHEN})\b", re.I)
 
@@ -39,16 +45,21 @@ def find_due(text: str) -> tuple[str, str]:
     match = DUE.search(text)
     if match is None:
         return "", text
+    if match.group("of"):
+        # "a deck for Thursday's all-hands": the date belongs to the task's words too.
+        return match.group("when").strip(), text
     rest = (text[: match.start()] + text[match.end() :]).strip()
     return match.group("when").strip(), re.sub(r"\s{2,}", " ", rest)
 
 
 def parse_due(when: str, said_on: date) -> date | None:
     """The calendar date `when` names, said on `said_on`; None when it names none."""
-    text = re.sub(r"\s+", " ", when.strip().lower())
-    if text in {"today", "tonight", "eod", "end of day", "end of the day"}:
+    text = re.sub(r"^the\s+(?=end\b)", "", re.sub(r"\s+", " ", when.strip().lower()))
+    if text in {"today", "tonight", "eod", "end of day", "end of the day"} or text.startswith(
+        "this "
+    ):
         return said_on
-    if text == "tomorrow":
+    if text.startswith("tomorrow"):
         return said_on + timedelta(days=1)
     if text in {"end of week", "end of the week", "eow"}:
         return said_on + timedelta(days=(4 - said_on.weekday()) % 7)
@@ -62,21 +73,29 @@ def parse_due(when: str, said_on: date) -> date | None:
         return explicit
     for index, name in enumerate(WEEKDAYS):
         if re.search(rf"\b{name}\b", text):
-            ahead = (index - said_on.weekday()) % 7 or 7
-            if text.startswith("next ") and ahead < 7:
-                ahead += 7
-            return said_on + timedelta(days=ahead)
+            if text.startswith("next "):
+                # "Next Tuesday" is the Tuesday of next week, whatever day it is said on.
+                return said_on + timedelta(days=7 - said_on.weekday() + index)
+            return said_on + timedelta(days=(index - said_on.weekday()) % 7 or 7)
     return None
 
 
 def _calendar_date(text: str, said_on: date) -> date | None:
     """A "March 20th" / "the 14th of March" date, in the year that puts it next on or after."""
     month = next((i for i, m in enumerate(MONTHS, start=1) if re.search(rf"\b{m}\b", text)), None)
-    if month is None:
-        return None
     day = _day_number(text)
     if day is None:
         return None
+    if month is None:
+        if not text.startswith("the "):
+            return None
+        # A day of the month alone: the next time it comes (this month or the next).
+        month = said_on.month if day >= said_on.day else said_on.month % 12 + 1
+        year = said_on.year + (1 if month < said_on.month else 0)
+        try:
+            return date(year, month, day)
+        except ValueError:
+            return None
     for year in (said_on.year, said_on.year + 1):
         try:
             candidate = date(year, month, day)

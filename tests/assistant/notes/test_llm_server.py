@@ -15,8 +15,8 @@ from pytest_django.fixtures import Settings
 from assistant.models import ActionItem, Decision, Meeting, MeetingNotes, TranscriptSegment
 from assistant.services.notes import ask, llm_client, updates
 from assistant.services.transcript import SegmentInput, record_segment
-from tests.assistant.notes.conftest import PlaySample
 from benchmarks.local_llm import MODEL_ALIAS
+from tests.assistant.notes.conftest import PlaySample
 
 # The tiny model's reply depends on every byte of the prompt, segment ids included: ids that
 # start at 1 keep the prompt, and so this wire test, the same in any run of the suite.
