@@ -113,8 +113,10 @@ export class NotesEditor {
     });
   }
 
-  // A small "Delete this ...? [Delete] [Keep]" in place of the row's buttons.
+  // A small "Delete this ...? [Delete] [Keep]" under the row; asking twice focuses it.
   confirmDelete(row, question, remove) {
+    const asking = row.querySelector(".confirm-delete");
+    if (asking) return asking.querySelector("button").focus();
     const ask = h("div", { className: "confirm-delete", attrs: { role: "group", "aria-label": question } }, [
       h("span", { text: question }),
       h("button", { className: "button button-danger", text: "Delete", attrs: { type: "button" } }),
@@ -151,10 +153,13 @@ export class NotesEditor {
     ]);
     this.open += 1;
     const close = () => {
-      if (form.isConnected && anchor.isConnected === false) form.replaceWith(anchor);
-      else form.remove();
+      // The add button stays in place (hidden); an edited row was replaced by the form.
+      const stayed = anchor.isConnected;
+      if (stayed) form.remove();
+      else form.replaceWith(anchor);
       anchor.hidden = false;
       this.closed();
+      if (stayed) anchor.focus();
     };
     form.querySelector(".button-secondary").addEventListener("click", close);
     form.addEventListener("submit", async (event) => {
