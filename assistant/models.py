@@ -290,6 +290,9 @@ class MeetingNotes(models.Model):
     open_questions = models.JSONField(default=list)
     # The extractive engine's bounded running state (word counts, candidate sentences).
     engine_state = models.JSONField(default=dict)
+    # Decisions and action items a host removed ({"kind", "key", "text", "owner"}): an update
+    # that proposes one of them again is ignored, so a removed item never comes back.
+    removed_items = models.JSONField(default=list, blank=True)
     covered_seq = models.BigIntegerField(default=0, help_text="seq of the last segment included")
     covered_end_ms = models.BigIntegerField(null=True, blank=True)
     version = models.IntegerField(default=0)

@@ -118,6 +118,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Wall-clock times are 24-hour everywhere ("19:22"): templates, the admin, and the browser's
+# static/js/format.js. The locale's formats outrank TIME_FORMAT, hence the format module.
+FORMAT_MODULE_PATH = ["assistant.formats"]
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "j M Y, H:i"
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

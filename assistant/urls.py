@@ -52,6 +52,11 @@ urlpatterns = [
     path("api/meetings/<int:meeting_id>/segments/", api.segment_list, name="api-segment-list"),
     path("api/meetings/<int:meeting_id>/notes/", notes_api.notes_detail, name="api-notes"),
     path("api/meetings/<int:meeting_id>/ask/", notes_api.ask_meeting, name="api-ask"),
+    path(
+        "api/meetings/<int:meeting_id>/action-items/",
+        notes_api.add_action_item,
+        name="api-add-action-item",
+    ),
     path("api/action-items/<int:item_id>/", notes_api.action_item, name="api-action-item"),
     path("api/decisions/<int:decision_id>/", notes_api.decision, name="api-decision"),
     path(

@@ -1,8 +1,10 @@
-"""The notes API: read a meeting's notes, edit an action item, ask the meeting a question.
+"""The notes API: read a meeting's notes, edit them, ask the meeting a question.
 
 Same session and access rule as the rest of the API (assistant/views/api.py): a meeting a user
-may not see answers 404. Edits are for the meeting's host (its owner) or staff. CSRF is checked
-by Django's middleware on PATCH and POST, as on every state change.
+may not see answers 404. Edits (add, change or remove an action item; reword or remove a
+decision) are for the meeting's host (its owner) or staff: anyone else who may see the meeting
+gets 403. CSRF is checked by Django's middleware on PATCH, POST and DELETE, as on every state
+change.
 
 Asking is async: its database work (the checks, the rate limit, the retrieval) runs in one hop
 to the request's thread, whose connection is then given back, and the LLM's calls (up to
@@ -25,7 +27,7 @@ from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from assistant.models import ActionItem, Decision
+from assistant.models import ActionItem, Decision, Meeting
 from assistant.services import access, rate_limits
 from assistant.services.notes import ask, editing, store
 from assistant.views.api import error
@@ -33,14 +35,14 @@ from assistant.views.api import error
 MAX_BODY_BYTES = 16 * 1024
 
 
-def _signed_in(request: HttpRequest, method: str, *, panel: bool = False) -> HttpResponse | None:
-    """An error response unless the request uses `method` and its user is signed in.
+def _signed_in(request: HttpRequest, *methods: str, panel: bool = False) -> HttpResponse | None:
+    """An error response unless the request uses one of `methods` and its user is signed in.
 
     With `panel`, a Zoom App panel session counts as signed in (reading only).
     """
-    if request.method != method:
-        response = error(f"Only {method} is allowed.", 405)
-        response["Allow"] = method
+    if request.method not in methods:
+        response = error(f"Only {' or '.join(methods)} is allowed.", 405)
+        response["Allow"] = ", ".join(methods)
         return response
     viewer = access.Viewer.from_request(request)
     if not (viewer.is_known if panel else request.user.is_authenticated):
@@ -70,17 +72,53 @@ def notes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return JsonResponse(store.api_notes(meeting_id))
 
 
+def _may_edit(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
+    """404 unless the user may see the meeting, 403 unless they may edit its notes."""
+    if not access.can_view_meeting(access.Viewer.from_request(request), meeting.pk):
+        return error(f"No such {what}.", 404)
+    if not access.is_host_of(request.user, meeting):
+        return error(f"Only the meeting's host may edit its {what}s.", 403)
+    return None
+
+
+@never_cache
+def add_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """POST /api/meetings/<id>/action-items/ {text, owner?, due?}: the host adds an item."""
+    refused = _signed_in(request, "POST")
+    if refused is not None:
+        return refused
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None:
+        return error("No such meeting.", 404)
+    refused = _may_edit(request, meeting, "action item")
+    if refused is not None:
+        return refused
+    body = _json_body(request)
+    if body is None:
+        return error("The body must be a JSON object.", 400)
+    try:
+        fields = editing.parse_new_item(body)
+    except ValueError as exc:
+        return error(str(exc), 400)
+    row = editing.add_action_item(meeting.pk, fields, user_id=request.user.pk)
+    return JsonResponse(store.api_action(row), status=201)
+
+
 @never_cache
 def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
-    """PATCH /api/action-items/<id>/ {text?, owner?, due?, done?}: the host edits an item."""
-    refused = _signed_in(request, "PATCH")
+    """PATCH /api/action-items/<id>/ {text?, owner?, due?, done?}: edit an item; DELETE: remove."""
+    refused = _signed_in(request, "PATCH", "DELETE")
     if refused is not None:
         return refused
     item = ActionItem.objects.filter(pk=item_id).select_related("meeting").first()
-    if item is None or not access.can_view_meeting(request.user, item.meeting_id):
+    if item is None:
         return error("No such action item.", 404)
-    if not access.is_host_of(request.user, item.meeting):
-        return error("Only the meeting's host may edit its action items.", 403)
+    refused = _may_edit(request, item.meeting, "action item")
+    if refused is not None:
+        return refused
+    if request.method == "DELETE":
+        editing.remove_action_item(item.pk)
+        return HttpResponse(status=204)
     body = _json_body(request)
     if body is None:
         return error("The body must be a JSON object.", 400)
@@ -94,15 +132,19 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @never_cache
 def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
-    """PATCH /api/decisions/<id>/ {text}: the host rewords a decision."""
-    refused = _signed_in(request, "PATCH")
+    """PATCH /api/decisions/<id>/ {text}: the host rewords a decision; DELETE removes it."""
+    refused = _signed_in(request, "PATCH", "DELETE")
     if refused is not None:
         return refused
     row = Decision.objects.filter(pk=decision_id).select_related("meeting").first()
-    if row is None or not access.can_view_meeting(request.user, row.meeting_id):
+    if row is None:
         return error("No such decision.", 404)
-    if not access.is_host_of(request.user, row.meeting):
-        return error("Only the meeting's host may edit its decisions.", 403)
+    refused = _may_edit(request, row.meeting, "decision")
+    if refused is not None:
+        return refused
+    if request.method == "DELETE":
+        editing.remove_decision(row.pk)
+        return HttpResponse(status=204)
     body = _json_body(request)
     text = body.get("text") if body is not None and set(body) == {"text"} else None
     if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:

@@ -75,9 +75,12 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     sources = set(transcripts_query.sources(meeting.pk))
     context["has_transcript"] = bool(sources)
     context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
-    context["default_transcription"] = settings.TRANSCRIPTION
-    context["default_record_audio"] = settings.RECORD_AUDIO
+    context["default_transcription"] = presenters.transcription_default_label(
+        settings.TRANSCRIPTION
+    )
+    context["default_record_audio"] = presenters.recording_default_label(settings.RECORD_AUDIO)
     context["notes_data"] = notes_store.page_notes(meeting.pk)
+    context["show_notes"] = meeting.is_live or bool(context["notes_data"] or sources)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)

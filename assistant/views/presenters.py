@@ -116,6 +116,20 @@ def stream_text(state: str) -> str:
     return STREAM_TEXT.get(state, f"Stream: {state}")
 
 
+# The transcript select's options (templates/meetings/live_panes.html), in words.
+_TRANSCRIPTION_WORDS = {"asr": "ours only", "native": "Zoom's only", "both": "both tracks"}
+
+
+def transcription_default_label(mode: str) -> str:
+    """The transcript select's default option, saying what the default (TRANSCRIPTION) is."""
+    return f"Default: {_TRANSCRIPTION_WORDS.get(mode, mode)}"
+
+
+def recording_default_label(record: bool) -> str:
+    """The recording select's default option, saying what the default (RECORD_AUDIO) is."""
+    return "Default: record" if record else "Default: don't record"
+
+
 def state_names() -> StateNames:
     """Every meeting state with its label, badge and whether it is final; stream texts; GAP;
     the failed state."""

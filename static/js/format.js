@@ -51,3 +51,19 @@ export function agoLabel(ms) {
   if (minutes < 60) return `${minutes} min ago`;
   return `${Math.floor(minutes / 60)} h ago`;
 }
+
+/**
+ * "19:22": a moment's wall-clock time, 24-hour as the server's templates write it ("H:i"),
+ * in the site's time zone (TIME_ZONE, which the page passes) so both read the same.
+ */
+export function wallClock(iso, timeZone) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return "";
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: timeZone || undefined }).format(at);
+  } catch {
+    // A zone this browser does not know: its own zone, still 24-hour.
+    return new Intl.DateTimeFormat("en-GB", options).format(at);
+  }
+}

@@ -1,10 +1,11 @@
-// The Notes pane: summary, key points, decisions, action items (the host ticks them done or
-// edits them inline), open questions, and "Ask this meeting". Everything from the meeting
-// (transcript-derived text included) reaches the page through textContent only (dom.js).
+// The Notes pane: summary, key points, decisions, action items, open questions, and "Ask this
+// meeting". A host edits the decisions and action items (notes-edit.js). Everything from the
+// meeting (transcript-derived text included) reaches the page through textContent only (dom.js).
 // Live meetings: live-meeting.js dispatches each `notes` event as "meeting:notes" on #meeting.
 
 import { h, role } from "./dom.js";
-import { clockLabel } from "./format.js";
+import { clockLabel, wallClock } from "./format.js";
+import { NotesEditor } from "./notes-edit.js";
 
 const STATUS_TEXT = {
   llm_unreachable: "The AI model is unreachable: showing the automatic extract instead.",
@@ -15,9 +16,11 @@ class NotesPane {
   constructor(section, meeting) {
     this.section = section;
     this.meeting = meeting;
-    this.canEdit = section.dataset.canEdit === "true";
     this.token = section.querySelector('input[name="csrfmiddlewaretoken"]')?.value ?? "";
+    this.editor = section.dataset.canEdit === "true" ? new NotesEditor(this) : null;
     this.seq = 0;
+    this.current = null;
+    this.localProblem = "";
     for (const name of ["label", "updated", "status", "empty", "content", "summary", "points",
       "points-head", "decisions", "actions", "questions", "questions-head"]) {
       this[camel(name)] = role(section, `notes-${name}`);
@@ -29,22 +32,53 @@ class NotesPane {
       this.ask(this.form.elements.question.value);
     });
     role(section, "ask-missed").addEventListener("click", () => this.ask("What did I miss?"));
+    const add = section.querySelector('[data-role="notes-add-action"]');
+    if (add && this.editor) add.addEventListener("click", () => this.editor.addAction(add));
   }
 
+  // A version of the notes (the page's, an event's): kept, and shown unless a form is open.
   show(notes) {
     if (!notes || (notes.seq && notes.seq < this.seq)) return;
     this.seq = notes.seq || this.seq;
+    this.current = notes;
+    this.refresh();
+  }
+
+  // A local change of the current notes (an edit the server accepted), shown at once.
+  update(change) {
+    if (!this.current) return;
+    const notes = structuredClone(this.current);
+    change(notes);
+    this.current = notes;
+    this.refresh();
+  }
+
+  refresh() {
+    // An open edit form would be lost in a re-render: the editor calls again once it closes.
+    if (this.current && !this.editor?.open) this.render(this.current);
+  }
+
+  problem(text) {
+    this.localProblem = text;
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    const problem = this.localProblem || STATUS_TEXT[this.current?.status];
+    this.status.hidden = !problem;
+    this.status.textContent = problem ?? "";
+  }
+
+  render(notes) {
     const extract = notes.engine === "extractive";
     this.label.hidden = !extract;
     this.label.textContent = notes.final ? "Automatic extract · final" : "Automatic extract";
-    this.updated.textContent = notes.final && !extract ? "Final notes" : updatedLabel(notes);
-    const problem = STATUS_TEXT[notes.status];
-    this.status.hidden = !problem;
-    this.status.textContent = problem ?? "";
+    this.updated.textContent = notes.final && !extract ? "Final notes" : this.updatedLabel(notes);
+    this.renderStatus();
     this.summary.textContent = notes.summary || "Nothing to summarise yet.";
     fill(this.points, notes.key_points, (text) => h("li", { text }));
     this.pointsHead.hidden = this.points.hidden = notes.key_points.length === 0;
-    fill(this.decisions, notes.decisions, (d) => h("li", {}, [d.text, ...this.jump(d)]), "No decisions yet.");
+    fill(this.decisions, notes.decisions, (d) => this.decision(d), "No decisions yet.");
     fill(this.actions, notes.action_items, (a) => this.actionItem(a), "No action items yet.");
     fill(this.questions, notes.open_questions, (text) => h("li", { text }));
     this.questionsHead.hidden = this.questions.hidden = notes.open_questions.length === 0;
@@ -52,12 +86,18 @@ class NotesPane {
     this.content.hidden = false;
   }
 
+  decision(decision) {
+    const row = h("li", { className: "decision" }, [h("span", { className: "decision-text", text: decision.text }), ...this.jump(decision)]);
+    if (this.editor) row.append(h("span", { className: "note-controls" }, this.editor.decisionControls(row, decision)));
+    return row;
+  }
+
   actionItem(item) {
     const id = `action-${item.id}`;
     const done = h("input", { attrs: { type: "checkbox", id, "aria-label": "Done" } });
     done.checked = item.done;
-    done.disabled = !this.canEdit;
-    done.addEventListener("change", () => this.save(item, { done: done.checked }, done));
+    done.disabled = !this.editor;
+    done.addEventListener("change", () => this.editor?.tick(item, done.checked, done));
     const text = h("label", { className: "action-text", text: item.text, attrs: { for: id } });
     const meta = [];
     if (item.owner) meta.push(h("span", { className: "action-owner", text: item.owner }));
@@ -70,11 +110,7 @@ class NotesPane {
       done,
       h("div", { className: "action-body" }, [text, h("div", { className: "action-meta" }, [...meta, ...this.jump(item)])]),
     ]);
-    if (this.canEdit) {
-      const edit = h("button", { className: "link-button", text: "Edit", attrs: { type: "button" } });
-      edit.addEventListener("click", () => this.editForm(row, item));
-      row.append(edit);
-    }
+    if (this.editor) row.append(h("span", { className: "note-controls" }, this.editor.actionControls(row, item)));
     return row;
   }
 
@@ -87,56 +123,10 @@ class NotesPane {
     return [h("a", { className: "jump-link", text: "Jump to moment", attrs: { href } })];
   }
 
-  editForm(row, item) {
-    const field = (name, value, label) =>
-      h("label", { className: "action-field" }, [
-        h("span", { text: label }),
-        Object.assign(h("input", { attrs: { name, type: "text", maxlength: "300" } }), { value }),
-      ]);
-    const form = h("form", { className: "action-edit" }, [
-      field("text", item.text, "Task"),
-      field("owner", item.owner, "Owner"),
-      field("due", item.due_text || item.due || "", "Due"),
-      h("button", { className: "button button-primary", text: "Save", attrs: { type: "submit" } }),
-      h("button", { className: "button button-secondary", text: "Cancel", attrs: { type: "button" } }),
-    ]);
-    form.lastChild.addEventListener("click", () => form.replaceWith(row));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const values = Object.fromEntries(["text", "owner", "due"].map((n) => [n, form.elements[n].value.trim()]));
-      this.save(item, { ...values, due: values.due || null }, form);
-    });
-    row.replaceWith(form);
-    form.elements.text.focus();
-  }
-
-  async save(item, changes, control) {
-    control.setAttribute("aria-busy", "true");
-    try {
-      const response = await fetch(this.section.dataset.itemUrl.replace(/0\/$/, `${item.id}/`), {
-        method: "PATCH",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": this.token },
-        body: JSON.stringify(changes),
-      });
-      const saved = await response.json();
-      if (!response.ok) throw new Error(saved.error ?? "Not saved.");
-      // Live viewers also get the new notes as an event; this page shows the edit at once.
-      const dueText = "due" in changes ? changes.due ?? "" : item.due_text;
-      this.replaceItem({ ...item, ...saved, due_text: dueText });
-    } catch (error) {
-      this.status.hidden = false;
-      this.status.textContent = `Not saved: ${error.message}`;
-    } finally {
-      control.removeAttribute("aria-busy");
-    }
-  }
-
-  replaceItem(item) {
-    const notes = this.current;
-    if (!notes) return;
-    notes.action_items = notes.action_items.map((a) => (a.id === item.id ? item : a));
-    this.show({ ...notes, seq: 0 });
+  // "Updated 19:22", in the server's time zone, as the page's other times are.
+  updatedLabel(notes) {
+    if (!notes.updated_at) return "";
+    return `Updated ${wallClock(notes.updated_at, this.section.dataset.timeZone)}`;
   }
 
   async ask(question) {
@@ -178,12 +168,6 @@ function fill(list, items, render, emptyText = "") {
   list.replaceChildren(...nodes);
 }
 
-function updatedLabel(notes) {
-  if (!notes.updated_at) return "";
-  const at = new Date(notes.updated_at);
-  return `Updated ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
-}
-
 function citationMeta(citation, origin) {
   const clock = clockLabel(citation.start_ms, origin);
   return clock ? `${citation.speaker || "Someone"} · ${clock}` : citation.speaker || "Someone";
@@ -200,14 +184,8 @@ function start() {
   const pane = new NotesPane(section, meeting);
   const initial = document.getElementById("notes-data");
   const notes = initial ? JSON.parse(initial.textContent) : null;
-  if (notes) {
-    pane.current = notes;
-    pane.show(notes);
-  }
-  meeting.addEventListener("meeting:notes", (event) => {
-    pane.current = event.detail;
-    pane.show(event.detail);
-  });
+  if (notes) pane.show(notes);
+  meeting.addEventListener("meeting:notes", (event) => pane.show(event.detail));
 }
 
 start();

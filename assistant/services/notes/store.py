@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from django.db import models, transaction
 from django.db.models import Max
@@ -25,7 +25,44 @@ from assistant.services.notes.engine_choice import engine_name
 # A new version of an item this similar to a row (and with the same owner) is that row.
 SAME_ITEM = 0.5
 
-ItemRow = TypeVar("ItemRow", Decision, ActionItem)
+RemovedKind = Literal["decision", "action"]
+
+
+class _Noted(Protocol):
+    """A decision or action item, stored or removed, as matching compares it with a draft."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+Noted = TypeVar("Noted", bound=_Noted)
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A decision or action item a host removed (MeetingNotes.removed_items): never added again."""
+
+    kind: RemovedKind
+    key: str
+    text: str
+    owner: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        """The entry as MeetingNotes.removed_items stores it."""
+        return {"kind": self.kind, "key": self.key, "text": self.text, "owner": self.owner}
+
+
+def removed_of(notes: MeetingNotes, kind: RemovedKind) -> list[Removed]:
+    """The items of one kind a host removed from these notes."""
+    entries: list[Any] = list(notes.removed_items or [])
+    return [
+        Removed(kind, str(e.get("key", "")), str(e.get("text", "")), str(e.get("owner", "")))
+        for e in entries
+        if isinstance(e, dict) and e.get("kind") == kind
+    ]
 
 
 @dataclass(frozen=True)
@@ -80,8 +117,8 @@ def save(
         if lock_token is not None and notes.lock_token != lock_token:
             # Our lock expired and another update holds it now: its version wins.
             return None
-        _merge_decisions(meeting_id, draft.decisions)
-        _merge_actions(meeting_id, draft.action_items)
+        _merge_decisions(meeting_id, draft.decisions, removed_of(notes, "decision"))
+        _merge_actions(meeting_id, draft.action_items, removed_of(notes, "action"))
         notes.engine = outcome.engine
         notes.status = outcome.status
         notes.status_detail = outcome.detail[:300]
@@ -177,16 +214,25 @@ def action_json(row: ActionItem) -> events.NotesActionItem:
     }
 
 
-def _merge_decisions(meeting_id: int, drafts: Sequence[DraftDecision]) -> None:
-    """Each draft decision updates its row (unless a host edited it) or becomes a new row."""
+def _merge_decisions(
+    meeting_id: int, drafts: Sequence[DraftDecision], removed: Sequence[Removed]
+) -> None:
+    """Each draft decision updates its row (unless a host edited it) or becomes a new row.
+
+    One a host removed stays removed.
+    """
     rows = list(Decision.objects.filter(meeting_id=meeting_id))
     for draft in drafts:
-        row = _match(rows, draft.key, draft.text, owner=None)
+        candidates: list[Removed | Decision] = [*removed, *rows]
+        found = _match(candidates, draft.key, draft.text, owner=None)
+        if isinstance(found, Removed):
+            continue
+        row = found
         if row is None:
             row = Decision(
                 meeting_id=meeting_id,
-                key=_new_key(rows, draft.key, draft.text),
-                position=_next_position(Decision, meeting_id),
+                key=_new_key(candidates, draft.key, draft.text),
+                position=next_position(Decision, meeting_id),
             )
             rows.append(row)
         if not row.edited_by_host:
@@ -195,16 +241,25 @@ def _merge_decisions(meeting_id: int, drafts: Sequence[DraftDecision]) -> None:
         row.save()
 
 
-def _merge_actions(meeting_id: int, drafts: Sequence[DraftAction]) -> None:
-    """Each draft action item updates its row (unless a host edited it) or becomes a new row."""
+def _merge_actions(
+    meeting_id: int, drafts: Sequence[DraftAction], removed: Sequence[Removed]
+) -> None:
+    """Each draft action item updates its row (unless a host edited it) or becomes a new row.
+
+    One a host removed stays removed; one a host added is a row like the others.
+    """
     rows = list(ActionItem.objects.filter(meeting_id=meeting_id))
     for draft in drafts:
-        row = _match(rows, draft.key, draft.text, owner=draft.owner)
+        candidates: list[Removed | ActionItem] = [*removed, *rows]
+        found = _match(candidates, draft.key, draft.text, owner=draft.owner)
+        if isinstance(found, Removed):
+            continue
+        row = found
         if row is None:
             row = ActionItem(
                 meeting_id=meeting_id,
-                key=_new_key(rows, draft.key, draft.owner, draft.text),
-                position=_next_position(ActionItem, meeting_id),
+                key=_new_key(candidates, draft.key, draft.owner, draft.text),
+                position=next_position(ActionItem, meeting_id),
             )
             rows.append(row)
         if not row.edited_by_host:
@@ -217,26 +272,29 @@ def _merge_actions(meeting_id: int, drafts: Sequence[DraftAction]) -> None:
         row.save()
 
 
-def _match(rows: Sequence[ItemRow], key: str, text: str, *, owner: str | None) -> ItemRow | None:
-    """The row a draft item is a version of: same key, else nearly the same words and owner."""
+def _match(candidates: Sequence[Noted], key: str, text: str, *, owner: str | None) -> Noted | None:
+    """The item a draft item is a version of: same key, else nearly the same words and owner.
+
+    Of equally close candidates the last wins: callers list removed items before rows.
+    """
     if key:
-        for row in rows:
-            if row.key == key:
-                return row
+        for candidate in candidates:
+            if candidate.key == key:
+                return candidate
     best, best_score = None, SAME_ITEM
-    for row in rows:
-        row_owner = getattr(row, "owner", "")
-        if owner and row_owner and fold(owner) != fold(row_owner):
+    for candidate in candidates:
+        candidate_owner = getattr(candidate, "owner", "")
+        if owner and candidate_owner and fold(owner) != fold(candidate_owner):
             continue
-        score = similarity(row.text, text)
+        score = similarity(candidate.text, text)
         if score >= best_score:
-            best, best_score = row, score
+            best, best_score = candidate, score
     return best
 
 
-def _new_key(rows: Sequence[ItemRow], proposed: str, *parts: str) -> str:
-    """A key no row of the meeting has: the engine's, else one from the words, made unique."""
-    taken = {row.key for row in rows}
+def _new_key(taken_by: Sequence[_Noted], proposed: str, *parts: str) -> str:
+    """A key no item of the meeting has: the engine's, else one from the words, made unique."""
+    taken = {item.key for item in taken_by}
     key = proposed if proposed and len(proposed) <= 64 else stable_key(*parts)
     candidate, n = key, 1
     while candidate in taken:
@@ -245,7 +303,7 @@ def _new_key(rows: Sequence[ItemRow], proposed: str, *parts: str) -> str:
     return candidate
 
 
-def _next_position(model: type[models.Model], meeting_id: int) -> int:
+def next_position(model: type[models.Model], meeting_id: int) -> int:
     """One past the meeting's last item position."""
     top = model._default_manager.filter(meeting_id=meeting_id).aggregate(top=Max("position"))
     return int(top["top"] or 0) + 1

@@ -10,6 +10,7 @@ from django.test import Client
 from assistant.models import Meeting, TranscriptSegment
 from assistant.views import charts
 from tests.assistant.library.conftest import STANDUP, AddSegments, Line, MakeFinished
+from tests.assistant.zoomapp.contexts import panel_client
 
 
 def _page(user: User, meeting: Meeting, query: str = "") -> str:
@@ -93,3 +94,51 @@ def test_charts_and_exports_are_offered_on_a_finished_page_only(
     html = _page(host, meeting)
     assert f"/meetings/{meeting.pk}/export.vtt" in html and 'data-role="talk-time"' in html
     assert "style=" not in html and "<script>" not in html  # strict CSP: no inline style or code
+
+
+def _order(html: str, *markers: str) -> list[int]:
+    """Where each marker first occurs in the page (every one must)."""
+    found = [html.find(marker) for marker in markers]
+    assert -1 not in found, dict(zip(markers, found, strict=True))
+    return found
+
+
+def test_a_finished_meeting_shows_its_outcome_then_the_transcript_then_the_charts(
+    make_finished: MakeFinished, host: User
+) -> None:
+    html = _page(host, make_finished(host))
+    notes, captions, charts, danger = _order(
+        html,
+        'data-role="ai-notes"',
+        'class="pane pane-captions"',
+        'class="pane pane-charts"',
+        'class="danger-zone"',
+    )
+    assert notes < captions < charts < danger
+
+
+def test_delete_is_not_in_the_export_row_but_in_the_danger_zone(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    html = _page(host, meeting)
+    exports = html[html.index('<div class="meeting-actions">') :]
+    exports = exports[: exports.index("</div>")]
+    assert "JSON" in exports and "delete" not in exports.lower()
+    zone = html[html.index('class="danger-zone"') :]
+    assert f'action="/meetings/{meeting.pk}/delete/"' in zone
+    assert "Delete for good" in zone  # the confirmation, as before
+
+
+def test_who_may_not_delete_sees_no_danger_zone(
+    make_finished: MakeFinished, host: User, coworker: User
+) -> None:
+    meeting = make_finished(host)
+    # A signed-in co-worker who opened the Zoom App panel in the meeting may read its page.
+    client = panel_client(mid=meeting.zoom_id, uid="zoom-part-1")
+    client.force_login(coworker)
+    html = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert 'data-role="ai-notes"' in html and 'data-can-edit="false"' in html
+    assert 'class="danger-zone"' not in html
+    Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.LIVE)
+    assert 'class="danger-zone"' not in _page(host, meeting)  # nor while it is live

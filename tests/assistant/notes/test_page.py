@@ -13,6 +13,7 @@ from pytest_django.fixtures import Settings
 from assistant.models import Meeting
 from assistant.services.notes import updates
 from tests.assistant.notes.conftest import PlaySample
+from tests.assistant.zoomapp.contexts import panel_client
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,25 @@ def test_a_live_meeting_before_any_notes_has_an_empty_pane(
     html = _page(host, meeting)
     assert _notes_data(html) is None
     assert "Notes appear here once enough has been said." in html
+
+
+def test_a_live_meeting_keeps_its_captions_first_and_the_notes_below(
+    play_sample: PlaySample, host: User
+) -> None:
+    html = _page(host, play_sample(limit=3))
+    assert html.index('class="pane pane-captions"') < html.index('data-role="ai-notes"')
+
+
+def test_the_host_is_offered_to_add_an_action_item_and_others_are_not(
+    play_sample: PlaySample, host: User, coworker: User
+) -> None:
+    meeting = play_sample()
+    updates.update(meeting.pk)
+    html = _page(host, meeting)
+    assert 'data-role="notes-add-action"' in html
+    assert f'data-add-item-url="/api/meetings/{meeting.pk}/action-items/"' in html
+    assert 'data-decision-url="/api/decisions/0/"' in html
+    client = panel_client(mid=meeting.zoom_id, uid="zoom-part-1")
+    client.force_login(coworker)
+    html = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert 'data-can-edit="false"' in html and 'data-role="notes-add-action"' not in html
