@@ -54,6 +54,8 @@ class NotesDraft:
     title: str = ""
     # The extractive engine's running state, carried from one update to the next.
     engine_state: dict[str, object] = field(default_factory=dict)
+    # Keys of decisions taken back in the meeting ("scrap that"): their rows go, unless edited.
+    withdrawn: list[str] = field(default_factory=list)
 
 
 _WORD = re.compile(r"[\w.]+", re.UNICODE)

@@ -252,6 +252,7 @@ def _withdraw(reading: Reading, text: str) -> bool:
     kept = [d for d in decisions if similarity(d.text, text) < SAME_ITEM]
     if len(kept) == len(decisions):
         return False
+    reading.draft.withdrawn += [d.key for d in decisions if d not in kept and d.key]
     reading.draft.decisions = kept
     return True
 

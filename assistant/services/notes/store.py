@@ -118,6 +118,7 @@ def save(
             # Our lock expired and another update holds it now: its version wins.
             return None
         _merge_decisions(meeting_id, draft.decisions, removed_of(notes, "decision"))
+        _withdraw_decisions(meeting_id, draft.withdrawn)
         _merge_actions(meeting_id, draft.action_items, removed_of(notes, "action"))
         notes.engine = outcome.engine
         notes.status = outcome.status
@@ -239,6 +240,12 @@ def _merge_decisions(
             row.text = draft.text
         row.segment_ids = list(dict.fromkeys([*row.segment_ids, *draft.segment_ids]))
         row.save()
+
+
+def _withdraw_decisions(meeting_id: int, keys: Sequence[str]) -> None:
+    """Decisions the meeting took back ("scrap that"): gone, unless a host edited them."""
+    if keys:
+        Decision.objects.filter(meeting_id=meeting_id, key__in=keys, edited_by_host=False).delete()
 
 
 def _merge_actions(

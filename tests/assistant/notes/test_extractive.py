@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from pytest_django.fixtures import Settings
 
-from assistant.models import ActionItem, Decision, MeetingNotes
+from assistant.models import ActionItem, Decision, Meeting, MeetingNotes
 from assistant.services.notes import dates, updates
 from assistant.services.notes.editing import Changes, edit_action_item
-from assistant.services.transcript import record_segment
+from assistant.services.transcript import SegmentInput, record_segment
 from tests.assistant.notes.conftest import PlaySample, sample_inputs
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,35 @@ def test_a_deadline_is_found_and_cut_from_the_task() -> None:
         "Friday afternoon",
         "fix the login bug",
     )
+
+
+def test_a_decision_taken_back_in_a_later_update_leaves_the_stored_notes(
+    make_meeting: Callable[..., Meeting], settings: Settings
+) -> None:
+    settings.TRANSCRIPTION = "native"
+    meeting = make_meeting(state=Meeting.State.LIVE)
+    said = [
+        "Okay, we decided to book the downtown hotel.",
+        "Wait, the downtown hotel has no step-free access to the main hall.",
+        "Then scrap that, we will not book the downtown hotel.",
+        "Decision: we book the riverside conference centre instead.",
+    ]
+
+    def say(n: int) -> None:
+        record_segment(
+            meeting.pk,
+            SegmentInput("native", 7, "Nina Petrova", n * 5000, n * 5000 + 4000, said[n]),
+        )
+
+    say(0)
+    updates.update(meeting.pk)
+    assert [d.text for d in Decision.objects.filter(meeting=meeting)] == [
+        "We decided to book the downtown hotel."
+    ]
+    for n in (1, 2, 3):
+        say(n)
+    updates.update(meeting.pk)
+
+    assert [d.text for d in Decision.objects.filter(meeting=meeting)] == [
+        "We book the riverside conference centre instead."
+    ]
