@@ -90,7 +90,8 @@ SYSTEM = (
     "in the meeting. Reply with one JSON object in the given schema, nothing else. Keep each "
     'decision and action item with its id unless the new segments change it; new ones get id "". '
     "segment_ids: the segments supporting an item. Use only what was said; owner and due are "
-    '"" when nobody said them.'
+    '"" when nobody said them. A reply to a task ("yes, I\'ll send it Friday") updates that '
+    "task, never adds one; list a task once. Decisions: what was settled now; drop one taken back."
 )
 FINAL = (
     " This is the end of the meeting: also give it a short title. When several partial notes "
