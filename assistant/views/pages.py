@@ -18,7 +18,8 @@ from assistant.models import Meeting
 from assistant.services import access, meeting_filters, speech, transcripts_query
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
-from assistant.views import charts, list_filters, presenters, transcript_parts
+from assistant.views import charts, list_filters, presenters
+from assistant.views.finished_panes import finished_panes
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +88,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 def _finished_meeting(meeting: Meeting, part: str | None, at: str | None) -> dict[str, Any]:
-    origin = presenters.clock_origin(transcripts_query.first_segment_start(meeting.pk))
-    parts = transcript_parts.parts(meeting.pk, origin, part, at)
-    window = transcripts_query.transcript_window(meeting.pk, parts.start_ms, parts.end_ms)
-    return {
-        "captions": presenters.caption_rows(list(window), origin),
-        "parts": parts,
-        "charts": charts.meeting_charts(meeting.pk, origin),
-        "participants": presenters.participant_rows(
-            list(transcripts_query.participants(meeting.pk)), origin
-        ),
-        "chat": presenters.chat_rows(list(transcripts_query.chat(meeting.pk)), origin),
-        "clock_origin": origin,
-    }
+    panes = finished_panes(meeting, part, at)
+    return {**panes, "charts": charts.meeting_charts(meeting.pk, panes["clock_origin"])}
 
 
 @require_safe

@@ -15,6 +15,7 @@ from django.utils import timezone
 from assistant import events
 from assistant.models import ChatMessage, Meeting, Participant, Transcription, TranscriptSegment
 from assistant.services import clock
+from assistant.views.chat_links import ChatPiece, chat_pieces
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
 WALL_CLOCK_MS = 86_400_000
@@ -190,6 +191,11 @@ class ChatRow:
     sender: str
     clock: str
     text: str
+
+    @property
+    def pieces(self) -> list[ChatPiece]:
+        """The text as plain runs and http(s) links (chat_links)."""
+        return chat_pieces(self.text)
 
 
 def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:

@@ -1,8 +1,10 @@
 """The Zoom App panel: the Home URL, the page's own context hand-in, and the panel itself.
 
 Only a decrypted, checked, unused `x-zoom-app-context` opens a panel session; the Home URL's
-query string is never read. The panel shows the live captions and notes of the meeting its
-context names, with the dashboard's own scripts, and RTMS controls for hosts.
+query string is never read. The panel shows the meeting its context names as the dashboard's
+meeting page does (live over the socket, then the stored transcript, participants, chat and
+notes once it has finished), with the dashboard's own scripts; hosts also get the RTMS controls
+and, signed in as the meeting's host, the choice of transcript.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from assistant.middleware import framed_by
 from assistant.models import Meeting
 from assistant.services import access, panel, speech, transcripts_query
+from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
 from assistant.views import presenters
+from assistant.views.finished_panes import finished_panes
 from assistant.zoomapp.context import ContextError
 
 log = logging.getLogger(__name__)
@@ -109,28 +113,41 @@ def _panel_meeting(viewer: access.Viewer) -> Meeting | None:
 @require_GET
 @ensure_csrf_cookie
 def panel_page(request: HttpRequest) -> HttpResponse:
-    """GET /zoomapp/panel: the live captions and notes of the session's meeting."""
+    """GET /zoomapp/panel: the captions, participants, chat and notes of the session's meeting."""
     viewer = access.Viewer.from_request(request)
     if viewer.panel is None:
         return render(request, "zoomapp/refused.html", status=403)
     meeting = _panel_meeting(viewer)
     context: dict[str, Any] = {"grant": viewer.panel, "meeting": meeting}
     if meeting is not None:
-        context.update(_meeting_context(meeting))
+        context.update(_meeting_context(meeting, viewer))
+        if not meeting.is_live:
+            # As the finished meeting page shows it; `part` and `at` as there (jumps, parts).
+            context.update(finished_panes(meeting, request.GET.get("part"), request.GET.get("at")))
     return render(request, "zoomapp/panel.html", context)
 
 
-def _meeting_context(meeting: Meeting) -> dict[str, Any]:
+def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
     sources = set(transcripts_query.sources(meeting.pk))
     return {
         "badge": presenters.badge_class(meeting.state),
         "live": meeting.is_live,
         "stream_text": presenters.stream_text(meeting.state),
         "state_names": presenters.state_names(),
+        "failure": failure_detail(meeting),
         "tracks": presenters.caption_tracks(speech.transcription_mode(meeting), sources),
         "notes_data": notes_store.page_notes(meeting.pk),
         "can_edit_notes": False,
+        "can_choose_transcription": meeting.is_live and _hosts_here(viewer, meeting),
+        "default_transcription": settings.TRANSCRIPTION,
+        "default_record_audio": settings.RECORD_AUDIO,
     }
+
+
+def _hosts_here(viewer: access.Viewer, meeting: Meeting) -> bool:
+    """Host in Zoom (the context's role) and, signed in here, a host of the meeting: the
+    transcription endpoint checks the second itself; the first keeps a participant's view."""
+    return viewer.panel is not None and viewer.panel.is_host and access.is_host_of(viewer, meeting)
 
 
 @never_cache

@@ -1,4 +1,5 @@
-"""The demo's page actions: play the sample meeting; see it as a participant in Zoom sees it."""
+"""The demo's page actions: play the sample meeting; see it as its host or a participant in Zoom
+sees it."""
 
 from __future__ import annotations
 
@@ -34,14 +35,22 @@ def play_sample_meeting(request: HttpRequest) -> HttpResponse:
     return redirect("meeting-list")
 
 
+# Who the preview shows the panel to: Zoom's role (`attendrole`) for each.
+PREVIEW_ROLES = {"participant": "participant", "host": "host"}
+
+
 @never_cache
 @login_required
 @require_GET
 def open_panel(request: HttpRequest) -> HttpResponse:
-    """Staff, demo only: open the Zoom App panel of the newest meeting as a participant would.
+    """Staff, demo only: open the Zoom App panel of the newest meeting as its host or a
+    participant would (`?as=host|participant`; without it, the page offers both).
 
     The page asks /zoomapp/home with an `x-zoom-app-context` made here exactly as Zoom makes
-    one (sealed with the demo's client secret), so it takes the same path as inside Zoom.
+    one (sealed with the demo's client secret), so it takes the same path as inside Zoom. The
+    host's view grants nothing the staff user lacks: the panel's host controls are Zoom's own
+    RTMS calls, and its choice of transcript goes through the endpoint's own check of the
+    signed-in user (staff may set it anyway).
     """
     if not (settings.DEMO_SIMULATOR and request.user.is_staff):
         raise PermissionDenied("The panel preview is part of the demo only.")
@@ -49,16 +58,24 @@ def open_panel(request: HttpRequest) -> HttpResponse:
     if meeting is None:
         messages.error(request, "Play the sample meeting first.")
         return redirect("meeting-list")
+    role = PREVIEW_ROLES.get(request.GET.get("as", ""))
+    if role is None:
+        return render(request, "zoomapp/demo.html", {"meeting": meeting})
+    token = seal_context(_context_fields(meeting, role), settings.ZOOM_CLIENT_SECRET)
+    return render(request, "zoomapp/demo.html", {"token": token, "meeting": meeting, "role": role})
+
+
+def _context_fields(meeting: Meeting, role: str) -> dict[str, object]:
+    """An in-meeting app context as Zoom issues it to the meeting's host or a participant."""
     now_ms = int(time.time() * 1000)
-    context = {
+    is_host = role == "host"
+    return {
         "typ": "meeting",
-        "uid": "demo-participant",
+        "uid": (meeting.operator_id or "demo-host") if is_host else "demo-participant",
         "mid": meeting.zoom_id,
         "ts": now_ms,
         "exp": now_ms + 120_000,
         "iss": ISSUER,
         "aud": settings.ZOOM_CLIENT_ID,
-        "attendrole": "participant",
+        "attendrole": role,
     }
-    token = seal_context(context, settings.ZOOM_CLIENT_SECRET)
-    return render(request, "zoomapp/demo.html", {"token": token, "meeting": meeting})

@@ -130,6 +130,8 @@ async function classifyFailure(meetingId) {
  * and the panel reopened after the meeting is to show the finished meeting itself (issue 20).
  */
 function showEnded(root, people) {
+  // What the page now shows is a finished meeting (zoomapp-panel.js waits for a new stream).
+  root.dataset.live = "false";
   people.end();
   const controls = root.querySelector('[data-role="transcription-choice"]');
   if (controls) controls.hidden = true;

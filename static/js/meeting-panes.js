@@ -1,7 +1,9 @@
 // The panes of the meeting page, fed with live events. Markup mirrors meetings/detail.html.
 // Transcript and chat text comes from meeting participants: it only ever reaches the page
-// through textContent (see dom.js), never as HTML.
+// through textContent (see dom.js), never as HTML; a chat line's http(s) URLs become links
+// (chat-links.js).
 
+import { chatNodes } from "./chat-links.js";
 import { atBottom, h, role } from "./dom.js";
 import { clockLabel, clockOrigin, speakerClass } from "./format.js";
 
@@ -107,7 +109,10 @@ export class CaptionsPane {
     if (continued) classes.push("is-continued");
     if (segment.final === false) classes.push("is-provisional");
     const data = { seq: String(segment.seq), source };
-    const item = h("li", { className: classes.join(" "), data }, [
+    // Its id as the server writes it (#seg-<id>): the notes' "Jump to moment" finds it (moments.js).
+    const attrs = segment.id === undefined ? {} : { id: `seg-${segment.id}` };
+    if (segment.id !== undefined) data.segmentId = String(segment.id);
+    const item = h("li", { className: classes.join(" "), data, attrs }, [
       meta,
       h("p", { className: "caption-text", text: segment.text }),
     ]);
@@ -148,7 +153,7 @@ export class ChatPane {
     this.view.added(
       h("li", { className: "chat-line", data: { seq: String(line.seq) } }, [
         meta,
-        h("p", { className: "chat-text", text: line.text ?? "" }),
+        h("p", { className: "chat-text" }, chatNodes(line.text ?? "")),
       ]),
     );
   }

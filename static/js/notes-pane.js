@@ -5,6 +5,7 @@
 
 import { h, role } from "./dom.js";
 import { clockLabel, wallClock } from "./format.js";
+import { momentLink } from "./moments.js";
 import { NotesEditor } from "./notes-edit.js";
 
 const STATUS_TEXT = {
@@ -114,13 +115,11 @@ class NotesPane {
     return row;
   }
 
-  // On a finished meeting's page: a link to where the decision or item was said (the server
-  // opens the transcript part that holds the segment and the browser scrolls to it).
+  // A link to where the decision or item was said: in place when its caption is on the page
+  // (live pages and the panel too), else the transcript part that holds it (moments.js).
   jump(noted) {
     const [segment] = noted.segment_ids || [];
-    if (this.meeting.dataset.live !== "false" || !segment) return [];
-    const href = `?at=${encodeURIComponent(segment)}#seg-${encodeURIComponent(segment)}`;
-    return [h("a", { className: "jump-link", text: "Jump to moment", attrs: { href } })];
+    return segment ? [momentLink(segment)] : [];
   }
 
   // "Updated 19:22", in the server's time zone, as the page's other times are.
@@ -150,6 +149,7 @@ class NotesPane {
           h("li", {}, [
             h("span", { className: "citation-meta", text: citationMeta(c, this.origin()) }),
             h("q", { className: "citation-text", text: c.text }),
+            ...this.jump({ segment_ids: [c.segment_id] }),
           ]))),
       );
     } catch (error) {

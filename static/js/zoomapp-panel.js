@@ -1,6 +1,7 @@
 // The Zoom App panel inside the Zoom client: the Apps SDK (vendored, no CDN) for the context
-// hand-in and the host's RTMS controls. Captions and notes come from the dashboard's own
-// scripts (live-meeting.js, notes-pane.js), fed by the server session this page opened.
+// hand-in, the host's RTMS controls and opening chat links in the system browser. Captions and
+// notes come from the dashboard's own scripts (live-meeting.js, notes-pane.js), fed by the
+// server session this page opened.
 
 import zoomSdk from "../vendor/zoom-appssdk/0.16.41/sdk.es.js";
 
@@ -18,6 +19,7 @@ const CAPABILITIES = [
   "sendMessageToChat",
   "authorize",
   "onAuthorized",
+  "openUrl",
 ];
 // startRTMS answers this when the stream already runs: for us that is "started".
 const ALREADY_RUNNING = 10308;
@@ -146,14 +148,21 @@ function setUpSignIn() {
   });
 }
 
-/** Before the stream exists there is nothing to show: reload once the server has it. */
+let waiting = false;
+
+/**
+ * Before the stream exists there is nothing to show, and a finished meeting is over: once the
+ * server has a stream (a new one, when the host starts live notes again), reload to show it.
+ */
 function waitForMeeting() {
-  if (!document.querySelector('[data-role="waiting"]')) return;
+  const shown = document.getElementById("meeting");
+  if (waiting || shown?.dataset.live === "true") return;
+  waiting = true;
   const poll = async () => {
     try {
       const response = await fetch(body.dataset.meetingUrl, { credentials: "same-origin" });
       const answer = await response.json();
-      if (answer.meeting) {
+      if (answer.meeting && String(answer.meeting) !== shown?.dataset.meetingId) {
         window.location.reload();
         return;
       }
@@ -165,13 +174,37 @@ function waitForMeeting() {
   setTimeout(poll, WAIT_POLL_MS);
 }
 
+/** Outside the Zoom client (the demo's preview, a plain browser) Zoom runs no RTMS controls. */
+function controlsOutsideZoom() {
+  const root = document.querySelector('[data-role="rtms-controls"]');
+  if (!root) return;
+  root.dataset.status = "outside-zoom";
+  root.querySelector('[data-role="rtms-status"]').textContent = "Works in the Zoom client only";
+  for (const button of root.querySelectorAll("button")) button.disabled = true;
+}
+
+/**
+ * The client's own browser loads only the app's allowed domains: a chat link opens in the
+ * system browser instead (openUrl), where it would anyway (target=_blank) outside Zoom.
+ */
+function openChatLinksOutside() {
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a.chat-link") : null;
+    if (!link) return;
+    event.preventDefault();
+    zoomSdk.openUrl({ url: link.href }).catch(() => {});
+  });
+}
+
 async function start() {
   try {
     await zoomSdk.config({ capabilities: CAPABILITIES, version: "0.16" });
   } catch {
     if (body.dataset.mode === "open") await handInContext();
+    else controlsOutsideZoom();
     return;
   }
+  openChatLinksOutside();
   if (body.dataset.mode === "open") {
     await handInContext();
     return;
@@ -200,7 +233,10 @@ async function start() {
   };
   zoomSdk.getUserContext().then((user) => applyRole(user.role)).catch(() => {});
   zoomSdk.onMyUserContextChange((event) => applyRole(event.role));
-  zoomSdk.onRTMSStatusChange((event) => controls.show(event.status));
+  zoomSdk.onRTMSStatusChange((event) => {
+    controls.show(event.status);
+    if (event.status === "started") waitForMeeting();
+  });
   await controls.refresh();
   waitForMeeting();
 }

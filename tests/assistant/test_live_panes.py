@@ -21,7 +21,8 @@ PARTIALS = ("meetings/status_bar.html", "meetings/live_panes.html")
 PAGES = ("meetings/detail.html", "zoomapp/panel.html")
 DATA_ROLE = re.compile(r'data-role="([^"]+)"')
 # The dashboard's own part of the panes: the host's choice of transcript and the link to the
-# finished page once the meeting ends (the panel has neither).
+# finished page once the meeting ends (the panel has no link, and offers the choice only to a
+# host signed in here: tests/assistant/zoomapp/test_panel_finished.py).
 DASHBOARD_ONLY = {"transcription-choice", "transcription-status", "finished-link"}
 
 

@@ -38,5 +38,10 @@ const sdk = {
   sendMessageToChat: record("sendMessageToChat", {}),
   authorize: record("authorize", {}),
   onAuthorized: record("onAuthorized", undefined),
+  // The client opens the URL in the system browser; the page stays as it is.
+  openUrl: record("openUrl", ({ url }) => {
+    window.__openedUrls = [...(window.__openedUrls ?? []), url];
+    return Promise.resolve({ message: "success" });
+  }),
 };
 export default sdk;

@@ -1,19 +1,32 @@
 """A participant's view in Zoom: Chromium opens the Home URL with a generated app context,
-sees the simulated meeting's live captions, and a host drives RTMS through a stand-in SDK."""
+sees the simulated meeting's live captions, and a host drives RTMS through a stand-in SDK; the
+panel ends with the meeting, and opened after it shows the finished meeting and its moments."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Route, async_playwright, expect
+from asgiref.sync import sync_to_async
+from playwright.async_api import Page, Route, async_playwright, expect
 
 from assistant.zoomapp.context import ISSUER, seal_context
 from rtms_ingest.simulator import RtmsSimulator
 from rtms_ingest.simulator.fixture import sample_meeting
+from tests.assistant.zoomapp.finished_meeting import (
+    ACTION,
+    CHAT_URL,
+    CITED_TEXT,
+    DECISION,
+    LEFT,
+    STAYED,
+    SUMMARY,
+    finished_meeting,
+)
 from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, Stack
 from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config
@@ -92,5 +105,95 @@ async def test_panel_shows_live_captions_and_drives_rtms(
             assert "sendMessageToChat" in calls  # the chat notice once notes start
             await page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)
             await playing
+        # Open when the meeting ends: the panel turns into the finished meeting, unreloaded.
+        await expect(page.locator("[data-role=state-badge]")).to_have_text("Ended", timeout=30_000)
+        people = page.locator("[data-role=people]")
+        await expect(people.locator(".person.is-stayed").first).to_be_visible()
+        await expect(people.locator(".is-speaking, .is-present")).to_have_count(0)
+        # The socket stays open for what still comes (the final notes); the stream is over.
+        await expect(page.locator("[data-role=stream-state]")).to_have_text("Stream: meeting ended")
+        # A chat link opens in the system browser (Zoom's openUrl); the panel stays.
+        link = page.locator("[data-role=chat] a.chat-link", has_text="grafana.example.com")
+        await link.click()
+        await expect(page).to_have_url(f"{stack.base_url}/zoomapp/panel")
+        assert await page.evaluate("window.__openedUrls") == [
+            "https://grafana.example.com/d/payments-retry"
+        ]
+        # Reloaded after the end: the stored meeting, no live connection to wait for.
+        await page.reload()
+        await expect(page.locator("#meeting")).to_have_attribute("data-live", "false")
+        await expect(captions.filter(has_text=first.text)).to_have_count(1)
+        await expect(page.get_by_text("Connecting…")).to_have_count(0)
+        await expect(page.locator("[data-role=chat] a.chat-link")).to_have_count(1)
         await browser.close()
         assert not errors, errors
+
+
+async def _open_panel(page: Page, stack: Stack, token: str) -> None:
+    """The Zoom client's first request: the Home URL with the context in its header."""
+
+    async def with_context(route: Route) -> None:
+        await route.continue_(headers={**route.request.headers, "x-zoom-app-context": token})
+
+    await page.route("**/zoomapp/home", with_context)
+    await page.goto(f"{stack.base_url}/zoomapp/home")
+    await expect(page).to_have_url(f"{stack.base_url}/zoomapp/panel")
+
+
+async def _shows_the_finished_meeting(page: Page) -> None:
+    await expect(page.locator("[data-role=state-badge]")).to_have_text("Ended")
+    captions = page.locator("[data-role=captions] .caption")
+    await expect(captions).to_have_count(40)
+    await expect(page.locator("[data-role=caption-count]")).to_have_text("40")
+    people = page.locator("[data-role=people]")
+    await expect(people.get_by_text(STAYED)).to_be_visible()
+    await expect(people.get_by_text(f"{LEFT}")).to_be_visible()
+    await expect(people.get_by_text("Left at 13:00")).to_be_visible()
+    chat_link = page.locator("[data-role=chat] a.chat-link")
+    await expect(chat_link).to_have_attribute("href", CHAT_URL)
+    await expect(page.locator("[data-role=notes-summary]")).to_have_text(SUMMARY)
+    for live_only in ("Connecting…", "Captions appear here", "Nobody has joined yet."):
+        await expect(page.get_by_text(live_only)).to_have_count(0)
+
+
+async def test_panel_after_the_meeting_shows_it_and_jumps_to_moments_in_place(
+    stack: Stack, transactional_db: None, tmp_path: Path
+) -> None:
+    found = await sync_to_async(finished_meeting)("ended-meeting-uuid==")
+    cited = f"#seg-{found.cited.pk}"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 480, "height": 900})
+        errors: list[Any] = []
+        page.on("pageerror", lambda error: errors.append(error))
+        # The real SDK, outside the Zoom client: the host's RTMS buttons say they cannot work.
+        await _open_panel(page, stack, _context(found.meeting.zoom_id, "host"))
+        await _shows_the_finished_meeting(page)
+        controls = page.locator("[data-role=rtms-controls]")
+        await expect(controls.locator("[data-role=rtms-status]")).to_have_text(
+            "Works in the Zoom client only", timeout=20_000
+        )
+        await expect(controls.get_by_role("button", name="Start")).to_be_disabled()
+        await page.reload()
+        await _shows_the_finished_meeting(page)
+        await expect(page.locator(cited)).not_to_be_in_viewport()
+
+        item = page.locator("[data-role=notes-actions] li", has_text=ACTION)
+        await item.get_by_role("link", name="Jump to moment").click()
+        moment = page.locator(cited)
+        await expect(moment).to_have_class(re.compile(r"\bis-moment\b"))
+        await expect(moment).to_contain_text(CITED_TEXT)
+        await expect(moment).to_be_in_viewport()
+        await expect(page).to_have_url(f"{stack.base_url}/zoomapp/panel")  # no navigation
+        await page.screenshot(path=str(tmp_path / "panel-moment.png"), full_page=True)
+
+        # Another moment moves the mark; the decision cites the same line.
+        await page.locator("[data-role=captions-scroll]").evaluate("box => { box.scrollTop = 0; }")
+        await expect(moment).not_to_be_in_viewport()
+        decision = page.locator("[data-role=notes-decisions] li", has_text=DECISION)
+        await decision.get_by_role("link", name="Jump to moment").click()
+        await expect(moment).to_be_in_viewport()
+        await expect(page.locator(".caption.is-moment")).to_have_count(1)
+        await expect(page).to_have_url(f"{stack.base_url}/zoomapp/panel")
+        await browser.close()
+    assert not errors, errors

@@ -18,6 +18,15 @@ def _token(page: str) -> str:
     return html.unescape(found[1])
 
 
+def _preview_panel(client: Client, view_as: str) -> str:
+    """The panel the preview opens `as` someone, after the Home URL as the page asks it."""
+    page = client.get(f"/demo/panel/?as={view_as}")
+    assert page.status_code == 200
+    home = client.get("/zoomapp/home", HTTP_X_ZOOM_APP_CONTEXT=_token(page.content.decode()))
+    assert home["Location"] == "/zoomapp/panel"
+    return client.get("/zoomapp/panel").content.decode()
+
+
 @override_settings(DEMO_SIMULATOR=True)
 def test_staff_preview_opens_the_panel_of_the_newest_meeting(
     admin_user: User, make_meeting: Callable[..., Meeting]
@@ -25,22 +34,49 @@ def test_staff_preview_opens_the_panel_of_the_newest_meeting(
     meeting = make_meeting(state=Meeting.State.LIVE)
     client = Client()
     client.force_login(admin_user)
-    page = client.get("/demo/panel/")
-    assert page.status_code == 200
-    home = client.get("/zoomapp/home", HTTP_X_ZOOM_APP_CONTEXT=_token(page.content.decode()))
-    assert home["Location"] == "/zoomapp/panel"
-    assert f'data-meeting-id="{meeting.pk}"' in client.get("/zoomapp/panel").content.decode()
+    panel = _preview_panel(client, "participant")
+    assert f'data-meeting-id="{meeting.pk}"' in panel
+    assert 'data-role="rtms-controls"' not in panel
+    assert 'data-role="transcription-choice"' not in panel
 
 
 @override_settings(DEMO_SIMULATOR=True)
-def test_preview_is_for_staff_only(coworker: User) -> None:
+def test_preview_offers_the_participant_and_the_host_view(
+    admin_user: User, make_meeting: Callable[..., Meeting]
+) -> None:
+    make_meeting(state=Meeting.State.LIVE)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/demo/panel/").content.decode()
+    assert 'href="?as=participant"' in page
+    assert 'href="?as=host"' in page
+    assert "data-context" not in page  # nothing opens before a choice
+
+
+@override_settings(DEMO_SIMULATOR=True)
+def test_host_preview_shows_the_host_controls(
+    admin_user: User, make_meeting: Callable[..., Meeting]
+) -> None:
+    make_meeting(state=Meeting.State.LIVE, operator_id="zoom-host-1")
+    client = Client()
+    client.force_login(admin_user)
+    panel = _preview_panel(client, "host")
+    assert 'data-role="rtms-controls"' in panel
+    assert 'data-role="transcription-choice"' in panel
+    assert "/static/js/transcription-choice.js" in panel
+
+
+@override_settings(DEMO_SIMULATOR=True)
+def test_preview_is_for_staff_only(coworker: User, make_meeting: Callable[..., Meeting]) -> None:
+    make_meeting(owner=coworker, state=Meeting.State.LIVE)
     client = Client()
     client.force_login(coworker)
-    assert client.get("/demo/panel/").status_code == 403
+    for view_as in ("", "?as=participant", "?as=host"):
+        assert client.get(f"/demo/panel/{view_as}").status_code == 403
 
 
 @override_settings(DEMO_SIMULATOR=False)
 def test_preview_exists_only_in_the_demo(admin_user: User) -> None:
     client = Client()
     client.force_login(admin_user)
-    assert client.get("/demo/panel/").status_code == 403
+    assert client.get("/demo/panel/?as=host").status_code == 403
