@@ -110,3 +110,15 @@ def segment_start(meeting_id: int, segment_id: int) -> int | None:
     """When a segment of this meeting started; None if the meeting has no such segment."""
     rows = TranscriptSegment.objects.filter(meeting_id=meeting_id, pk=segment_id)
     return rows.values_list("start_ms", flat=True).first()
+
+
+def segment_near(meeting_id: int, at_ms: int) -> int | None:
+    """The id of the segment of this meeting said last at or before `at_ms` (else the first)."""
+    rows = TranscriptSegment.objects.filter(meeting_id=meeting_id)
+    before = rows.filter(start_ms__lte=at_ms).order_by("-start_ms", "-seq")
+    found = before.values_list("pk", flat=True).first()
+    return (
+        found
+        if found is not None
+        else rows.order_by("start_ms", "seq").values_list("pk", flat=True).first()
+    )

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assistant.middleware import framed_by
 from assistant.models import Meeting
-from assistant.services import access, panel, speech, transcripts_query
+from assistant.services import access, panel, transcripts_query
 from assistant.services.notes import store as notes_store
 from assistant.views import presenters
 from assistant.zoomapp.context import ContextError
@@ -127,7 +127,7 @@ def _meeting_context(meeting: Meeting) -> dict[str, Any]:
         "live": meeting.is_live,
         "stream_text": presenters.stream_text(meeting.state),
         "state_names": presenters.state_names(),
-        "tracks": presenters.caption_tracks(speech.transcription_mode(meeting), sources),
+        "tracks": presenters.caption_tracks(meeting, sources),
         "notes_data": notes_store.page_notes(meeting.pk),
         "can_edit_notes": False,
     }
