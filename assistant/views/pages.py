@@ -83,6 +83,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context["default_record_audio"] = settings.RECORD_AUDIO
     context["notes_data"] = notes_store.page_notes(meeting.pk)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)
+    # Which track leads is a choice only where there are (or will be) two.
+    context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)
 

@@ -178,3 +178,17 @@ def test_a_viewer_who_is_not_the_host_is_not_offered_the_choice(
     html = _page(client, finished)
     assert 'name="notes_track"' not in html
     assert "transcription-choice.js" not in html
+
+
+def test_a_meeting_with_one_track_offers_no_choice_of_track(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = make_meeting(owner=host, state=Meeting.State.ENDED, transcription="native")
+    TranscriptSegment.objects.create(
+        meeting=meeting, seq=1, source="native", start_ms=0, end_ms=1, text="hi", dedupe_key="k"
+    )
+    html = _page(_signed_in(host), meeting)
+    assert 'name="notes_track"' not in html and "transcription-choice.js" not in html
+    live = make_meeting(owner=host, state=Meeting.State.LIVE, transcription="native")
+    html = _page(_signed_in(host), live)
+    assert 'name="transcription"' in html and 'name="notes_track"' not in html
