@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from assistant.models import Meeting
-from assistant.services import search_sql
+from assistant.services import search_sql, tracks_sql
 from assistant.services.search_sql import CHAT_SOURCE
 
 MAX_QUERY_CHARS = 300
@@ -156,12 +156,12 @@ def fts5_query(terms: list[Term]) -> str:
     return positive + negative
 
 
-def _visible_ids_sql(meetings: QuerySet[Meeting]) -> search_sql.Sql:
+def _visible_ids_sql(meetings: QuerySet[Meeting]) -> tracks_sql.Sql:
     sql, params = meetings.order_by().values("pk").query.sql_with_params()
     return sql, list(params)
 
 
-def _visible_condition(meetings: QuerySet[Meeting]) -> search_sql.Sql:
+def _visible_condition(meetings: QuerySet[Meeting]) -> tracks_sql.Sql:
     """`{col}` (a meeting id column) among the visible meetings, as PostgreSQL plans it best.
 
     A few meetings (a host's): their ids as an array, so the planner intersects one GIN scan

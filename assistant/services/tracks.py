@@ -10,7 +10,7 @@ from which track happens to have rows yet (with both, Zoom's captions may arrive
 ours), so the rolling notes, which read on from where they stopped, never change tracks
 halfway. Once the meeting has finished, a primary track without a single final segment gives
 way to the other one, so notes and exports never come out blank because of a choice.
-services/search.py writes the same rule in SQL (tests compare the two).
+services/tracks_sql.py writes the same rule in SQL (tests compare the two).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from assistant.models import ChatMessage, Meeting, TranscriptSegment
-from assistant.services import search, search_sql, tracks
+from assistant.services import search, tracks, tracks_sql
 from assistant.services.access import visible_meetings
 from tests.assistant.library.conftest import STANDUP, AddSegments, MakeFinished
 
@@ -142,7 +142,7 @@ def check_chat_is_searched_and_marked(make_finished: MakeFinished, host: User) -
 
 
 def check_primary_rule_in_sql_is_the_python_rule(make_meeting: MakeMeeting) -> None:
-    """search_sql.PRIMARY_SOURCE against tracks.primary_source, every case, two settings."""
+    """tracks_sql.PRIMARY_SOURCE against tracks.primary_source, every case, two settings."""
     cases = []
     for mode, choice, state, stored in itertools.product(
         ("", "native", "asr", "both"),
@@ -165,8 +165,8 @@ def check_primary_rule_in_sql_is_the_python_rule(make_meeting: MakeMeeting) -> N
         cases.append(meeting)
     for transcription, notes_track in (("native", "native"), ("both", "asr")):
         with override_settings(TRANSCRIPTION=transcription, NOTES_TRACK=notes_track):
-            rows, params = search_sql.meetings()
-            sql = f"SELECT {search_sql.PRIMARY_SOURCE} FROM ({rows}) m WHERE m.id = %s"  # noqa: S608
+            rows, params = tracks_sql.meetings()
+            sql = f"SELECT {tracks_sql.PRIMARY_SOURCE} FROM ({rows}) m WHERE m.id = %s"  # noqa: S608
             for meeting in cases:
                 with connection.cursor() as cursor:
                     cursor.execute(sql, [*params, meeting.pk])
