@@ -92,7 +92,7 @@ export class CaptionsPane {
     return this.colours.get(speakerKey);
   }
 
-  counted(source, change) {
+  tally(source, change) {
     this.perTrack.set(source, (this.perTrack.get(source) ?? 0) + change);
   }
 
@@ -102,7 +102,7 @@ export class CaptionsPane {
       // A final with no text: the recogniser heard no speech after all; its draft goes.
       if (previous) {
         previous.remove();
-        this.counted(previous.dataset.source, -1);
+        this.tally(previous.dataset.source, -1);
         this.view.showCount();
       }
       this.byId.delete(segment.id);
@@ -134,7 +134,7 @@ export class CaptionsPane {
     if (previous) {
       previous.replaceWith(item);
     } else {
-      this.counted(source, 1);
+      this.tally(source, 1);
       this.view.added(item);
       this.lastSpeaker.set(source, speakerKey);
     }
