@@ -178,6 +178,14 @@ async def test_zoom_s_track_leads_the_page_notes_search_and_export(
         await expect(page.locator("[data-role=transcription-status]")).to_have_text(
             "Rebuilding the notes from our captions: reload in a minute to see them."
         )
+        # On a phone: nothing wider than the screen.
+        await page.set_viewport_size({"width": 390, "height": 844})
+        for shown in (url, f"{stack.base_url}/search/?q=release"):
+            await page.goto(shown)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (shown, width)
+        await _search(page, stack, "release")
+        await page.screenshot(path=str(tmp_path / "search-phone.png"), full_page=True)
         await browser.close()
     assert errors == [], f"JavaScript errors: {errors}"
     # The job went to the stack's broker, where no worker listens: run it here, then drop it.
