@@ -20,7 +20,14 @@ class Transcription(models.TextChoices):
 
     NATIVE = "native", "Zoom's transcript"
     ASR = "asr", "Our speech recognition"
-    BOTH = "both", "Both (ours live, Zoom's as a second track)"
+    BOTH = "both", "Both (Zoom's and ours, as two tracks)"
+
+
+class Track(models.TextChoices):
+    """A transcript track: Zoom's own transcript, or our speech recognition of the audio."""
+
+    NATIVE = "native", "Zoom transcript"
+    ASR = "asr", "Speech recognition"
 
 
 class ZoomUserLink(models.Model):
@@ -74,6 +81,13 @@ class Meeting(models.Model):
         choices=Transcription.choices,
         blank=True,
         help_text="blank: the TRANSCRIPTION setting",
+    )
+    notes_track = models.CharField(
+        max_length=8,
+        choices=Track.choices,
+        blank=True,
+        help_text="the track notes, search and exports read first (when the meeting has it); "
+        "blank: the NOTES_TRACK setting",
     )
     record_audio = models.BooleanField(
         null=True,
@@ -144,9 +158,7 @@ class TranscriptSegment(models.Model):
     table `assistant_segment_fts` kept by triggers. Neither is a model field.
     """
 
-    class Source(models.TextChoices):
-        NATIVE = "native", "Zoom transcript"
-        ASR = "asr", "Speech recognition"
+    Source = Track
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="segments")
     seq = models.BigIntegerField(help_text="the meeting's live-event sequence number")
@@ -180,7 +192,12 @@ class TranscriptSegment(models.Model):
 
 
 class ChatMessage(models.Model):
-    """A chat line sent in the meeting."""
+    """A chat line sent in the meeting.
+
+    Searched like the transcript (migration 0012_primary_track): on PostgreSQL a generated
+    `search_vector` column with a GIN index, on SQLite the FTS5 table `assistant_chat_fts` kept
+    by triggers. Neither is a model field.
+    """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="chat_messages")
     seq = models.BigIntegerField()
@@ -294,6 +311,12 @@ class MeetingNotes(models.Model):
     # that proposes one of them again is ignored, so a removed item never comes back.
     removed_items = models.JSONField(default=list, blank=True)
     covered_seq = models.BigIntegerField(default=0, help_text="seq of the last segment included")
+    track = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="the transcript track (a Track value) the notes were built from; "
+        "blank: not known yet",
+    )
     covered_end_ms = models.BigIntegerField(null=True, blank=True)
     version = models.IntegerField(default=0)
     # Set while an update job is queued, so a burst of segments queues one job, not many.

@@ -441,8 +441,14 @@ RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # --- Our own transcription (speech recognition) ------------------------------------------------
 
 # Whose transcript: native (Zoom's), asr (ours, Whisper on each participant's audio), or both
-# (ours live, Zoom's stored as a second track). A meeting may override it (Meeting.transcription).
+# (two tracks; NOTES_TRACK says which one leads). A meeting may override it
+# (Meeting.transcription).
 TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
+# The primary track of a meeting that has both: the one notes, questions, exports and the
+# speaking charts read, search ranks first and the page shows first. native (Zoom's, usually
+# the better: names, numbers) or asr (ours). A meeting may override it (Meeting.notes_track);
+# a meeting without the chosen track reads the other (assistant/services/tracks.py).
+NOTES_TRACK = env_choice("NOTES_TRACK", "native", ("native", "asr"))
 # Cutting audio into utterances (rtms_ingest/audio/utterances.py).
 ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
 ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)

@@ -4,8 +4,11 @@ Builds its own database (BENCH_DATABASE_URL, default assistant_bench_search on t
 server): the project's migrations, then meetings and segments generated inside PostgreSQL
 (generate_series, no round trips) with words drawn from a Zipf-like vocabulary: the sample
 meeting's words first (the most frequent), then invented ones, so common, middling and rare
-words all occur as in speech. One meeting lasts three hours (2,500 segments). A second run
-reuses the data when the counts match (--rebuild to start over).
+words all occur as in speech. One meeting lasts three hours (2,500 segments). Every tenth
+meeting (by id) has both tracks, as TRANSCRIPTION=both stores them: Zoom's, and ours saying
+the same a little later (so each of our matches meets the search's check for a Zoom line
+that matches at that moment); each meeting has a chat line for every 20 segments. A second
+run reuses the data when the counts match (--rebuild to start over).
 
 Measured through the real views with Django's test client (server time: URL routing, session,
 access rule, SQL, JSON or template), each query once warm:
@@ -46,6 +49,8 @@ SAMPLE = (
 )
 VOCABULARY = 30_000
 LONG_MEETING_SEGMENTS = 2_500
+BOTH_TRACKS_EVERY = 10  # every tenth meeting has our track beside Zoom's
+CHAT_EVERY = 20  # a chat line per this many segments
 HOSTS = 20
 SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "pel", "dun", "sir", "ba", "no", "quin", "te"]
 
@@ -97,20 +102,24 @@ def generate(segments: int, meetings: int) -> None:
             """
             INSERT INTO assistant_meeting (id, product, zoom_id, rtms_stream_id, topic,
                 operator_id, owner_id, state, created_at, started_at, ended_at, last_seq,
-                transcription, asr_language, legal_hold)
+                transcription, notes_track, asr_language, legal_hold, writer_generation,
+                handed_over_generation)
             SELECT g, 'meeting', 'bench-' || g, 'bench-stream-' || g, 'Bench meeting ' || g,
                 '', (%s::bigint[])[1 + g %% %s], 'ended',
                 now() - g * interval '1 hour', now() - g * interval '1 hour',
-                now() - g * interval '1 hour' + interval '50 minutes', 0, '', '', false
+                now() - g * interval '1 hour' + interval '50 minutes', 0,
+                CASE WHEN g %% %s = 0 THEN 'both' ELSE '' END, '', '', false, 0, 0
             FROM generate_series(1, %s) g
             """,
-            [host_ids, len(host_ids), meetings],
+            [host_ids, len(host_ids), BOTH_TRACKS_EVERY, meetings],
         )
         c.execute("SELECT setval('assistant_meeting_id_seq', %s)", [meetings])
         # The GIN index is built once at the end: far faster than row by row.
         c.execute("DROP INDEX segment_search_gin")
         _insert_segments(c, 1, LONG_MEETING_SEGMENTS, 1, LONG_MEETING_SEGMENTS)
         _insert_segments(c, LONG_MEETING_SEGMENTS + 1, segments, 2, per_meeting)
+        _insert_our_track(c)
+        _insert_chat(c)
         c.execute(
             "CREATE INDEX segment_search_gin ON assistant_transcriptsegment "
             "USING gin (search_vector)"
@@ -139,6 +148,40 @@ def _insert_segments(cursor: Any, first: int, last: int, first_meeting: int, per
     )
 
 
+def _insert_our_track(cursor: Any) -> None:
+    # Ours: the same words 40 ms later, in the meetings with both tracks.
+    cursor.execute(
+        """
+        INSERT INTO assistant_transcriptsegment (meeting_id, seq, source, speaker_user_id,
+            speaker_name, start_ms, end_ms, text, language, dedupe_key, final, revision,
+            created_at)
+        SELECT s.meeting_id, s.seq + 1000000, 'asr', s.speaker_user_id, s.speaker_name,
+            s.start_ms + 40, s.end_ms + 40, s.text, 'en', 'a' || s.id, true, 0, now()
+        FROM assistant_transcriptsegment s
+        WHERE s.source = 'native' AND s.meeting_id %% %s = 0
+        """,
+        [BOTH_TRACKS_EVERY],
+    )
+
+
+def _insert_chat(cursor: Any) -> None:
+    # A chat line of 3 to 12 words for every CHAT_EVERY segments of each meeting.
+    cursor.execute(
+        """
+        INSERT INTO assistant_chatmessage (meeting_id, seq, sender_user_id, sender_name,
+            sent_at_ms, text, dedupe_key)
+        SELECT s.meeting_id, s.seq + 2000000, s.speaker_user_id, s.speaker_name, s.end_ms,
+            (SELECT string_agg((SELECT v.word FROM vocab v WHERE v.id = r.id), ' ')
+               FROM (SELECT least(%s, floor(exp(random() * ln(%s)))::int) AS id
+                     FROM generate_series(1, 3 + (s.id * 7919) %% 10) k) r),
+            'c' || s.id
+        FROM assistant_transcriptsegment s
+        WHERE s.source = 'native' AND s.seq %% %s = 0
+        """,
+        [VOCABULARY, VOCABULARY, CHAT_EVERY],
+    )
+
+
 def _server_version() -> str:
     from django.db import connection
 
@@ -148,9 +191,18 @@ def _server_version() -> str:
 
 
 def _count() -> tuple[int, int]:
+    """Zoom's segments (what --segments asks for) and meetings."""
     from assistant.models import Meeting, TranscriptSegment
 
-    return TranscriptSegment.objects.count(), Meeting.objects.count()
+    return TranscriptSegment.objects.filter(source="native").count(), Meeting.objects.count()
+
+
+def _rows(table_and_condition: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(f"SELECT count(*) FROM {table_and_condition}")  # noqa: S608 (constants)
+        return int(c.fetchone()[0])
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -302,6 +354,8 @@ def main() -> None:
         "benchmark": "search",
         "database": _server_version(),
         "segments": segments,
+        "our_segments": _rows("assistant_transcriptsegment WHERE source = 'asr'"),
+        "chat_messages": _rows("assistant_chatmessage"),
         "meetings": meetings,
         "generated_in_s": round(build_s, 1),
         "targets": {"search_p95_ms": 100, "meeting_page_p95_ms": 200},

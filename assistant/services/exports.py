@@ -1,20 +1,22 @@
 """A meeting exported as Markdown, WebVTT, SRT or JSON; access is decided by the caller.
 
-Subtitle times count from the meeting's clock origin (0, or its first wall-clock start), as the
-page's caption clock does. Each format is produced as a stream of text chunks, reading the
-transcript with an iterator so a long meeting is never held as model instances.
-The JSON layout is documented in docs/export-schema.json; change EXPORT_VERSION with it.
+Markdown, WebVTT and SRT carry the meeting's primary track (services/tracks.py); the JSON
+carries every final segment of both, each with its source. Subtitle times count from the
+meeting's clock origin (0, or its first wall-clock start), as the page's caption clock does.
+Each format is produced as a stream of text chunks, reading the transcript with an iterator so
+a long meeting is never held as model instances. The JSON layout is documented in
+docs/export-schema.json; change EXPORT_VERSION with it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 
 from assistant.models import (
     ActionItem,
@@ -26,10 +28,11 @@ from assistant.models import (
     TranscriptSegment,
 )
 from assistant.services import clock, tracks
+from assistant.services.markdown_text import block, heading, inline, one_line
 
 EXPORT_VERSION = 1
-_SPACE = re.compile(r"\s+")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
+# The topic's part of a file name, at most this long (a file name stays well under 255 bytes).
+_NAME_CHARS = 60
 
 
 class Line(NamedTuple):
@@ -42,20 +45,25 @@ class Line(NamedTuple):
     text: str
 
 
+def file_name(meeting: Meeting, fmt: str) -> str:
+    """The download's name: topic and day, e.g. `weekly-sync-2026-12-06.md` (ASCII only).
+
+    A topic with no letter or digit to keep gives `meeting-<id>-<day>`.
+    """
+    day = timezone.localdate(meeting.started_at or meeting.created_at).isoformat()
+    topic = slugify(meeting.topic)[:_NAME_CHARS].strip("-_")
+    return f"{topic or f'meeting-{meeting.pk}'}-{day}.{fmt}"
+
+
 def caption_lines(meeting_id: int) -> Iterator[Line]:
-    """The caption track's final segments in the order they were said."""
+    """The primary track's final segments in the order they were said."""
     rows = (
-        tracks.caption_track(meeting_id)
+        tracks.primary_track(meeting_id)
         .order_by("start_ms", "seq")
         .values_list("pk", "speaker_name", "start_ms", "end_ms", "text")
     )
     for pk, speaker, start, end, text in rows.iterator(chunk_size=1000):
         yield Line(pk, speaker, start, end, one_line(text))
-
-
-def one_line(text: str) -> str:
-    """Text on one line: a blank line would end a subtitle cue early."""
-    return _SPACE.sub(" ", text).strip()
 
 
 def _span(line: Line, origin: int) -> tuple[int, int]:
@@ -97,46 +105,57 @@ def srt(meeting_id: int, origin: int) -> Iterator[str]:
         yield f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{text}\n\n"
 
 
-def _md(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
-
-
 def markdown(meeting_id: int, origin: int) -> Iterator[str]:
-    """Markdown: the notes (summary, decisions, action items), then the transcript."""
+    """Markdown: the notes (summary, decisions, action items), the transcript, then the chat."""
     meeting = Meeting.objects.get(pk=meeting_id)
-    yield f"# {_md(meeting.topic or 'Untitled meeting')}\n\n"
+    yield f"# {heading(meeting.topic or 'Untitled meeting')}\n\n"
     if meeting.started_at:
         yield f"- Started: {meeting.started_at.isoformat(timespec='minutes')}\n"
     if meeting.ended_at:
         yield f"- Ended: {meeting.ended_at.isoformat(timespec='minutes')}\n"
-    names = [_md(p.name) for p in _participants(meeting_id) if p.name]
+    names = [inline(p.name) for p in _participants(meeting_id) if p.name]
     if names:
         yield f"- Participants: {', '.join(names)}\n"
     notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
     if notes is not None and notes.summary:
-        yield f"\n## Summary\n\n{_md(notes.summary)}\n"
+        yield f"\n## Summary\n\n{block(notes.summary)}\n"
         if notes.key_points:
-            yield "\n### Key points\n\n" + "".join(f"- {_md(p)}\n" for p in notes.key_points)
+            yield "\n### Key points\n\n" + "".join(f"- {block(p)}\n" for p in notes.key_points)
     decisions = list(Decision.objects.filter(meeting_id=meeting_id))
     if decisions:
-        yield "\n## Decisions\n\n" + "".join(f"- {_md(d.text)}\n" for d in decisions)
+        yield "\n## Decisions\n\n" + "".join(f"- {block(d.text)}\n" for d in decisions)
     items = list(ActionItem.objects.filter(meeting_id=meeting_id))
     if items:
         yield "\n## Action items\n\n" + "".join(_md_item(a) for a in items)
     if notes is not None and notes.open_questions:
-        yield "\n## Open questions\n\n" + "".join(f"- {_md(q)}\n" for q in notes.open_questions)
+        yield "\n## Open questions\n\n" + "".join(f"- {block(q)}\n" for q in notes.open_questions)
     yield "\n## Transcript\n"
     for line in caption_lines(meeting_id):
-        speaker = _md(line.speaker) or "Unknown speaker"
-        yield f"\n**{clock.elapsed(line.start_ms - origin)} {speaker}:** {_md(line.text)}\n"
+        speaker = inline(line.speaker) or "Unknown speaker"
+        yield f"\n**{clock.elapsed(line.start_ms - origin)} {speaker}:** {inline(line.text)}\n"
+    yield from _md_chat(meeting_id, origin)
+
+
+def _md_chat(meeting_id: int, origin: int) -> Iterator[str]:
+    """The chat section: one list item a message, its time, sender and text."""
+    rows = (
+        ChatMessage.objects.filter(meeting_id=meeting_id)
+        .order_by("seq")
+        .values_list("sent_at_ms", "sender_name", "text")
+    )
+    for n, (sent_at_ms, sender, text) in enumerate(rows.iterator(chunk_size=1000)):
+        if not n:
+            yield "\n## Chat\n\n"
+        said = clock.elapsed(max(0, sent_at_ms - origin))
+        yield f"- {said} **{inline(sender) or 'Unknown sender'}:** {inline(text)}\n"
 
 
 def _md_item(item: ActionItem) -> str:
-    extra = [_md(item.owner)] if item.owner else []
+    extra = [inline(item.owner)] if item.owner else []
     if item.due_text or item.due_date:
-        extra.append(f"due {_md(item.due_text or str(item.due_date))}")
+        extra.append(f"due {inline(item.due_text or str(item.due_date))}")
     suffix = f" ({', '.join(extra)})" if extra else ""
-    return f"- [{'x' if item.done else ' '}] {_md(item.text)}{suffix}\n"
+    return f"- [{'x' if item.done else ' '}] {inline(item.text)}{suffix}\n"
 
 
 def _participants(meeting_id: int) -> QuerySet[Participant]:
@@ -162,7 +181,8 @@ def json_document(meeting_id: int, origin: int) -> Iterator[str]:
             "host": meeting.owner.get_username() if meeting.owner else None,
             "started_at": _iso(meeting.started_at),
             "ended_at": _iso(meeting.ended_at),
-            "caption_source": tracks.caption_source(meeting),
+            # The name is a promise of version 1; the value is the primary track.
+            "caption_source": tracks.primary_source(meeting),
             "clock_origin_ms": origin,
         },
         "notes": _notes_json(meeting_id),

@@ -3,7 +3,7 @@
 Each participant's recording (assistant.recordings) is cut at its pauses by voice detection
 (never across a jump in the stream clock), each stretch is recognised as a final, and the
 meeting's `asr` track is replaced by the result in one transaction (notes keep their sources).
-Then the final notes are written again from the new transcript.
+Then the final notes are written again from the meeting's primary track (services/tracks.py).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Retranscribed:
     segments: int
     audio_s: float
     decode_s: float
-    caption_track_switched: bool  # the meeting had Zoom's transcript only; ours now leads
+    asr_track_added: bool  # the meeting had Zoom's transcript only; ours is now beside it
 
 
 def retranscribe(
@@ -111,8 +111,8 @@ def retranscribe(
             f"({stretches} stretches of speech): its transcript is left as it was"
         )
     rows = replace_asr_track(meeting_id, versions)
-    switched = not wants_asr(meeting)
-    if switched:  # Zoom's transcript stays as the second track
+    added = not wants_asr(meeting)
+    if added:  # both tracks now; which one leads stays the meeting's choice (tracks.py)
         Meeting.objects.filter(pk=meeting_id).update(transcription=Transcription.BOTH)
     notes.meeting_ended(meeting_id)
     done = Retranscribed(
@@ -122,7 +122,7 @@ def retranscribe(
         segments=len(rows),
         audio_s=audio_s,
         decode_s=time.perf_counter() - started,
-        caption_track_switched=switched,
+        asr_track_added=added,
     )
     log.info("meeting %s re-transcribed: %s", meeting_id, done)
     return done

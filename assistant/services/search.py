@@ -1,12 +1,14 @@
-"""Full-text search over the transcripts of the meetings a caller may see.
+"""Full-text search over the transcripts and chat of the meetings a caller may see.
 
-PostgreSQL: the generated `search_vector` column (english stemming) and its GIN index, ranked
-by ts_rank, snippets by ts_headline. SQLite (the embedded default): the FTS5 table
-`assistant_segment_fts` (porter stemming), ranked by bm25, snippets by snippet(). Both are set
-up by migration 0005_library. A query is words (all must match), "quoted phrases" and -excluded
-words or phrases; it is parsed here and rebuilt in each engine's syntax, so user input never
-reaches either query language as is. Only the final segments of each meeting's caption track
-are searched (services/tracks.py: the same rule, in SQL).
+PostgreSQL: generated `search_vector` columns (english stemming) with GIN indexes, ranked by
+ts_rank, snippets by ts_headline. SQLite (the embedded default): the FTS5 tables
+`assistant_segment_fts` and `assistant_chat_fts` (porter stemming), ranked by bm25, snippets by
+snippet(). Set up by migrations 0005_library (segments) and 0012_primary_track (chat). A query
+is words (all must match), "quoted phrases" and -excluded words or phrases; it is parsed here
+and rebuilt in each engine's syntax, so user input never reaches either query language as is.
+
+Final segments of both tracks are searched and the chat too; each hit says where it is from,
+and hits of each meeting's primary track rank first (services/search_sql.py says how).
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
 from assistant.models import Meeting
+from assistant.services import search_sql, tracks_sql
+from assistant.services.search_sql import CHAT_SOURCE
 
 MAX_QUERY_CHARS = 300
-# PostgreSQL ranks the newest this many matches: every match of all but the commonest words,
-# and for a word said in a good share of all meetings, the recent ones. It bounds a search
-# (p95 within 100 ms over a million segments: benchmarks/search.py).
+# PostgreSQL ranks the newest this many matches of the transcript (and as many of the chat):
+# every match of all but the commonest words, and for a word said in a good share of all
+# meetings, the recent ones. It bounds a search (p95 within 100 ms over a million segments:
+# benchmarks/search.py).
 RANKED_CANDIDATES = 5000
 VISIBLE_IDS_INLINE = 1000
 MAX_TERMS = 12
@@ -46,13 +50,26 @@ class Term:
 
 @dataclass(frozen=True)
 class Hit:
-    """A matching segment: where it was said, by whom, and a highlighted snippet (HTML)."""
+    """A match: where it was said (or typed), by whom, from which track or the chat, and a
+    highlighted snippet (HTML)."""
 
     meeting_id: int
-    segment_id: int
+    source: str  # a Track value, or CHAT_SOURCE
+    item_id: int  # the segment's id, or the chat message's
     speaker: str
-    start_ms: int
+    start_ms: int  # stream clock: when it was said, or sent
     snippet: str
+    primary: bool  # from the meeting's primary track
+
+    @property
+    def segment_id(self) -> int | None:
+        """The matching segment's id; None for a chat message."""
+        return None if self.source == CHAT_SOURCE else self.item_id
+
+    @property
+    def chat_id(self) -> int | None:
+        """The matching chat message's id; None for a segment."""
+        return self.item_id if self.source == CHAT_SOURCE else None
 
 
 @dataclass(frozen=True)
@@ -76,16 +93,43 @@ def parse(query: str) -> list[Term]:
 
 
 def search(meetings: QuerySet[Meeting], query: str, *, page: int, size: int) -> SearchPage:
-    """Segments of `meetings` matching the query, ranked; page numbers count from 1."""
+    """Segments and chat of `meetings` matching the query, ranked; pages count from 1."""
     terms = parse(query)
     if not any(not t.negated for t in terms):
         return SearchPage([], False)
     offset = (page - 1) * size
     if connection.vendor == "postgresql":
-        rows = _postgres(meetings, terms, offset, size + 1)
+        options = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
+        )
+        sql, params = search_sql.postgres(
+            _visible_condition(meetings),
+            tsquery(terms),
+            options,
+            RANKED_CANDIDATES,
+            size + 1,
+            offset,
+        )
     else:
-        rows = _sqlite(meetings, terms, offset, size + 1)
-    hits = [Hit(m, s, speaker, start, highlight(snippet)) for s, m, speaker, start, snippet in rows]
+        marks = (MARK_START, MARK_END)
+        sql, params = search_sql.sqlite(
+            _visible_ids_sql(meetings), fts5_query(terms), marks, size + 1, offset
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    hits = [
+        Hit(
+            meeting_id=meeting_id,
+            source=source,
+            item_id=item_id,
+            speaker=speaker,
+            start_ms=at_ms,
+            snippet=highlight(snippet),
+            primary=tier == search_sql.PRIMARY,
+        )
+        for source, item_id, meeting_id, speaker, at_ms, tier, snippet in rows
+    ]
     return SearchPage(hits[:size], len(hits) > size)
 
 
@@ -112,13 +156,13 @@ def fts5_query(terms: list[Term]) -> str:
     return positive + negative
 
 
-def _visible_ids_sql(meetings: QuerySet[Meeting]) -> tuple[str, tuple[Any, ...]]:
+def _visible_ids_sql(meetings: QuerySet[Meeting]) -> tracks_sql.Sql:
     sql, params = meetings.order_by().values("pk").query.sql_with_params()
-    return sql, tuple(params)
+    return sql, list(params)
 
 
-def _visible_condition(meetings: QuerySet[Meeting]) -> tuple[str, tuple[Any, ...]]:
-    """`s.meeting_id` among the visible meetings, as PostgreSQL plans it best.
+def _visible_condition(meetings: QuerySet[Meeting]) -> tracks_sql.Sql:
+    """`{col}` (a meeting id column) among the visible meetings, as PostgreSQL plans it best.
 
     A few meetings (a host's): their ids as an array, so the planner intersects one GIN scan
     with the meeting index; with a subquery it may instead repeat the GIN scan per meeting.
@@ -126,124 +170,23 @@ def _visible_condition(meetings: QuerySet[Meeting]) -> tuple[str, tuple[Any, ...
     """
     ids = list(meetings.order_by().values_list("pk", flat=True)[: VISIBLE_IDS_INLINE + 1])
     if len(ids) <= VISIBLE_IDS_INLINE:
-        return "s.meeting_id = ANY(%s)", (ids,)
+        return "{col} = ANY(%s)", [ids]
     visible, params = _visible_ids_sql(meetings)
-    return f"s.meeting_id IN ({visible})", params
-
-
-# The meeting's caption track: its own choice, else the TRANSCRIPTION setting; ours for asr
-# and both. Mirrors services/tracks.caption_source.
-_PRIMARY = (
-    "(CASE WHEN COALESCE(NULLIF(m.transcription, ''), %s) IN ('asr', 'both') "
-    "THEN 'asr' ELSE 'native' END)"
-)
-# A meeting whose caption track is empty is read from the other one (tracks.caption_track).
-_CAPTION_TRACK = f"""
-    s.final AND (s.source = {_PRIMARY} OR NOT EXISTS (
-        SELECT 1 FROM assistant_transcriptsegment p
-        WHERE p.meeting_id = s.meeting_id AND p.final AND p.source = {_PRIMARY}))
-"""  # noqa: S608 (constants only)
-
-
-def _postgres(
-    meetings: QuerySet[Meeting], terms: list[Term], offset: int, limit: int
-) -> list[tuple[int, int, str, int, str]]:
-    visible, visible_params = _visible_condition(meetings)
-    options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
-    # to_tsquery is written out at each use, not shared through a CTE: with the query text
-    # bound client-side the planner then sees a constant and estimates how many rows match,
-    # choosing between the GIN index (rare words) and a newest-first scan (common ones).
-    # Interpolated: our constants and Django's compiled subquery; every value is a parameter.
-    sql = f"""
-        SELECT c.id, c.meeting_id, c.speaker_name, c.start_ms,
-               ts_headline('english', c.text, to_tsquery('english', %s), %s)
-        FROM (
-            SELECT s.id, s.meeting_id, s.speaker_name, s.start_ms, s.text,
-                   ts_rank(s.search_vector, to_tsquery('english', %s), 1) AS rank
-            FROM (
-                SELECT s.id, s.meeting_id, s.speaker_name, s.start_ms, s.text, s.search_vector
-                FROM assistant_transcriptsegment s
-                JOIN assistant_meeting m ON m.id = s.meeting_id
-                WHERE s.search_vector @@ to_tsquery('english', %s)
-                  AND {visible}
-                  AND {_CAPTION_TRACK}
-                ORDER BY s.id DESC
-                LIMIT %s
-            ) s
-            ORDER BY rank DESC, s.id DESC
-            LIMIT %s OFFSET %s
-        ) c
-        ORDER BY c.rank DESC, c.id DESC
-    """  # noqa: S608
-    query, default = tsquery(terms), settings.TRANSCRIPTION
-    params = (
-        query,
-        options,
-        query,
-        query,
-        *visible_params,
-        default,
-        default,
-        RANKED_CANDIDATES,
-        limit,
-        offset,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
-def _sqlite(
-    meetings: QuerySet[Meeting], terms: list[Term], offset: int, limit: int
-) -> list[tuple[int, int, str, int, str]]:
-    visible, visible_params = _visible_ids_sql(meetings)
-    sql = f"""
-        SELECT s.id, s.meeting_id, s.speaker_name, s.start_ms,
-               snippet(assistant_segment_fts, 0, %s, %s, '…', 24)
-        FROM assistant_segment_fts
-        JOIN assistant_transcriptsegment s ON s.id = assistant_segment_fts.rowid
-        JOIN assistant_meeting m ON m.id = s.meeting_id
-        WHERE assistant_segment_fts MATCH %s
-          AND s.meeting_id IN ({visible})
-          AND {_CAPTION_TRACK}
-        ORDER BY bm25(assistant_segment_fts), s.id DESC
-        LIMIT %s OFFSET %s
-    """  # noqa: S608 (as in _postgres)
-    default = settings.TRANSCRIPTION
-    params = (
-        MARK_START,
-        MARK_END,
-        fts5_query(terms),
-        *visible_params,
-        default,
-        default,
-        limit,
-        offset,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+    return f"{{col}} IN ({visible})", params
 
 
 def said_in_meeting(query: str) -> tuple[str, tuple[Any, ...]] | None:
-    """SQL (and params): whether the meeting row "assistant_meeting" has a matching segment.
+    """SQL (and params): whether the meeting row "assistant_meeting" has a matching segment
+    (of either track) or chat message.
 
-    An EXISTS per meeting, so the planner can stop at a meeting's first match (common words)
-    or probe the search index once (rare ones). None when the query has no word to look for.
+    EXISTS per meeting, so the planner can stop at a meeting's first match (common words) or
+    probe the search index once (rare ones). None when the query has no word to look for.
     """
     terms = parse(query)
     if not any(not t.negated for t in terms):
         return None
     if connection.vendor == "postgresql":
-        return (
-            "EXISTS (SELECT 1 FROM assistant_transcriptsegment s "
-            'WHERE s.meeting_id = "assistant_meeting"."id" '
-            "AND s.search_vector @@ to_tsquery('english', %s))",
-            (tsquery(terms),),
-        )
-    return (
-        "EXISTS (SELECT 1 FROM assistant_segment_fts "
-        "JOIN assistant_transcriptsegment s ON s.id = assistant_segment_fts.rowid "
-        'WHERE s.meeting_id = "assistant_meeting"."id" AND assistant_segment_fts MATCH %s)',
-        (fts5_query(terms),),
-    )
+        sql, params = search_sql.said_in_meeting_postgres(tsquery(terms))
+    else:
+        sql, params = search_sql.said_in_meeting_sqlite(fts5_query(terms))
+    return sql, tuple(params)

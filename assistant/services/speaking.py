@@ -1,4 +1,4 @@
-"""Who spoke how long and when: sums over a meeting's caption track, computed in the database."""
+"""Who spoke how long and when: sums over a meeting's primary track, computed in the database."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ class Moment:
 
 
 def talk_times(meeting_id: int) -> list[SpeakerTime]:
-    """Each speaker's speaking time on the caption track, most first."""
+    """Each speaker's speaking time on the primary track, most first."""
     rows = (
-        tracks.caption_track(meeting_id)
+        tracks.primary_track(meeting_id)
         .values("speaker_user_id", "speaker_name")
         .annotate(total=Sum(F("end_ms") - F("start_ms")), n=Count("id"), first=Min("start_ms"))
         .order_by("-total", "first")
@@ -49,17 +49,17 @@ def talk_times(meeting_id: int) -> list[SpeakerTime]:
 
 
 def span(meeting_id: int) -> tuple[int, int] | None:
-    """First start and last end on the caption track; None without segments."""
-    bounds = tracks.caption_track(meeting_id).aggregate(start=Min("start_ms"), end=Max("end_ms"))
+    """First start and last end on the primary track; None without segments."""
+    bounds = tracks.primary_track(meeting_id).aggregate(start=Min("start_ms"), end=Max("end_ms"))
     if bounds["start"] is None:
         return None
     return bounds["start"], max(bounds["end"], bounds["start"] + 1)
 
 
 def turns(meeting_id: int) -> dict[Speaker, list[tuple[int, int]]]:
-    """Each speaker's (start_ms, end_ms) spans on the caption track, in time order."""
+    """Each speaker's (start_ms, end_ms) spans on the primary track, in time order."""
     rows = (
-        tracks.caption_track(meeting_id)
+        tracks.primary_track(meeting_id)
         .order_by("start_ms", "seq")
         .values_list("speaker_user_id", "speaker_name", "start_ms", "end_ms")
     )

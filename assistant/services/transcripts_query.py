@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Max, Min, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, IntegerField, Max, Min, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from assistant.models import ChatMessage, Meeting, Participant, TranscriptSegment
+from assistant.services import tracks_sql
 
 FINISHED_STATES = (Meeting.State.ENDED, Meeting.State.FAILED)
 
@@ -23,14 +25,22 @@ def dashboard_order(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
 
 
 def segment_counts(meeting_ids: list[int]) -> dict[int, int]:
-    """Stored segments of each of these meetings (one grouped query for a page of them)."""
-    rows = (
-        TranscriptSegment.objects.filter(meeting_id__in=meeting_ids)
-        .values("meeting_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {r["meeting_id"]: r["n"] for r in rows}
+    """Captions of each of these meetings: the final segments of its primary track, as its
+    page counts them (one grouped query for a page of meetings)."""
+    if not meeting_ids:
+        return {}
+    rows, params = tracks_sql.meetings()
+    marks = ", ".join(["%s"] * len(meeting_ids))
+    sql = f"""
+        SELECT s.meeting_id, count(*)
+        FROM assistant_transcriptsegment s
+        JOIN ({rows}) m ON m.id = s.meeting_id
+        WHERE s.meeting_id IN ({marks}) AND s.final AND {tracks_sql.IS_PRIMARY}
+        GROUP BY s.meeting_id
+    """  # noqa: S608 (constants and placeholders only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *meeting_ids])
+        return {meeting_id: count for meeting_id, count in cursor.fetchall()}
 
 
 def api_meetings_page(
@@ -110,3 +120,15 @@ def segment_start(meeting_id: int, segment_id: int) -> int | None:
     """When a segment of this meeting started; None if the meeting has no such segment."""
     rows = TranscriptSegment.objects.filter(meeting_id=meeting_id, pk=segment_id)
     return rows.values_list("start_ms", flat=True).first()
+
+
+def segment_near(meeting_id: int, at_ms: int) -> int | None:
+    """The id of the segment of this meeting said last at or before `at_ms` (else the first)."""
+    rows = TranscriptSegment.objects.filter(meeting_id=meeting_id)
+    before = rows.filter(start_ms__lte=at_ms).order_by("-start_ms", "-seq")
+    found = before.values_list("pk", flat=True).first()
+    return (
+        found
+        if found is not None
+        else rows.order_by("start_ms", "seq").values_list("pk", flat=True).first()
+    )

@@ -42,7 +42,8 @@ def export(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
     # Joined, not streamed: under ASGI Django would gather a sync stream into a list anyway.
     # The chunks come from an iterator over the rows, so only the text is held, no instances.
     response = HttpResponse("".join(render(meeting.pk, origin)), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.{fmt}"'
+    # ASCII letters, digits, hyphens and underscores only: safe inside the quotes as is.
+    response["Content-Disposition"] = f'attachment; filename="{exports.file_name(meeting, fmt)}"'
     return response
 
 

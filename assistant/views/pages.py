@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
-from assistant.services import access, meeting_filters, speech, transcripts_query
+from assistant.services import access, meeting_filters, transcripts_query
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
 from assistant.views import charts, list_filters, presenters
@@ -75,14 +75,20 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         context.update(_finished_meeting(meeting, request.GET.get("part"), request.GET.get("at")))
     sources = set(transcripts_query.sources(meeting.pk))
     context["has_transcript"] = bool(sources)
-    context["tracks"] = presenters.caption_tracks(speech.transcription_mode(meeting), sources)
+    context["tracks"] = presenters.caption_tracks(meeting, sources)
+    # The count beside the captions counts what the pane shows: the shown track's lines.
+    shown = context["tracks"].shown
+    context["caption_count"] = sum(1 for c in context.get("captions", ()) if c.source == shown)
     context["default_transcription"] = presenters.transcription_default_label(
         settings.TRANSCRIPTION
     )
+    context["default_notes_track"] = presenters.TRACK_LABELS[settings.NOTES_TRACK]
     context["default_record_audio"] = presenters.recording_default_label(settings.RECORD_AUDIO)
     context["notes_data"] = notes_store.page_notes(meeting.pk)
     context["show_notes"] = meeting.is_live or bool(context["notes_data"] or sources)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)
+    # Which track leads is a choice only where there are (or will be) two.
+    context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     return render(request, "meetings/detail.html", context)
 

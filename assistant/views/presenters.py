@@ -13,8 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assistant import events
-from assistant.models import ChatMessage, Meeting, Participant, Transcription, TranscriptSegment
-from assistant.services import clock
+from assistant.models import (
+    ChatMessage,
+    Meeting,
+    Participant,
+    Track,
+    Transcription,
+    TranscriptSegment,
+)
+from assistant.services import clock, tracks
+from assistant.services.track_choice import TrackChosen
 from assistant.views.chat_links import ChatPiece, chat_pieces
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
@@ -155,6 +163,14 @@ def moment_url(meeting_id: int, segment_id: int) -> str:
     return f"{page}?at={segment_id}#seg-{segment_id}"
 
 
+def chat_moment_url(meeting_id: int, chat_id: int, segment_id: int | None) -> str:
+    """The meeting page at a chat message: the transcript part of a segment said about then
+    (`segment_id`, if any), and the message in the chat pane."""
+    page = reverse("meeting-detail", args=[meeting_id])
+    at = f"?at={segment_id}" if segment_id is not None else ""
+    return f"{page}{at}#chat-{chat_id}"
+
+
 def speaker_colour(index: int) -> str:
     """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
     return f"spk-{index % SPEAKER_COLOURS}"
@@ -191,6 +207,7 @@ class ChatRow:
     sender: str
     clock: str
     text: str
+    chat_id: int = 0
 
     @property
     def pieces(self) -> list[ChatPiece]:
@@ -231,13 +248,29 @@ class CaptionTracks:
     switchable: bool
 
 
-def caption_tracks(mode: str, sources: set[str]) -> CaptionTracks:
-    """Ours first when we have (or expect) it; a switch when both tracks exist or will."""
-    asr, native = TranscriptSegment.Source.ASR, TranscriptSegment.Source.NATIVE
-    expect_asr = mode in (Transcription.ASR, Transcription.BOTH) and native not in sources
-    shown = asr if asr in sources or expect_asr else native
-    switchable = mode == Transcription.BOTH or {asr, native} <= sources
-    return CaptionTracks(shown=shown, switchable=switchable)
+def caption_tracks(meeting: Meeting, sources: set[str]) -> CaptionTracks:
+    """The meeting's primary track first; a switch when both tracks exist or will."""
+    both = {Track.ASR, Track.NATIVE}
+    mode = tracks.transcription_mode(meeting)
+    switchable = mode == Transcription.BOTH or both <= sources
+    return CaptionTracks(shown=tracks.primary_source(meeting), switchable=switchable)
+
+
+# What a track is called wherever the pages name one (search hits, the notes-track choice).
+TRACK_LABELS: dict[str, str] = {Track.NATIVE: "Zoom captions", Track.ASR: "Our captions"}
+_TRACK_IN_A_SENTENCE: dict[str, str] = {Track.NATIVE: "Zoom's captions", Track.ASR: "our captions"}
+
+
+def track_chosen_text(chosen: TrackChosen) -> str:
+    """What the page says after a host chose the notes' track."""
+    track = _TRACK_IN_A_SENTENCE[chosen.primary]
+    if chosen.rebuilding and chosen.meeting.is_live:
+        return f"Notes now follow {track}: read again from the start, they update here shortly."
+    if chosen.rebuilding:
+        return f"Rebuilding the notes from {track}: reload in a minute to see them."
+    if tracks.chosen_track(chosen.meeting) != chosen.primary:
+        return f"This meeting has only {track}: the notes stay on them."
+    return f"The notes already come from {track}."
 
 
 def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
@@ -261,6 +294,7 @@ def chat_rows(rows: list[ChatMessage], origin: int) -> list[ChatRow]:
             sender=c.sender_name or "Unknown sender",
             clock=clock_label(c.sent_at_ms, origin),
             text=c.text,
+            chat_id=c.pk,
         )
         for c in rows
     ]

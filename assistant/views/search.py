@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +27,9 @@ MAX_PAGE = 500
 def search_api(request: HttpRequest) -> HttpResponse:
     """GET /api/search/?q=&page=: ranked hits in the meetings the user may see.
 
-    `snippet` is HTML: the segment's text escaped, the matching words in <mark>.
+    `snippet` is HTML: the text escaped, the matching words in <mark>. `source` is `native`
+    (Zoom's transcript), `asr` (ours) or `chat`; `primary` marks the meeting's primary track;
+    a chat hit has a `chat_id` and no `segment_id`, a segment the other way round.
     """
     query = request.GET.get("q", "").strip()
     if not query:
@@ -46,6 +49,9 @@ def search_api(request: HttpRequest) -> HttpResponse:
         {
             "meeting_id": h.meeting_id,
             "segment_id": h.segment_id,
+            "chat_id": h.chat_id,
+            "source": h.source,
+            "primary": h.primary,
             "speaker": h.speaker,
             "start_ms": h.start_ms,
             "snippet": h.snippet,
@@ -59,11 +65,25 @@ def search_api(request: HttpRequest) -> HttpResponse:
 class HitRow:
     """One search hit as the results page shows it."""
 
-    meeting: Meeting
+    source: str  # a Track value or "chat": the label's look
+    label: str  # where the words are from: "Zoom captions", "Our captions", "Chat"
     speaker: str
     clock: str
     snippet: SafeString
     url: str
+
+
+@dataclass(frozen=True)
+class MeetingHits:
+    """A meeting's hits on the page, best first."""
+
+    meeting: Meeting
+    hits: list[HitRow]
+
+    @property
+    def when(self) -> dt.datetime:
+        """When the meeting started (else was created): two meetings of one name differ."""
+        return self.meeting.started_at or self.meeting.created_at
 
 
 @login_required
@@ -75,7 +95,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         number = max(1, min(MAX_PAGE, int(request.GET.get("page") or 1)))
     except ValueError:
         number = 1
-    context: dict[str, Any] = {"query": query, "rows": [], "page_number": number}
+    context: dict[str, Any] = {"query": query, "groups": [], "page_number": number}
     if query:
         result = search.search(
             access.visible_meetings(access.Viewer.from_request(request)),
@@ -83,7 +103,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             page=number,
             size=PAGE_SIZE,
         )
-        context["rows"] = _rows(result.hits)
+        context["groups"] = _groups(result.hits)
         context["searched"] = True
         if result.has_next:
             context["next_url"] = "?" + urlencode({"q": query, "page": number + 1})
@@ -92,19 +112,33 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "search/results.html", context)
 
 
-def _rows(hits: list[search.Hit]) -> list[HitRow]:
+def _groups(hits: list[search.Hit]) -> list[MeetingHits]:
+    """The page's hits by meeting, meetings in the order of their best hit."""
     meetings = Meeting.objects.in_bulk({h.meeting_id for h in hits})
     origins = {
         pk: presenters.clock_origin(transcripts_query.first_segment_start(pk)) for pk in meetings
     }
-    return [
-        HitRow(
-            meeting=meetings[h.meeting_id],
-            speaker=h.speaker or "Unknown speaker",
-            clock=presenters.clock_label(h.start_ms, origins[h.meeting_id]),
-            # Escaped by the search service; only its own <mark> tags are HTML.
-            snippet=mark_safe(h.snippet),  # noqa: S308
-            url=presenters.moment_url(h.meeting_id, h.segment_id),
-        )
-        for h in hits
-    ]
+    groups: dict[int, MeetingHits] = {}
+    for h in hits:
+        group = groups.setdefault(h.meeting_id, MeetingHits(meetings[h.meeting_id], []))
+        group.hits.append(_row(h, origins[h.meeting_id]))
+    return list(groups.values())
+
+
+def _row(hit: search.Hit, origin: int) -> HitRow:
+    if hit.chat_id is not None:
+        near = transcripts_query.segment_near(hit.meeting_id, hit.start_ms)
+        label, speaker = "Chat", hit.speaker or "Unknown sender"
+        url = presenters.chat_moment_url(hit.meeting_id, hit.chat_id, near)
+    else:
+        label, speaker = presenters.TRACK_LABELS[hit.source], hit.speaker or "Unknown speaker"
+        url = presenters.moment_url(hit.meeting_id, hit.item_id)
+    return HitRow(
+        source=hit.source,
+        label=label,
+        speaker=speaker,
+        clock=presenters.clock_label(hit.start_ms, origin),
+        # Escaped by the search service; only its own <mark> tags are HTML.
+        snippet=mark_safe(hit.snippet),  # noqa: S308
+        url=url,
+    )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assistant.middleware import framed_by
 from assistant.models import Meeting
-from assistant.services import access, panel, speech, transcripts_query
+from assistant.services import access, panel, transcripts_query
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
 from assistant.views import presenters
@@ -135,7 +135,7 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "stream_text": presenters.stream_text(meeting.state),
         "state_names": presenters.state_names(),
         "failure": failure_detail(meeting),
-        "tracks": presenters.caption_tracks(speech.transcription_mode(meeting), sources),
+        "tracks": presenters.caption_tracks(meeting, sources),
         "notes_data": notes_store.page_notes(meeting.pk),
         "can_edit_notes": False,
         "can_choose_transcription": meeting.is_live and _hosts_here(viewer, meeting),

@@ -7,14 +7,18 @@ import { chatNodes } from "./chat-links.js";
 import { atBottom, h, role } from "./dom.js";
 import { clockLabel, clockOrigin, speakerClass } from "./format.js";
 
-/** A list that follows new items while the reader is at the bottom, and waits when not. */
+/**
+ * A list that follows new items while the reader is at the bottom, and waits when not.
+ * `counted` says the number the count shows (by default, every item of the list).
+ */
 class FollowingList {
-  constructor(scrollBox, list, empty, count, jumpButton = null) {
+  constructor(scrollBox, list, empty, count, jumpButton = null, counted = null) {
     this.box = scrollBox;
     this.list = list;
     this.empty = empty;
     this.count = count;
     this.jump = jumpButton;
+    this.counted = counted ?? (() => this.list.childElementCount);
     this.follow = true;
     this.unseen = 0;
     this.scrollQueued = false;
@@ -30,9 +34,13 @@ class FollowingList {
   added(node) {
     this.list.append(node);
     this.empty.hidden = true;
-    this.count.textContent = String(this.list.childElementCount);
+    this.showCount();
     if (this.follow) this.queueScroll();
     else this.setUnseen(this.unseen + 1);
+  }
+
+  showCount() {
+    this.count.textContent = String(this.counted());
   }
 
   queueScroll() {
@@ -61,12 +69,16 @@ class FollowingList {
 
 export class CaptionsPane {
   constructor(root) {
+    const list = role(root, "captions");
+    // Captions per track (source): the count beside the pane counts the track it shows.
+    this.perTrack = new Map();
     this.view = new FollowingList(
       role(root, "captions-scroll"),
-      role(root, "captions"),
+      list,
       role(root, "captions-empty"),
       role(root, "caption-count"),
       role(root, "jump-live"),
+      () => this.perTrack.get(list.dataset.track) ?? 0,
     );
     const origin = root.dataset.clockOrigin;
     this.origin = origin === undefined ? null : Number(origin);
@@ -82,11 +94,19 @@ export class CaptionsPane {
     return this.colours.get(speakerKey);
   }
 
+  tally(source, change) {
+    this.perTrack.set(source, (this.perTrack.get(source) ?? 0) + change);
+  }
+
   add(segment) {
     const previous = segment.id === undefined ? undefined : this.byId.get(segment.id);
     if (!segment.text) {
       // A final with no text: the recogniser heard no speech after all; its draft goes.
-      previous?.remove();
+      if (previous) {
+        previous.remove();
+        this.tally(previous.dataset.source, -1);
+        this.view.showCount();
+      }
       this.byId.delete(segment.id);
       return;
     }
@@ -119,6 +139,7 @@ export class CaptionsPane {
     if (previous) {
       previous.replaceWith(item);
     } else {
+      this.tally(source, 1);
       this.view.added(item);
       this.lastSpeaker.set(source, speakerKey);
     }

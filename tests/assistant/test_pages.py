@@ -150,6 +150,23 @@ def test_meeting_list_counts_segments(make_meeting: MakeMeeting, host: User) -> 
     assert "<dt>Captions</dt><dd>3</dd>" in html
 
 
+def test_meeting_list_counts_the_captions_of_the_primary_track_only(
+    make_meeting: MakeMeeting, host: User
+) -> None:
+    meeting = make_meeting(owner=host, transcription="both")
+    for i in range(3):
+        _segment(meeting, f"line {i}", i * 1000)  # Zoom's
+    for i in range(2):
+        record_segment(
+            meeting.pk, SegmentInput("asr", 16778240, "Priya", i * 1000, i * 1000 + 900, "ours")
+        )
+    html = _client(host).get(reverse("meeting-list")).content.decode()
+    assert "<dt>Captions</dt><dd>3</dd>" in html, "not 5: the two tracks say the same"
+    Meeting.objects.filter(pk=meeting.pk).update(notes_track="asr")
+    html = _client(host).get(reverse("meeting-list")).content.decode()
+    assert "<dt>Captions</dt><dd>2</dd>" in html
+
+
 def test_sample_button_is_shown_only_to_staff_when_the_demo_is_on(
     settings: Settings, host: User, admin_user: User
 ) -> None:

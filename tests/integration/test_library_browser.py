@@ -73,8 +73,10 @@ async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
         await page.get_by_role("link", name="Search").click()
         await page.get_by_label("Search transcripts").fill('"kangaroo budget"')
         await page.get_by_role("button", name="Search").click()
-        hit = page.locator("[data-role=search-hits] a").first
-        await expect(hit).to_contain_text("Budget review")
+        group = page.locator("[data-role=search-hits] .search-group").first
+        await expect(group.locator(".search-group-title")).to_have_text("Budget review")
+        hit = group.locator(".search-hit-link").first
+        await expect(hit.locator(".search-hit-source")).to_have_text("Zoom captions")
         await expect(hit.locator("mark").first).to_have_text("kangaroo")
         await hit.click()
         await expect(page).to_have_url(

@@ -55,8 +55,8 @@ class Command(BaseCommand):
                 f"{done.model} in {done.decode_s:.1f} s; final notes queued"
             )
         )
-        if done.caption_track_switched:
+        if done.asr_track_added:
             self.stdout.write(
-                "The meeting had Zoom's transcript only: ours now leads, "
-                "Zoom's is the second track."
+                "The meeting had Zoom's transcript only: ours is now a second track. Notes "
+                "follow the meeting's primary track (its page's \"Notes from\" choice)."
             )

@@ -135,7 +135,7 @@ def _postgres(meeting_id: int, words: list[str], k: int) -> list[Utterance]:
     query = SearchQuery(" | ".join(words), search_type="raw", config="english")
     vector = SearchVector("text", config="english")
     rows = (
-        tracks.caption_track(meeting_id)
+        tracks.primary_track(meeting_id)
         .annotate(rank=SearchRank(vector, query, normalization=Value(1)))
         .filter(rank__gt=0)
         .order_by(F("rank").desc(), "seq")
@@ -148,7 +148,7 @@ def _bm25(meeting_id: int, words: list[str], k: int) -> list[Utterance]:
     """The SQLite fallback: BM25 over the meeting's segments, in Python."""
     segments = [
         Utterance(*row)
-        for row in tracks.caption_track(meeting_id)
+        for row in tracks.primary_track(meeting_id)
         .order_by("seq")
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
     ]

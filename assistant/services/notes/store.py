@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 
 from assistant import events
 from assistant.models import ActionItem, Decision, MeetingNotes
@@ -101,6 +101,37 @@ def draft_of(notes: MeetingNotes) -> NotesDraft:
     )
 
 
+def _touched_decisions(meeting_id: int) -> QuerySet[Decision]:
+    return Decision.objects.filter(meeting_id=meeting_id, edited_by_host=True)
+
+
+def _touched_actions(meeting_id: int) -> QuerySet[ActionItem]:
+    return ActionItem.objects.filter(meeting_id=meeting_id).filter(
+        Q(edited_by_host=True) | Q(edited_by__isnull=False)
+    )
+
+
+def kept_draft(meeting_id: int) -> NotesDraft:
+    """What notes built again from the start begin with: only the items a host touched."""
+    return NotesDraft(
+        decisions=[
+            DraftDecision(text=d.text, segment_ids=list(d.segment_ids), key=d.key)
+            for d in _touched_decisions(meeting_id)
+        ],
+        action_items=[
+            DraftAction(
+                text=a.text,
+                owner=a.owner,
+                due_text=a.due_text,
+                due_date=a.due_date,
+                segment_ids=list(a.segment_ids),
+                key=a.key,
+            )
+            for a in _touched_actions(meeting_id)
+        ],
+    )
+
+
 def save(
     meeting_id: int,
     draft: NotesDraft,
@@ -109,14 +140,26 @@ def save(
     covered_seq: int,
     covered_end_ms: int | None,
     lock_token: str | None,
+    track: str = "",
+    start_over: bool = False,
 ) -> events.NotesPayload | None:
-    """Store a version of the notes and publish it; None if our lock was lost meanwhile."""
+    """Store a version of the notes and publish it; None if our lock was lost meanwhile.
+
+    `track` is the transcript track the draft was read from. With `start_over` the draft was
+    built from the start of it (another track than before): the items the engines wrote
+    before go, unless a host edited them (or ticked them off), and the notes cover exactly
+    what the draft read.
+    """
     with transaction.atomic():
         live.lock_meeting(meeting_id)
         notes = MeetingNotes.objects.select_for_update().get(meeting_id=meeting_id)
         if lock_token is not None and notes.lock_token != lock_token:
             # Our lock expired and another update holds it now: its version wins.
             return None
+        if start_over:
+            _drop_untouched_items(meeting_id)
+            notes.covered_seq, notes.covered_end_ms = 0, None
+            notes.engine_state = {}
         _merge_decisions(meeting_id, draft.decisions, removed_of(notes, "decision"))
         _withdraw_decisions(meeting_id, draft.withdrawn)
         _merge_actions(meeting_id, draft.action_items, removed_of(notes, "action"))
@@ -129,6 +172,7 @@ def save(
         notes.key_points = list(draft.key_points)
         notes.open_questions = list(draft.open_questions)
         notes.engine_state = draft.engine_state or notes.engine_state
+        notes.track = track or notes.track
         notes.covered_seq = max(notes.covered_seq, covered_seq)
         if covered_end_ms is not None:
             notes.covered_end_ms = max(notes.covered_end_ms or 0, covered_end_ms)
@@ -213,6 +257,14 @@ def action_json(row: ActionItem) -> events.NotesActionItem:
         "edited": row.edited_by_host,
         "segment_ids": [int(i) for i in row.segment_ids],
     }
+
+
+def _drop_untouched_items(meeting_id: int) -> None:
+    """Delete the decisions and action items only the engines wrote."""
+    touched = _touched_decisions(meeting_id).values("pk")
+    Decision.objects.filter(meeting_id=meeting_id).exclude(pk__in=touched).delete()
+    kept = _touched_actions(meeting_id).values("pk")
+    ActionItem.objects.filter(meeting_id=meeting_id).exclude(pk__in=kept).delete()
 
 
 def _merge_decisions(

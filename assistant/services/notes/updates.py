@@ -1,4 +1,11 @@
-"""When and how notes are updated: the trigger, the per-meeting lock, the engine, final notes."""
+"""When and how notes are updated: the trigger, the per-meeting lock, the engine, final notes.
+
+Notes read the meeting's primary track (services/tracks.py) and remember which one
+(MeetingNotes.track). Notes built from another track than the primary one now (the host chose
+another, or notes from before tracks were recorded) are built again from the start: the next
+update or the final notes start from an empty draft, and store.save replaces what the engines
+wrote before (hosts' edits are kept).
+"""
 
 from __future__ import annotations
 
@@ -32,15 +39,21 @@ def segment_stored(meeting_id: int) -> bool:
     notes, _ = MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
     if notes.update_queued or notes.is_final or not _enough_new(notes):
         return False
+    return queue_update(meeting_id)
+
+
+def queue_update(meeting_id: int) -> bool:
+    """Queue a rolling update of the notes now, unless one is queued already; queued?"""
     # Conditional UPDATE: of many segments stored at once, one queues the job.
-    if not MeetingNotes.objects.filter(pk=notes.pk, update_queued=False).update(update_queued=True):
+    queued = MeetingNotes.objects.filter(meeting_id=meeting_id, update_queued=False)
+    if not queued.update(update_queued=True):
         return False
     try:
         jobs.submit(jobs.UPDATE_NOTES, meeting_id)
     except jobs.JobNotQueued as exc:
         # Left set, the flag would stop every later update of the meeting: the next segment
         # stored (or the end of the meeting) asks again.
-        MeetingNotes.objects.filter(pk=notes.pk).update(update_queued=False)
+        MeetingNotes.objects.filter(meeting_id=meeting_id).update(update_queued=False)
         log.warning(
             "meeting %s: notes update not queued (%s); the next segment asks again", meeting_id, exc
         )
@@ -62,9 +75,23 @@ def update_thresholds() -> tuple[int, int]:
     return settings.NOTES_EXTRACT_UPDATE_SEGMENTS, settings.NOTES_EXTRACT_UPDATE_SECONDS
 
 
+def _read_from(meeting_id: int) -> str:
+    """The track the meeting's notes are to be built from now: its primary track."""
+    meeting = Meeting.objects.only(*tracks.RULE_FIELDS).get(pk=meeting_id)
+    return tracks.primary_source(meeting)
+
+
+def _covered_seq(notes: MeetingNotes, source: str) -> int:
+    """Where reading `source` goes on from: after the notes, or from the start for new notes."""
+    return notes.covered_seq if notes.track == source else 0
+
+
 def _enough_new(notes: MeetingNotes) -> bool:
     """Whether the segments after the notes reach the engine's update thresholds."""
-    new = tracks.caption_track(notes.meeting_id).filter(seq__gt=notes.covered_seq)
+    source = _read_from(notes.meeting_id)
+    new = tracks.final_segments(notes.meeting_id, source).filter(
+        seq__gt=_covered_seq(notes, source)
+    )
     stats = new.aggregate(n=Count("id"), first=Min("start_ms"), last=Max("end_ms"))
     if not stats["n"]:
         return False
@@ -88,9 +115,12 @@ def update(meeting_id: int, job_id: str | None = None) -> bool:
         return False
     try:
         notes = MeetingNotes.objects.get(meeting_id=meeting_id)
-        new = utterances(meeting_id, after_seq=notes.covered_seq, limit=MAX_SEGMENTS_PER_UPDATE)
+        source = _read_from(meeting_id)
+        start_over = notes.track != source
+        after = _covered_seq(notes, source)
+        new = utterances(meeting_id, source, after_seq=after, limit=MAX_SEGMENTS_PER_UPDATE)
         if new and not notes.is_final:
-            current = store.draft_of(notes)
+            current = store.kept_draft(meeting_id) if start_over else store.draft_of(notes)
             draft, outcome = _rolling(current, new, _context(meeting_id))
             store.save(
                 meeting_id,
@@ -99,6 +129,8 @@ def update(meeting_id: int, job_id: str | None = None) -> bool:
                 covered_seq=new[-1].seq,
                 covered_end_ms=max(u.end_ms for u in new),
                 lock_token=token,
+                track=source,
+                start_over=start_over,
             )
     finally:
         _release(meeting_id, token)
@@ -117,12 +149,20 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
         time.sleep(0.5)
         token = _claim(meeting_id, job_id)
     try:
-        everything = utterances(meeting_id, after_seq=0, limit=None)
+        source = _read_from(meeting_id)
+        everything = utterances(meeting_id, source, after_seq=0, limit=None)
         ctx = _context(meeting_id)
         notes = MeetingNotes.objects.get(meeting_id=meeting_id)
-        # Up-to-date LLM notes are refined with the rest; otherwise map-reduce everything.
+        start_over = notes.track != source
+        # Up-to-date LLM notes of the same track are refined with the rest; otherwise
+        # map-reduce everything.
         current = None
-        if notes.engine == LLM and notes.status == MeetingNotes.Status.OK and notes.version:
+        if (
+            not start_over
+            and notes.engine == LLM
+            and notes.status == MeetingNotes.Status.OK
+            and notes.version
+        ):
             current = (store.draft_of(notes), notes.covered_seq)
         draft, outcome = _final(everything, ctx, current)
         last = everything[-1] if everything else None
@@ -133,6 +173,8 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
             covered_seq=last.seq if last else 0,
             covered_end_ms=max((u.end_ms for u in everything), default=None),
             lock_token=token,
+            track=source,
+            start_over=start_over,
         )
     finally:
         _release(meeting_id, token)
@@ -201,10 +243,12 @@ def _final(
     return notes, store.Outcome(LLM, final=True)
 
 
-def utterances(meeting_id: int, *, after_seq: int, limit: int | None) -> list[Utterance]:
-    """The meeting's segments after a seq, in order, as the engines read them."""
+def utterances(
+    meeting_id: int, source: str, *, after_seq: int, limit: int | None
+) -> list[Utterance]:
+    """The final segments of one track after a seq, in order, as the engines read them."""
     rows = (
-        tracks.caption_track(meeting_id)
+        tracks.final_segments(meeting_id, source)
         .filter(seq__gt=after_seq)
         .order_by("seq")
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")

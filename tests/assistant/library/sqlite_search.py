@@ -35,10 +35,26 @@ def test_fts5_snippets_are_escaped(make_finished: MakeFinished, host: User) -> N
     cases.check_snippets_are_escaped(make_finished, host)
 
 
-def test_fts5_searches_the_caption_track_only(
+def test_fts5_primary_track_first_other_track_marked(
     make_finished: MakeFinished, add_segments: AddSegments, host: User
 ) -> None:
-    cases.check_only_final_segments_of_the_caption_track(make_finished, add_segments, host)
+    cases.check_primary_track_first_other_track_marked(make_finished, add_segments, host)
+
+
+def test_fts5_the_hosts_choice_of_track_leads(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    cases.check_the_hosts_choice_of_track_leads(make_finished, add_segments, host)
+
+
+def test_fts5_chat_is_searched_and_marked(make_finished: MakeFinished, host: User) -> None:
+    cases.check_chat_is_searched_and_marked(make_finished, host)
+
+
+def test_fts5_the_primary_track_rule_in_sql_is_the_python_rule(
+    make_meeting: cases.MakeMeeting,
+) -> None:
+    cases.check_primary_rule_in_sql_is_the_python_rule(make_meeting)
 
 
 def test_fts5_api_pages(make_finished: MakeFinished, add_segments: AddSegments, host: User) -> None:

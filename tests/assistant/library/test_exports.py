@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import json
@@ -14,8 +15,9 @@ import srt
 import webvtt
 from django.contrib.auth.models import User
 from django.test import Client
+from markdown_it import MarkdownIt
 
-from assistant.models import Meeting, TranscriptSegment
+from assistant.models import ChatMessage, Meeting, TranscriptSegment
 from assistant.services import exports
 from tests.assistant.library.conftest import AddSegments, MakeFinished
 
@@ -125,19 +127,40 @@ def test_json_has_a_version_matches_its_schema_and_the_rows(
     assert document["chat"][0]["text"].startswith("Checklist")
 
 
-def test_markdown_has_the_notes_then_the_transcript_escaped(
+def test_markdown_has_the_notes_the_transcript_then_the_chat_escaped(
     make_finished: MakeFinished, host: User
 ) -> None:
     meeting = make_finished(host)
+    ChatMessage.objects.create(
+        meeting=meeting,
+        seq=1001,
+        sender_name="Tom Okafor",
+        sent_at_ms=25_000,
+        text="Done! See [the plan](https://evil.test) <b>now</b>",
+        dedupe_key="c2",
+    )
     text = _get(host, meeting, "md")
     assert text.index("## Summary") < text.index("## Decisions") < text.index("## Action items")
-    assert text.index("## Action items") < text.index("## Transcript")
+    assert text.index("## Action items") < text.index("## Transcript") < text.index("## Chat")
     assert "- [ ] Write the release notes (Ana Lima, due by Wednesday)" in text
     assert "**00:06 Tom Okafor:** The payment job still needs a rollback plan" in text
-    assert r"\<tags\>" in text  # would otherwise be raw HTML in a renderer
+    assert r"\<tags>" in text  # would otherwise be raw HTML in a renderer
+    chat = text[text.index("## Chat") :]
+    assert "- 00:20 **Ana Lima:** Checklist: https://example.test/list\n" in chat
+    assert r"- 00:25 **Tom Okafor:** Done! See \[the plan](https://evil.test) \<b>now\</b>" in chat
+    rendered = MarkdownIt("commonmark").render(text)
+    assert "<b>" not in rendered and 'href="https://evil.test"' not in rendered
 
 
-def test_exports_use_the_caption_track_only(
+def test_a_meeting_without_chat_has_no_chat_section(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    ChatMessage.objects.filter(meeting=meeting).delete()
+    assert "## Chat" not in _get(host, meeting, "md")
+
+
+def test_exports_use_the_primary_track(
     make_finished: MakeFinished, add_segments: AddSegments, host: User
 ) -> None:
     meeting = make_finished(host, transcription="asr")
@@ -146,6 +169,53 @@ def test_exports_use_the_caption_track_only(
         int(c.identifier or 0)
         for c in webvtt.from_buffer(io.StringIO(_get(host, meeting, "vtt"))).captions
     ] == [ours.pk]
+
+
+def test_with_both_tracks_exports_read_zoom_s_unless_the_host_chose_ours(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    meeting = make_finished(host, transcription="both")
+    add_segments(meeting, [("Ana Lima", 1000, 2000, "to Mars the release note")], source="asr")
+    transcript = _get(host, meeting, "md").partition("## Transcript")[2]
+    assert "rollback plan" in transcript and "to Mars" not in transcript
+    assert json.loads(_get(host, meeting, "json"))["meeting"]["caption_source"] == "native"
+    Meeting.objects.filter(pk=meeting.pk).update(notes_track="asr")
+    transcript = _get(host, meeting, "md").partition("## Transcript")[2]
+    assert "to Mars" in transcript and "rollback plan" not in transcript
+    assert json.loads(_get(host, meeting, "json"))["meeting"]["caption_source"] == "asr"
+    srt_text = _get(host, meeting, "srt")
+    assert "to Mars" in srt_text and "rollback" not in srt_text
+
+
+def test_a_finished_meeting_whose_chosen_track_is_empty_exports_the_other(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host, transcription="both", notes_track="asr")  # Zoom's only
+    assert "rollback plan" in _get(host, meeting, "md")
+    assert json.loads(_get(host, meeting, "json"))["meeting"]["caption_source"] == "native"
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("Weekly sync", "weekly-sync-2026-12-06"),
+        ("Zoë's café: Q3/Q4 — plans!", "zoes-cafe-q3q4-plans-2026-12-06"),
+        ('"; rm -rf / ; "', "rm-rf-2026-12-06"),
+        ("", "meeting-{id}-2026-12-06"),
+        ("日本語の会議", "meeting-{id}-2026-12-06"),
+        ("x" * 300, "x" * 60 + "-2026-12-06"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["md", "vtt", "srt", "json"])
+def test_export_files_are_named_by_topic_and_day(
+    make_finished: MakeFinished, host: User, topic: str, expected: str, fmt: str
+) -> None:
+    started = dt.datetime(2026, 12, 6, 10, 30, tzinfo=dt.UTC)
+    meeting = make_finished(host, topic=topic, started_at=started)
+    response = _client(host).get(f"/meetings/{meeting.pk}/export.{fmt}")
+    name = f"{expected.format(id=meeting.pk)}.{fmt}"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert name.isascii()
 
 
 @pytest.mark.parametrize("fmt", ["md", "vtt", "srt", "json"])

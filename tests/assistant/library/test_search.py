@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from assistant.models import ChatMessage, TranscriptSegment
 from assistant.services import search
 from tests.assistant.library import search_cases as cases
 from tests.assistant.library.conftest import AddSegments, MakeFinished
@@ -39,10 +43,26 @@ def test_snippets_escape_the_transcript_text(make_finished: MakeFinished, host: 
     cases.check_snippets_are_escaped(make_finished, host)
 
 
-def test_only_final_segments_of_the_caption_track_are_searched(
+def test_primary_track_hits_come_first_and_the_other_tracks_are_marked(
     make_finished: MakeFinished, add_segments: AddSegments, host: User
 ) -> None:
-    cases.check_only_final_segments_of_the_caption_track(make_finished, add_segments, host)
+    cases.check_primary_track_first_other_track_marked(make_finished, add_segments, host)
+
+
+def test_the_hosts_choice_of_track_leads_the_search(
+    make_finished: MakeFinished, add_segments: AddSegments, host: User
+) -> None:
+    cases.check_the_hosts_choice_of_track_leads(make_finished, add_segments, host)
+
+
+def test_chat_is_searched_and_marked_as_chat(make_finished: MakeFinished, host: User) -> None:
+    cases.check_chat_is_searched_and_marked(make_finished, host)
+
+
+def test_the_primary_track_rule_in_sql_is_the_python_rule(
+    make_meeting: cases.MakeMeeting,
+) -> None:
+    cases.check_primary_rule_in_sql_is_the_python_rule(make_meeting)
 
 
 def test_api_answers_the_promised_shape_and_pages_with_next(
@@ -71,6 +91,36 @@ def test_search_page_links_each_hit_to_its_moment(make_finished: MakeFinished, h
     assert f'href="/meetings/{meeting.pk}/?at={hit.segment_id}#seg-{hit.segment_id}"' in html
     assert "<mark>rollback</mark>" in html
     assert "00:06" in html  # the caption clock of the hit
+
+
+def test_search_page_groups_hits_by_meeting_told_apart_by_day_and_time(
+    make_finished: MakeFinished, host: User
+) -> None:
+    morning = dt.datetime(2026, 12, 6, 9, 5, tzinfo=dt.UTC)
+    first = make_finished(host, topic="Weekly sync", started_at=morning)
+    second = make_finished(host, topic="Weekly sync", started_at=morning + dt.timedelta(hours=7))
+    html = cases.client_of(host).get("/search/", {"q": "release"}).content.decode()
+    groups = re.findall(r'<li class="search-group">(.*?)</ol>\s*</li>', html, re.S)
+    assert len(groups) == 2, "one block per meeting, each with its hits"
+    heads = [re.search(r"<time[^>]*>([^<]*)</time>", g).group(1) for g in groups]  # type: ignore[union-attr]
+    assert heads == ["Sun 6 Dec 2026, 16:05", "Sun 6 Dec 2026, 09:05"]  # newest first
+    for group, meeting in zip(groups, (second, first), strict=True):
+        assert group.count('class="search-hit"') == 3
+        assert group.count(f'href="/meetings/{meeting.pk}/?at=') == 3
+        assert group.count(">Zoom captions</span>") == 3
+
+
+def test_a_chat_hit_links_to_the_message_in_its_moment(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    chat = ChatMessage.objects.get(meeting=meeting)
+    near = TranscriptSegment.objects.get(meeting=meeting, start_ms=19_500)  # said at 00:19.5
+    html = cases.client_of(host).get("/search/", {"q": "checklist"}).content.decode()
+    assert f'href="/meetings/{meeting.pk}/?at={near.pk}#chat-{chat.pk}"' in html
+    assert ">Chat</span> · Ana Lima · 00:20" in html
+    page = cases.client_of(host).get(f"/meetings/{meeting.pk}/?at={near.pk}").content.decode()
+    assert f'id="chat-{chat.pk}"' in page
 
 
 def test_many_visible_meetings_are_filtered_by_subquery_with_the_same_result(

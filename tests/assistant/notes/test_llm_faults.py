@@ -180,7 +180,9 @@ def test_final_notes_of_a_long_meeting_are_map_reduced_without_truncation(
     updates.update(meeting.pk)
     settings.LLM_CHUNK_TOKENS = 100
     settings.LLM_MAX_ATTEMPTS = 3
-    parts = len(llm_engine.chunk(updates.utterances(meeting.pk, after_seq=0, limit=None), 100))
+    parts = len(
+        llm_engine.chunk(updates.utterances(meeting.pk, "native", after_seq=0, limit=None), 100)
+    )
     assert parts > 4  # two rounds of reduce
     with faulty_llm(*[ok()] * parts, ok(FINAL_NOTES)) as llm:
         llm_client._formats[llm.url] = llm_client.JSON_OBJECT

@@ -157,7 +157,7 @@ async def test_a_recorded_meeting_is_transcribed_again_by_whom_and_when_it_was_s
     moved = [row.pk for row in ours if row.start_ms < old.end_ms and row.end_ms > old.start_ms]
     assert item.segment_ids == [native.pk, *moved] and moved
     await meeting.arefresh_from_db()
-    assert meeting.transcription == "both", "ours leads now; Zoom's stays as the second track"
+    assert meeting.transcription == "both", "both tracks now; the primary one is still chosen"
 
 
 async def _no_streams(ingest: object) -> bool:

@@ -1,0 +1,63 @@
+"""PUT /api/meetings/<id>/notes-track/: the host chooses which transcript track leads a meeting.
+
+Same rules as the transcript choice beside it on the page: a signed-in user, a meeting they
+may see (else 404) and host (or staff; else 403), Django's CSRF check on the PUT.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from assistant.models import Track
+from assistant.services import access, track_choice
+from assistant.views import presenters
+from assistant.views.api import error
+
+MAX_BODY_BYTES = 1024
+_USAGE = 'Send {"notes_track": "native" | "asr" | ""} ("" = the server\'s NOTES_TRACK).'
+
+
+@never_cache
+def notes_track(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Set {"notes_track": "native" | "asr" | ""}; the notes are rebuilt if their track changes."""
+    if request.method != "PUT":
+        response = error("Only PUT is allowed.", 405)
+        response["Allow"] = "PUT"
+        return response
+    if not request.user.is_authenticated:
+        return error("Authentication required: sign in first.", 401)
+    viewer = access.Viewer.from_request(request)
+    meeting = access.visible_meetings(viewer).filter(pk=meeting_id).first()
+    if meeting is None:
+        return error("No such meeting.", 404)
+    if not access.is_host_of(request.user, meeting):
+        return error("Only the meeting's host may choose its notes' track.", 403)
+    choice = _choice(request)
+    if choice is None:
+        return error(_USAGE, 400)
+    chosen = track_choice.choose_notes_track(meeting.pk, choice)
+    return JsonResponse(
+        {
+            "notes_track": chosen.meeting.notes_track,
+            "primary": chosen.primary,
+            "rebuilding": chosen.rebuilding,
+            "message": presenters.track_chosen_text(chosen),
+        }
+    )
+
+
+def _choice(request: HttpRequest) -> str | None:
+    """The body's choice, or None when the body is not exactly {"notes_track": <a choice>}."""
+    if len(request.body) > MAX_BODY_BYTES:
+        return None
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or set(body) != {"notes_track"}:
+        return None
+    choice = body["notes_track"]
+    return choice if choice in ("", *Track.values) else None
