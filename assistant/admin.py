@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from assistant import share_admin  # noqa: F401  (registers share links and their openings)
 from assistant.models import (
     ActionItem,
     ChatMessage,

@@ -435,3 +435,7 @@ class DeauthorizationAudit(models.Model):
 
     def __str__(self) -> str:
         return f"deauthorized zoom:{self.zoom_user_id} at {self.received_at:%Y-%m-%d %H:%M}"
+
+
+# Share links live in a module of their own; imported here so Django registers them with the app.
+from assistant.share_models import ShareLink, ShareLinkOpening  # noqa: E402, F401

@@ -6,8 +6,8 @@ process); set means the production shape (channels_redis, Celery on Redis, a sep
 Grouped by subsystem, in the order of `.env.example` (whose defaults a test checks against these):
 the site; Django itself; the database; Redis; security headers and request limits; sign-in and
 live access; jobs and their schedule; retention; Zoom's credentials and webhooks; the Zoom App
-panel and Zoom sign-in; the RTMS ingest; our own transcription; AI notes; metrics; the demo;
-logging.
+panel and Zoom sign-in; the RTMS ingest; our own transcription; AI notes; share links;
+metrics; the demo; logging.
 """
 
 from __future__ import annotations
@@ -506,6 +506,17 @@ ASK_LLM_THREADS = env_int("ASK_LLM_THREADS", 4)
 if ASK_LLM_THREADS < 1:
     raise ImproperlyConfigured("ASK_LLM_THREADS must be at least 1")
 
+# --- Share links (README "Sharing") ------------------------------------------------------------
+
+# A host's read-only link to a finished meeting's notes and transcript lasts at most this many
+# days (the page offers 1, 7 and 30 within it; 7 by default).
+SHARE_LINK_MAX_DAYS = env_int("SHARE_LINK_MAX_DAYS", 30)
+if SHARE_LINK_MAX_DAYS < 1:
+    raise ImproperlyConfigured("SHARE_LINK_MAX_DAYS must be at least 1 (days)")
+# Shared pages each client address may open (COUNT/PERIOD, counted in the cache, unknown links
+# included); more get 429 with Retry-After.
+SHARE_OPEN_RATE_LIMIT = env_rate("SHARE_OPEN_RATE_LIMIT", "30/min")
+
 # --- Metrics (Prometheus, each on a port of its own, never through the site) --------------------
 
 # Each ingest process on this port (0: off); worker i of `run_ingest --processes N` uses this
@@ -534,7 +545,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A shared page's path holds its token: Django logs a 404, 410, 429 or 500 with the path.
+    "filters": {"share_tokens": {"()": "assistant.wiring.log_redaction.RedactShareTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["share_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},

@@ -14,6 +14,8 @@ from assistant.views import (
     notes_track,
     pages,
     search,
+    share_links,
+    shared_page,
     sign_in,
     zoom_oauth,
     zoomapp,
@@ -60,6 +62,14 @@ urlpatterns = [
     ),
     path("api/action-items/<int:item_id>/", notes_api.action_item, name="api-action-item"),
     path("api/decisions/<int:decision_id>/", notes_api.decision, name="api-decision"),
+    path(
+        "api/meetings/<int:meeting_id>/share-links/",
+        share_links.meeting_share_links,
+        name="api-share-links",
+    ),
+    path("api/share-links/<int:link_id>/", share_links.share_link, name="api-share-link"),
+    # The token is the path: assistant/wiring/log_redaction.py keeps it out of the logs.
+    path("shared/<str:token>/", shared_page.shared_meeting, name="shared-meeting"),
     path(
         "api/meetings/<int:meeting_id>/transcription/",
         transcription_views.meeting_transcription,

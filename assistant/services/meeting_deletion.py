@@ -33,6 +33,7 @@ from assistant.models import (
     MeetingDeletion,
     MeetingNotes,
     Participant,
+    ShareLink,
     TranscriptSegment,
 )
 from assistant.speech_audio import audio_store
@@ -120,6 +121,7 @@ _SMALL_TABLES: dict[str, type[Model]] = {
     "chat_messages": ChatMessage,
     "participants": Participant,
     "connection_log": ConnectionLogEntry,
+    "share_links": ShareLink,
 }
 
 
