@@ -9,6 +9,7 @@ from django.urls import path
 
 from assistant.views import (
     api,
+    catch_up_api,
     library,
     notes_api,
     notes_track,
@@ -55,6 +56,16 @@ urlpatterns = [
     path("api/meetings/<int:meeting_id>/segments/", api.segment_list, name="api-segment-list"),
     path("api/meetings/<int:meeting_id>/notes/", notes_api.notes_detail, name="api-notes"),
     path("api/meetings/<int:meeting_id>/ask/", notes_api.ask_meeting, name="api-ask"),
+    path(
+        "api/meetings/<int:meeting_id>/catch-up/",
+        catch_up_api.catch_up_meeting,
+        name="api-catch-up",
+    ),
+    path(
+        "api/meetings/<int:meeting_id>/mentions/",
+        catch_up_api.meeting_mentions,
+        name="api-mentions",
+    ),
     path(
         "api/meetings/<int:meeting_id>/action-items/",
         notes_api.add_action_item,

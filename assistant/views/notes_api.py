@@ -35,7 +35,7 @@ from assistant.views.api import error
 MAX_BODY_BYTES = 16 * 1024
 
 
-def _signed_in(request: HttpRequest, *methods: str, panel: bool = False) -> HttpResponse | None:
+def signed_in(request: HttpRequest, *methods: str, panel: bool = False) -> HttpResponse | None:
     """An error response unless the request uses one of `methods` and its user is signed in.
 
     With `panel`, a Zoom App panel session counts as signed in (reading only).
@@ -50,7 +50,7 @@ def _signed_in(request: HttpRequest, *methods: str, panel: bool = False) -> Http
     return None
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any] | None:
+def json_body(request: HttpRequest) -> dict[str, Any] | None:
     """The request's JSON object body, or None when it is not one."""
     if len(request.body) > MAX_BODY_BYTES:
         return None
@@ -64,7 +64,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | None:
 @never_cache
 def notes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """GET /api/meetings/<id>/notes/: the meeting's current notes (empty before the first)."""
-    refused = _signed_in(request, "GET", panel=True)
+    refused = signed_in(request, "GET", panel=True)
     if refused is not None:
         return refused
     if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
@@ -84,7 +84,7 @@ def _may_edit(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse
 @never_cache
 def add_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """POST /api/meetings/<id>/action-items/ {text, owner?, due?}: the host adds an item."""
-    refused = _signed_in(request, "POST")
+    refused = signed_in(request, "POST")
     if refused is not None:
         return refused
     meeting = Meeting.objects.filter(pk=meeting_id).first()
@@ -93,7 +93,7 @@ def add_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
     refused = _may_edit(request, meeting, "action item")
     if refused is not None:
         return refused
-    body = _json_body(request)
+    body = json_body(request)
     if body is None:
         return error("The body must be a JSON object.", 400)
     try:
@@ -107,7 +107,7 @@ def add_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @never_cache
 def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
     """PATCH /api/action-items/<id>/ {text?, owner?, due?, done?}: edit an item; DELETE: remove."""
-    refused = _signed_in(request, "PATCH", "DELETE")
+    refused = signed_in(request, "PATCH", "DELETE")
     if refused is not None:
         return refused
     item = ActionItem.objects.filter(pk=item_id).select_related("meeting").first()
@@ -119,7 +119,7 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
     if request.method == "DELETE":
         editing.remove_action_item(item.pk)
         return HttpResponse(status=204)
-    body = _json_body(request)
+    body = json_body(request)
     if body is None:
         return error("The body must be a JSON object.", 400)
     try:
@@ -133,7 +133,7 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
     """PATCH /api/decisions/<id>/ {text}: the host rewords a decision; DELETE removes it."""
-    refused = _signed_in(request, "PATCH", "DELETE")
+    refused = signed_in(request, "PATCH", "DELETE")
     if refused is not None:
         return refused
     row = Decision.objects.filter(pk=decision_id).select_related("meeting").first()
@@ -145,7 +145,7 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
     if request.method == "DELETE":
         editing.remove_decision(row.pk)
         return HttpResponse(status=204)
-    body = _json_body(request)
+    body = json_body(request)
     text = body.get("text") if body is not None and set(body) == {"text"} else None
     if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:
         return error('Send {"text": "..."} (1 to 500 characters).', 400)
@@ -161,21 +161,24 @@ async def ask_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         return found
     if isinstance(found, ask.Retrieved):
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(_llm_pool(), ask.answer_with_llm, found)
-    return JsonResponse(
-        {
-            "answer": found.answer,
-            "citations": [
-                {
-                    "segment_id": c.segment_id,
-                    "speaker": c.speaker,
-                    "start_ms": c.start_ms,
-                    "text": c.text,
-                }
-                for c in found.citations
-            ],
-        }
-    )
+        found = await loop.run_in_executor(llm_pool(), ask.answer_with_llm, found)
+    return JsonResponse(answer_json(found))
+
+
+def answer_json(answer: ask.Answer) -> dict[str, Any]:
+    """An answer with its citations, as the ask, catch-up and mentions endpoints return it."""
+    return {
+        "answer": answer.answer,
+        "citations": [
+            {
+                "segment_id": c.segment_id,
+                "speaker": c.speaker,
+                "start_ms": c.start_ms,
+                "text": c.text,
+            }
+            for c in answer.citations
+        ],
+    }
 
 
 def _checked_and_retrieved(
@@ -194,12 +197,12 @@ def _checked_and_retrieved(
 def _check_and_retrieve(
     request: HttpRequest, meeting_id: int
 ) -> HttpResponse | ask.Answer | ask.Retrieved:
-    refused = _signed_in(request, "POST")
+    refused = signed_in(request, "POST")
     if refused is not None:
         return refused
     if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
         return error("No such meeting.", 404)
-    body = _json_body(request)
+    body = json_body(request)
     question = body.get("question") if body else None
     if not isinstance(question, str) or not question.strip():
         return error("question must be a non-empty string.", 400)
@@ -217,7 +220,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _llm_pool() -> ThreadPoolExecutor:
+def llm_pool() -> ThreadPoolExecutor:
     """The threads the asks' LLM calls run on (ASK_LLM_THREADS); asks beyond them queue."""
     global _pool
     with _pool_lock:

@@ -32,7 +32,8 @@ class NotesPane {
       event.preventDefault();
       this.ask(this.form.elements.question.value);
     });
-    role(section, "ask-missed").addEventListener("click", () => this.ask("What did I miss?"));
+    this.catchUp = section.querySelector('[data-role="catch-up"]');
+    if (this.catchUp) this.listenForCatchUp();
     const add = section.querySelector('[data-role="notes-add-action"]');
     if (add && this.editor) add.addEventListener("click", () => this.editor.addAction(add));
   }
@@ -128,22 +129,72 @@ class NotesPane {
     return `Updated ${wallClock(notes.updated_at, this.section.dataset.timeZone)}`;
   }
 
-  async ask(question) {
+  ask(question) {
     const text = question.trim();
-    if (!text) return;
+    if (text) this.answerFrom(this.section.dataset.askUrl, { question: text }, `Q: ${text}`);
+  }
+
+  // "Catch me up" and "Was I mentioned?" (live only): both need the name the viewer goes by
+  // in the meeting; the page knows it (signed-in user, Zoom's screen name) or asks once.
+  listenForCatchUp() {
+    const since = role(this.catchUp, "catch-up-since");
+    const nameForm = role(this.catchUp, "viewer-name-form");
+    let pending = null;
+    const run = (what) => {
+      const name = this.viewerName();
+      if (!name && (what === "mentions" || since.value === "joined")) {
+        pending = what;
+        nameForm.hidden = false;
+        nameForm.elements.name.focus();
+      } else if (what === "mentions") {
+        this.mentions(name);
+      } else {
+        this.caughtUp(since.value, name);
+      }
+    };
+    role(this.catchUp, "catch-up-button").addEventListener("click", () => run("catch-up"));
+    role(this.catchUp, "mentions-button").addEventListener("click", () => run("mentions"));
+    nameForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = nameForm.elements.name.value.trim();
+      if (!name) return;
+      sessionStorage.setItem("viewer-name", name);
+      nameForm.hidden = true;
+      if (pending === "mentions") this.mentions(name);
+      else this.caughtUp(since.value, name);
+      pending = null;
+    });
+  }
+
+  viewerName() {
+    return (this.section.dataset.viewerName || sessionStorage.getItem("viewer-name") || "").trim();
+  }
+
+  caughtUp(since, name) {
+    const minutes = Number(since);
+    const payload = Number.isInteger(minutes) && minutes > 0 ? { minutes } : { name };
+    const label = payload.minutes ? `Catch me up: the last ${minutes} minutes` : "Catch me up: since I joined";
+    this.answerFrom(this.section.dataset.catchUpUrl, payload, label);
+  }
+
+  mentions(name) {
+    this.answerFrom(this.section.dataset.mentionsUrl, { name }, `Was ${name} mentioned?`);
+  }
+
+  async answerFrom(url, payload, heading) {
     this.answer.hidden = false;
     this.answer.replaceChildren(h("p", { className: "muted", text: "Looking through the transcript…" }));
     try {
-      const response = await fetch(this.section.dataset.askUrl, {
+      const response = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": this.token },
-        body: JSON.stringify({ question: text }),
+        body: JSON.stringify(payload),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.error ?? "No answer.");
       this.answer.replaceChildren(
-        h("p", { className: "ask-question", text: `Q: ${text}` }),
+        h("p", { className: "ask-question", text: heading }),
         h("p", { className: "ask-text", text: body.answer }),
         h("ol", { className: "citations" }, body.citations.map((c) =>
           h("li", {}, [

@@ -231,7 +231,12 @@ async function start() {
   const applyRole = (role) => {
     controlsRoot.hidden = !HOST_ROLES.has(role);
   };
-  zoomSdk.getUserContext().then((user) => applyRole(user.role)).catch(() => {});
+  zoomSdk.getUserContext().then((user) => {
+    applyRole(user.role);
+    // "Was I mentioned?" looks for the name this participant goes by in the meeting.
+    const notes = document.querySelector('[data-role="ai-notes"]');
+    if (notes && user.screenName && !notes.dataset.viewerName) notes.dataset.viewerName = user.screenName;
+  }).catch(() => {});
   zoomSdk.onMyUserContextChange((event) => applyRole(event.role));
   zoomSdk.onRTMSStatusChange((event) => {
     controls.show(event.status);

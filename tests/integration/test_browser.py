@@ -45,6 +45,22 @@ async def sign_in(page: Page, stack: Stack) -> None:
     await expect(page).to_have_url(f"{stack.base_url}/")
 
 
+async def _asks_if_she_was_mentioned_and_catches_up(page: Page, captions: Any) -> None:
+    """A viewer whose name the page does not know asks for it once, then gets cited answers."""
+    mention = captions.filter(has_text="Zoë, accessibility fixes by Tuesday?")
+    await expect(mention).to_have_count(1, timeout=60_000)
+    await page.get_by_role("button", name="Was I mentioned?").click()
+    await page.get_by_label("Your name in the meeting").fill("Zoë Müller")
+    await page.get_by_role("button", name="Look").click()
+    answer = page.locator("[data-role=ask-answer]")
+    await expect(answer).to_contain_text("Zoë was mentioned", timeout=15_000)
+    await expect(answer.locator(".citations li").first).to_contain_text("Zoë")
+    await page.get_by_label("Catch up on").select_option("5")
+    await page.get_by_role("button", name="Catch me up").click()
+    await expect(answer).to_contain_text("What was said in the last 5 minutes", timeout=15_000)
+    await expect(answer).to_contain_text("Decided:")
+
+
 async def test_host_sees_live_captions_with_speaker_names(
     stack: Stack, transactional_db: None, tmp_path: Path
 ) -> None:
@@ -75,6 +91,7 @@ async def test_host_sees_live_captions_with_speaker_names(
                 "data-status", "live"
             )
             await page.screenshot(path=str(tmp_path / "live-meeting.png"), full_page=True)
+            await _asks_if_she_was_mentioned_and_catches_up(page, captions)
             report = await playing
         await expect(captions).to_have_count(len(recording.utterances), timeout=30_000)
         await browser.close()
