@@ -34,10 +34,10 @@ class NotReady(Exception):
 
 def final_notes_stored(meeting_id: int) -> int:
     """Queue the first delivery of a meeting's final notes to each of its targets; how many."""
-    meeting = Meeting.objects.get(pk=meeting_id)
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
     notes = MeetingNotes.objects.filter(meeting_id=meeting_id, is_final=True).first()
-    # A meeting that said nothing has nothing to tell anyone.
-    if notes is None or not tracks.caption_track(meeting_id).exists():
+    # A meeting deleted meanwhile, or one that said nothing, has nothing to tell anyone.
+    if meeting is None or notes is None or not tracks.caption_track(meeting_id).exists():
         return 0
     created = []
     with transaction.atomic():

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from assistant import jobs
-from assistant.models import Delivery, DeliveryTarget, Meeting
+from assistant.models import Delivery, DeliveryAttempt, DeliveryTarget, Meeting
 from tests.assistant.deliveries.conftest import (
     SECRET,
     Receiver,
@@ -294,3 +294,17 @@ def test_staff_edit_a_target_in_the_admin_without_retyping_its_secrets(
     target.refresh_from_db()
     assert target.name == "CRM (renamed)"
     assert (target.url_sealed, target.secret_sealed) == sealed
+
+
+def test_deleting_a_meeting_deletes_its_deliveries_and_their_log(
+    ended_meeting: Meeting, host: User, receiver: Receiver
+) -> None:
+    target = webhook(host, receiver.url)
+    finish_and_deliver(ended_meeting)
+    assert DeliveryAttempt.objects.filter(delivery__meeting=ended_meeting).exists()
+
+    response = _client(host).post(reverse("meeting-delete", args=[ended_meeting.pk]))
+
+    assert response.status_code == 302
+    assert not Delivery.objects.exists() and not DeliveryAttempt.objects.exists()
+    assert DeliveryTarget.objects.filter(pk=target.pk).exists()

@@ -16,6 +16,8 @@ from pytest_django.fixtures import Settings
 from assistant import jobs
 from assistant.models import Delivery, DeliveryAttempt, Meeting
 from assistant.services.deliveries import sending, signing
+from assistant.services.notes import updates
+from assistant.services.transcript import SegmentInput, record_segment
 from tests.assistant.deliveries.conftest import (
     SECRET,
     Receiver,
@@ -176,3 +178,21 @@ def test_a_site_wide_target_gets_every_hosts_meetings(
 
     assert len(receiver.received) == 1
     assert others.received == []
+
+
+def test_rolling_notes_are_not_delivered_only_final_ones(
+    make_meeting: Callable[..., Meeting], host: User, receiver: Receiver, local_urls: None
+) -> None:
+    webhook(host, receiver.url)
+    live = make_meeting(owner=host, state=Meeting.State.LIVE)
+    for n, text in enumerate(["We agreed to ship on Friday.", "I will write the notes."]):
+        record_segment(
+            live.pk, SegmentInput("native", 7, "Ana Lima", n * 3000, n * 3000 + 2000, text)
+        )
+    assert updates.update(live.pk)
+    jobs.shutdown()
+    assert receiver.received == [] and not Delivery.objects.exists()
+
+    silent = make_meeting(owner=host, state=Meeting.State.ENDED)
+    finish_and_deliver(silent)  # nothing was said: nothing to deliver
+    assert receiver.received == [] and not Delivery.objects.exists()
