@@ -344,3 +344,7 @@ class ZoomUserLinkAdmin(admin.ModelAdmin):
     list_display = ("user", "zoom_user_id")
     search_fields = ("user__username", "zoom_user_id")
     raw_id_fields = ("user",)
+
+
+# The notes deliveries' targets and log (their own module; registered on import).
+from assistant import delivery_admin  # noqa: E402, F401

@@ -83,7 +83,14 @@ TRANSCRIBE_UTTERANCE = "asr.transcribe_utterance"
 UPDATE_NOTES = "llm.update_notes"
 FINAL_NOTES = "llm.final_notes"
 REPORT_DEAUTHORIZATION = "assistant.report_deauthorization"
-SUBMITTED_BY_THE_APP = (TRANSCRIBE_UTTERANCE, UPDATE_NOTES, FINAL_NOTES, REPORT_DEAUTHORIZATION)
+DELIVER_NOTES = "assistant.deliver_notes"
+SUBMITTED_BY_THE_APP = (
+    TRANSCRIBE_UTTERANCE,
+    UPDATE_NOTES,
+    FINAL_NOTES,
+    REPORT_DEAUTHORIZATION,
+    DELIVER_NOTES,
+)
 
 # Threads per queue in the embedded shape: a laptop holds one Whisper and one LLM call at a time.
 IN_PROCESS_THREADS = {ASR: 1, LLM: 1, DEFAULT: 2}

@@ -5,6 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# Deliveries of final notes live in a module of their own; they are models of this app too.
+from assistant.delivery_models import Delivery as Delivery
+from assistant.delivery_models import DeliveryAttempt as DeliveryAttempt
+from assistant.delivery_models import DeliveryTarget as DeliveryTarget
+
 
 class Product(models.TextChoices):
     """The Zoom product a stream comes from; it decides which id names the stream's owner."""
@@ -136,6 +141,9 @@ class Participant(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
     zoom_user_id = models.BigIntegerField()
     name = models.CharField(max_length=300, blank=True)
+    # RTMS gives no participant's address today (docs/rtms-protocol): blank unless a source
+    # that knows it fills it; final notes are emailed to the addresses known.
+    email = models.EmailField(blank=True)
     joined_at_ms = models.BigIntegerField(null=True, blank=True)
     left_at_ms = models.BigIntegerField(null=True, blank=True)
     is_present = models.BooleanField(default=True)

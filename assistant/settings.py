@@ -6,12 +6,13 @@ process); set means the production shape (channels_redis, Celery on Redis, a sep
 Grouped by subsystem, in the order of `.env.example` (whose defaults a test checks against these):
 the site; Django itself; the database; Redis; security headers and request limits; sign-in and
 live access; jobs and their schedule; retention; Zoom's credentials and webhooks; the Zoom App
-panel and Zoom sign-in; the RTMS ingest; our own transcription; AI notes; share links;
-metrics; the demo; logging.
+panel and Zoom sign-in; the RTMS ingest; our own transcription; AI notes; share links; notes
+deliveries and email; metrics; the demo; logging.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -54,6 +55,30 @@ SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _encryption_keys(raw: str) -> list[str]:
+    """DATA_ENCRYPTION_KEYS as a list of Fernet keys; a malformed one stops the process."""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for n, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, UnicodeEncodeError):
+            valid = False
+        if not valid:
+            # The position, never the value: settings errors end up in logs.
+            raise ImproperlyConfigured(
+                f"DATA_ENCRYPTION_KEYS: key {n} is not a Fernet key (32 bytes, url-safe "
+                "base64); make one with `python manage.py make_data_key`"
+            )
+    return keys
+
+
+# Secrets kept in the database (delivery URLs and signing secrets; OAuth tokens later) are
+# sealed with these (assistant/services/sealing.py): the first seals, every one unseals, so a
+# new key goes first and the old one stays until `manage.py reseal_secrets` has run. Unset: a
+# key derived from SECRET_KEY (fine for a laptop; `check --deploy` warns, W031).
+DATA_ENCRYPTION_KEYS = _encryption_keys(env_secret("DATA_ENCRYPTION_KEYS"))
 
 # --- Django: apps, middleware, templates, static files, time -----------------------------------
 
@@ -516,6 +541,37 @@ if SHARE_LINK_MAX_DAYS < 1:
 # Shared pages each client address may open (COUNT/PERIOD, counted in the cache, unknown links
 # included); more get 429 with Retry-After.
 SHARE_OPEN_RATE_LIMIT = env_rate("SHARE_OPEN_RATE_LIMIT", "30/min")
+
+# --- Notes deliveries and email (README "Deliveries") -------------------------------------------
+
+# Final notes go to each delivery target (a signed webhook, Slack, email): one job per target on
+# the celery queue. Each is tried this many times, waiting DELIVERY_BACKOFF_S, then twice that,
+# and so on (at most 60 s), after a network error, a timeout, 429 or 5xx; then it has failed.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_BACKOFF_S = env_float("DELIVERY_BACKOFF_S", 2.0)
+# Connecting, and each read of the answer, of one attempt (cut off at three times this in all).
+DELIVERY_TIMEOUT_S = env_float("DELIVERY_TIMEOUT_S", 10.0)
+if not 1 <= DELIVERY_MAX_ATTEMPTS <= 10 or DELIVERY_BACKOFF_S < 0 or DELIVERY_TIMEOUT_S <= 0:
+    raise ImproperlyConfigured(
+        "DELIVERY_MAX_ATTEMPTS must be 1 to 10, DELIVERY_BACKOFF_S at least 0 and "
+        "DELIVERY_TIMEOUT_S above 0"
+    )
+# URLs hosts type are called over https only, and never on a loopback, private, link-local or
+# reserved address (after DNS, connecting to the address checked). On: http and any address
+# (tests, a receiver on this machine); `check --deploy` warns (W032).
+DELIVERY_ALLOW_PRIVATE_URLS = env_bool("DELIVERY_ALLOW_PRIVATE_URLS", False)
+# A Slack target's URL must be on one of these hosts (Slack's incoming webhooks).
+SLACK_WEBHOOK_HOSTS = env_list("SLACK_WEBHOOK_HOSTS", ["hooks.slack.com", "hooks.slack-gov.com"])
+# Email through Django's backends (SMTP by default; nothing is sent until a target asks).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Meeting Assistant <notes@localhost>")
 
 # --- Metrics (Prometheus, each on a port of its own, never through the site) --------------------
 

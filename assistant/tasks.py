@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from assistant import (
+    delivery_tasks,  # noqa: F401  (registers the notes deliveries' task with Celery)
     jobs,
     notes_tasks,  # noqa: F401  (registers the llm.* notes tasks with Celery)
 )

@@ -10,6 +10,7 @@ from django.urls import path
 from assistant.views import (
     api,
     catch_up_api,
+    deliveries,
     library,
     notes_api,
     notes_track,
@@ -36,6 +37,17 @@ urlpatterns = [
         for fmt in library.FORMATS
     ),
     path("meetings/<int:meeting_id>/delete/", library.delete, name="meeting-delete"),
+    path(
+        "meetings/<int:meeting_id>/deliveries/send/",
+        deliveries.send_again,
+        name="meeting-send-notes",
+    ),
+    path("settings/deliveries/", deliveries.delivery_settings, name="delivery-settings"),
+    path(
+        "settings/deliveries/<int:target_id>/delete/",
+        deliveries.delete_target,
+        name="delivery-target-delete",
+    ),
     path("search/", search.search_page, name="search"),
     path("api/search/", search.search_api, name="api-search"),
     path("demo/play/", demo_views.play_sample_meeting, name="demo-play"),

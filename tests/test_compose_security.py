@@ -67,6 +67,7 @@ def app_environment(name: str) -> dict[str, str]:
     return dict(SERVICES[name]["environment"])
 
 
+DATA_KEYS = {"DATA_ENCRYPTION_KEYS": "k" * 43 + "="}
 PASSWORD_USES = [
     (service, password)
     for service in ["postgres", "redis", *APP_SERVICES]
@@ -77,7 +78,7 @@ PASSWORD_USES = [
 
 @pytest.mark.parametrize(("service", "missing"), PASSWORD_USES)
 def test_compose_refuses_to_start_without_a_password(service: str, missing: str) -> None:
-    env = {"POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret"}
+    env = {"POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret", **DATA_KEYS}
     with pytest.raises(MissingVariable, match=missing):
         interpolate(SERVICES[service], {k: v for k, v in env.items() if k != missing})
     with pytest.raises(MissingVariable, match=missing):
@@ -85,8 +86,18 @@ def test_compose_refuses_to_start_without_a_password(service: str, missing: str)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_every_app_process_reaches_postgres_and_redis_with_their_passwords(name: str) -> None:
+def test_compose_refuses_to_start_an_app_process_without_data_encryption_keys(name: str) -> None:
+    # Stored secrets must not hang on DJANGO_SECRET_KEY (the derived key of a laptop).
     env = {"POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret"}
+    with pytest.raises(MissingVariable, match="DATA_ENCRYPTION_KEYS"):
+        interpolate(app_environment(name), env)
+    environment = interpolate(app_environment(name), env | DATA_KEYS)
+    assert environment["DATA_ENCRYPTION_KEYS"] == DATA_KEYS["DATA_ENCRYPTION_KEYS"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_app_process_reaches_postgres_and_redis_with_their_passwords(name: str) -> None:
+    env = {"POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret", **DATA_KEYS}
     environment = interpolate(app_environment(name), env)
     assert environment["DATABASE_URL"].startswith("postgres://assistant:pg-secret@postgres:")
     assert environment["REDIS_URL"].startswith("redis://:redis-secret@redis:")

@@ -28,6 +28,7 @@ from assistant.models import (
     ChatMessage,
     ConnectionLogEntry,
     Decision,
+    Delivery,
     LiveEvent,
     Meeting,
     MeetingDeletion,
@@ -122,6 +123,7 @@ _SMALL_TABLES: dict[str, type[Model]] = {
     "participants": Participant,
     "connection_log": ConnectionLogEntry,
     "share_links": ShareLink,
+    "deliveries": Delivery,
 }
 
 

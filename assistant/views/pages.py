@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from assistant.models import Meeting
 from assistant.services import access, meeting_filters, transcripts_query
+from assistant.services.deliveries import status as delivery_status
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import store as notes_store
 from assistant.views import charts, list_filters, presenters
@@ -90,6 +91,10 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     # Which track leads is a choice only where there are (or will be) two.
     context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
+    # Where the notes went: the host's (and staff's) business only.
+    context["show_deliveries"] = context["can_edit_notes"] and not meeting.is_live
+    if context["show_deliveries"]:
+        context["deliveries"] = delivery_status.meeting_deliveries(meeting)
     return render(request, "meetings/detail.html", context)
 
 

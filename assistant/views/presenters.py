@@ -26,7 +26,7 @@ from assistant.services.track_choice import TrackChosen
 from assistant.views.chat_links import ChatPiece, chat_pieces
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
-WALL_CLOCK_MS = 86_400_000
+WALL_CLOCK_MS = clock.WALL_CLOCK_MS
 SPEAKER_COLOURS = 8
 
 BADGE_CLASSES: dict[str, str] = {
@@ -69,9 +69,7 @@ class StateNames(TypedDict):
 
 def clock_origin(first_start_ms: int | None) -> int:
     """The value a meeting's caption clock counts from: 0, or its first wall-clock start."""
-    if first_start_ms is not None and first_start_ms >= WALL_CLOCK_MS:
-        return first_start_ms
-    return 0
+    return clock.origin(first_start_ms)
 
 
 def clock_label(ms: int | None, origin: int) -> str:

@@ -251,3 +251,34 @@ def check_staff_second_factor(app_configs: Any = None, **kwargs: Any) -> list[Wa
             id="assistant.W030",
         )
     ]
+
+
+@register(deploy=True)
+def check_data_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Secrets kept in the database should be sealed with keys of their own, not SECRET_KEY's."""
+    if settings.DATA_ENCRYPTION_KEYS:
+        return []
+    return [
+        Warning(
+            "DATA_ENCRYPTION_KEYS is not set: delivery URLs and signing secrets are sealed with "
+            "a key derived from DJANGO_SECRET_KEY, so changing that key makes them unreadable.",
+            hint="Set DATA_ENCRYPTION_KEYS to a key from `python manage.py make_data_key` "
+            "(then `python manage.py reseal_secrets` seals what is stored with it).",
+            id="assistant.W031",
+        )
+    ]
+
+
+@register(deploy=True)
+def check_delivery_urls(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Delivery URLs are typed by hosts: on a server they must not reach internal services."""
+    if not settings.DELIVERY_ALLOW_PRIVATE_URLS:
+        return []
+    return [
+        Warning(
+            "DELIVERY_ALLOW_PRIVATE_URLS is on: a host's webhook can call plain http:// and "
+            "loopback or private addresses (this server's and its network's internal services).",
+            hint="Turn it off outside tests and a receiver on this machine.",
+            id="assistant.W032",
+        )
+    ]

@@ -220,6 +220,7 @@ def test_the_app_registers_its_tasks_under_the_names_it_promised() -> None:
     ]
     assert sorted(ours) == [
         "asr.transcribe_utterance",
+        "assistant.deliver_notes",
         "assistant.purge_expired_meetings",
         "assistant.purge_webhook_deliveries",
         "assistant.report_deauthorization",
@@ -236,6 +237,7 @@ def test_every_job_the_app_submits_has_its_task_on_its_queue() -> None:
         "llm.update_notes": "llm",
         "llm.final_notes": "llm",
         "assistant.report_deauthorization": "celery",
+        "assistant.deliver_notes": "celery",
     }
 
 

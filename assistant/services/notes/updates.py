@@ -22,6 +22,7 @@ from django.utils import timezone
 from assistant import jobs
 from assistant.models import Meeting, MeetingNotes, Participant
 from assistant.services import tracks
+from assistant.services.deliveries import scheduling
 from assistant.services.notes import extractive, llm_engine, store
 from assistant.services.notes.draft import NotesDraft, Utterance
 from assistant.services.notes.engine_choice import EXTRACTIVE, LLM, engine_name
@@ -166,7 +167,7 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
             current = (store.draft_of(notes), notes.covered_seq)
         draft, outcome = _final(everything, ctx, current)
         last = everything[-1] if everything else None
-        store.save(
+        saved = store.save(
             meeting_id,
             draft,
             outcome,
@@ -178,6 +179,9 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
         )
     finally:
         _release(meeting_id, token)
+    if saved is not None:
+        # The final notes are committed: their deliveries are queued (once per target).
+        scheduling.final_notes_stored(meeting_id)
     return True
 
 
