@@ -78,8 +78,9 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context["has_transcript"] = bool(sources)
     context["tracks"] = presenters.caption_tracks(meeting, sources)
     # The count beside the captions counts what the pane shows: the shown track's lines.
-    shown = context["tracks"].shown
-    context["caption_count"] = sum(1 for c in context.get("captions", ()) if c.source == shown)
+    context["caption_count"] = presenters.caption_count(
+        context.get("captions", ()), context["tracks"]
+    )
     context["default_transcription"] = presenters.transcription_default_label(
         settings.TRANSCRIPTION
     )

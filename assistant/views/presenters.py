@@ -6,6 +6,7 @@ The caption clock mirrors static/js/format.js so server- and client-rendered cap
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -269,6 +270,11 @@ def track_chosen_text(chosen: TrackChosen) -> str:
     if tracks.chosen_track(chosen.meeting) != chosen.primary:
         return f"This meeting has only {track}: the notes stay on them."
     return f"The notes already come from {track}."
+
+
+def caption_count(captions: Iterable[CaptionRow], shown: CaptionTracks) -> int:
+    """What the count beside the captions says: the lines of the track the pane shows."""
+    return sum(1 for c in captions if c.source == shown.shown)
 
 
 def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:

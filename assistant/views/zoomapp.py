@@ -124,6 +124,9 @@ def panel_page(request: HttpRequest) -> HttpResponse:
         if not meeting.is_live:
             # As the finished meeting page shows it; `part` and `at` as there (jumps, parts).
             context.update(finished_panes(meeting, request.GET.get("part"), request.GET.get("at")))
+            context["caption_count"] = presenters.caption_count(
+                context.get("captions", ()), context["tracks"]
+            )
     return render(request, "zoomapp/panel.html", context)
 
 
@@ -139,8 +142,8 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "notes_data": notes_store.page_notes(meeting.pk),
         "can_edit_notes": False,
         "can_choose_transcription": meeting.is_live and _hosts_here(viewer, meeting),
-        "default_transcription": settings.TRANSCRIPTION,
-        "default_record_audio": settings.RECORD_AUDIO,
+        "default_transcription": presenters.transcription_default_label(settings.TRANSCRIPTION),
+        "default_record_audio": presenters.recording_default_label(settings.RECORD_AUDIO),
     }
 
 
