@@ -18,16 +18,21 @@ import asyncio
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from assistant.services import access, rate_limits
+from assistant.services import access
 from assistant.services.notes import catch_up
 from assistant.services.notes.ask import Answer
 from assistant.views.api import error
-from assistant.views.notes_api import answer_json, json_body, llm_pool, signed_in
+from assistant.views.notes_api import (
+    answer_json,
+    json_body,
+    llm_pool,
+    signed_in,
+    take_ask_budget,
+)
 
 
 @never_cache
@@ -66,14 +71,9 @@ def _checked(
         body = json_body(request)
         if body is None:
             return error("Send a JSON object.", 400)
-        key = f"panel:{viewer.panel.zoom_user_id}" if viewer.panel else str(request.user.pk)
-        if request.user.is_authenticated:
-            key = str(request.user.pk)
-        wait_s = rate_limits.take("ask", key, settings.ASK_RATE_LIMIT)
-        if wait_s is not None:
-            response = error(f"Too many questions: ask again in {wait_s} s.", 429)
-            response["Retry-After"] = str(wait_s)
-            return response
+        too_many = take_ask_budget(request, viewer)
+        if too_many is not None:
+            return too_many
         result: HttpResponse | Answer | catch_up.ForLlm = answer(meeting_id, body)
         return result
     finally:

@@ -197,10 +197,11 @@ def _checked_and_retrieved(
 def _check_and_retrieve(
     request: HttpRequest, meeting_id: int
 ) -> HttpResponse | ask.Answer | ask.Retrieved:
-    refused = signed_in(request, "POST")
+    refused = signed_in(request, "POST", panel=True)
     if refused is not None:
         return refused
-    if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
+    viewer = access.Viewer.from_request(request)
+    if not access.can_view_meeting(viewer, meeting_id):
         return error("No such meeting.", 404)
     body = json_body(request)
     question = body.get("question") if body else None
@@ -208,12 +209,25 @@ def _check_and_retrieve(
         return error("question must be a non-empty string.", 400)
     if len(question) > ask.MAX_QUESTION_CHARS:
         return error(f"question must be at most {ask.MAX_QUESTION_CHARS} characters.", 400)
-    wait_s = rate_limits.take("ask", str(request.user.pk), settings.ASK_RATE_LIMIT)
-    if wait_s is not None:
-        response = error(f"Too many questions: ask again in {wait_s} s.", 429)
-        response["Retry-After"] = str(wait_s)
-        return response
-    return ask.retrieve_for(meeting_id, question)
+    too_many = take_ask_budget(request, viewer)
+    return too_many or ask.retrieve_for(meeting_id, question)
+
+
+def take_ask_budget(request: HttpRequest, viewer: access.Viewer) -> HttpResponse | None:
+    """Count a question against ASK_RATE_LIMIT: the signed-in user's, else the panel user's.
+
+    429 with Retry-After when the budget is spent, else None.
+    """
+    if request.user.is_authenticated or viewer.panel is None:
+        key = str(request.user.pk)
+    else:
+        key = f"panel:{viewer.panel.zoom_user_id}"
+    wait_s = rate_limits.take("ask", key, settings.ASK_RATE_LIMIT)
+    if wait_s is None:
+        return None
+    response = error(f"Too many questions: ask again in {wait_s} s.", 429)
+    response["Retry-After"] = str(wait_s)
+    return response
 
 
 _pool: ThreadPoolExecutor | None = None

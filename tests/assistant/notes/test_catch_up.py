@@ -123,13 +123,15 @@ def test_nobody_mentioned_says_so(meeting: Meeting, host: User) -> None:
     assert answer.citations == []
 
 
-def test_a_panel_participant_may_ask_and_an_outsider_may_not(
+def test_a_panel_participant_may_ask_catch_up_and_look_for_mentions_and_an_outsider_may_not(
     meeting: Meeting, outsider: User
 ) -> None:
     panel = panel_client(mid=ZOOM_ID)
 
     assert _post(panel, meeting, "mentions", {"name": "Zoë Martin"}).status_code == 200
     assert _post(panel, meeting, "catch-up", {"minutes": 5}).status_code == 200
+    asked = _post(panel, meeting, "ask", {"question": "Which theme for the landing page?"})
+    assert asked.status_code == 200 and "blue theme" in asked.json()["citations"][0]["text"]
     assert _post(_signed_in(outsider), meeting, "catch-up", {"minutes": 5}).status_code == 404
     assert _post(Client(), meeting, "mentions", {"name": "Zoë"}).status_code == 401
 
