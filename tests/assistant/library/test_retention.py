@@ -16,11 +16,14 @@ from assistant.models import (
     ActionItem,
     ChatMessage,
     Decision,
+    Delivery,
+    DeliveryTarget,
     LiveEvent,
     Meeting,
     MeetingDeletion,
     MeetingNotes,
     Participant,
+    ShareLink,
     TranscriptSegment,
 )
 from assistant.services import meeting_deletion
@@ -35,6 +38,8 @@ ATTACHED = (
     Decision,
     ActionItem,
     LiveEvent,
+    ShareLink,
+    Delivery,
 )
 
 
@@ -45,6 +50,11 @@ def _aged(make_finished: MakeFinished, owner: User, days: int, **fields: object)
         ended_at=ended, started_at=ended - dt.timedelta(hours=1)
     )
     LiveEvent.objects.create(meeting=meeting, seq=1, type="segment", payload={"text": "x"})
+    ShareLink.objects.create(
+        meeting=meeting, token_hash=f"{meeting.pk:064x}", expires_at=timezone.now()
+    )
+    target = DeliveryTarget.objects.create(owner=owner, kind="email", name="team")
+    Delivery.objects.create(meeting=meeting, target=target, notes_version=1)
     return meeting
 
 
@@ -71,6 +81,8 @@ def test_deleting_removes_the_meeting_and_everything_attached_and_audits_without
         "chat_messages": 1,
         "participants": 3,
         "connection_log": 0,
+        "share_links": 1,
+        "deliveries": 1,
     }
     assert (audit.meeting_id, audit.reason, audit.actor, audit.owner_id) == (
         meeting.pk,
