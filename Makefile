@@ -64,8 +64,9 @@ bench-webhook: install-test services
 	$(PY) -m benchmarks.webhook_load
 
 ## bench-notes: LLM input tokens per meeting-hour, ours against the whole transcript every 30 s
+## (TEMPLATE=standup, sales_call or one_to_one: with that notes template's sections)
 bench-notes: install-test
-	$(PY) -m benchmarks.notes_tokens
+	$(PY) -m benchmarks.notes_tokens $(if $(TEMPLATE),--template $(TEMPLATE))
 
 ## eval-notes: how right the notes are (decisions, action items with owner and due date, echoes,
 ## summary support) for each engine over the annotated meetings in benchmarks/notes_meetings

@@ -346,5 +346,6 @@ class ZoomUserLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-# The notes deliveries' targets and log (their own module; registered on import).
-from assistant import delivery_admin  # noqa: E402, F401
+# The notes deliveries' targets and log, and the notes templates admins write (modules of their
+# own; registered on import).
+from assistant import delivery_admin, template_admin  # noqa: E402, F401

@@ -144,12 +144,34 @@ class NotesActionItem(TypedDict):
     segment_ids: list[int]
 
 
+class NotesTemplate(TypedDict):
+    """The notes template a meeting's notes are written with: its key and its name."""
+
+    key: str
+    name: str
+
+
+class NotesSectionLine(TypedDict):
+    """A line of a template's section, with the segments it rests on."""
+
+    text: str
+    segment_ids: list[int]
+
+
+class NotesSection(TypedDict):
+    """A section of the template: heading, lines, and a note (e.g. that it needs an AI model)."""
+
+    heading: str
+    items: list[NotesSectionLine]
+    note: str
+
+
 class NotesPayload(TypedDict):
     """A new version of the meeting's notes (services/notes): the whole notes, not a diff.
 
     `engine` is "extractive" (an automatic extract, no LLM) or "llm"; `status` is "ok" or why
     the LLM's notes are missing ("llm_unreachable", "llm_invalid"); `final` once the meeting
-    ended.
+    ended; `sections` are the template's (none with the default template).
     """
 
     type: Literal["notes"]
@@ -163,6 +185,8 @@ class NotesPayload(TypedDict):
     decisions: list[NotesDecision]
     action_items: list[NotesActionItem]
     open_questions: list[str]
+    template: NotesTemplate
+    sections: list[NotesSection]
     updated_at: str
 
 

@@ -94,6 +94,12 @@ class Meeting(models.Model):
         help_text="the track notes, search and exports read first (when the meeting has it); "
         "blank: the NOTES_TRACK setting",
     )
+    notes_template = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="the notes template its host chose (a built-in's key or an admin template's); "
+        "blank: the first whose topic rule matches, else the default",
+    )
     record_audio = models.BooleanField(
         null=True,
         blank=True,
@@ -326,6 +332,14 @@ class MeetingNotes(models.Model):
         "blank: not known yet",
     )
     covered_end_ms = models.BigIntegerField(null=True, blank=True)
+    template = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="the key of the template the notes were built with; blank: the default",
+    )
+    # The template's sections as written: [{"heading", "items": [{"text", "segment_ids"}],
+    # "note"}] (services/notes/draft.py DraftSection).
+    sections = models.JSONField(default=list, blank=True)
     version = models.IntegerField(default=0)
     # Set while an update job is queued, so a burst of segments queues one job, not many.
     update_queued = models.BooleanField(default=False)
@@ -447,3 +461,6 @@ class DeauthorizationAudit(models.Model):
 
 # Share links live in a module of their own; imported here so Django registers them with the app.
 from assistant.share_models import ShareLink, ShareLinkOpening  # noqa: E402, F401
+
+# Notes templates an admin writes, likewise.
+from assistant.template_models import NotesTemplate, NotesTemplateSection  # noqa: E402, F401

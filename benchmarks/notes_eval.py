@@ -6,6 +6,13 @@ stand-ups, planning, a sales call, a one-to-one, an incident review, a brainstor
 decided, decisions reversed, action items taken implicitly ("I'll take that"), refused and
 reassigned, dates said in words, people named by first name only.
 
+Meetings of a template (benchmarks/notes_meetings/templates: stand-ups, sales calls, a
+one-to-one) are scored apart, on their sections: the lines expected under each heading (per
+person for a stand-up), and the sections the extract should say need an AI model. They are
+not among the meetings above, whose figures stay comparable from one run to the next. Those in
+templates/held_out annotate the transcripts of meetings above (`transcript_of`), written after
+the extract's section rules and scored once before any change to them.
+
 The extractive engine always runs. The LLM engine runs against the endpoint LLM_BASE_URL names
 (LLM_MODEL, LLM_API_KEY as for the product), or with --local-llm against llama-cpp-python's
 server with SmolLM2-135M from requirements-test.txt (a wire check, far too small to write good
@@ -24,7 +31,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402  (after django.setup)
 
-from assistant.services.notes import extractive, llm_engine  # noqa: E402
+from assistant.services.notes import extractive, llm_engine, templates  # noqa: E402
 from assistant.services.notes.draft import NotesDraft, Utterance  # noqa: E402
 from assistant.services.notes.llm_client import CallStats, LlmConfig, LlmError  # noqa: E402
 from benchmarks import notes_scoring as scoring  # noqa: E402
@@ -44,6 +51,8 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 MEETINGS = REPOSITORY / "benchmarks" / "notes_meetings"
 # Written after the extractive engine was tuned on the others, and scored once: its honest test.
 HELD_OUT = MEETINGS / "held_out"
+# Meetings of a template, annotated with the sections their notes should hold.
+TEMPLATE_MEETINGS = MEETINGS / "templates"
 # Utterance timing for the engines: a pause, then a pace that matches conversational speech.
 _GAP_MS, _MS_PER_WORD = 600, 380
 
@@ -60,6 +69,9 @@ class Meeting:
     decisions: list[scoring.Expected]
     action_items: list[scoring.Expected]
     open_questions: list[scoring.Expected]
+    template: templates.Template = templates.DEFAULT
+    sections: list[scoring.ExpectedSection] = field(default_factory=list)
+    needs_ai_model: list[str] = field(default_factory=list)
 
     @property
     def speakers(self) -> list[str]:
@@ -81,6 +93,10 @@ def load(path: Path) -> Meeting:
     "recording" names (the demo's sample meeting is scored as it plays).
     """
     data = json.loads(path.read_text())
+    if "transcript_of" in data:
+        # Sections annotated on an annotated meeting's transcript, that file left as it is.
+        of = json.loads((MEETINGS / data["transcript_of"]).read_text())
+        data |= {"utterances": of["utterances"], "said_on": of["said_on"]}
     said = data["utterances"] if "utterances" in data else _recorded(data["recording"])
     utterances, clock = [], 0
     for index, (speaker, text) in enumerate(said):
@@ -97,21 +113,37 @@ def load(path: Path) -> Meeting:
             dues=frozenset(dt.date.fromisoformat(d) if d else None for d in dues),
         )
 
+    template = templates.built_in(data.get("template", templates.DEFAULT.key))
+    if template is None:
+        raise ValueError(f"{path.name}: no built-in template {data['template']!r}")
     return Meeting(
         name=path.stem,
-        held_out=path.parent == HELD_OUT,
+        held_out=path.parent.name == HELD_OUT.name,
         title=data["title"],
         said_on=dt.date.fromisoformat(data["said_on"]),
         utterances=utterances,
-        decisions=[expected(d) for d in data["decisions"]],
-        action_items=[expected(a) for a in data["action_items"]],
-        open_questions=[expected(q) for q in data["open_questions"]],
+        decisions=[expected(d) for d in data.get("decisions", [])],
+        action_items=[expected(a) for a in data.get("action_items", [])],
+        open_questions=[expected(q) for q in data.get("open_questions", [])],
+        template=template,
+        sections=[
+            scoring.ExpectedSection(s["heading"], tuple(expected(i) for i in s["items"]))
+            for s in data.get("sections", [])
+        ],
+        needs_ai_model=list(data.get("needs_ai_model", [])),
     )
 
 
 def meetings(only: str | None = None) -> list[Meeting]:
     """Every annotated meeting (or the one named), by name."""
     found = [load(p) for p in sorted([*MEETINGS.glob("*.json"), *HELD_OUT.glob("*.json")])]
+    return [m for m in found if only is None or m.name == only]
+
+
+def template_meetings(only: str | None = None) -> list[Meeting]:
+    """The meetings annotated with a template's sections (or the one named), by name."""
+    paths = [*TEMPLATE_MEETINGS.glob("*.json"), *(TEMPLATE_MEETINGS / "held_out").glob("*.json")]
+    found = [load(p) for p in sorted(paths)]
     return [m for m in found if only is None or m.name == only]
 
 
@@ -177,9 +209,13 @@ def score(meeting: Meeting, notes: NotesDraft) -> Scores:
 
 
 def extractive_notes(meeting: Meeting) -> NotesDraft:
-    """The embedded engine's final notes."""
+    """The embedded engine's final notes (with the meeting's template)."""
     return extractive.final(
-        meeting.utterances, said_on=meeting.said_on, speakers=meeting.speakers, topic=meeting.title
+        meeting.utterances,
+        said_on=meeting.said_on,
+        speakers=meeting.speakers,
+        topic=meeting.title,
+        template=meeting.template,
     )
 
 
@@ -204,6 +240,37 @@ def evaluate(
     result["seconds"] = round(time.perf_counter() - started, 2)
     if verbose:
         result["mistakes"] = per_meeting
+    return result
+
+
+def evaluate_sections(
+    engine: Callable[[Meeting], NotesDraft], chosen: list[Meeting], verbose: bool
+) -> dict[str, Any]:
+    """An engine's figures on the template meetings' sections, and on the held-out ones alone.
+
+    Each meeting's missed and spurious lines are listed too when verbose.
+    """
+    total, held_out, mistakes = scoring.SectionsTally(), scoring.SectionsTally(), {}
+    for meeting in chosen:
+        tally = scoring.score_sections(
+            engine(meeting).sections,
+            meeting.sections,
+            meeting.needs_ai_model,
+            templates.NEEDS_AI_MODEL,
+        )
+        total.add(tally)
+        if meeting.held_out:
+            held_out.add(tally)
+        if verbose:
+            mistakes[meeting.name] = {
+                "lines_missed": tally.items.missed,
+                "lines_spurious": tally.items.spurious,
+            }
+    result = total.figures()
+    result["meetings"] = len(chosen)
+    result["held_out"] = held_out.figures() | {"meetings": sum(m.held_out for m in chosen)}
+    if verbose:
+        result["mistakes"] = mistakes
     return result
 
 
@@ -239,6 +306,7 @@ class LlmEngine:
                 said_on=meeting.said_on,
                 chunk_tokens=settings.LLM_CHUNK_TOKENS,
                 stats=self.stats,
+                template=meeting.template,
             )
         except LlmError as exc:
             self.failures.append(f"{meeting.name}: {exc}")
@@ -273,15 +341,18 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list each meeting's mistakes")
     parser.add_argument("--meeting", help="only this meeting (its file name without .json)")
     args = parser.parse_args()
-    chosen = meetings(args.meeting)
-    if not chosen:
+    chosen, with_template = meetings(args.meeting), template_meetings(args.meeting)
+    if not chosen and not with_template:
         parser.error(f"no annotated meeting named {args.meeting!r} in {MEETINGS}")
+    extract = evaluate(extractive_notes, chosen, args.verbose)
+    extract["template_sections"] = evaluate_sections(extractive_notes, with_template, args.verbose)
     report: dict[str, Any] = {
         "meetings": len(chosen),
         "held_out_meetings": sum(m.held_out for m in chosen),
+        "template_meetings": len(with_template),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "engines": {"extractive": evaluate(extractive_notes, chosen, args.verbose)},
+        "engines": {"extractive": extract},
     }
     with llm_config(args.local_llm) as config:
         if config is None:
@@ -289,6 +360,16 @@ def main() -> None:
         else:
             engine = LlmEngine(config)
             figures = evaluate(engine, chosen, args.verbose)
+            # Its own engine, so the figures above count the same meetings as ever.
+            sectioned = LlmEngine(config)
+            figures["template_sections"] = evaluate_sections(sectioned, with_template, args.verbose)
+            # A model writes every section: "needs an AI model" is the extract's to say.
+            figures["template_sections"].pop("needs_ai_model_labelled")
+            figures["template_sections"]["held_out"].pop("needs_ai_model_labelled")
+            figures["template_sections"]["input_tokens_per_transcript_token"] = round(
+                sectioned.stats.prompt_tokens / max(1, sectioned.transcript_tokens), 2
+            )
+            figures["template_sections"]["failures"] = sectioned.failures
             figures["model"] = config.model or "(the server's default)"
             figures["endpoint"] = config.base_url
             figures["requests"] = engine.stats.requests

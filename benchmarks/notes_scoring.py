@@ -16,6 +16,10 @@ due date, and `said_in`, the utterances where it was given, confirmed or repeate
 - A summary sentence is supported when one utterance, or one with the utterance it answers
   (the one before), holds at least SUPPORTED of its content words; the summary covers an
   expected decision or action item when it holds its words.
+- A notes template's sections: the lines under a heading (a person's name for a stand-up) are
+  matched like items to the lines expected under it; lines under a heading nobody expected
+  are false positives; a section expected to need an AI model is right when it says so and
+  holds no line.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assistant.services.notes.draft import NotesDraft, Utterance, content_words, fold
+from assistant.services.notes.draft import (
+    DraftSection,
+    NotesDraft,
+    Utterance,
+    content_words,
+    fold,
+)
 
 SUPPORTED = 0.6
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -244,3 +254,82 @@ def predicted_actions(notes: NotesDraft) -> list[Predicted]:
 def predicted_questions(notes: NotesDraft) -> list[Predicted]:
     """The notes' open questions as the scorer reads them."""
     return [Predicted(q, frozenset()) for q in notes.open_questions]
+
+
+@dataclass(frozen=True)
+class ExpectedSection:
+    """An annotated section of a template's notes: its heading and the lines it should hold."""
+
+    heading: str
+    items: tuple[Expected, ...]
+
+
+@dataclass
+class SectionsTally:
+    """Section lines by precision and recall, and the sections labelled as needing a model."""
+
+    items: Tally = field(default_factory=Tally)
+    needs_model_expected: int = 0
+    needs_model_labelled: int = 0
+
+    def add(self, other: SectionsTally) -> None:
+        """Fold another meeting's counts into these."""
+        self.items.add(other.items)
+        self.needs_model_expected += other.needs_model_expected
+        self.needs_model_labelled += other.needs_model_labelled
+
+    def figures(self) -> dict[str, Any]:
+        """Precision and recall of the lines; how many "needs an AI model" sections said so."""
+        figures = self.items.figures()
+        figures.pop("echo_rate")
+        figures.pop("echoes")
+        figures["needs_ai_model_labelled"] = (
+            f"{self.needs_model_labelled}/{self.needs_model_expected}"
+        )
+        return figures
+
+
+def same_heading(predicted: str, expected: str) -> bool:
+    """Headings agree: the same words (folded), or a person named by the same first name."""
+    left, right = _WORDS.findall(fold(predicted)), _WORDS.findall(fold(expected))
+    return left == right or (bool(left) and bool(right) and left[0] == right[0] and len(left) < 3)
+
+
+def score_sections(
+    predicted: Sequence[DraftSection],
+    expected: Sequence[ExpectedSection],
+    needs_model: Sequence[str],
+    needs_model_note: str,
+) -> SectionsTally:
+    """Lines of each expected section against the lines under the same heading.
+
+    Lines under a heading nobody expected are false positives; a section expected to need an
+    AI model counts as labelled when it carries that note and no line.
+    """
+    tally = SectionsTally()
+    matched: set[int] = set()
+    for want in expected:
+        found = next(
+            (i for i, s in enumerate(predicted) if i not in matched and same_heading(s.heading,
+             want.heading)),
+            None,
+        )  # fmt: skip
+        lines = [] if found is None else predicted[found].items
+        if found is not None:
+            matched.add(found)
+        said = [Predicted(i.text, frozenset(i.segment_ids)) for i in lines]
+        tally.items.add(score_items(said, want.items, full=False))
+    for i, section in enumerate(predicted):
+        needs = any(same_heading(section.heading, h) for h in needs_model)
+        if i in matched or needs:
+            continue
+        for line in section.items:
+            tally.items.false_positives += 1
+            tally.items.spurious.append(f"{section.heading}: {line.text!r}")
+    for heading in needs_model:
+        tally.needs_model_expected += 1
+        labelled = [
+            s for s in predicted if same_heading(s.heading, heading) and s.note == needs_model_note
+        ]
+        tally.needs_model_labelled += bool(labelled) and not labelled[0].items
+    return tally

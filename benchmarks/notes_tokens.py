@@ -15,7 +15,11 @@ The current notes that ours sends are the extractive engine's notes at that poin
 of realistic size; the schema bounds the LLM's). Tokens are estimated as 4 characters each
 (llm_engine.approx_tokens) for both sides, so the ratio does not hinge on a tokenizer.
 
-    python -m benchmarks.notes_tokens [--minutes 60] [--segments N] [--seconds S]
+With --template KEY (a built-in template: standup, sales_call, one_to_one) every prompt
+carries that template's sections, as a meeting with it sends them; the default template adds
+nothing to any prompt.
+
+    python -m benchmarks.notes_tokens [--minutes 60] [--segments N] [--seconds S] [--template K]
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402  (after django.setup)
 
-from assistant.services.notes import extractive, llm_client, llm_engine  # noqa: E402
+from assistant.services.notes import extractive, llm_client, llm_engine, templates  # noqa: E402
 from assistant.services.notes.draft import NotesDraft, Utterance  # noqa: E402
+from assistant.services.notes.llm_schemas import final_schema, rolling_schema  # noqa: E402
+from assistant.services.notes.templates import Template  # noqa: E402
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]
@@ -72,7 +78,9 @@ def prompt_tokens(messages: list[Any], schema: type[Any]) -> int:
     )
 
 
-def ours(meeting: list[Utterance], segments: int, seconds: int) -> dict[str, Any]:
+def ours(
+    meeting: list[Utterance], segments: int, seconds: int, template: Template
+) -> dict[str, Any]:
     """Rolling updates on our trigger, then final notes by map-reduce."""
     notes, covered, covered_end, calls, rolling = NotesDraft(), 0, None, 0, 0
     for index in range(len(meeting)):
@@ -80,19 +88,20 @@ def ours(meeting: list[Utterance], segments: int, seconds: int) -> dict[str, Any
         since = covered_end if covered_end is not None else new[0].start_ms
         if len(new) < segments and new[-1].end_ms - since < seconds * 1000:
             continue
-        rolling += prompt_tokens(llm_engine.update_messages(notes, new), llm_engine.LlmNotes)
+        messages = llm_engine.update_messages(notes, new, template)
+        rolling += prompt_tokens(messages, rolling_schema(template))
         calls += 1
-        notes = extractive.update(notes, new, said_on=SAID_ON, speakers=[])
+        notes = extractive.update(notes, new, said_on=SAID_ON, speakers=[], template=template)
         covered, covered_end = index + 1, max(u.end_ms for u in new)
     # The rolling notes are the LLM's and current: the final refines them with the rest.
     tail = meeting[covered:]
     final = prompt_tokens(
-        [{"content": llm_engine.SYSTEM + llm_engine.FINAL},
-         {"content": llm_engine.notes_json(notes) + llm_engine.transcript_block(tail)}],
-        llm_engine.LlmFinalNotes,
+        [{"content": llm_engine.system_prompt(template, final=True)},
+         {"content": llm_engine.notes_json(notes, template) + llm_engine.transcript_block(tail)}],
+        final_schema(template),
     )  # fmt: skip
     final_calls = 1
-    mapped, mapped_calls = final_notes(meeting)
+    mapped, mapped_calls = final_notes(meeting, template)
     return {
         "rolling_calls": calls,
         "rolling_input_tokens": rolling,
@@ -104,22 +113,26 @@ def ours(meeting: list[Utterance], segments: int, seconds: int) -> dict[str, Any
     }
 
 
-def final_notes(meeting: list[Utterance]) -> tuple[int, int]:
+def final_notes(meeting: list[Utterance], template: Template) -> tuple[int, int]:
     """Input tokens and calls of the final notes: map over chunks, reduce in fours."""
     chunks = llm_engine.chunk(meeting, settings.LLM_CHUNK_TOKENS)
     tokens, calls, partials = 0, 0, []
     for part in chunks:
-        tokens += prompt_tokens(llm_engine.update_messages(NotesDraft(), part), llm_engine.LlmNotes)
+        messages = llm_engine.update_messages(NotesDraft(), part, template)
+        tokens += prompt_tokens(messages, rolling_schema(template))
         calls += 1
-        partials.append(extractive.update(NotesDraft(), part, said_on=SAID_ON, speakers=[]))
+        partials.append(
+            extractive.update(NotesDraft(), part, said_on=SAID_ON, speakers=[], template=template)
+        )
+    system = llm_engine.system_prompt(template, final=True)
     while len(partials) > 1:
         merged = []
         for i in range(0, len(partials), 4):
             group = partials[i : i + 4]
-            text = "\n".join(llm_engine.notes_json(p) for p in group)
-            tokens += llm_engine.approx_tokens(llm_engine.SYSTEM + llm_engine.FINAL + text)
+            text = "\n".join(llm_engine.notes_json(p, template) for p in group)
+            tokens += llm_engine.approx_tokens(system + text)
             tokens += llm_engine.approx_tokens(
-                json.dumps(llm_client.wire_schema(llm_engine.LlmFinalNotes))
+                json.dumps(llm_client.wire_schema(final_schema(template)))
             )
             calls += 1
             merged.append(group[-1])
@@ -127,7 +140,7 @@ def final_notes(meeting: list[Utterance]) -> tuple[int, int]:
     return tokens, calls
 
 
-def naive(meeting: list[Utterance]) -> dict[str, Any]:
+def naive(meeting: list[Utterance], template: Template) -> dict[str, Any]:
     """The whole transcript so far, every 30 s of meeting time."""
     end_ms = meeting[-1].end_ms
     tokens, calls = 0, 0
@@ -135,7 +148,8 @@ def naive(meeting: list[Utterance]) -> dict[str, Any]:
         said = [u for u in meeting if u.end_ms <= at]
         if not said:
             continue
-        tokens += prompt_tokens(llm_engine.update_messages(NotesDraft(), said), llm_engine.LlmNotes)
+        messages = llm_engine.update_messages(NotesDraft(), said, template)
+        tokens += prompt_tokens(messages, rolling_schema(template))
         calls += 1
     return {"calls": calls, "input_tokens": tokens}
 
@@ -146,13 +160,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--segments", type=int, default=settings.NOTES_UPDATE_SEGMENTS)
     parser.add_argument("--seconds", type=int, default=settings.NOTES_UPDATE_SECONDS)
+    parser.add_argument("--template", choices=[t.key for t in templates.BUILT_IN],
+                        default=templates.DEFAULT.key)  # fmt: skip
     args = parser.parse_args()
+    template = templates.built_in(args.template) or templates.DEFAULT
     meeting = synthesise(args.minutes)
     # The meeting's transcript as a file would hold it: "Speaker: text", a line each.
     transcript = sum(llm_engine.approx_tokens(f"{u.speaker}: {u.text}\n") for u in meeting)
     hours = meeting[-1].end_ms / 3_600_000
-    mine = ours(meeting, args.segments, args.seconds)
-    theirs = naive(meeting)
+    mine = ours(meeting, args.segments, args.seconds, template)
+    theirs = naive(meeting, template)
     rolling_ratio = mine["rolling_input_tokens"] / transcript
     total_ratio = (mine["rolling_input_tokens"] + mine["final_input_tokens"]) / transcript
     print(
@@ -163,6 +180,7 @@ def main() -> None:
                     "segments": len(meeting),
                     "transcript_tokens": transcript,
                 },
+                "template": template.key,
                 "settings": {
                     "NOTES_UPDATE_SEGMENTS": args.segments,
                     "NOTES_UPDATE_SECONDS": args.seconds,

@@ -29,8 +29,10 @@ from assistant.models import (
 )
 from assistant.services import clock, tracks
 from assistant.services.markdown_text import block, heading, inline, one_line
+from assistant.services.notes import shapes
 
-EXPORT_VERSION = 1
+# 2: the notes name their template and carry its sections.
+EXPORT_VERSION = 2
 # The topic's part of a file name, at most this long (a file name stays well under 255 bytes).
 _NAME_CHARS = 60
 
@@ -106,7 +108,8 @@ def srt(meeting_id: int, origin: int) -> Iterator[str]:
 
 
 def markdown(meeting_id: int, origin: int) -> Iterator[str]:
-    """Markdown: the notes (summary, decisions, action items), the transcript, then the chat."""
+    """Markdown: the notes (summary, decisions, action items, the template's sections), the
+    transcript, then the chat."""
     meeting = Meeting.objects.get(pk=meeting_id)
     yield f"# {heading(meeting.topic or 'Untitled meeting')}\n\n"
     if meeting.started_at:
@@ -129,11 +132,24 @@ def markdown(meeting_id: int, origin: int) -> Iterator[str]:
         yield "\n## Action items\n\n" + "".join(_md_item(a) for a in items)
     if notes is not None and notes.open_questions:
         yield "\n## Open questions\n\n" + "".join(f"- {block(q)}\n" for q in notes.open_questions)
+    if notes is not None and notes.sections:
+        yield from _md_sections(notes)
     yield "\n## Transcript\n"
     for line in caption_lines(meeting_id):
         speaker = inline(line.speaker) or "Unknown speaker"
         yield f"\n**{clock.elapsed(line.start_ms - origin)} {speaker}:** {inline(line.text)}\n"
     yield from _md_chat(meeting_id, origin)
+
+
+def _md_sections(notes: MeetingNotes) -> Iterator[str]:
+    """The template's sections under its name: a heading each, its lines, its note."""
+    yield f"\n## {heading(shapes.template_json(notes)['name'])}\n"
+    for section in shapes.stored_sections(notes):
+        lines = [f"- {block(item.text)}\n" for item in section.items]
+        if section.note:
+            # A paragraph of its own, after the list if there is one.
+            lines.append(("\n" if lines else "") + f"_{inline(section.note)}_\n")
+        yield f"\n### {heading(section.heading)}\n\n" + "".join(lines)
 
 
 def _md_chat(meeting_id: int, origin: int) -> Iterator[str]:
@@ -232,6 +248,8 @@ def _notes_json(meeting_id: int) -> dict[str, Any] | None:
         "open_questions": list(notes.open_questions),
         "engine": notes.engine,
         "is_final": notes.is_final,
+        "template": dict(shapes.template_json(notes)),
+        "sections": [dict(s) for s in shapes.sections_json(notes)],
         "updated_at": _iso(notes.updated_at),
     }
 

@@ -29,7 +29,7 @@ from django.views.decorators.cache import never_cache
 
 from assistant.models import ActionItem, Decision, Meeting
 from assistant.services import access, rate_limits
-from assistant.services.notes import ask, editing, store
+from assistant.services.notes import ask, editing, shapes
 from assistant.views.api import error
 
 MAX_BODY_BYTES = 16 * 1024
@@ -69,7 +69,7 @@ def notes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         return refused
     if not access.can_view_meeting(access.Viewer.from_request(request), meeting_id):
         return error("No such meeting.", 404)
-    return JsonResponse(store.api_notes(meeting_id))
+    return JsonResponse(shapes.api_notes(meeting_id))
 
 
 def _may_edit(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
@@ -101,7 +101,7 @@ def add_action_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
     except ValueError as exc:
         return error(str(exc), 400)
     row = editing.add_action_item(meeting.pk, fields, user_id=request.user.pk)
-    return JsonResponse(store.api_action(row), status=201)
+    return JsonResponse(shapes.api_action(row), status=201)
 
 
 @never_cache
@@ -127,7 +127,7 @@ def action_item(request: HttpRequest, item_id: int) -> HttpResponse:
     except ValueError as exc:
         return error(str(exc), 400)
     row = editing.edit_action_item(item.pk, changes, user_id=request.user.pk)
-    return JsonResponse(store.api_action(row))
+    return JsonResponse(shapes.api_action(row))
 
 
 @never_cache
@@ -150,7 +150,7 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
     if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:
         return error('Send {"text": "..."} (1 to 500 characters).', 400)
     row = editing.edit_decision(row.pk, text.strip(), user_id=request.user.pk)
-    return JsonResponse(dict(store.decision_json(row)))
+    return JsonResponse(dict(shapes.decision_json(row)))
 
 
 @never_cache

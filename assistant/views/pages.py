@@ -18,7 +18,8 @@ from assistant.models import Meeting
 from assistant.services import access, meeting_filters, transcripts_query
 from assistant.services.deliveries import status as delivery_status
 from assistant.services.meetings import failure_detail
-from assistant.services.notes import store as notes_store
+from assistant.services.notes import meeting_template
+from assistant.services.notes import shapes as notes_shapes
 from assistant.views import charts, list_filters, presenters
 from assistant.views.finished_panes import finished_panes
 
@@ -86,9 +87,13 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
     context["default_notes_track"] = presenters.TRACK_LABELS[settings.NOTES_TRACK]
     context["default_record_audio"] = presenters.recording_default_label(settings.RECORD_AUDIO)
-    context["notes_data"] = notes_store.page_notes(meeting.pk)
+    context["notes_data"] = notes_shapes.page_notes(meeting.pk)
     context["show_notes"] = meeting.is_live or bool(context["notes_data"] or sources)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)
+    if context["can_edit_notes"]:
+        # The host's choice of what the notes contain, in the Notes pane.
+        context["notes_templates"] = meeting_template.available()
+        context["automatic_template"] = meeting_template.by_topic(meeting.topic)
     # Which track leads is a choice only where there are (or will be) two.
     context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live

@@ -23,6 +23,7 @@ from assistant.models import (
     TranscriptSegment,
 )
 from assistant.services import clock, tracks
+from assistant.services.template_choice import TemplateChosen
 from assistant.services.track_choice import TrackChosen
 from assistant.views.chat_links import ChatPiece, chat_pieces
 
@@ -275,6 +276,16 @@ def track_chosen_text(chosen: TrackChosen) -> str:
 def caption_count(captions: Iterable[CaptionRow], shown: CaptionTracks) -> int:
     """What the count beside the captions says: the lines of the track the pane shows."""
     return sum(1 for c in captions if c.source == shown.shown)
+
+
+def template_chosen_text(chosen: TemplateChosen) -> str:
+    """What the notes pane says after a host chose the notes' template."""
+    name = f"the “{chosen.template.name}” template"
+    if chosen.rebuilding and chosen.meeting.is_live:
+        return f"Notes now use {name}: read again from the start, they update here shortly."
+    if chosen.rebuilding:
+        return f"Rebuilding the notes with {name}: they show here when ready."
+    return f"The notes use {name}."
 
 
 def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:

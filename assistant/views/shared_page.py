@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 from assistant.client_address import client_address
 from assistant.models import Meeting
 from assistant.services import rate_limits, share_links, transcripts_query
-from assistant.services.notes import store as notes_store
+from assistant.services.notes import shapes as notes_shapes
 from assistant.services.share_links import LinkState
 from assistant.views import presenters, transcript_parts
 
@@ -71,7 +71,7 @@ def shared_context(meeting: Meeting, part: str | None, at: str | None) -> dict[s
     return {
         "meeting": meeting,
         "duration": presenters.duration_label(meeting),
-        "notes": notes_store.page_notes(meeting.pk),
+        "notes": notes_shapes.page_notes(meeting.pk),
         "captions": [c for c in captions if c.source == tracks.shown],
         "parts": parts,
     }

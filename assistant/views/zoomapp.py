@@ -25,7 +25,7 @@ from assistant.middleware import framed_by
 from assistant.models import Meeting
 from assistant.services import access, panel, transcripts_query
 from assistant.services.meetings import failure_detail
-from assistant.services.notes import store as notes_store
+from assistant.services.notes import shapes as notes_shapes
 from assistant.views import presenters
 from assistant.views.finished_panes import finished_panes
 from assistant.zoomapp.context import ContextError
@@ -139,7 +139,7 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "state_names": presenters.state_names(),
         "failure": failure_detail(meeting),
         "tracks": presenters.caption_tracks(meeting, sources),
-        "notes_data": notes_store.page_notes(meeting.pk),
+        "notes_data": notes_shapes.page_notes(meeting.pk),
         "can_edit_notes": False,
         "can_choose_transcription": meeting.is_live and _hosts_here(viewer, meeting),
         "default_transcription": presenters.transcription_default_label(settings.TRANSCRIPTION),

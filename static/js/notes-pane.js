@@ -1,5 +1,6 @@
-// The Notes pane: summary, key points, decisions, action items, open questions, and "Ask this
-// meeting". A host edits the decisions and action items (notes-edit.js). Everything from the
+// The Notes pane: summary, key points, decisions, action items, open questions, the template's
+// sections, and "Ask this meeting". A host edits the decisions and action items (notes-edit.js)
+// and chooses the template (notes-template.js). Everything from the
 // meeting (transcript-derived text included) reaches the page through textContent only (dom.js).
 // Live meetings: live-meeting.js dispatches each `notes` event as "meeting:notes" on #meeting.
 
@@ -7,6 +8,7 @@ import { h, role } from "./dom.js";
 import { clockLabel, wallClock } from "./format.js";
 import { momentLink } from "./moments.js";
 import { NotesEditor } from "./notes-edit.js";
+import { listenForTemplate } from "./notes-template.js";
 
 const STATUS_TEXT = {
   llm_unreachable: "The AI model is unreachable: showing the automatic extract instead.",
@@ -23,7 +25,8 @@ class NotesPane {
     this.current = null;
     this.localProblem = "";
     for (const name of ["label", "updated", "status", "empty", "content", "summary", "points",
-      "points-head", "decisions", "actions", "questions", "questions-head"]) {
+      "points-head", "decisions", "actions", "questions", "questions-head", "sections",
+      "sections-block", "template-name"]) {
       this[camel(name)] = role(section, `notes-${name}`);
     }
     this.form = role(section, "ask-form");
@@ -36,6 +39,8 @@ class NotesPane {
     if (this.catchUp) this.listenForCatchUp();
     const add = section.querySelector('[data-role="notes-add-action"]');
     if (add && this.editor) add.addEventListener("click", () => this.editor.addAction(add));
+    const template = section.querySelector('[data-role="notes-template"]');
+    if (template) listenForTemplate(this, template);
   }
 
   // A version of the notes (the page's, an event's): kept, and shown unless a form is open.
@@ -84,8 +89,31 @@ class NotesPane {
     fill(this.actions, notes.action_items, (a) => this.actionItem(a), "No action items yet.");
     fill(this.questions, notes.open_questions, (text) => h("li", { text }));
     this.questionsHead.hidden = this.questions.hidden = notes.open_questions.length === 0;
+    this.renderSections(notes);
     this.empty.hidden = true;
     this.content.hidden = false;
+  }
+
+  // The template's sections (none with the default template): a heading, its lines with a
+  // jump to where each was said, and a note ("Needs an AI model: ...", "Not said: ...").
+  renderSections(notes) {
+    const sections = notes.sections ?? [];
+    this.sectionsBlock.hidden = sections.length === 0;
+    this.templateName.textContent = notes.template?.name ?? "";
+    this.sections.replaceChildren(...sections.map((section) => {
+      const parts = [h("h4", { className: "notes-section-heading", text: section.heading })];
+      if (section.items.length) {
+        parts.push(h("ul", { className: "notes-list" }, section.items.map((item) =>
+          h("li", {}, [h("span", { text: item.text }), ...this.jump(item)]))));
+      }
+      if (section.note) {
+        const needsModel = section.note.startsWith("Needs an AI model");
+        parts.push(h("p", { className: `section-note${needsModel ? " needs-model" : ""}`, text: section.note }));
+      } else if (!section.items.length) {
+        parts.push(h("p", { className: "section-note", text: "Nothing noted yet." }));
+      }
+      return h("section", { className: "notes-section" }, parts);
+    }));
   }
 
   decision(decision) {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from assistant.models import ActionItem, Decision, Meeting, MeetingNotes
 from assistant.services import clock, exports, transcripts_query
+from assistant.services.notes import shapes
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,15 @@ class ActionLine:
     text: str
     owner: str
     due: str
+
+
+@dataclass(frozen=True)
+class SectionLines:
+    """A section of the notes' template: heading, lines, and its note (empty when none)."""
+
+    heading: str
+    lines: list[str]
+    note: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class NotesContent:
     actions: list[ActionLine]
     link: str
     notes_version: int
+    # The template's name and sections (none with the default template).
+    template_name: str = ""
+    sections: list[SectionLines] = field(default_factory=list)
 
 
 def meeting_link(meeting_id: int) -> str:
@@ -54,6 +67,11 @@ def notes_content(meeting_id: int) -> NotesContent:
         ],
         link=meeting_link(meeting_id),
         notes_version=notes.version if notes else 0,
+        template_name=shapes.template_json(notes)["name"] if notes else "",
+        sections=[
+            SectionLines(s.heading, [i.text for i in s.items], s.note)
+            for s in (shapes.stored_sections(notes) if notes else [])
+        ],
     )
 
 

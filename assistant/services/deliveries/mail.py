@@ -68,6 +68,12 @@ def plain_text(content: NotesContent) -> str:
             if item.due:
                 who.append(f"due {item.due}")
             lines.append(f"- {item.text}" + (f" ({', '.join(who)})" if who else ""))
+    if content.sections:
+        lines += ["", content.template_name]
+        for section in content.sections:
+            lines += ["", section.heading, *(f"- {line}" for line in section.lines)]
+            if section.note:
+                lines.append(section.note)
     lines += ["", f"The meeting's page: {content.link}", ""]
     return "\n".join(lines)
 

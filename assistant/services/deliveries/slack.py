@@ -26,7 +26,8 @@ def escape(text: str) -> str:
 
 
 def message_text(content: NotesContent) -> str:
-    """The message in Slack's mrkdwn: title and date, summary, decisions, action items, link."""
+    """The message in Slack's mrkdwn: title and date, summary, decisions, action items, the
+    template's sections, link."""
     lines = [f"*{escape(_one_line(content.title))}*"]
     if content.started_at is not None:
         lines.append(timezone.localtime(content.started_at).strftime("%a %d %b %Y, %H:%M"))
@@ -42,6 +43,13 @@ def message_text(content: NotesContent) -> str:
                 who.append(f"due {escape(_one_line(item.due))}")
             suffix = f" ({', '.join(who)})" if who else ""
             lines.append(f"• {escape(_one_line(item.text))}{suffix}")
+    if content.sections:
+        lines += ["", f"*{escape(_one_line(content.template_name))}*"]
+        for section in content.sections:
+            lines.append(f"_{escape(_one_line(section.heading))}_")
+            lines += [f"• {escape(_one_line(line))}" for line in section.lines]
+            if section.note:
+                lines.append(escape(_one_line(section.note)))
     text = "\n".join(lines)
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS].rsplit("\n", 1)[0] + "\n…"

@@ -43,6 +43,43 @@ class DraftAction:
 
 
 @dataclass
+class DraftSectionItem:
+    """A line of a template's section, with the segments it rests on."""
+
+    text: str
+    segment_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DraftSection:
+    """A template's section as written: a heading, its lines, and a note (why it is empty)."""
+
+    heading: str
+    items: list[DraftSectionItem] = field(default_factory=list)
+    note: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """The section as MeetingNotes.sections, the API, the live event and the export hold it."""
+        return {
+            "heading": self.heading,
+            "items": [{"text": i.text, "segment_ids": list(i.segment_ids)} for i in self.items],
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, stored: object) -> DraftSection | None:
+        """A stored section, or None when it is not one."""
+        if not isinstance(stored, dict) or not isinstance(stored.get("heading"), str):
+            return None
+        items = [
+            DraftSectionItem(str(i["text"]), [int(s) for s in i.get("segment_ids", [])])
+            for i in stored.get("items", [])
+            if isinstance(i, dict) and isinstance(i.get("text"), str)
+        ]
+        return cls(stored["heading"], items, str(stored.get("note", "")))
+
+
+@dataclass
 class NotesDraft:
     """A whole version of a meeting's notes, before it is matched to the stored rows."""
 
@@ -52,6 +89,8 @@ class NotesDraft:
     action_items: list[DraftAction] = field(default_factory=list)
     open_questions: list[str] = field(default_factory=list)
     title: str = ""
+    # The template's sections (none with the default template).
+    sections: list[DraftSection] = field(default_factory=list)
     # The extractive engine's running state, carried from one update to the next.
     engine_state: dict[str, object] = field(default_factory=dict)
     # Keys of decisions taken back in the meeting ("scrap that"): their rows go, unless edited.

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from assistant.models import ActionItem, Decision, MeetingNotes
 from assistant.services import live
-from assistant.services.notes import dates, store
+from assistant.services.notes import dates, shapes, store
 
 Row = TypeVar("Row", ActionItem, Decision)
 
@@ -171,4 +171,4 @@ def _remember_removed(meeting_id: int, removed: store.Removed) -> None:
 def _push_notes(meeting_id: int) -> None:
     """Publish the notes as they are now (viewers get them once the transaction commits)."""
     notes, _ = MeetingNotes.objects.get_or_create(meeting_id=meeting_id)
-    live.append(meeting_id, lambda seq: store.notes_payload(notes, seq))
+    live.append(meeting_id, lambda seq: shapes.notes_payload(notes, seq))

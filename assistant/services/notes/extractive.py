@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from assistant.services.notes import spoken_items
+from assistant.services.notes import sections, spoken_items
 from assistant.services.notes.draft import NotesDraft, Utterance, content_words, fold, similarity
 from assistant.services.notes.spoken_items import Reading
+from assistant.services.notes.templates import DEFAULT, Template
 
 SUMMARY_DECISIONS = 3
 SUMMARY_ACTIONS = 3
@@ -52,9 +53,17 @@ _DEFERRAL = re.compile(
 
 
 def update(
-    current: NotesDraft, new: Sequence[Utterance], *, said_on: date, speakers: Sequence[str]
+    current: NotesDraft,
+    new: Sequence[Utterance],
+    *,
+    said_on: date,
+    speakers: Sequence[str],
+    template: Template = DEFAULT,
 ) -> NotesDraft:
-    """The notes after reading `new`, given the notes so far (with their engine_state)."""
+    """The notes after reading `new`, given the notes so far (with their engine_state).
+
+    The template's sections are written too (sections.py); the default template has none.
+    """
     state = _fresh_state(current.engine_state)
     draft = NotesDraft(
         decisions=list(current.decisions),
@@ -63,21 +72,28 @@ def update(
         title=current.title,
     )
     reading = Reading(said_on, _first_names(speakers, new), draft, state)
+    kinds = sections.wanted(template)
     for utterance in new:
-        _read(reading, utterance)
+        _read(reading, utterance, kinds)
         spoken_items.after_utterance(reading, utterance)
         state["utterances"] = int(state["utterances"]) + 1
     _trim_counts(state)
     _summarise(reading)
+    draft.sections = sections.build(template, draft, state)
     draft.engine_state = state
     return draft
 
 
 def final(
-    utterances: Sequence[Utterance], *, said_on: date, speakers: Sequence[str], topic: str
+    utterances: Sequence[Utterance],
+    *,
+    said_on: date,
+    speakers: Sequence[str],
+    topic: str,
+    template: Template = DEFAULT,
 ) -> NotesDraft:
     """Notes of a whole meeting, read from the start, with a title."""
-    notes = update(NotesDraft(), utterances, said_on=said_on, speakers=speakers)
+    notes = update(NotesDraft(), utterances, said_on=said_on, speakers=speakers, template=template)
     notes.title = topic.strip() or (notes.key_points[0][:80] if notes.key_points else "Meeting")
     return notes
 
@@ -90,6 +106,7 @@ def _fresh_state(previous: dict[str, Any]) -> dict[str, Any]:
         "questions": list(previous.get("questions", [])),
         "utterances": int(previous.get("utterances", 0)),
         **spoken_items.fresh_state(previous),
+        **sections.fresh_state(previous),
     }
 
 
@@ -102,8 +119,11 @@ def _first_names(speakers: Sequence[str], new: Sequence[Utterance]) -> dict[str,
     return names
 
 
-def _read(reading: Reading, utterance: Utterance) -> None:
-    """Take one utterance's sentences into the counts, the pool, the items and the questions."""
+def _read(reading: Reading, utterance: Utterance, kinds: frozenset[str]) -> None:
+    """Take one utterance's sentences into the counts, the pool, the items and the questions.
+
+    `kinds`: what the template's sections are filled from (sections.wanted).
+    """
     sentences = [s.strip() for s in _SENTENCE.split(utterance.text) if s.strip()]
     if not sentences:
         return
@@ -111,6 +131,7 @@ def _read(reading: Reading, utterance: Utterance) -> None:
     spoken_items.before_utterance(reading, utterance, sentences[0])
     recap = bool(_RECAP.match(sentences[0]))
     for index, sentence in enumerate(sentences):
+        sections.read(reading.state, utterance, sentence, kinds)
         words = content_words(sentence)
         for word in words:
             reading.state["counts"][word] = reading.state["counts"].get(word, 0) + 1
@@ -237,15 +258,8 @@ def _summarise(reading: Reading) -> None:
 def _outcomes(draft: NotesDraft) -> list[str]:
     """The decisions as stated, then the owned action items as "Zoë: fix ... by Tuesday"."""
     decided = [d.text for d in draft.decisions[:SUMMARY_DECISIONS]]
-    next_steps = []
-    for item in [a for a in draft.action_items if a.owner][:SUMMARY_ACTIONS]:
-        task = item.text[:1].lower() + item.text[1:]
-        due = ""
-        if item.due_text and item.due_text not in task:
-            soon = re.match(r"(?:today|tonight|tomorrow|this)\b", item.due_text, re.I)
-            due = f" {item.due_text}" if soon else f" by {item.due_text}"
-        next_steps.append(f"{item.owner.split()[0]}: {task}{due}.")
-    return decided + next_steps
+    owned = [a for a in draft.action_items if a.owner][:SUMMARY_ACTIONS]
+    return decided + [sections.action_line(item) for item in owned]
 
 
 def _said_order(sentence: dict[str, Any]) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 The transcript is untrusted: it goes in the user message only, one JSON object per segment
 (with "<" escaped, so no text can close the delimiter), and the system message says that it
 is data. The task and the output schema are fixed here; the reply is validated against the
-schema, so nothing said in a meeting can change what comes back.
+schema, so nothing said in a meeting can change what comes back. A meeting's template adds
+its sections to the system message and the schema (llm_sections.py, llm_schemas.py).
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
 
 from openai.types.chat import ChatCompletionMessageParam
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from assistant.services.notes import dates
+from assistant.services.notes import dates, llm_sections
 from assistant.services.notes.draft import (
     DraftAction,
     DraftDecision,
@@ -24,64 +23,19 @@ from assistant.services.notes.draft import (
     Utterance,
 )
 from assistant.services.notes.llm_client import CallStats, LlmConfig, complete
+from assistant.services.notes.llm_schemas import (
+    FINAL_REPLIES,
+    MAX_ITEMS_IN_CONTEXT,
+    AnyNotes,
+    LlmCitation,
+    LlmFinalNotes,
+    LlmNotes,
+    final_schema,
+    rolling_schema,
+)
+from assistant.services.notes.templates import DEFAULT, Template, written_by_model
 
-MAX_ITEMS_IN_CONTEXT = 20
-
-
-def _clip(limit: int) -> AfterValidator:
-    """Cut a string to `limit` characters once validated.
-
-    Not a maxLength in the schema: llama.cpp turns a long maxLength into a grammar nested that
-    many levels deep, which its parser rejects (and the server dies). Arrays keep maxItems.
-    """
-    return AfterValidator(lambda text: text[:limit])
-
-
-class LlmDecision(BaseModel):
-    """A decision in an LLM reply."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: Annotated[str, _clip(8)]
-    text: Annotated[str, _clip(400)]
-    segment_ids: list[int] = Field(max_length=8)
-
-
-class LlmAction(BaseModel):
-    """An action item in an LLM reply."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: Annotated[str, _clip(8)]
-    text: Annotated[str, _clip(300)]
-    owner: Annotated[str, _clip(100)]
-    due: Annotated[str, _clip(60)]
-    segment_ids: list[int] = Field(max_length=8)
-
-
-class LlmNotes(BaseModel):
-    """Rolling notes in an LLM reply."""
-
-    model_config = ConfigDict(extra="forbid")
-    summary: Annotated[str, _clip(1200)]
-    key_points: list[str] = Field(max_length=8)
-    decisions: list[LlmDecision] = Field(max_length=MAX_ITEMS_IN_CONTEXT)
-    action_items: list[LlmAction] = Field(max_length=MAX_ITEMS_IN_CONTEXT)
-    open_questions: list[str] = Field(max_length=6)
-
-
-class LlmFinalNotes(LlmNotes):
-    """Final notes in an LLM reply: the same, plus a title."""
-
-    title: Annotated[str, _clip(120)]
-
-
-class LlmCitation(BaseModel):
-    """An answer in an LLM reply, with the segments it rests on."""
-
-    model_config = ConfigDict(extra="forbid")
-    answer: Annotated[str, _clip(1500)]
-    found: bool
-    segment_ids: list[int] = Field(max_length=8)
-
+__all__ = ["LlmCitation", "LlmFinalNotes", "LlmNotes"]  # where callers have always found them
 
 SYSTEM = (
     "You keep a work meeting's notes. Input: the current notes (JSON) and new segments between "
@@ -129,32 +83,46 @@ def aliases(notes: NotesDraft) -> dict[str, str]:
     }
 
 
-def notes_json(notes: NotesDraft) -> str:
-    """The current notes as the LLM sees them: bounded, compact, items under short ids."""
+def notes_json(notes: NotesDraft, template: Template = DEFAULT) -> str:
+    """The current notes as the LLM sees them: bounded, compact, items under short ids.
+
+    With a template whose sections the model writes, their lines instead of the key points.
+    """
     decisions = notes.decisions[-MAX_ITEMS_IN_CONTEXT:]
     actions = notes.action_items[-MAX_ITEMS_IN_CONTEXT:]
-    return json.dumps(
-        {
-            "summary": notes.summary,
-            "key_points": notes.key_points[:8],
-            "decisions": [{"id": f"d{i}", "text": d.text} for i, d in enumerate(decisions, 1)],
-            "action_items": [
-                {"id": f"a{i}", "text": a.text, "owner": a.owner, "due": a.due_text}
-                for i, a in enumerate(actions, 1)
-            ],
-            "open_questions": notes.open_questions[-6:],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).replace("<", "\\u003c")
+    sectioned = bool(written_by_model(template))
+    shown: dict[str, object] = {"summary": notes.summary}
+    if not sectioned:
+        # With a template, its sections stand for the key points (llm_schemas).
+        shown["key_points"] = notes.key_points[:8]
+    shown |= {
+        "decisions": [{"id": f"d{i}", "text": d.text} for i, d in enumerate(decisions, 1)],
+        "action_items": [
+            {"id": f"a{i}", "text": a.text, "owner": a.owner, "due": a.due_text}
+            for i, a in enumerate(actions, 1)
+        ],
+        "open_questions": notes.open_questions[-6:],
+    }
+    if sectioned:
+        shown["section_lines"] = llm_sections.current(notes, template)
+    return json.dumps(shown, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def system_prompt(template: Template = DEFAULT, *, final: bool = False) -> str:
+    """The system message: the task, the end of the meeting's part, the template's sections."""
+    return SYSTEM + (FINAL if final else "") + llm_sections.prompt(template)
 
 
 def update_messages(
-    current: NotesDraft, new: Sequence[Utterance]
+    current: NotesDraft, new: Sequence[Utterance], template: Template = DEFAULT
 ) -> list[ChatCompletionMessageParam]:
     """The messages of a rolling update: the current notes and only the new segments."""
-    user = f"Current notes:\n{notes_json(current)}\n\nNew segments:\n{transcript_block(new)}"
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    notes = notes_json(current, template)
+    user = f"Current notes:\n{notes}\n\nNew segments:\n{transcript_block(new)}"
+    return [
+        {"role": "system", "content": system_prompt(template)},
+        {"role": "user", "content": user},
+    ]
 
 
 def update(
@@ -164,10 +132,19 @@ def update(
     *,
     said_on: date,
     stats: CallStats | None = None,
+    template: Template = DEFAULT,
 ) -> NotesDraft:
     """The notes after the new segments, from the LLM."""
-    reply = complete(config, update_messages(current, new), LlmNotes, stats)
-    return to_draft(reply, new, said_on=said_on, ids=aliases(current))
+    messages = update_messages(current, new, template)
+    reply = complete(config, messages, rolling_schema(template), stats)
+    return to_draft(
+        reply,
+        new,
+        said_on=said_on,
+        ids=aliases(current),
+        template=template,
+        cited=llm_sections.cited(current),
+    )
 
 
 def final(
@@ -177,18 +154,24 @@ def final(
     said_on: date,
     chunk_tokens: int,
     stats: CallStats | None = None,
+    template: Template = DEFAULT,
 ) -> NotesDraft:
     """Notes of a whole meeting: one call, or map over chunks then reduce (any length)."""
     chunks = chunk(utterances, chunk_tokens)
-    system: ChatCompletionMessageParam = {"role": "system", "content": SYSTEM + FINAL}
+    system: ChatCompletionMessageParam = {
+        "role": "system",
+        "content": system_prompt(template, final=True),
+    }
     if len(chunks) <= 1:
         user = f"Segments of the whole meeting:\n{transcript_block(utterances)}"
         messages: list[ChatCompletionMessageParam] = [system, {"role": "user", "content": user}]
-        return to_draft(
-            complete(config, messages, LlmFinalNotes, stats), utterances, said_on=said_on
-        )
-    partials = [update(config, NotesDraft(), part, said_on=said_on, stats=stats) for part in chunks]
-    return reduce(config, partials, utterances, said_on=said_on, stats=stats)
+        reply = complete(config, messages, final_schema(template), stats)
+        return to_draft(reply, utterances, said_on=said_on, template=template)
+    partials = [
+        update(config, NotesDraft(), part, said_on=said_on, stats=stats, template=template)
+        for part in chunks
+    ]
+    return reduce(config, partials, utterances, said_on=said_on, stats=stats, template=template)
 
 
 def refine_final(
@@ -199,6 +182,7 @@ def refine_final(
     said_on: date,
     chunk_tokens: int,
     stats: CallStats | None = None,
+    template: Template = DEFAULT,
 ) -> NotesDraft:
     """Final notes from up-to-date rolling notes: they plus the last segments, in one call.
 
@@ -208,16 +192,27 @@ def refine_final(
     chunks = chunk(tail, chunk_tokens)
     if len(chunks) > 1:
         partials = [
-            update(config, NotesDraft(), part, said_on=said_on, stats=stats) for part in chunks
+            update(config, NotesDraft(), part, said_on=said_on, stats=stats, template=template)
+            for part in chunks
         ]
-        return reduce(config, [current, *partials], tail, said_on=said_on, stats=stats)
-    user = f"Current notes:\n{notes_json(current)}\n\nLast segments:\n{transcript_block(tail)}"
+        return reduce(
+            config, [current, *partials], tail, said_on=said_on, stats=stats, template=template
+        )
+    notes = notes_json(current, template)
+    user = f"Current notes:\n{notes}\n\nLast segments:\n{transcript_block(tail)}"
     messages: list[ChatCompletionMessageParam] = [
-        {"role": "system", "content": SYSTEM + FINAL},
+        {"role": "system", "content": system_prompt(template, final=True)},
         {"role": "user", "content": user},
     ]
-    reply = complete(config, messages, LlmFinalNotes, stats)
-    return to_draft(reply, tail, said_on=said_on, ids=aliases(current))
+    reply = complete(config, messages, final_schema(template), stats)
+    return to_draft(
+        reply,
+        tail,
+        said_on=said_on,
+        ids=aliases(current),
+        template=template,
+        cited=llm_sections.cited(current),
+    )
 
 
 def reduce(
@@ -227,6 +222,7 @@ def reduce(
     *,
     said_on: date,
     stats: CallStats | None,
+    template: Template = DEFAULT,
 ) -> NotesDraft:
     """Merge partial notes into final notes, a few at a time, so no prompt outgrows a chunk."""
     level = list(partials)
@@ -234,13 +230,15 @@ def reduce(
         groups = [level[i : i + 4] for i in range(0, len(level), 4)]
         merged = []
         for group in groups:
-            parts = "\n".join(f"Part {n}: {notes_json(p)}" for n, p in enumerate(group, 1))
+            parts = "\n".join(
+                f"Part {n}: {notes_json(p, template)}" for n, p in enumerate(group, 1)
+            )
             messages: list[ChatCompletionMessageParam] = [
-                {"role": "system", "content": SYSTEM + FINAL},
+                {"role": "system", "content": system_prompt(template, final=True)},
                 {"role": "user", "content": f"Partial notes, in meeting order:\n{parts}"},
             ]
-            reply = complete(config, messages, LlmFinalNotes, stats)
-            merged.append(to_draft(reply, utterances, said_on=said_on))
+            reply = complete(config, messages, final_schema(template), stats)
+            merged.append(to_draft(reply, utterances, said_on=said_on, template=template))
         if len(merged) == 1:
             return merged[0]
         level = merged
@@ -266,18 +264,23 @@ def approx_tokens(text: str) -> int:
 
 
 def to_draft(
-    reply: LlmNotes,
+    reply: AnyNotes,
     seen: Sequence[Utterance],
     *,
     said_on: date,
     ids: dict[str, str] | None = None,
+    template: Template = DEFAULT,
+    cited: set[int] | None = None,
 ) -> NotesDraft:
-    """An LLM reply as a draft; ids of items and segments it was not shown are dropped."""
+    """An LLM reply as a draft; ids of items and segments it was not shown are dropped.
+
+    A section's line may also cite what the current sections it was shown cite (`cited`).
+    """
     ids = ids or {}
     known = {u.segment_id for u in seen}
-    return NotesDraft(
+    draft = NotesDraft(
         summary=reply.summary.strip(),
-        key_points=[p.strip() for p in reply.key_points if p.strip()],
+        key_points=[p.strip() for p in getattr(reply, "key_points", []) if p.strip()],
         decisions=[
             DraftDecision(
                 text=d.text.strip(),
@@ -300,8 +303,10 @@ def to_draft(
             if a.text.strip()
         ],
         open_questions=[q.strip() for q in reply.open_questions if q.strip()],
-        title=reply.title.strip() if isinstance(reply, LlmFinalNotes) else "",
+        title=reply.title.strip() if isinstance(reply, FINAL_REPLIES) else "",
     )
+    draft.sections = llm_sections.from_reply(reply, template, known | (cited or set()), draft)
+    return draft
 
 
 def _known(ids: Sequence[int], known: set[int]) -> list[int]:

@@ -12,6 +12,7 @@ from django.db.models import Max, Q, QuerySet
 from assistant import events
 from assistant.models import ActionItem, Decision, MeetingNotes
 from assistant.services import live
+from assistant.services.notes import shapes
 from assistant.services.notes.draft import (
     DraftAction,
     DraftDecision,
@@ -20,7 +21,6 @@ from assistant.services.notes.draft import (
     similarity,
     stable_key,
 )
-from assistant.services.notes.engine_choice import engine_name
 
 # A new version of an item this similar to a row (and with the same owner) is that row.
 SAME_ITEM = 0.5
@@ -97,6 +97,7 @@ def draft_of(notes: MeetingNotes) -> NotesDraft:
         ],
         open_questions=[str(q) for q in notes.open_questions],
         title=notes.title,
+        sections=shapes.stored_sections(notes),
         engine_state=dict(notes.engine_state),
     )
 
@@ -141,14 +142,16 @@ def save(
     covered_end_ms: int | None,
     lock_token: str | None,
     track: str = "",
+    template: str = "",
     start_over: bool = False,
 ) -> events.NotesPayload | None:
     """Store a version of the notes and publish it; None if our lock was lost meanwhile.
 
-    `track` is the transcript track the draft was read from. With `start_over` the draft was
-    built from the start of it (another track than before): the items the engines wrote
-    before go, unless a host edited them (or ticked them off), and the notes cover exactly
-    what the draft read.
+    `track` is the transcript track the draft was read from, `template` the key of the
+    template it was written with. With `start_over` the draft was built from the start of the
+    track (another track or template than before): the items the engines wrote before go,
+    unless a host edited them (or ticked them off), and the notes cover exactly what the
+    draft read.
     """
     with transaction.atomic():
         live.lock_meeting(meeting_id)
@@ -171,92 +174,18 @@ def save(
         notes.summary = draft.summary
         notes.key_points = list(draft.key_points)
         notes.open_questions = list(draft.open_questions)
+        notes.sections = [section.as_json() for section in draft.sections]
         notes.engine_state = draft.engine_state or notes.engine_state
         notes.track = track or notes.track
+        notes.template = template or notes.template
         notes.covered_seq = max(notes.covered_seq, covered_seq)
         if covered_end_ms is not None:
             notes.covered_end_ms = max(notes.covered_end_ms or 0, covered_end_ms)
         notes.version += 1
         notes.save()
-        payload = live.append(meeting_id, lambda seq: notes_payload(notes, seq))
+        payload = live.append(meeting_id, lambda seq: shapes.notes_payload(notes, seq))
     assert payload["type"] == events.NOTES
     return payload
-
-
-def notes_payload(notes: MeetingNotes, seq: int) -> events.NotesPayload:
-    """The live event of the notes as stored now."""
-    return {
-        "type": events.NOTES,
-        "seq": seq,
-        "engine": notes.engine,
-        "status": notes.status,
-        "final": notes.is_final,
-        "title": notes.title,
-        "summary": notes.summary,
-        "key_points": [str(p) for p in notes.key_points],
-        "decisions": [decision_json(d) for d in Decision.objects.filter(meeting=notes.meeting_id)],
-        "action_items": [
-            action_json(a) for a in ActionItem.objects.filter(meeting=notes.meeting_id)
-        ],
-        "open_questions": [str(q) for q in notes.open_questions],
-        "updated_at": notes.updated_at.isoformat(),
-    }
-
-
-def page_notes(meeting_id: int) -> events.NotesPayload | None:
-    """The notes as the page starts with them (the live event's shape), or None before any."""
-    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
-    if notes is None or notes.version == 0:
-        return None
-    return notes_payload(notes, notes.meeting.last_seq)
-
-
-def api_notes(meeting_id: int) -> dict[str, object]:
-    """GET /api/meetings/<id>/notes/: exactly the keys of the API, empty before any notes."""
-    notes = MeetingNotes.objects.filter(meeting_id=meeting_id).first()
-    return {
-        "engine": notes.engine if notes else engine_label_default(),
-        "summary": notes.summary if notes else "",
-        "key_points": [str(p) for p in notes.key_points] if notes else [],
-        "decisions": [
-            {"id": d["id"], "text": d["text"], "segment_ids": d["segment_ids"]}
-            for d in map(decision_json, Decision.objects.filter(meeting_id=meeting_id))
-        ],
-        "action_items": [api_action(a) for a in ActionItem.objects.filter(meeting_id=meeting_id)],
-        "open_questions": [str(q) for q in notes.open_questions] if notes else [],
-        "updated_at": notes.updated_at.isoformat() if notes else None,
-    }
-
-
-def api_action(row: ActionItem) -> dict[str, object]:
-    """An action item with exactly the keys of the API."""
-    item = action_json(row)
-    return {key: item[key] for key in ("id", "text", "owner", "due", "done", "segment_ids")}
-
-
-def engine_label_default() -> str:
-    """The engine notes will be made with, before any are (the API's `engine` is never empty)."""
-    return engine_name()
-
-
-def decision_json(row: Decision) -> events.NotesDecision:
-    """A decision as the API and the live event show it."""
-    return {"id": row.pk, "text": row.text, "segment_ids": [int(i) for i in row.segment_ids]}
-
-
-def action_json(row: ActionItem) -> events.NotesActionItem:
-    """An action item as the API and the live event show it."""
-    due = row.due_date.isoformat() if row.due_date else (row.due_text or None)
-    return {
-        "id": row.pk,
-        "text": row.text,
-        "owner": row.owner,
-        "due": due,
-        "due_text": row.due_text,
-        "done": row.done,
-        "edited": row.edited_by_host,
-        "segment_ids": [int(i) for i in row.segment_ids],
-    }
 
 
 def _drop_untouched_items(meeting_id: int) -> None:

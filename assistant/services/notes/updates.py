@@ -4,7 +4,8 @@ Notes read the meeting's primary track (services/tracks.py) and remember which o
 (MeetingNotes.track). Notes built from another track than the primary one now (the host chose
 another, or notes from before tracks were recorded) are built again from the start: the next
 update or the final notes start from an empty draft, and store.save replaces what the engines
-wrote before (hosts' edits are kept).
+wrote before (hosts' edits are kept). Likewise with the meeting's notes template
+(meeting_template.py; MeetingNotes.template): notes written with another are built again.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from assistant import jobs
 from assistant.models import Meeting, MeetingNotes, Participant
 from assistant.services import tracks
 from assistant.services.deliveries import scheduling
-from assistant.services.notes import extractive, llm_engine, store
+from assistant.services.notes import extractive, llm_engine, meeting_template, store
 from assistant.services.notes.draft import NotesDraft, Utterance
 from assistant.services.notes.engine_choice import EXTRACTIVE, LLM, engine_name
 from assistant.services.notes.llm_client import LlmConfig, LlmError
+from assistant.services.notes.templates import Template
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,11 @@ def _covered_seq(notes: MeetingNotes, source: str) -> int:
     return notes.covered_seq if notes.track == source else 0
 
 
+def _start_over(notes: MeetingNotes, source: str, template: Template) -> bool:
+    """Whether the notes are to be built again: from another track, or another template."""
+    return notes.track != source or meeting_template.notes_key(notes.template) != template.key
+
+
 def _enough_new(notes: MeetingNotes) -> bool:
     """Whether the segments after the notes reach the engine's update thresholds."""
     source = _read_from(notes.meeting_id)
@@ -117,12 +124,13 @@ def update(meeting_id: int, job_id: str | None = None) -> bool:
     try:
         notes = MeetingNotes.objects.get(meeting_id=meeting_id)
         source = _read_from(meeting_id)
-        start_over = notes.track != source
-        after = _covered_seq(notes, source)
+        ctx = _context(meeting_id)
+        start_over = _start_over(notes, source, ctx.template)
+        after = 0 if start_over else notes.covered_seq
         new = utterances(meeting_id, source, after_seq=after, limit=MAX_SEGMENTS_PER_UPDATE)
         if new and not notes.is_final:
             current = store.kept_draft(meeting_id) if start_over else store.draft_of(notes)
-            draft, outcome = _rolling(current, new, _context(meeting_id))
+            draft, outcome = _rolling(current, new, ctx)
             store.save(
                 meeting_id,
                 draft,
@@ -131,6 +139,7 @@ def update(meeting_id: int, job_id: str | None = None) -> bool:
                 covered_end_ms=max(u.end_ms for u in new),
                 lock_token=token,
                 track=source,
+                template=ctx.template.key,
                 start_over=start_over,
             )
     finally:
@@ -154,9 +163,9 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
         everything = utterances(meeting_id, source, after_seq=0, limit=None)
         ctx = _context(meeting_id)
         notes = MeetingNotes.objects.get(meeting_id=meeting_id)
-        start_over = notes.track != source
-        # Up-to-date LLM notes of the same track are refined with the rest; otherwise
-        # map-reduce everything.
+        start_over = _start_over(notes, source, ctx.template)
+        # Up-to-date LLM notes of the same track and template are refined with the rest;
+        # otherwise map-reduce everything.
         current = None
         if (
             not start_over
@@ -175,6 +184,7 @@ def finish(meeting_id: int, wait_s: float = 120.0, job_id: str | None = None) ->
             covered_end_ms=max((u.end_ms for u in everything), default=None),
             lock_token=token,
             track=source,
+            template=ctx.template.key,
             start_over=start_over,
         )
     finally:
@@ -192,25 +202,35 @@ class _Meeting:
     said_on: date
     speakers: list[str]
     topic: str
+    template: Template
 
 
 def _context(meeting_id: int) -> _Meeting:
-    """The meeting's date, speakers and topic."""
+    """The meeting's date, speakers, topic and notes template."""
     meeting = Meeting.objects.get(pk=meeting_id)
     started = meeting.started_at or meeting.created_at
     names = list(Participant.objects.filter(meeting_id=meeting_id).values_list("name", flat=True))
-    return _Meeting(timezone.localdate(started), [n for n in names if n], meeting.topic)
+    return _Meeting(
+        timezone.localdate(started),
+        [n for n in names if n],
+        meeting.topic,
+        meeting_template.for_meeting(meeting),
+    )
 
 
 def _rolling(
     current: NotesDraft, new: list[Utterance], ctx: _Meeting
 ) -> tuple[NotesDraft, store.Outcome]:
     """The next notes: the extract always (it is cheap and keeps its state), the LLM's if on."""
-    extract = extractive.update(current, new, said_on=ctx.said_on, speakers=ctx.speakers)
+    extract = extractive.update(
+        current, new, said_on=ctx.said_on, speakers=ctx.speakers, template=ctx.template
+    )
     if engine_name() != LLM:
         return extract, store.Outcome(EXTRACTIVE)
     try:
-        notes = llm_engine.update(LlmConfig.from_settings(), current, new, said_on=ctx.said_on)
+        notes = llm_engine.update(
+            LlmConfig.from_settings(), current, new, said_on=ctx.said_on, template=ctx.template
+        )
     except LlmError as exc:
         log.warning("notes LLM failed, showing the extract: %s", exc)
         return extract, store.Outcome(EXTRACTIVE, exc.status, str(exc))
@@ -223,7 +243,11 @@ def _final(
 ) -> tuple[NotesDraft, store.Outcome]:
     """Final notes: the extract of the whole meeting, or the LLM's (refine or map-reduce)."""
     extract = extractive.final(
-        everything, said_on=ctx.said_on, speakers=ctx.speakers, topic=ctx.topic
+        everything,
+        said_on=ctx.said_on,
+        speakers=ctx.speakers,
+        topic=ctx.topic,
+        template=ctx.template,
     )
     if engine_name() != LLM or not everything:
         return extract, store.Outcome(EXTRACTIVE, final=True)
@@ -233,11 +257,20 @@ def _final(
             rolling, covered_seq = current
             tail = [u for u in everything if u.seq > covered_seq]
             notes = llm_engine.refine_final(
-                config, rolling, tail, said_on=ctx.said_on, chunk_tokens=chunk_tokens
+                config,
+                rolling,
+                tail,
+                said_on=ctx.said_on,
+                chunk_tokens=chunk_tokens,
+                template=ctx.template,
             )
         else:
             notes = llm_engine.final(
-                config, everything, said_on=ctx.said_on, chunk_tokens=chunk_tokens
+                config,
+                everything,
+                said_on=ctx.said_on,
+                chunk_tokens=chunk_tokens,
+                template=ctx.template,
             )
     except LlmError as exc:
         log.warning("final notes LLM failed, showing the extract: %s", exc)

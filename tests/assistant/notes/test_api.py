@@ -56,9 +56,10 @@ def test_notes_have_exactly_the_documented_shape(noted: Meeting, host: User) -> 
     body = _client(host).get(f"/api/meetings/{noted.pk}/notes/").json()
     assert set(body) == {
         "engine", "summary", "key_points", "decisions", "action_items", "open_questions",
-        "updated_at",
+        "template", "sections", "updated_at",
     }  # fmt: skip
     assert body["engine"] == "extractive"
+    assert (body["template"], body["sections"]) == ({"key": "default", "name": "Default"}, [])
     assert set(body["decisions"][0]) == {"id", "text", "segment_ids"}
     assert {frozenset(a) for a in body["action_items"]} == {
         frozenset({"id", "text", "owner", "due", "done", "segment_ids"})

@@ -92,3 +92,19 @@ def test_ask_answers_through_the_server_with_citations_it_was_shown(
     }
     assert answer.answer
     assert {c.segment_id for c in answer.citations} <= retrieved
+
+
+def test_a_template_s_section_lines_come_back_validated_and_stored(
+    play_sample: PlaySample, settings: Settings
+) -> None:
+    settings.LLM_MAX_ATTEMPTS = 4  # seeded retries, as in production (the model may ramble)
+    meeting = play_sample(limit=8)
+    Meeting.objects.filter(pk=meeting.pk).update(notes_template="sales_call")
+    updates.update(meeting.pk)
+
+    notes = MeetingNotes.objects.get(meeting=meeting)
+    assert (notes.engine, notes.status, notes.template) == ("llm", "ok", "sales_call")
+    assert [s["heading"] for s in notes.sections] == ["Needs", "Objections", "Next steps"]
+    shown = set(meeting.segments.values_list("pk", flat=True))
+    cited = {i for s in notes.sections for line in s["items"] for i in line["segment_ids"]}
+    assert cited <= shown

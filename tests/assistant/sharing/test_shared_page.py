@@ -21,6 +21,7 @@ from pytest_django.fixtures import Settings
 
 from assistant.models import Meeting, MeetingNotes, ShareLink, ShareLinkOpening
 from assistant.services import share_links
+from assistant.services.notes.templates import NEEDS_AI_MODEL
 from assistant.wiring.env import Rate
 from tests.assistant.sharing.conftest import fresh_address, reader, revoke, shared_path, signed_in
 
@@ -58,6 +59,27 @@ def test_a_valid_link_shows_the_notes_and_the_transcript(shared_url: str) -> Non
     assert meeting.started_at is not None
     assert timezone.localtime(meeting.started_at).strftime("%d %b %Y").lstrip("0") in page
     assert "30 min" in page
+
+
+def test_a_template_s_sections_are_shared_too_escaped_with_their_moments(
+    finished: Meeting, shared_url: str
+) -> None:
+    segment = finished.segments.order_by("seq").first()
+    assert segment is not None
+    line = {"text": "Blockers: the <rollback> plan", "segment_ids": [segment.pk]}
+    MeetingNotes.objects.filter(meeting=finished).update(
+        template="standup",
+        sections=[
+            {"heading": "Tom Okafor", "items": [line], "note": "Not said: today."},
+            {"heading": "Mood", "items": [], "note": NEEDS_AI_MODEL},
+        ],
+    )
+    page = reader().get(shared_path(shared_url)).content.decode()
+    assert '<h3 class="notes-heading">Stand-up</h3>' in page
+    assert "Blockers: the &lt;rollback&gt; plan" in page and "<rollback>" not in page
+    assert f'href="?at={segment.pk}#seg-{segment.pk}"' in page
+    assert f'<p class="section-note needs-model">{NEEDS_AI_MODEL}</p>' in page
+    assert '<p class="section-note">Not said: today.</p>' in page
 
 
 def test_the_shared_page_is_read_only_and_static(shared_url: str) -> None:

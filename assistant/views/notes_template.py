@@ -1,0 +1,65 @@
+"""PUT /api/meetings/<id>/notes-template/: the host chooses what a meeting's notes contain.
+
+Same rules as the notes' track beside it (notes_track.py): a signed-in user, a meeting they
+may see (else 404) and host (or staff; else 403), Django's CSRF check on the PUT.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from assistant.services import access, template_choice
+from assistant.services.notes import meeting_template
+from assistant.views import presenters
+from assistant.views.api import error
+
+MAX_BODY_BYTES = 1024
+
+
+@never_cache
+def notes_template(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Set {"template": "<key>" | ""}; the notes are rebuilt if their template changes."""
+    if request.method != "PUT":
+        response = error("Only PUT is allowed.", 405)
+        response["Allow"] = "PUT"
+        return response
+    if not request.user.is_authenticated:
+        return error("Authentication required: sign in first.", 401)
+    viewer = access.Viewer.from_request(request)
+    meeting = access.visible_meetings(viewer).filter(pk=meeting_id).first()
+    if meeting is None:
+        return error("No such meeting.", 404)
+    if not access.is_host_of(request.user, meeting):
+        return error("Only the meeting's host may choose its notes' template.", 403)
+    choice = _choice(request)
+    if choice is None:
+        keys = ", ".join(t.key for t in meeting_template.available())
+        return error(f'Send {{"template": key}}, a key of {keys}, or "" (by the topic).', 400)
+    chosen = template_choice.choose_notes_template(meeting.pk, choice)
+    return JsonResponse(
+        {
+            "template": chosen.meeting.notes_template,
+            "effective": chosen.template.as_json(),
+            "rebuilding": chosen.rebuilding,
+            "message": presenters.template_chosen_text(chosen),
+        }
+    )
+
+
+def _choice(request: HttpRequest) -> str | None:
+    """The body's choice, or None unless the body is exactly {"template": <a known key or "">}."""
+    if len(request.body) > MAX_BODY_BYTES:
+        return None
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or set(body) != {"template"}:
+        return None
+    choice = body["template"]
+    if not isinstance(choice, str):
+        return None
+    return choice if choice == "" or meeting_template.by_key(choice) else None
