@@ -17,7 +17,7 @@ test: install-test services
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy assistant rtms_ingest benchmarks tests
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest
+	PYTEST=$(VENV)/bin/pytest ./scripts/run_tests.sh
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
