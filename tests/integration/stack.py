@@ -60,6 +60,11 @@ def stack_env(database_url: str, redis_url: str) -> dict[str, str]:
         RTMS_ALLOWED_HOSTS="127.0.0.1",
         RTMS_ALLOW_INSECURE_WS="1",
         HF_HUB_OFFLINE="1",
+        # `make test` runs the other half of the suite alongside, so the machine's two cores are
+        # busy and the ingest's loop lags by more than production's 150 ms at times: it would
+        # then leave new streams queued (admission, tested in tests/rtms_ingest/cluster) and a
+        # test's meeting would start late. Here admission waits only for a loop that is stuck.
+        RTMS_ADMIT_MAX_LOOP_LAG_MS="2000",
         LOG_LEVEL=os.environ.get("STACK_LOG_LEVEL", "WARNING"),
         PYTHONUNBUFFERED="1",
     )
