@@ -138,6 +138,7 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "stream_text": presenters.stream_text(meeting.state),
         "state_names": presenters.state_names(),
         "failure": failure_detail(meeting),
+        "stop_text": presenters.stop_text(meeting),
         "tracks": presenters.caption_tracks(meeting, sources),
         "notes_data": notes_shapes.page_notes(meeting.pk),
         "can_edit_notes": False,

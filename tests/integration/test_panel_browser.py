@@ -111,7 +111,10 @@ async def test_panel_shows_live_captions_and_drives_rtms(
         await expect(people.locator(".person.is-stayed").first).to_be_visible()
         await expect(people.locator(".is-speaking, .is-present")).to_have_count(0)
         # The socket stays open for what still comes (the final notes); the stream is over.
-        await expect(page.locator("[data-role=stream-state]")).to_have_text("Stream: meeting ended")
+        # Zoom's stop reason (6) in words.
+        await expect(page.locator("[data-role=stream-state]")).to_have_text(
+            "Stream: meeting ended: The meeting ended."
+        )
         # A chat link opens in the system browser (Zoom's openUrl); the panel stays.
         link = page.locator("[data-role=chat] a.chat-link", has_text="grafana.example.com")
         await link.click()
