@@ -56,7 +56,19 @@ async def test_started_webhook_leads_a_client_to_the_stream_and_stopped_follows(
         assert body["event"] == "meeting.rtms_started"
         assert abs(body["event_ts"] - time.time() * 1000) < 60_000  # milliseconds
         payload = body["payload"]
-        assert set(payload) == {"meeting_uuid", "rtms_stream_id", "server_urls", "operator_id"}
+        assert set(payload) == {
+            "meeting_uuid",
+            "rtms_stream_id",
+            "server_urls",
+            "operator_id",
+            # Zoom's April 2026 additions (reference §7).
+            "account_id",
+            "is_original_host",
+            "meeting_id",
+        }
+        assert payload["account_id"] == "simulated-account"
+        assert payload["is_original_host"] is True
+        assert isinstance(payload["meeting_id"], int) and payload["meeting_id"] >= 10**10
         client = RawClient(
             payload["server_urls"],
             CLIENT_ID,
@@ -112,6 +124,14 @@ async def test_each_product_names_its_events_and_id_field(
     assert second.json["payload"][id_field] == "owner=="
     assert first.json["payload"]["server_urls"] == stream.signaling_url
     assert stream.webhook_payload(started)["payload"] == first.json["payload"]
+    # The numeric id of 2026 (reference §7): meetings and webinars only, each its own field.
+    number_field = {"meeting": "meeting_id", "webinar": "webinar_id"}.get(product)
+    numbered = {"meeting_id", "webinar_id", "account_id"} & set(first.json["payload"])
+    if number_field is None:
+        assert numbered == set()
+    else:
+        assert numbered == {number_field, "account_id"}
+        assert first.json["payload"][number_field] == stream.meeting_number
     # Nobody connected: the stream gives up with CONNECTION_TIMEOUT.
     assert (report.joined, second.json["payload"]["stop_reason"]) == (False, 11)
 
