@@ -90,6 +90,7 @@ class ClientStats:
     unknown_frames: int = 0  # a msg_type we do not model: skipped
     audio_frames: int = 0
     audio_bytes: int = 0
+    odd_lengths: int = 0  # audio frames whose `length` (reference §7) is not their size: kept
     keepalives_answered: int = 0
     reconnects: int = 0  # signaling (whole stream) reconnection attempts
     media_reconnects: int = 0  # single media socket reconnection attempts

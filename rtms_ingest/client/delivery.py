@@ -46,6 +46,23 @@ class SinkDelivery:
         except Exception:
             self._failed(what)
 
+    def _odd_length(self, said: int, got: int) -> None:
+        """A frame whose `length` (reference §7) is not its data's size: logged, data kept.
+
+        What Zoom counts in `length` is UNCONFIRMED, so the data as sent is what counts.
+        """
+        self._stats.odd_lengths += 1
+        held = self._throttle.allow("odd-length")
+        if held is not None:
+            log.warning(
+                "stream %s: audio frame says length %d but carries %d bytes; kept as sent "
+                "(%d more held back)",
+                self._stream_id,
+                said,
+                got,
+                held,
+            )
+
     def _failed(self, what: str) -> None:
         """Count and log (rate-limited) the sink exception being handled."""
         self._stats.sink_errors += 1
@@ -80,6 +97,8 @@ class SinkDelivery:
                 stats.audio_frames += 1
                 stats.audio_bytes += len(content.data)
                 self.last_ms = content.timestamp
+                if content.length is not None and content.length != len(content.data):
+                    self._odd_length(content.length, len(content.data))
                 try:
                     await self._sink.audio(content)
                 except Exception:

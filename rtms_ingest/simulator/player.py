@@ -251,7 +251,8 @@ class Player:
             )
         return (
             f'{{"msg_type":{int(MsgType.MEDIA_DATA_AUDIO)},"content":{{"data":"{frame.b64}",'
-            f'"timestamp":{stamp},"user_id":{frame.user_id},"user_name":{name}}}}}'
+            f'"timestamp":{stamp},"user_id":{frame.user_id},"user_name":{name},'
+            f'"length":{len(frame.pcm)}}}}}'
         )
 
     async def _play(self, cue: Cue) -> None:
