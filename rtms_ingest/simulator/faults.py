@@ -24,6 +24,10 @@ class Faults:
     # The signaling answer's media URLs on this base (e.g. "ws://10.0.0.5:6379") instead of
     # the simulator's own: a compromised or impersonated server sending the client elsewhere.
     media_url_base: str | None = None
+    # Zoom refuses the stream: the app is at its plan's limit of concurrent streams. It posts
+    # `<product>.rtms_concurrency_limited` {meeting_uuid, account_id} (changelog 2025-07-21 and
+    # 2025-09-11; other fields UNCONFIRMED) instead of rtms_started, and nothing follows.
+    concurrency_limited: bool = False
 
     def __post_init__(self) -> None:
         if self.drop_socket not in DROP_TARGETS:

@@ -132,6 +132,10 @@ class SimulatedStream:
             )
         return payload
 
+    def concurrency_limited_fields(self) -> dict[str, Any]:
+        """The `payload` of rtms_concurrency_limited: which meeting was refused, whose account."""
+        return {self.id_field: self.owner_id, "account_id": self.config.account_id}
+
     def _started_fields_2026(self) -> dict[str, Any]:
         """What Zoom's April 2026 release added to a meeting's or webinar's rtms_started (§7)."""
         number_field = {"meeting": "meeting_id", "webinar": "webinar_id"}.get(self.config.product)

@@ -12,6 +12,7 @@ import pytest
 
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature
 from rtms_ingest.simulator import RtmsSimulator, WebhookDeliveryError
+from rtms_ingest.simulator.faults import Faults
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from tests.rtms_ingest.simulator.simulator_client import (
     CLIENT_ID,
@@ -154,3 +155,22 @@ async def test_non_2xx_answer_raises_a_clear_error(meeting: RecordedMeeting) -> 
                 await sim.play()
     finally:
         endpoint.close()
+
+
+async def test_the_concurrency_limited_fault_posts_zooms_refusal_and_offers_no_stream(
+    meeting: RecordedMeeting, receiver: WebhookReceiver
+) -> None:
+    config = make_config(webhook_url=receiver.url, faults=Faults(concurrency_limited=True))
+    async with RtmsSimulator(meeting, config) as sim:
+        stream = sim.new_stream(meeting_uuid="refused==")
+        report = await sim.play(stream)
+        assert sim.streams == {}  # nothing to connect to
+    refusal = await receiver.next()
+    _assert_signed(refusal.headers, refusal.body)
+    assert refusal.json["event"] == "meeting.rtms_concurrency_limited"
+    assert refusal.json["payload"] == {
+        "meeting_uuid": "refused==",
+        "account_id": "simulated-account",
+    }
+    assert report.webhooks == ["meeting.rtms_concurrency_limited"]  # no started, no stopped
+    assert not report.joined
