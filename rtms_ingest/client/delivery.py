@@ -15,6 +15,7 @@ from rtms_ingest.protocol import (
     RtmsEvent,
     TranscriptData,
 )
+from rtms_ingest.protocol.enums import CHAT_GROUP_EVENTS
 
 __all__ = ["SinkDelivery"]
 
@@ -134,5 +135,15 @@ class SinkDelivery:
                 return
             name = event.user_name or ""
             await self.call("active_speaker", self._sink.active_speaker(event.user_id, name, at))
+        elif event.event_type in CHAT_GROUP_EVENTS:
+            # Chat groups (reference §7): the reference names the events but not their fields,
+            # too little to store or show; counted and logged (the type and time, no content).
+            self._stats.chat_group_events += 1
+            log.info(
+                "stream %s: %s at %s not stored (its fields are unconfirmed)",
+                self._stream_id,
+                EventType(event.event_type).name,
+                at,
+            )
         else:
             log.debug("stream %s: event %s ignored", self._stream_id, event.event_type)
