@@ -68,6 +68,18 @@ class Meeting(models.Model):
     rtms_stream_id = models.CharField(max_length=255, unique=True)
     topic = models.CharField(max_length=300, blank=True)
     operator_id = models.CharField(max_length=64, blank=True)
+    # From rtms_started since Zoom's April 2026 release (blank or null when it did not say).
+    zoom_account_id = models.CharField(
+        max_length=64, blank=True, help_text="the Zoom account of the meeting's host"
+    )
+    meeting_number = models.BigIntegerField(
+        null=True, blank=True, help_text="the numeric meeting (or webinar) id a host dials"
+    )
+    operator_is_original_host = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="whether who started the stream is the meeting's original host (not a co-host)",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

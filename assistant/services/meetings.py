@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -15,12 +16,32 @@ from assistant.services import live, notes
 State = Meeting.State
 
 
+@dataclass(frozen=True)
+class ZoomMeetingFacts:
+    """What rtms_started says of the meeting since Zoom's April 2026 release (reference §7)."""
+
+    account_id: str = ""
+    meeting_number: int | None = None
+    operator_is_original_host: bool | None = None
+
+
 def open_stream(
-    *, product: str, zoom_id: str, rtms_stream_id: str, operator_id: str = "", topic: str = ""
+    *,
+    product: str,
+    zoom_id: str,
+    rtms_stream_id: str,
+    operator_id: str = "",
+    topic: str = "",
+    facts: ZoomMeetingFacts | None = None,
 ) -> tuple[Meeting, bool]:
-    """The meeting row of a stream, created on first sight; owner from the operator's link."""
+    """The meeting row of a stream, created on first sight; owner from the operator's link.
+
+    A later start of the same stream (a rejoin, Zoom's failover) fills in facts the row lacks.
+    """
+    facts = facts or ZoomMeetingFacts()
     existing = Meeting.objects.filter(rtms_stream_id=rtms_stream_id).first()
     if existing is not None:
+        _fill_facts(existing, facts)
         return existing, False
     owner_id = (
         ZoomUserLink.objects.filter(zoom_user_id=operator_id)
@@ -38,10 +59,27 @@ def open_stream(
                 operator_id=operator_id,
                 owner_id=owner_id,
                 topic=topic,
+                zoom_account_id=facts.account_id,
+                meeting_number=facts.meeting_number,
+                operator_is_original_host=facts.operator_is_original_host,
             )
             return meeting, True
     except IntegrityError:
         return Meeting.objects.get(rtms_stream_id=rtms_stream_id), False
+
+
+def _fill_facts(meeting: Meeting, facts: ZoomMeetingFacts) -> None:
+    changed: dict[str, object] = {}
+    if facts.account_id and not meeting.zoom_account_id:
+        changed["zoom_account_id"] = facts.account_id
+    if facts.meeting_number is not None and meeting.meeting_number is None:
+        changed["meeting_number"] = facts.meeting_number
+    if facts.operator_is_original_host is not None and meeting.operator_is_original_host is None:
+        changed["operator_is_original_host"] = facts.operator_is_original_host
+    if changed:
+        Meeting.objects.filter(pk=meeting.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(meeting, name, value)
 
 
 def set_state(

@@ -70,6 +70,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "live": meeting.is_live,
         "stream_text": presenters.stream_text(meeting.state),
         "failure": failure_detail(meeting),
+        "stop_text": presenters.stop_text(meeting),
     }
     if meeting.is_live:
         context["state_names"] = presenters.state_names()

@@ -25,6 +25,7 @@ from assistant.models import (
 from assistant.services import clock, tracks
 from assistant.services.template_choice import TemplateChosen
 from assistant.services.track_choice import TrackChosen
+from assistant.views import stop_reasons
 from assistant.views.chat_links import ChatPiece, chat_pieces
 
 # A stream-clock value beyond one day is a wall-clock timestamp, not an offset from the start.
@@ -67,6 +68,8 @@ class StateNames(TypedDict):
     stream: dict[str, str]
     gap: str
     failed: str  # the state whose detail (why) the status bar shows
+    stop_reasons: dict[str, str]  # Zoom's stop reason (a number, as text) -> a sentence
+    stop_reason_unknown: str  # the sentence for any other number, with `{code}` in it
 
 
 def clock_origin(first_start_ms: int | None) -> int:
@@ -141,7 +144,7 @@ def recording_default_label(record: bool) -> str:
 
 def state_names() -> StateNames:
     """Every meeting state with its label, badge and whether it is final; stream texts; GAP;
-    the failed state."""
+    the failed state; Zoom's stop reasons in words."""
     return {
         "meeting": {
             state.value: {
@@ -154,7 +157,16 @@ def state_names() -> StateNames:
         "stream": {str(state): text for state, text in STREAM_TEXT.items()},
         "gap": events.GAP,
         "failed": Meeting.State.FAILED.value,
+        "stop_reasons": {str(code): text for code, text in stop_reasons.SENTENCES.items()},
+        "stop_reason_unknown": stop_reasons.UNKNOWN,
     }
+
+
+def stop_text(meeting: Meeting) -> str:
+    """Why a finished meeting's stream stopped, in words, when Zoom (or the ingest) said."""
+    if meeting.state not in Meeting.FINISHED_STATES or meeting.stop_reason is None:
+        return ""
+    return stop_reasons.sentence(meeting.stop_reason)
 
 
 def moment_url(meeting_id: int, segment_id: int) -> str:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assistant.middleware import framed_by
 from assistant.models import Meeting
-from assistant.services import access, panel, transcripts_query
+from assistant.services import access, panel, stream_refusals, transcripts_query
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import shapes as notes_shapes
 from assistant.views import presenters
@@ -138,6 +138,7 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "stream_text": presenters.stream_text(meeting.state),
         "state_names": presenters.state_names(),
         "failure": failure_detail(meeting),
+        "stop_text": presenters.stop_text(meeting),
         "tracks": presenters.caption_tracks(meeting, sources),
         "notes_data": notes_shapes.page_notes(meeting.pk),
         "can_edit_notes": False,
@@ -153,12 +154,30 @@ def _hosts_here(viewer: access.Viewer, meeting: Meeting) -> bool:
     return viewer.panel is not None and viewer.panel.is_host and access.is_host_of(viewer, meeting)
 
 
+# How far the panel's clock may run ahead of ours and a refusal still count (see `since`).
+CLOCK_SLACK_S = 60.0
+
+
+def _since(value: str | None) -> float | None:
+    """`since` (unix ms, the panel's clock: when it began to wait), less CLOCK_SLACK_S."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 15:
+        return None
+    return int(value) / 1000 - CLOCK_SLACK_S
+
+
 @never_cache
 @require_GET
 def panel_meeting(request: HttpRequest) -> HttpResponse:
-    """GET /zoomapp/panel/meeting: the panel meeting's id once its stream exists (JSON)."""
+    """GET /zoomapp/panel/meeting: the panel meeting's id once its stream exists, and why Zoom
+    refused to start one if it did since `since` (JSON)."""
     viewer = access.Viewer.from_request(request)
     if viewer.panel is None:
         return JsonResponse({"error": "No panel session."}, status=403)
     meeting = _panel_meeting(viewer)
-    return JsonResponse({"meeting": meeting.pk if meeting else None})
+    # No stream may be coming at all: Zoom refused it (rtms_concurrency_limited).
+    refused = stream_refusals.refusal(
+        viewer.panel.meeting_uuid,
+        meeting.created_at if meeting else None,
+        since=_since(request.GET.get("since")),
+    )
+    return JsonResponse({"meeting": meeting.pk if meeting else None, "refused": refused})

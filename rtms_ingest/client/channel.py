@@ -90,6 +90,8 @@ class ClientStats:
     unknown_frames: int = 0  # a msg_type we do not model: skipped
     audio_frames: int = 0
     audio_bytes: int = 0
+    chat_group_events: int = 0  # EVENT_UPDATE 10-14 (reference §7): logged, not stored
+    odd_lengths: int = 0  # audio frames whose `length` (reference §7) is not their size: kept
     keepalives_answered: int = 0
     reconnects: int = 0  # signaling (whole stream) reconnection attempts
     media_reconnects: int = 0  # single media socket reconnection attempts

@@ -15,6 +15,7 @@ from rtms_ingest.protocol import (
     RtmsEvent,
     TranscriptData,
 )
+from rtms_ingest.protocol.enums import CHAT_GROUP_EVENTS
 
 __all__ = ["SinkDelivery"]
 
@@ -45,6 +46,23 @@ class SinkDelivery:
             await call
         except Exception:
             self._failed(what)
+
+    def _odd_length(self, said: int, got: int) -> None:
+        """A frame whose `length` (reference §7) is not its data's size: logged, data kept.
+
+        What Zoom counts in `length` is UNCONFIRMED, so the data as sent is what counts.
+        """
+        self._stats.odd_lengths += 1
+        held = self._throttle.allow("odd-length")
+        if held is not None:
+            log.warning(
+                "stream %s: audio frame says length %d but carries %d bytes; kept as sent "
+                "(%d more held back)",
+                self._stream_id,
+                said,
+                got,
+                held,
+            )
 
     def _failed(self, what: str) -> None:
         """Count and log (rate-limited) the sink exception being handled."""
@@ -80,6 +98,8 @@ class SinkDelivery:
                 stats.audio_frames += 1
                 stats.audio_bytes += len(content.data)
                 self.last_ms = content.timestamp
+                if content.length is not None and content.length != len(content.data):
+                    self._odd_length(content.length, len(content.data))
                 try:
                     await self._sink.audio(content)
                 except Exception:
@@ -115,5 +135,15 @@ class SinkDelivery:
                 return
             name = event.user_name or ""
             await self.call("active_speaker", self._sink.active_speaker(event.user_id, name, at))
+        elif event.event_type in CHAT_GROUP_EVENTS:
+            # Chat groups (reference §7): the reference names the events but not their fields,
+            # too little to store or show; counted and logged (the type and time, no content).
+            self._stats.chat_group_events += 1
+            log.info(
+                "stream %s: %s at %s not stored (its fields are unconfirmed)",
+                self._stream_id,
+                EventType(event.event_type).name,
+                at,
+            )
         else:
             log.debug("stream %s: event %s ignored", self._stream_id, event.event_type)

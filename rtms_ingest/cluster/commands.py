@@ -48,6 +48,12 @@ class StreamCommand:
     stop_reason: int | None = None
     event: str = ""
     event_ts: int | None = None
+    # Zoom's April 2026 additions to rtms_started (reference §7), when present: the host's
+    # account, the numeric meeting (or webinar) id a host dials, and whether the operator is
+    # the meeting's original host (not a co-host or alternative host).
+    account_id: str = ""
+    meeting_number: int | None = None
+    is_original_host: bool | None = None
     # Rejoins only: the ingest that held the stream, and the last stream-clock time it delivered.
     previous_holder: str = ""
     last_ms: int | None = None
@@ -114,7 +120,29 @@ def command_from_webhook(body: dict[str, Any]) -> StreamCommand:
         stop_reason=stop_reason if _is_small_int(stop_reason) else None,
         event=event,
         event_ts=event_ts if isinstance(event_ts, int) else None,
+        account_id=_short_text(payload.get("account_id")),
+        meeting_number=_meeting_number(payload.get("meeting_id", payload.get("webinar_id"))),
+        is_original_host=_flag(payload.get("is_original_host")),
     )
+
+
+def _short_text(value: object) -> str:
+    """A Zoom id kept as text: a non-empty string of at most 64 characters, else ""."""
+    return value if isinstance(value, str) and len(value) <= 64 else ""
+
+
+def _meeting_number(value: object) -> int | None:
+    """The numeric meeting id (an int, or digits as text; UNCONFIRMED which), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
+
+
+def _flag(value: object) -> bool | None:
+    """A JSON boolean, else None (absent or of another type)."""
+    return value if isinstance(value, bool) else None
 
 
 def _is_small_int(value: object) -> bool:

@@ -164,6 +164,17 @@ class EventType(IntEnum):
     MEDIA_CONNECTION_INTERRUPTED = 7
     PARTICIPANT_VIDEO_ON = 8
     PARTICIPANT_VIDEO_OFF = 9
+    # Chat groups (Zoom's June 2026 release, reference §7); their fields are UNCONFIRMED.
+    CHAT_GROUP_CREATE = 10
+    CHAT_GROUP_DELETE = 11
+    CHAT_GROUP_MEMBERS_ADD = 12
+    CHAT_GROUP_MEMBERS_DELETE = 13
+    CHAT_GROUP_MEMBER_STATUS_UPDATE = 14
+
+
+CHAT_GROUP_EVENTS = frozenset(
+    range(EventType.CHAT_GROUP_CREATE, EventType.CHAT_GROUP_MEMBER_STATUS_UPDATE + 1)
+)
 
 
 class StatusCode(IntEnum):

@@ -50,6 +50,7 @@ def _audio(content: object) -> AudioData | None:
     user_id = get("user_id")
     user_name = get("user_name")
     channel_id = get("channel_id")
+    length = get("length")
     # type() is: bool must not pass for an int, as in the full parser. A "data:" prefix has
     # a colon, which the decoder refuses: the full parser strips it.
     if (
@@ -58,10 +59,11 @@ def _audio(content: object) -> AudioData | None:
         or (user_id is not None and type(user_id) is not int)
         or (user_name is not None and type(user_name) is not str)
         or (channel_id is not None and type(channel_id) is not int)
+        or (length is not None and type(length) is not int)
     ):
         return None
     try:
         pcm = b64decode(text, validate=True)
     except ValueError:  # binascii.Error: a character or padding the alphabet does not allow
         return None
-    return AudioData(BinaryContent(pcm, timestamp, user_id, user_name, channel_id))
+    return AudioData(BinaryContent(pcm, timestamp, user_id, user_name, channel_id, length))

@@ -508,7 +508,9 @@ class BinaryContent(_Part):
     """`content` of audio, video and share data: `data` is base64 on the wire.
 
     A `data:<mime>;base64,` prefix (seen in samples for share and video) is tolerated when
-    parsing; encoding never writes one.
+    parsing; encoding never writes one. `length` is Zoom's April 2026 addition (reference §7):
+    read as the size of `data` in bytes, decoded (UNCONFIRMED: the changelog names the field
+    only), so a client that finds another number logs it and keeps the data as sent.
     """
 
     data: bytes
@@ -516,6 +518,7 @@ class BinaryContent(_Part):
     user_id: int | None = None
     user_name: str | None = None
     channel_id: int | None = None
+    length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ Modules: `config` (settings, products, status tables), `faults`, `webhooks` (sig
 `connection` (one socket, keep-alives), `report`.
 
 Behaviour where docs/rtms-protocol.md is UNCONFIRMED or silent (details in each module):
-- Webhooks: fields directly under `payload`; no `signature` or `account_id`; `event_ts` in ms;
+- Webhooks: fields directly under `payload`; no `signature`; `event_ts` in ms; a meeting's or
+  webinar's rtms_started carries the 2026 fields (`account_id`, `is_original_host`, the numeric
+  `meeting_id` or `webinar_id`, reference §7);
   webinar uses `meeting_uuid`. A failed POST raises WebhookDeliveryError; no retries.
 - One client id/secret signs every product; the id may arrive in the product's own field or
   in `meeting_uuid` (as the SDK sends it).

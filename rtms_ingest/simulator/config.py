@@ -112,6 +112,11 @@ class SimulatorConfig:
     # (its last 60 s) as a burst, unless its handshake said buffer_data false.
     clock_start: str = "ready"
     operator_id: str = "simulated-operator"
+    # The fields rtms_started gained in April 2026 (reference §7), for meetings and webinars:
+    # the host's account and whether the operator is the meeting's original host. The numeric
+    # meeting (or webinar) id is each stream's own.
+    account_id: str = "simulated-account"
+    is_original_host: bool = True
     # Host name written into every URL (default: host). The official SDK checks a wss://
     # certificate by DNS name only, so wss needs e.g. host="127.0.0.1", advertised "localhost".
     advertised_host: str | None = None

@@ -34,8 +34,9 @@ from rtms_ingest.protocol import (
     TextContent,
     TranscriptData,
 )
+from rtms_ingest.protocol.enums import CHAT_GROUP_EVENTS
 from rtms_ingest.simulator.audio import AudioFrame, FrameSchedule, buffered_frames
-from rtms_ingest.simulator.faults import MALFORMED_FRAME, Faults
+from rtms_ingest.simulator.faults import CHAT_GROUP_ODD_EVENT, MALFORMED_FRAME, Faults
 from rtms_ingest.simulator.fixture import (
     FixtureChat,
     FixtureParticipant,
@@ -58,7 +59,7 @@ class Cue:
     """One timeline entry: what to do at stream time `at_ms`."""
 
     at_ms: int
-    action: str  # join | leave | speaker | transcript | chat | drop | malformed
+    action: str  # join | leave | speaker | transcript | chat | drop | malformed | chat_groups
     subject: Any = None
 
 
@@ -90,6 +91,8 @@ def build_cues(meeting: RecordedMeeting, transcript_delay_s: float, faults: Faul
         cues.append(Cue(_ms(faults.drop_socket_at_s), "drop", faults.drop_socket))
     if faults.malformed_frame_at_s is not None:
         cues.append(Cue(_ms(faults.malformed_frame_at_s), "malformed"))
+    if faults.chat_group_events_at_s is not None:
+        cues.append(Cue(_ms(faults.chat_group_events_at_s), "chat_groups"))
     return sorted(cues, key=lambda cue: cue.at_ms)
 
 
@@ -251,7 +254,8 @@ class Player:
             )
         return (
             f'{{"msg_type":{int(MsgType.MEDIA_DATA_AUDIO)},"content":{{"data":"{frame.b64}",'
-            f'"timestamp":{stamp},"user_id":{frame.user_id},"user_name":{name}}}}}'
+            f'"timestamp":{stamp},"user_id":{frame.user_id},"user_name":{name},'
+            f'"length":{len(frame.pcm)}}}}}'
         )
 
     async def _play(self, cue: Cue) -> None:
@@ -271,6 +275,8 @@ class Player:
             self.stream.drop_sockets(cue.subject)
         elif cue.action == "malformed":
             await self.stream.send_malformed(MALFORMED_FRAME)
+        elif cue.action == "chat_groups":
+            await self._chat_groups(now)
 
     def _name(self, user_id: int) -> str:
         try:
@@ -289,6 +295,16 @@ class Player:
             user_id=utterance.user_id,
             user_name=self._name(utterance.user_id),
         )
+
+    async def _chat_groups(self, now: int) -> None:
+        """The chat-group events fault: 10-14 as documented, then one of an odd shape."""
+        for event_type in sorted(CHAT_GROUP_EVENTS):
+            await self._event(RtmsEvent(event_type, timestamp=self.clock.wire(now)))
+        signaling = self.stream.signaling
+        if signaling is not None and await signaling.send_text(
+            CHAT_GROUP_ODD_EVENT, "event", ("chat_group_odd",)
+        ):
+            self.stream.report.faults_fired.append("odd chat-group event on signaling")
 
     async def _event(self, event: RtmsEvent) -> None:
         if not self.stream.subscribed(event.event_type):

@@ -59,6 +59,8 @@ class SimulatedStream:
         self.owner_id = owner_id or random_meeting_uuid()
         self.rtms_stream_id = rtms_stream_id or uuid.uuid4().hex
         self.rtms_session_id = uuid.uuid4().hex
+        # The numeric id a host dials (9-11 digits), which rtms_started carries since 2026.
+        self.meeting_number = secrets.randbelow(9 * 10**10) + 10**10
         # Shaped like Zoom's mock server's; unused, since payloads are never encrypted.
         self.srtp_keys = {kind: secrets.token_hex(32) for kind in ("audio", "video", "share")}
         self.base_url = base_url
@@ -123,11 +125,27 @@ class SimulatedStream:
         if event.endswith("started"):
             payload["server_urls"] = self.signaling_url
             payload["operator_id"] = self.config.operator_id
+            payload.update(self._started_fields_2026())
         else:
             payload["stop_reason"] = int(
                 StopReason.MEETING_ENDED if stop_reason is None else stop_reason
             )
         return payload
+
+    def concurrency_limited_fields(self) -> dict[str, Any]:
+        """The `payload` of rtms_concurrency_limited: which meeting was refused, whose account."""
+        return {self.id_field: self.owner_id, "account_id": self.config.account_id}
+
+    def _started_fields_2026(self) -> dict[str, Any]:
+        """What Zoom's April 2026 release added to a meeting's or webinar's rtms_started (§7)."""
+        number_field = {"meeting": "meeting_id", "webinar": "webinar_id"}.get(self.config.product)
+        if number_field is None:  # Video SDK sessions and Contact Center engagements
+            return {}
+        return {
+            "account_id": self.config.account_id,
+            "is_original_host": self.config.is_original_host,
+            number_field: self.meeting_number,
+        }
 
     # Sockets
 

@@ -93,6 +93,8 @@ class RtmsSimulator:
         with clock_start "webhook", a meeting over before anyone is ready ends MEETING_ENDED.
         """
         stream = stream or self.new_stream()
+        if self.config.faults.concurrency_limited:
+            return await self._refuse(stream)
         try:
             if self.config.clock_start == "webhook":
                 stream.start_clock()  # the meeting goes on whether or not anyone listens yet
@@ -115,6 +117,16 @@ class RtmsSimulator:
             raise
         finally:
             await self._end(stream, StopReason.INTERNAL_EXCEPTION)
+        return stream.report
+
+    async def _refuse(self, stream: SimulatedStream) -> StreamReport:
+        """The concurrency_limited fault: Zoom says no to the stream; it is never offered."""
+        self.streams.pop(stream.rtms_stream_id, None)
+        event = f"{self.config.product_info.webhook_prefix}.rtms_concurrency_limited"
+        if self.config.webhook_url is not None:
+            body = webhook_body(event, stream.concurrency_limited_fields())
+            await post_webhook(self.config.webhook_url, self.config.webhook_secret_token, body)
+            stream.report.webhooks.append(event)
         return stream.report
 
     async def _end(self, stream: SimulatedStream, reason: int) -> None:

@@ -46,6 +46,11 @@ def _open_meeting(command: StreamCommand, fence: WriterFence) -> list[MediaSink]
         zoom_id=command.zoom_id,
         rtms_stream_id=command.rtms_stream_id,
         operator_id=command.operator_id,
+        facts=meetings.ZoomMeetingFacts(
+            account_id=command.account_id,
+            meeting_number=command.meeting_number,
+            operator_is_original_host=command.is_original_host,
+        ),
     )
     if command.rejoin and meeting.state in Meeting.FINISHED_STATES:
         raise StreamOver(f"its meeting {meeting.pk} is {meeting.state} already")

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from assistant import jobs
-from assistant.services import deauthorization
+from assistant.services import deauthorization, stream_refusals
 from assistant.services.webhooks import delivery_key, forget_delivery, record_delivery
 from rtms_ingest.cluster.commands import NotAStreamEvent, command_from_webhook
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature, url_validation_response
@@ -106,6 +106,8 @@ async def _handle(envelope: dict[str, Any], secret: str) -> Answer:
         return Answer(200, dict(url_validation_response(secret, plain)))
     if event == "app_deauthorized":
         return await _deauthorized(envelope)
+    if event.endswith((CONCURRENCY_LIMITED, CONCURRENCY_NEAR_LIMIT)):
+        return await _concurrency(event, payload)
     try:
         command = command_from_webhook(envelope)
     except NotAStreamEvent as exc:
@@ -176,6 +178,33 @@ async def _forget_once_back(key: str) -> None:
         await run_db_through_outage(forget_delivery, key)
     except RETRYABLE:
         log.error("delivery %s answered 503 but still stored: Zoom's retry looks a duplicate", key)
+
+
+# Zoom's notices that the app is at (or near) its plan's limit of concurrent streams (RTMS
+# changelog 2025-07-21): the limited one comes instead of an rtms_started that never follows.
+CONCURRENCY_LIMITED = ".rtms_concurrency_limited"
+CONCURRENCY_NEAR_LIMIT = ".rtms_concurrency_near_limit"
+
+
+async def _concurrency(event: str, payload: object) -> Answer:
+    """Log the notice; a refused meeting's panel is told why no stream comes."""
+    fields = payload if isinstance(payload, dict) else {}
+    meeting_uuid = fields.get("meeting_uuid")
+    if event.endswith(CONCURRENCY_NEAR_LIMIT):
+        log.warning("webhook %s: the app is near its limit of concurrent RTMS streams", event)
+        return Answer(204, None)
+    log.warning(
+        "webhook %s: Zoom refused a stream of meeting %s: the app is at its limit of "
+        "concurrent RTMS streams",
+        event,
+        meeting_uuid or "(not named)",
+    )
+    if isinstance(meeting_uuid, str) and meeting_uuid:
+        try:
+            await stream_refusals.concurrency_limited(meeting_uuid)
+        except Exception:  # a notice for the panel: never worth a retry of Zoom's delivery
+            log.exception("webhook %s: the refusal could not be kept for the panel", event)
+    return Answer(200, {"status": "accepted"})
 
 
 async def _deauthorized(envelope: dict[str, Any]) -> Answer:

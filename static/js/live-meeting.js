@@ -33,7 +33,8 @@ class StatusBar {
   /**
    * @param {HTMLElement} root
    * @param {{meeting: Record<string, {label: string, badge: string, finished: boolean}>,
-   *          stream: Record<string, string>, gap: string, failed: string}} names
+   *          stream: Record<string, string>, gap: string, failed: string,
+   *          stop_reasons: Record<string, string>, stop_reason_unknown: string}} names
    *   the state names as the server defines them (presenters.state_names)
    */
   constructor(root, names) {
@@ -80,12 +81,23 @@ class StatusBar {
     const text = own(this.names.stream, event.state) ?? `Stream: ${event.state}`;
     const isGap = event.state === this.names.gap;
     const lost = isGap ? gapLabel(event.from_ms, event.to_ms, event.frames_lost, origin) : "";
-    // A failure says why (e.g. a server refused by RTMS_ALLOWED_HOSTS); textContent: no markup.
-    const why = event.state === this.names.failed && event.detail ? event.detail : "";
+    // A failure says why (e.g. a server refused by RTMS_ALLOWED_HOSTS), an end what Zoom's
+    // stop reason means; textContent: no markup.
+    const failure = event.state === this.names.failed && event.detail ? event.detail : "";
+    const why = [failure, this.stopText(event)].filter(Boolean).join(". ");
     this.streamText.textContent = lost ? `${text} (${lost})` : why ? `${text}: ${why}` : text;
     this.streamText.dataset.state = event.state;
     // A gap is a state of the stream only: the meeting stays in the state it reports as current.
     this.meeting(isGap ? event.current : event.state);
+  }
+
+  /** Zoom's stop reason of a finishing state event, in words ("" for any other event). */
+  stopText(event) {
+    const final = own(this.names.meeting, event.state)?.finished;
+    if (!final || typeof event.stop_reason !== "number") return "";
+    const code = String(event.stop_reason);
+    const known = own(this.names.stop_reasons, code);
+    return known ?? this.names.stop_reason_unknown.replace("{code}", code);
   }
 
   caption({ replay }) {

@@ -101,18 +101,25 @@ class RtmsControls {
   }
 
   async run(name) {
+    let alreadyRunning = false;
     try {
       await this.actions[name]();
     } catch (error) {
-      if (!(name === "start" && Number(error?.code) === ALREADY_RUNNING)) {
+      alreadyRunning = name === "start" && Number(error?.code) === ALREADY_RUNNING;
+      if (!alreadyRunning) {
         this.statusText.textContent = `Could not ${name}: ${error?.message ?? "unknown error"}`;
         return;
       }
+      console.info("startRTMS: error 10308, RTMS already runs for this meeting: taken as started");
     }
     if (name === "start") {
       this.show("started");
+      if (alreadyRunning) this.statusText.textContent = "Live notes are on (they already were)";
       zoomSdk.sendMessageToChat({ message: CHAT_NOTICE }).catch(() => {});
-      waitForMeeting();
+      waitForMeeting((why) => {
+        this.show("stopped");
+        this.statusText.textContent = why;
+      });
     } else {
       await this.refresh();
     }
@@ -150,20 +157,34 @@ function setUpSignIn() {
 
 let waiting = false;
 
+/** Say why Zoom refused the stream where the panel shows the stream's status. */
+function showRefusal(why) {
+  const status = document.querySelector('[data-role="rtms-status"]');
+  if (status) status.textContent = why;
+}
+
 /**
  * Before the stream exists there is nothing to show, and a finished meeting is over: once the
  * server has a stream (a new one, when the host starts live notes again), reload to show it.
  */
-function waitForMeeting() {
+function waitForMeeting(onRefused = showRefusal) {
   const shown = document.getElementById("meeting");
   if (waiting || shown?.dataset.live === "true") return;
   waiting = true;
+  // Only a refusal from now on is about this wait (the server allows for clock skew).
+  const url = `${body.dataset.meetingUrl}?since=${Date.now()}`;
   const poll = async () => {
     try {
-      const response = await fetch(body.dataset.meetingUrl, { credentials: "same-origin" });
+      const response = await fetch(url, { credentials: "same-origin" });
       const answer = await response.json();
       if (answer.meeting && String(answer.meeting) !== shown?.dataset.meetingId) {
         window.location.reload();
+        return;
+      }
+      if (answer.refused) {
+        // Zoom refused the stream (at the app's limit of concurrent streams): none will come.
+        waiting = false;
+        onRefused(answer.refused);
         return;
       }
     } catch {

@@ -48,6 +48,10 @@ async def test_live_page_ends_cleanly_when_the_meeting_ends(
             report = await playing
         # The ingest ends the meeting once it sees the stop: the badge says so when the event lands.
         await expect(page.locator("[data-role=state-badge]")).to_have_text("Ended", timeout=30_000)
+        # Zoom's stop reason (6, MEETING_ENDED) in words, not as a number.
+        await expect(page.locator("[data-role=stream-state]")).to_have_text(
+            "Stream: meeting ended: The meeting ended."
+        )
         await expect(people.locator(".person.is-stayed").first).to_be_visible()
         await expect(people.get_by_text("Speaking")).to_have_count(0)
         await expect(people.get_by_text("Present", exact=True)).to_have_count(0)

@@ -68,6 +68,17 @@ class Command(BaseCommand):
         faults.add_argument("--malformed-frame-at", type=float, metavar="S")
         faults.add_argument("--refuse-signature", action="store_true")
         faults.add_argument("--bad-signature-mode", choices=("status", "close"), default="status")
+        faults.add_argument(
+            "--chat-group-events-at",
+            type=float,
+            metavar="S",
+            help="play chat-group events 10-14 (and one of an odd shape) at this stream time",
+        )
+        faults.add_argument(
+            "--concurrency-limited",
+            action="store_true",
+            help="post rtms_concurrency_limited instead of rtms_started (the app is at its limit)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -116,6 +127,8 @@ class Command(BaseCommand):
                     malformed_frame_at_s=options["malformed_frame_at"],
                     refuse_signature=options["refuse_signature"],
                     bad_signature_mode=options["bad_signature_mode"],
+                    concurrency_limited=options["concurrency_limited"],
+                    chat_group_events_at_s=options["chat_group_events_at"],
                 ),
             )
         except ValueError as exc:

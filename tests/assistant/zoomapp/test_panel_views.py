@@ -143,7 +143,7 @@ def test_panel_before_the_stream_exists_waits(db: None) -> None:
     client = panel_client(mid="not-started-yet==")
     html = client.get(PANEL).content.decode()
     assert 'data-role="waiting"' in html
-    assert client.get("/zoomapp/panel/meeting").json() == {"meeting": None}
+    assert client.get("/zoomapp/panel/meeting").json() == {"meeting": None, "refused": ""}
 
 
 def test_host_sees_rtms_controls_and_participant_does_not(meeting: Meeting) -> None:

@@ -49,6 +49,7 @@ from rtms_ingest.protocol import (
     parse_message,
     verify_handshake_signature,
 )
+from rtms_ingest.protocol.fast import parse_frame
 
 SIGNATURE = "0bd9b70e16355c0d69843db67c923e38c62f132c449797f70a820011f57af347"
 
@@ -401,6 +402,17 @@ def test_audio_data_decodes_base64_payload():
     frame = '{"msg_type":14,"content":{"user_id":1,"user_name":"A","data":"AAEC","timestamp":9}}'
 
     assert parse_message(frame) == AudioData(BinaryContent(b"\x00\x01\x02", 9, 1, "A"))
+
+
+@pytest.mark.parametrize(("msg_type", "cls"), [(14, AudioData), (15, VideoData), (16, ShareData)])
+def test_binary_data_carries_zooms_2026_length_field(msg_type, cls):
+    frame = {"msg_type": msg_type, "content": {"data": "AAEC", "timestamp": 3, "length": 3}}
+
+    message = parse_message(json.dumps(frame))
+    assert message == cls(BinaryContent(b"\x00\x01\x02", 3, length=3))
+    assert json.loads(encode_message(message)) == frame
+    # The fast path reads it too (audio is most of the traffic).
+    assert parse_frame(json.dumps(frame)) == message
 
 
 @pytest.mark.parametrize(("msg_type", "cls"), [(15, VideoData), (16, ShareData)])

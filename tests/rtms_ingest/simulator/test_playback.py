@@ -268,6 +268,8 @@ async def test_audio_frames_are_exactly_what_the_protocol_module_encodes(
     for message in client.messages(14)[:50]:
         wire = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
         assert encode_message(parse_message(wire)) == wire
+        # Zoom's 2026 `length` (reference §7): the size of the decoded data.
+        assert message["content"]["length"] == len(base64.b64decode(message["content"]["data"]))
 
 
 async def test_newer_media_connection_of_the_same_kind_wins(sim: RtmsSimulator) -> None:

@@ -365,6 +365,13 @@ async def late(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPathFactor
     return await play(meeting, tmp_path_factory.mktemp("sdk-late"), cfg, late_s=LATE_S)
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def chat_groups(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The whole meeting at 8x with the chat-group events (10-14, and an odd one) at 20 s."""
+    cfg = config(faults=Faults(chat_group_events_at_s=20.0))
+    return await play(meeting, tmp_path_factory.mktemp("sdk-chat-groups"), cfg)
+
+
 def test_the_official_sdk_under_test_is_the_pinned_wheel() -> None:
     assert importlib.metadata.version("rtms") == "1.1.0"
 
@@ -602,3 +609,19 @@ def test_sdk_late_gets_the_buffered_audio_first_without_asking(
     # The SDK hands the burst (stamped before the ready) to on_audio_data first, in order.
     past = [k for k in keys if k[1] - late.origin + SEND_RATE_MS <= buffered.ready_ms]
     assert len(past) == buffered.sent_frames and keys[: len(past)] == past, why
+
+
+# Zoom's 2026 additions (reference §7)
+
+
+def test_sdk_takes_the_chat_group_events_and_the_meeting_goes_on(
+    chat_groups: Played, meeting: RecordedMeeting
+) -> None:
+    sdk, why = chat_groups.sdk, chat_groups.why
+    assert "odd chat-group event on signaling" in chat_groups.report.faults_fired
+    raw = [json.loads(e["raw"]) for e in sdk.of("event_ex")]
+    seen = [event.get("event_type") for event in raw]
+    assert [kind for kind in seen if 10 <= kind <= 14][:5] == [10, 11, 12, 13, 14], why
+    # Neither those nor the odd one upset it: every utterance, then the normal end.
+    assert len(transcript_rows(sdk, chat_groups.origin)) == len(meeting.utterances), why
+    assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why

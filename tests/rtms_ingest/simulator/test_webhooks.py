@@ -12,6 +12,7 @@ import pytest
 
 from rtms_ingest.protocol.webhook_signing import is_valid_webhook_signature
 from rtms_ingest.simulator import RtmsSimulator, WebhookDeliveryError
+from rtms_ingest.simulator.faults import Faults
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from tests.rtms_ingest.simulator.simulator_client import (
     CLIENT_ID,
@@ -56,7 +57,19 @@ async def test_started_webhook_leads_a_client_to_the_stream_and_stopped_follows(
         assert body["event"] == "meeting.rtms_started"
         assert abs(body["event_ts"] - time.time() * 1000) < 60_000  # milliseconds
         payload = body["payload"]
-        assert set(payload) == {"meeting_uuid", "rtms_stream_id", "server_urls", "operator_id"}
+        assert set(payload) == {
+            "meeting_uuid",
+            "rtms_stream_id",
+            "server_urls",
+            "operator_id",
+            # Zoom's April 2026 additions (reference §7).
+            "account_id",
+            "is_original_host",
+            "meeting_id",
+        }
+        assert payload["account_id"] == "simulated-account"
+        assert payload["is_original_host"] is True
+        assert isinstance(payload["meeting_id"], int) and payload["meeting_id"] >= 10**10
         client = RawClient(
             payload["server_urls"],
             CLIENT_ID,
@@ -112,6 +125,14 @@ async def test_each_product_names_its_events_and_id_field(
     assert second.json["payload"][id_field] == "owner=="
     assert first.json["payload"]["server_urls"] == stream.signaling_url
     assert stream.webhook_payload(started)["payload"] == first.json["payload"]
+    # The numeric id of 2026 (reference §7): meetings and webinars only, each its own field.
+    number_field = {"meeting": "meeting_id", "webinar": "webinar_id"}.get(product)
+    numbered = {"meeting_id", "webinar_id", "account_id"} & set(first.json["payload"])
+    if number_field is None:
+        assert numbered == set()
+    else:
+        assert numbered == {number_field, "account_id"}
+        assert first.json["payload"][number_field] == stream.meeting_number
     # Nobody connected: the stream gives up with CONNECTION_TIMEOUT.
     assert (report.joined, second.json["payload"]["stop_reason"]) == (False, 11)
 
@@ -134,3 +155,22 @@ async def test_non_2xx_answer_raises_a_clear_error(meeting: RecordedMeeting) -> 
                 await sim.play()
     finally:
         endpoint.close()
+
+
+async def test_the_concurrency_limited_fault_posts_zooms_refusal_and_offers_no_stream(
+    meeting: RecordedMeeting, receiver: WebhookReceiver
+) -> None:
+    config = make_config(webhook_url=receiver.url, faults=Faults(concurrency_limited=True))
+    async with RtmsSimulator(meeting, config) as sim:
+        stream = sim.new_stream(meeting_uuid="refused==")
+        report = await sim.play(stream)
+        assert sim.streams == {}  # nothing to connect to
+    refusal = await receiver.next()
+    _assert_signed(refusal.headers, refusal.body)
+    assert refusal.json["event"] == "meeting.rtms_concurrency_limited"
+    assert refusal.json["payload"] == {
+        "meeting_uuid": "refused==",
+        "account_id": "simulated-account",
+    }
+    assert report.webhooks == ["meeting.rtms_concurrency_limited"]  # no started, no stopped
+    assert not report.joined

@@ -132,3 +132,44 @@ async def _live(stream_id: str) -> bool:
 
 async def _has_audio(stream: Any) -> bool:
     return "audio" in stream.report.media_params
+
+
+async def test_the_2026_rtms_started_fields_reach_the_meeting_row(
+    clean_redis: None, short_meeting: RecordedMeeting
+) -> None:
+    # The simulator's webhook, as the receiver turns it into a command (reference §7).
+    ingest = supervisor(media=MediaType.TRANSCRIPT | MediaType.CHAT)
+    with override_settings(RTMS_SINKS=[STORAGE]):
+        async with simulator(short_meeting) as sim:
+            stream = sim.new_stream()
+            playing = asyncio.create_task(sim.play(stream))
+            await ingest.handle(start_command(stream))
+            await asyncio.wait_for(playing, 20)
+            await until(lambda: _no_streams(ingest))
+    meeting = await Meeting.objects.aget(rtms_stream_id=stream.rtms_stream_id)
+    assert meeting.zoom_account_id == "simulated-account"
+    assert meeting.meeting_number == stream.meeting_number
+    assert meeting.operator_is_original_host is True
+
+
+async def test_a_later_start_fills_in_what_the_first_did_not_say() -> None:
+    bare = StreamCommand("start", "meeting", "owner==", "stream-facts", "wss://unused")
+    with override_settings(RTMS_SINKS=[STORAGE]):
+        await MeetingStreams().open(bare, WriterFence())
+        meeting = await Meeting.objects.aget(rtms_stream_id="stream-facts")
+        assert (meeting.zoom_account_id, meeting.meeting_number) == ("", None)
+        assert meeting.operator_is_original_host is None
+        full = StreamCommand(
+            "start",
+            "meeting",
+            "owner==",
+            "stream-facts",
+            "wss://unused",
+            account_id="acct-1",
+            meeting_number=81234567890,
+            is_original_host=False,
+        )
+        await MeetingStreams().reopen(full, WriterFence())
+    meeting = await Meeting.objects.aget(rtms_stream_id="stream-facts")
+    assert (meeting.zoom_account_id, meeting.meeting_number) == ("acct-1", 81234567890)
+    assert meeting.operator_is_original_host is False

@@ -255,3 +255,33 @@ async def test_a_content_length_of_unicode_digits_is_400(queue: redis.Redis, len
     response = await request(URL, [b"{}"], headers)
     assert response.status_code == 400
     assert queued(queue) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_2026_rtms_started_fields_are_queued(queue: redis.Redis) -> None:
+    body = started()
+    body["payload"] |= {"account_id": "acct-7", "is_original_host": False, "meeting_id": 85746}
+    assert post(body).status_code == 200
+    [command] = queued(queue)
+    assert (command.account_id, command.meeting_number) == ("acct-7", 85746)
+    assert command.is_original_host is False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("fields", "number"),
+    [
+        ({"webinar_id": "91234"}, 91234),  # a webinar's, and as digits (UNCONFIRMED type)
+        ({"meeting_id": 2**70, "is_original_host": "yes", "account_id": 5}, None),
+        ({"meeting_id": True, "account_id": "x" * 65}, None),
+    ],
+)
+def test_odd_2026_fields_are_left_out_not_refused(
+    queue: redis.Redis, fields: dict[str, Any], number: int | None
+) -> None:
+    body = started()
+    body["payload"] |= fields
+    assert post(body).status_code == 200
+    [command] = queued(queue)
+    assert (command.account_id, command.meeting_number) == ("", number)
+    assert command.is_original_host is None
