@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -69,8 +70,12 @@ class Command(BaseCommand):
                 if worker.poll() is None:
                     worker.send_signal(signal.SIGTERM)
 
-        # Our own interpreter and manage.py, no shell, no outside input.
-        workers = [subprocess.Popen(command, env=_worker_env(i)) for i in range(count)]  # noqa: S603
+        def start(index: int) -> subprocess.Popen[bytes]:
+            # Our own interpreter and manage.py, no shell, no outside input. A worker whose
+            # parent is gone (SIGKILL, OOM) stops too: no orphan keeps taking streams.
+            return subprocess.Popen(command, env=_worker_env(index), preexec_fn=_die_with_parent)  # noqa: S603
+
+        workers = [start(i) for i in range(count)]
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"RTMS ingest: {count} worker processes")
@@ -81,7 +86,8 @@ class Command(BaseCommand):
                     continue
                 log.error("ingest worker %d exited with %s; restarting it", worker.pid, code)
                 time.sleep(RESTART_PAUSE_S)
-                workers[i] = subprocess.Popen(command, env=_worker_env(i))  # noqa: S603
+                if not stopping:  # a SIGTERM during the pause: no new worker to orphan
+                    workers[i] = start(i)
             if stopping and all(worker.poll() is not None for worker in workers):
                 break
             time.sleep(0.5)
@@ -109,6 +115,13 @@ class Command(BaseCommand):
             await supervisor.leases.close()
             await asyncio.to_thread(close_db_threads)
         self.stdout.write("RTMS ingest stopped; its streams were handed over or closed")
+
+
+def _die_with_parent() -> None:
+    """In a new worker, before it runs: SIGTERM it when its parent dies (Linux; else nothing)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _worker_env(index: int) -> dict[str, str]:
