@@ -11,10 +11,11 @@ import json
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from assistant.services import access, template_choice
+from assistant.services import template_choice
 from assistant.services.notes import meeting_template
 from assistant.views import presenters
 from assistant.views.api import error
+from assistant.views.hosts_choice import hosted_meeting
 
 MAX_BODY_BYTES = 1024
 
@@ -22,18 +23,9 @@ MAX_BODY_BYTES = 1024
 @never_cache
 def notes_template(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Set {"template": "<key>" | ""}; the notes are rebuilt if their template changes."""
-    if request.method != "PUT":
-        response = error("Only PUT is allowed.", 405)
-        response["Allow"] = "PUT"
-        return response
-    if not request.user.is_authenticated:
-        return error("Authentication required: sign in first.", 401)
-    viewer = access.Viewer.from_request(request)
-    meeting = access.visible_meetings(viewer).filter(pk=meeting_id).first()
-    if meeting is None:
-        return error("No such meeting.", 404)
-    if not access.is_host_of(request.user, meeting):
-        return error("Only the meeting's host may choose its notes' template.", 403)
+    meeting = hosted_meeting(request, meeting_id, "template")
+    if isinstance(meeting, HttpResponse):
+        return meeting
     choice = _choice(request)
     if choice is None:
         keys = ", ".join(t.key for t in meeting_template.available())

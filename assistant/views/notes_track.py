@@ -12,9 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from assistant.models import Track
-from assistant.services import access, track_choice
+from assistant.services import track_choice
 from assistant.views import presenters
 from assistant.views.api import error
+from assistant.views.hosts_choice import hosted_meeting
 
 MAX_BODY_BYTES = 1024
 _USAGE = 'Send {"notes_track": "native" | "asr" | ""} ("" = the server\'s NOTES_TRACK).'
@@ -23,18 +24,9 @@ _USAGE = 'Send {"notes_track": "native" | "asr" | ""} ("" = the server\'s NOTES_
 @never_cache
 def notes_track(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Set {"notes_track": "native" | "asr" | ""}; the notes are rebuilt if their track changes."""
-    if request.method != "PUT":
-        response = error("Only PUT is allowed.", 405)
-        response["Allow"] = "PUT"
-        return response
-    if not request.user.is_authenticated:
-        return error("Authentication required: sign in first.", 401)
-    viewer = access.Viewer.from_request(request)
-    meeting = access.visible_meetings(viewer).filter(pk=meeting_id).first()
-    if meeting is None:
-        return error("No such meeting.", 404)
-    if not access.is_host_of(request.user, meeting):
-        return error("Only the meeting's host may choose its notes' track.", 403)
+    meeting = hosted_meeting(request, meeting_id, "track")
+    if isinstance(meeting, HttpResponse):
+        return meeting
     choice = _choice(request)
     if choice is None:
         return error(_USAGE, 400)
