@@ -108,7 +108,7 @@ class LiveMeetings:
 
     async def close(self) -> None:
         """Stop every stream started by REST and wait for their playbacks."""
-        for meeting in set(self._meetings.values()):
+        for meeting in {id(m): m for m in self._meetings.values()}.values():
             if meeting.stream is not None:
                 meeting.stream.request_stop(StopReason.EXIT_SIGNAL)
         if self._playbacks:
