@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client, override_settings
+from pytest_django.fixtures import Settings
 
 from assistant.models import Meeting, ZoomGrant
 from assistant.services import deauthorization, sealing, zoom_grants
@@ -69,8 +73,8 @@ def _client(user: User) -> Client:
     return client
 
 
-def _messages(response: object) -> list[str]:
-    return [str(m) for m in response.context["messages"]]  # type: ignore[attr-defined]
+def _messages(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
 
 
 def _grants(zoom: SimulatedZoom) -> list[str]:
@@ -223,3 +227,16 @@ def test_deauthorization_deletes_the_tokens(zoom: SimulatedZoom, host: User) -> 
     )
     assert audit.tokens_deleted
     assert not ZoomGrant.objects.filter(user=host).exists()
+
+
+def test_reseal_secrets_moves_the_tokens_to_the_first_key(settings: Settings, host: User) -> None:
+    key_a, key_b = sealing.new_key(), sealing.new_key()
+    settings.DATA_ENCRYPTION_KEYS = [key_a]
+    tokens = TokenSet("access-abc", "refresh-def", 3600, ())
+    zoom_grants.store(host, HOST_ZOOM_ID, tokens)
+    settings.DATA_ENCRYPTION_KEYS = [key_b, key_a]
+    out = StringIO()
+    call_command("reseal_secrets", stdout=out)
+    assert "ZoomGrant.refresh_token_sealed: 1 resealed" in out.getvalue()
+    settings.DATA_ENCRYPTION_KEYS = [key_b]
+    assert zoom_grants.access_token(host) == "access-abc"
