@@ -459,7 +459,7 @@ class DeauthorizationAudit(models.Model):
     data_retained = models.BooleanField(help_text="user_data_retention: data kept at their ask")
     meetings_deleted = models.IntegerField(default=0)
     tokens_deleted = models.BooleanField(
-        default=False, help_text="OAuth tokens were deleted (none are kept since migration 0010)"
+        default=False, help_text="the user's Zoom OAuth tokens (ZoomGrant) were deleted"
     )
     compliance_reported_at = models.DateTimeField(null=True, blank=True)
     compliance_error = models.CharField(max_length=300, blank=True)
@@ -476,3 +476,6 @@ from assistant.share_models import ShareLink, ShareLinkOpening  # noqa: E402, F4
 
 # Notes templates an admin writes, likewise.
 from assistant.template_models import NotesTemplate, NotesTemplateSection  # noqa: E402, F401
+
+# A host's sealed Zoom tokens (RTMS controls), likewise.
+from assistant.zoom_grant_models import ZoomGrant  # noqa: E402, F401

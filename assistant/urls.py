@@ -16,6 +16,7 @@ from assistant.views import (
     notes_template,
     notes_track,
     pages,
+    rtms_controls,
     search,
     share_links,
     shared_page,
@@ -38,6 +39,8 @@ urlpatterns = [
         for fmt in library.FORMATS
     ),
     path("meetings/<int:meeting_id>/delete/", library.delete, name="meeting-delete"),
+    path("meetings/<int:meeting_id>/rtms/", rtms_controls.meeting_rtms, name="meeting-rtms"),
+    path("meetings/rtms/start/", rtms_controls.start_by_id, name="rtms-start"),
     path(
         "meetings/<int:meeting_id>/deliveries/send/",
         deliveries.send_again,

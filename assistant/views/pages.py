@@ -20,7 +20,7 @@ from assistant.services.deliveries import status as delivery_status
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import meeting_template
 from assistant.services.notes import shapes as notes_shapes
-from assistant.views import charts, list_filters, presenters
+from assistant.views import charts, list_filters, presenters, rtms_controls
 from assistant.views.finished_panes import finished_panes
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             rows, transcripts_query.segment_counts([m.pk for m in rows])
         ),
         "can_play_sample": settings.DEMO_SIMULATOR and request.user.is_staff,
+        "zoom_grant": rtms_controls.grant_state(request.user),
     }
     return render(request, "meetings/list.html", context)
 
@@ -97,6 +98,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         context["automatic_template"] = meeting_template.by_topic(meeting.topic)
     # Which track leads is a choice only where there are (or will be) two.
     context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
+    context["rtms"] = rtms_controls.controls_context(request, meeting)
+    context["rtms_actions"] = rtms_controls.ACTION_LABELS
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
     # Where the notes went: the host's (and staff's) business only.
     context["show_deliveries"] = context["can_edit_notes"] and not meeting.is_live

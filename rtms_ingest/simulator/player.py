@@ -226,8 +226,8 @@ class Player:
         """Send the frames that fell due since the last call (lost if nobody listens)."""
         after, self._audio_sent_until_ms = self._audio_sent_until_ms, now
         target = self.stream.audio_target()
-        if target is None or now <= after:
-            return
+        if target is None or now <= after or self.stream.paused:
+            return  # nobody listens, or paused: these frames are never sent
         connection, params = target
         schedule = self._schedule(params)
         await self._send_frames(connection, schedule.due_between(after, now), schedule.send_rate_ms)
@@ -325,7 +325,9 @@ class Player:
             end_time=self.clock.wire(_ms(u.end_s)),
         )
         key = (u.user_id, start)
-        socket = await self._send_text("transcript", TranscriptData(content), key)
+        socket = None
+        if not self.stream.paused:
+            socket = await self._send_text("transcript", TranscriptData(content), key)
         self._record("transcript", key, u, _ms(u.start_s), _ms(u.end_s), now, socket)
 
     async def _chat(self, chat: FixtureChat) -> None:
@@ -337,7 +339,9 @@ class Player:
             user_name=self._name(chat.user_id),
         )
         key = (chat.user_id, stamp)
-        socket = await self._send_text("chat", ChatData(content), key)
+        socket = None
+        if not self.stream.paused:
+            socket = await self._send_text("chat", ChatData(content), key)
         self._record("chat", key, chat, _ms(chat.at_s), _ms(chat.at_s), _ms(chat.at_s), socket)
 
     async def _send_text(

@@ -15,6 +15,8 @@ from rtms_ingest.protocol import (
     AudioParams,
     MediaType,
     Message,
+    SessionState,
+    SessionStateUpdate,
     StopReason,
     StreamState,
     StreamStateUpdate,
@@ -61,6 +63,10 @@ class SimulatedStream:
         self.rtms_session_id = uuid.uuid4().hex
         # The numeric id a host dials (9-11 digits), which rtms_started carries since 2026.
         self.meeting_number = secrets.randbelow(9 * 10**10) + 10**10
+        # Who started the stream (rtms_started's operator_id): the host, for a REST start.
+        self.operator_id = config.operator_id
+        # Paused by the REST API (reference §8): media and text due meanwhile are not sent.
+        self.paused = False
         # Shaped like Zoom's mock server's; unused, since payloads are never encrypted.
         self.srtp_keys = {kind: secrets.token_hex(32) for kind in ("audio", "video", "share")}
         self.base_url = base_url
@@ -124,7 +130,7 @@ class SimulatedStream:
         }
         if event.endswith("started"):
             payload["server_urls"] = self.signaling_url
-            payload["operator_id"] = self.config.operator_id
+            payload["operator_id"] = self.operator_id
             payload.update(self._started_fields_2026())
         else:
             payload["stop_reason"] = int(
@@ -286,6 +292,14 @@ class SimulatedStream:
         An over stream refuses every handshake; it can never be joined again.
         """
         return self.ended or self.stop_requested.done()
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause or resume the stream: SESSION_STATE_UPDATE PAUSED (3) or RESUMED (4)."""
+        self.paused = paused
+        state = SessionState.PAUSED if paused else SessionState.RESUMED
+        stamp = self.clock.wire(self.clock.now_ms()) if self.clock else now_ms()
+        update = SessionStateUpdate(self.rtms_session_id, state, 0, stamp)
+        await self.send_signaling(update, "session_state", (state, 0))
 
     def request_stop(self, reason: int) -> None:
         """End the stream as soon as possible with this stop reason (first request wins)."""

@@ -174,6 +174,8 @@ function start() {
     notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),
     state(event) {
       status.stream(event, captions.origin ?? 0);
+      // The host's stream controls (rtms-controls.js) listen.
+      root.dispatchEvent(new CustomEvent("meeting:state", { detail: event }));
       if (status.finished) showEnded(root, people);
     },
   };
