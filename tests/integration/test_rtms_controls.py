@@ -26,7 +26,7 @@ from tests.rtms_ingest.simulator.fixtures import write_short_meeting
 
 HOST_ZOOM_ID = "rtms-control-host"
 # This test's own Redis database: its ingest takes only the streams it starts.
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 def _wait_for(what: str, check: Callable[[], Any], timeout_s: float = 40.0) -> Any:
