@@ -26,6 +26,7 @@ from rtms_ingest.protocol import (
     MediaParams,
     MediaType,
     Message,
+    StatusCode,
     TextContentType,
     TranscriptLanguage,
     TranscriptParams,
@@ -204,12 +205,18 @@ class MediaLink:
 
     async def _handshake(self, channel: FrameChannel) -> None:
         """DATA_HAND_SHAKE_REQ, then RESP; HandshakeRejected on a non-zero status."""
-        await channel.send(self._make_request(self.mask))
+        request = self._make_request(self.mask)
+        await channel.send(request)
         answer = await expect(
             channel, DataHandshakeResponse, self._ctx.settings.handshake_timeout_s
         )
         if answer.status_code != 0:
-            raise HandshakeRejected(answer.status_code, answer.reason, f"media:{self.name}")
+            reason = answer.reason
+            if answer.status_code == StatusCode.INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE:
+                asked = request.media_params.transcript if request.media_params else None
+                language = asked.src_language if asked else None
+                reason = f"Zoom refused transcript src_language {language} ({reason or '43'})"
+            raise HandshakeRejected(answer.status_code, reason, f"media:{self.name}")
         if answer.payload_encrypted:
             # We never ask for encryption and hold no keys: the payloads would be unreadable.
             log.error("media socket %s: server says payloads are encrypted", self.name)
