@@ -121,6 +121,12 @@ class Meeting(models.Model):
     asr_language = models.CharField(
         max_length=16, blank=True, help_text="the language our recogniser locked on"
     )
+    language = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="the language it is spoken in, as Zoom's transcript language id "
+        "(-1: detect it; assistant/languages.py); blank: the MEETING_LANGUAGE setting",
+    )
     legal_hold = models.BooleanField(
         default=False, help_text="kept past MEETING_RETENTION_DAYS and not deletable while set"
     )
@@ -194,6 +200,8 @@ class TranscriptSegment(models.Model):
     start_ms = models.BigIntegerField(help_text="RTMS stream clock")
     end_ms = models.BigIntegerField(help_text="RTMS stream clock")
     text = models.TextField()
+    # What Zoom's frame or Whisper reported, as a BCP 47 code ("fr-CA", "en"); "" when neither
+    # said (assistant/languages.py).
     language = models.CharField(max_length=16, blank=True)
     dedupe_key = models.CharField(max_length=200, help_text="identical on re-delivery")
     # Our recogniser's text of an utterance still in progress is provisional: later revisions

@@ -24,7 +24,7 @@ from assistant.views import (
     zoom_oauth,
     zoomapp,
 )
-from rtms_ingest.runtime import demo, demo_views, transcription_views
+from rtms_ingest.runtime import demo, demo_views, language_views, transcription_views
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
@@ -101,6 +101,11 @@ urlpatterns = [
         "api/meetings/<int:meeting_id>/transcription/",
         transcription_views.meeting_transcription,
         name="api-meeting-transcription",
+    ),
+    path(
+        "api/meetings/<int:meeting_id>/language/",
+        language_views.meeting_language_choice,
+        name="api-meeting-language",
     ),
     path(
         "api/meetings/<int:meeting_id>/notes-track/",

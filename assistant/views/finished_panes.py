@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.models import Meeting
-from assistant.services import transcripts_query
+from assistant.services import meeting_language, transcripts_query
 from assistant.views import presenters, transcript_parts
 
 
@@ -19,7 +19,9 @@ def finished_panes(meeting: Meeting, part: str | None, at: str | None) -> dict[s
     parts = transcript_parts.parts(meeting.pk, origin, part, at)
     window = transcripts_query.transcript_window(meeting.pk, parts.start_ms, parts.end_ms)
     return {
-        "captions": presenters.caption_rows(list(window), origin),
+        "captions": presenters.caption_rows(
+            list(window), origin, meeting_language.reference_code(meeting)
+        ),
         "parts": parts,
         "participants": presenters.participant_rows(
             list(transcripts_query.participants(meeting.pk)), origin

@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
+from assistant import languages
 from assistant.models import Meeting
-from assistant.services import access, meeting_filters, transcripts_query
+from assistant.services import access, meeting_filters, meeting_language, transcripts_query
 from assistant.services.deliveries import status as delivery_status
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import meeting_template
@@ -101,11 +102,24 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context["rtms"] = rtms_controls.controls_context(request, meeting)
     context["rtms_actions"] = rtms_controls.ACTION_LABELS
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
+    context["asr_caveat"] = meeting_language.asr_caveat(meeting)
+    if meeting.is_live:
+        context.update(_language_context(meeting, host=context["can_edit_notes"]))
     # Where the notes went: the host's (and staff's) business only.
     context["show_deliveries"] = context["can_edit_notes"] and not meeting.is_live
     if context["show_deliveries"]:
         context["deliveries"] = delivery_status.meeting_deliveries(meeting)
     return render(request, "meetings/detail.html", context)
+
+
+def _language_context(meeting: Meeting, *, host: bool) -> dict[str, Any]:
+    """The live page's language: the host's select, what segments are compared with
+    (labelled when in another language) and the names of languages."""
+    return {
+        "language_choice": presenters.language_choice(meeting) if host else None,
+        "reference_language": meeting_language.reference_code(meeting),
+        "language_names": languages.names(),
+    }
 
 
 def _finished_meeting(meeting: Meeting, part: str | None, at: str | None) -> dict[str, Any]:

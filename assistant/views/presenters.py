@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assistant import events
+from assistant import events, languages
 from assistant.models import (
     ChatMessage,
     Meeting,
@@ -22,7 +23,7 @@ from assistant.models import (
     Transcription,
     TranscriptSegment,
 )
-from assistant.services import clock, tracks
+from assistant.services import clock, meeting_language, tracks
 from assistant.services.template_choice import TemplateChosen
 from assistant.services.track_choice import TrackChosen
 from assistant.views import stop_reasons
@@ -200,6 +201,9 @@ class CaptionRow:
     continued: bool
     source: str
     segment_id: int = 0
+    # The segment's language in words where it differs from the meeting's ("" elsewhere).
+    language_label: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,8 +231,11 @@ class ChatRow:
         return chat_pieces(self.text)
 
 
-def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:
-    """Stored segments as caption lines; `continued` when the same speaker goes on."""
+def caption_rows(
+    segments: list[TranscriptSegment], origin: int, reference_language: str = ""
+) -> list[CaptionRow]:
+    """Stored segments as caption lines; `continued` when the same speaker goes on; a segment
+    in another language than `reference_language` (the meeting's) is labelled."""
     rows: list[CaptionRow] = []
     previous: dict[str, tuple[int | None, str]] = {}  # per track: the tracks are shown apart
     # Colours go to speakers in order of first appearance, so the first eight never clash.
@@ -246,6 +253,8 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
                 continued=speaker == previous.get(s.source),
                 source=s.source,
                 segment_id=s.pk,
+                language_label=meeting_language.label_for(s.language, reference_language),
+                language=s.language,
             )
         )
         previous[s.source] = speaker
@@ -386,3 +395,32 @@ def meeting_cards(
         )
         for m in meetings
     ]
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    """One option of the meeting's language select."""
+
+    value: str  # "" (the setting), "-1" (detect) or a Zoom transcript language id
+    name: str
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The host's language select: its options and which one the meeting has."""
+
+    options: tuple[LanguageOption, ...]
+    current: str
+
+
+def language_choice(meeting: Meeting) -> LanguageChoice:
+    """The language select: the setting's default first, then detection, then every language."""
+    default = languages.choice_name(settings.MEETING_LANGUAGE)
+    options = [
+        LanguageOption("", f"Default: {default}"),
+        LanguageOption(str(languages.AUTO_ID), languages.choice_name(languages.AUTO_ID)),
+    ]
+    named = sorted(languages.ZOOM_LANGUAGES, key=lambda language: language.name)
+    options += [LanguageOption(str(language.id), language.name) for language in named]
+    current = "" if meeting.language is None else str(meeting.language)
+    return LanguageChoice(tuple(options), current)

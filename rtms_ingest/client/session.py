@@ -78,6 +78,7 @@ class SignalingSession:
         self._buffer_data = buffer_data
         self.channel: FrameChannel | None = None  # set once the signaling handshake succeeded
         self.went_live = False
+        self._links: list[MediaLink] = []
 
     async def run(self, url: str) -> Outcome:
         """Open signaling, handshake, open the media sockets and stream until something ends."""
@@ -101,7 +102,7 @@ class SignalingSession:
             ctx.settings.url_policy.check(link_url)
         # Old media sockets must be gone before new ones ask for the same media.
         await retire(self._lingering, RETIRE_GRACE_S)
-        links = [
+        links = self._links = [
             MediaLink(name, link_url, mask, self._data_request, ctx)
             for name, mask, link_url in plan
         ]
@@ -138,6 +139,15 @@ class SignalingSession:
             raise HandshakeRejected(answer.status_code, answer.reason)
         return answer
 
+    def use_transcript_language(self, ctx: StreamContext, why: str) -> None:
+        """Ask for the transcript in ctx's language: only the socket(s) carrying the transcript
+        handshake again (Zoom takes src_language in a data handshake only); the others and
+        signaling stay up."""
+        self._ctx = ctx
+        for link in self._links:
+            if MediaType.TRANSCRIPT in link.mask:
+                link.restart(why)
+
     def _data_request(self, mask: MediaType) -> DataHandshakeRequest:
         """The DATA_HAND_SHAKE_REQ for a media socket carrying `mask`."""
         ctx = self._ctx
@@ -147,7 +157,7 @@ class SignalingSession:
             media_type=int(mask),
             sequence=_sequence(),
             protocol_version=1,
-            media_params=media_params_for(mask),
+            media_params=media_params_for(mask, ctx.transcript_language),
             meeting_uuid=ctx.owner.get("meeting_uuid"),
             session_id=ctx.owner.get("session_id"),
             engagement_id=ctx.owner.get("engagement_id"),

@@ -73,8 +73,13 @@ class SinkSet:
     the client counts and logs it as it does for a single sink.
     """
 
-    def __init__(self, sinks: Sequence[MediaSink]) -> None:
+    def __init__(
+        self, sinks: Sequence[MediaSink], *, transcript_language: int | None = None
+    ) -> None:
         self.sinks = tuple(sinks)
+        # The stream's record says which language Zoom's transcript is asked in (a
+        # TranscriptLanguage; None: Zoom detects it).
+        self.transcript_language = transcript_language
         self.wants = MediaType(0)
         for sink in self.sinks:
             self.wants |= sink.wants

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from rtms_ingest.protocol import TranscriptLanguage
+
 __all__ = [
     "AUDIO_CHANNELS",
     "AUDIO_LENGTH_TOLERANCE_S",
@@ -81,6 +83,9 @@ class FixtureUtterance:
     start_s: float
     end_s: float
     text: str
+    # Zoom's transcript language id of the utterance (TranscriptLanguage), sent as the
+    # frame's `language`; None leaves the field out.
+    language: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +213,12 @@ class _Checker:
             self.fail(where, "must not be empty")
         return text
 
+    def transcript_language(self, value: Any, where: str) -> int:
+        known = {int(member) for member in TranscriptLanguage if member >= 0}
+        if isinstance(value, bool) or not isinstance(value, int) or value not in known:
+            self.fail(where, f"must be one of Zoom's transcript language ids 0-36, not {value!r}")
+        return value
+
     def user_id(self, value: Any, where: str) -> int:
         # bool is an int subclass in Python, but `true` is not a user id.
         if isinstance(value, bool) or not isinstance(value, int):
@@ -251,6 +262,9 @@ def _utterance(doc: _Checker, item: Any, where: str) -> FixtureUtterance:
         start_s=start_s,
         end_s=end_s,
         text=doc.string(doc.required(obj, "text", where), f"{where}.text"),
+        language=None
+        if obj.get("language") is None
+        else doc.transcript_language(obj["language"], f"{where}.language"),
     )
 
 

@@ -323,6 +323,7 @@ class Player:
             user_name=self._name(u.user_id),
             start_time=start,
             end_time=self.clock.wire(_ms(u.end_s)),
+            language=u.language,
         )
         key = (u.user_id, start)
         socket = None

@@ -69,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-opt", default="AUDIO_MULTI_STREAMS", help="rtms.DataOption name")
     parser.add_argument("--duration-ms", type=int, default=20, help="audio frame length (ms)")
     parser.add_argument("--no-audio", action="store_true", help="do not register on_audio_data")
+    parser.add_argument(
+        "--src-language",
+        type=int,
+        default=None,
+        help="rtms.TranscriptLanguage id to ask for, with language detection off",
+    )
     parser.add_argument("--linger-s", type=float, default=1.0)
     parser.add_argument("--max-s", type=float, default=60.0)
     parser.add_argument("--poll-interval-s", type=float, default=0.005)
@@ -171,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         client.set_audio_params(params)
         client.on_audio_data(on_audio)
+
+    if args.src_language is not None:
+        transcript = rtms.TranscriptParams()
+        transcript.src_language = args.src_language
+        transcript.enable_lid = False
+        client.set_transcript_params(transcript)
 
     loop = rtms.EventLoop(poll_interval=args.poll_interval_s, name="sdk-conformance")
     loop.add(client)

@@ -31,7 +31,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from rtms_ingest.simulator import (
     expected_audio_bytes,
 )
 from rtms_ingest.simulator.fixture import RecordedMeeting, read_pcm16, sample_meeting
+from rtms_ingest.simulator.report import TranscriptAsk
 
 pytestmark = pytest.mark.sdk
 
@@ -122,6 +123,7 @@ async def run_sdk_client(
     secret: str = CLIENT_SECRET,
     linger_s: float = 1.0,
     max_s: float = 45.0,
+    src_language: int | None = None,
 ) -> SdkRun:
     """Run the SDK child against `stream` until it leaves (or is refused) and exits.
 
@@ -149,6 +151,7 @@ async def run_sdk_client(
         str(linger_s),
         "--max-s",
         str(max_s),
+        *([] if src_language is None else ["--src-language", str(src_language)]),
         cwd=workdir,
         env=child_env(),
         stdout=asyncio.subprocess.PIPE,
@@ -370,6 +373,20 @@ async def chat_groups(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPat
     """The whole meeting at 8x with the chat-group events (10-14, and an odd one) at 20 s."""
     cfg = config(faults=Faults(chat_group_events_at_s=20.0))
     return await play(meeting, tmp_path_factory.mktemp("sdk-chat-groups"), cfg)
+
+
+SPANISH = 28
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def spanish(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The whole meeting at 8x, every utterance reported in Spanish, the SDK asking for Spanish
+    with Zoom's language detection off (TranscriptParams, rtms 1.1.0)."""
+    in_spanish = replace(
+        meeting, utterances=tuple(replace(u, language=SPANISH) for u in meeting.utterances)
+    )
+    workdir = tmp_path_factory.mktemp("sdk-spanish")
+    return await play(in_spanish, workdir, config(), src_language=SPANISH)
 
 
 def test_the_official_sdk_under_test_is_the_pinned_wheel() -> None:
@@ -624,4 +641,21 @@ def test_sdk_takes_the_chat_group_events_and_the_meeting_goes_on(
     assert [kind for kind in seen if 10 <= kind <= 14][:5] == [10, 11, 12, 13, 14], why
     # Neither those nor the odd one upset it: every utterance, then the normal end.
     assert len(transcript_rows(sdk, chat_groups.origin)) == len(meeting.utterances), why
+    assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why
+
+
+# Transcript languages
+
+
+def test_sdk_asks_for_a_forced_language_and_the_simulator_accepts_it(spanish: Played) -> None:
+    report, sdk, why = spanish.report, spanish.sdk, spanish.why
+    assert [e["reason"] for e in sdk.of("join_confirm")] == [0], why
+    assert report.transcript_asks == [TranscriptAsk("transcript", SPANISH, False, 0)], why
+
+
+def test_sdk_takes_transcripts_that_carry_a_language(
+    spanish: Played, meeting: RecordedMeeting
+) -> None:
+    sdk, why = spanish.sdk, spanish.why
+    assert sorted(transcript_rows(sdk, spanish.origin)) == sorted(fixture_rows(meeting)), why
     assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why
