@@ -23,12 +23,18 @@ from rtms_ingest.protocol import (
     ChatParams,
     DataHandshakeRequest,
     DataHandshakeResponse,
+    DeskshareParams,
     MediaParams,
     MediaType,
     Message,
     TextContentType,
     TranscriptLanguage,
     TranscriptParams,
+    VideoCodec,
+    VideoContentType,
+    VideoDataOption,
+    VideoParams,
+    VideoResolution,
 )
 
 __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_sockets"]
@@ -36,8 +42,22 @@ __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_socke
 log = logging.getLogger("rtms_ingest.client")
 
 # The kinds the sink can take, in the order their sockets are opened.
-_KINDS = (MediaType.TRANSCRIPT, MediaType.CHAT, MediaType.AUDIO)
-SUPPORTED_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
+_KINDS = (
+    MediaType.TRANSCRIPT,
+    MediaType.CHAT,
+    MediaType.AUDIO,
+    MediaType.DESKSHARE,
+    MediaType.VIDEO,
+)
+SUPPORTED_MEDIA = (
+    MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO | MediaType.DESKSHARE | MediaType.VIDEO
+)
+# Screen share as JPG stills, two a second: slides change seldom, and a still needs no decoder
+# state (H.264 is decoded too, key frames only, when a server sends it anyway).
+SHARE_FPS = 2
+# One camera (the active speaker's, by subscription) as JPG stills, one a second at SD: enough
+# for a thumbnail every 10 s, and the least Zoom can send.
+VIDEO_FPS = 1
 # A media socket closing at the very end of a meeting usually races the TERMINATED update on
 # signaling; waiting this long before calling it a drop avoids reporting a gap that is not one.
 MEDIA_SETTLE_S = 0.2
@@ -48,8 +68,10 @@ RequestFactory = Callable[[MediaType], DataHandshakeRequest]
 
 
 def media_params_for(mask: MediaType) -> MediaParams:
-    """What we ask for: native transcript with language detection, chat, 16 kHz mono L16 audio."""
+    """What we ask for: native transcript with language detection, chat, 16 kHz mono L16 audio,
+    share and one camera as JPG stills."""
     audio = transcript = chat = None
+    deskshare = video = None
     if MediaType.AUDIO in mask:
         # Per-speaker raw PCM at 16 kHz mono is what the ASR issue will feed Whisper directly.
         audio = AudioParams(
@@ -68,7 +90,24 @@ def media_params_for(mask: MediaType) -> MediaParams:
         )
     if MediaType.CHAT in mask:
         chat = ChatParams(content_type=TextContentType.TEXT)
-    return MediaParams(audio=audio, transcript=transcript, chat=chat)
+    if MediaType.DESKSHARE in mask:
+        deskshare = DeskshareParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.HD,
+            fps=SHARE_FPS,
+        )
+    if MediaType.VIDEO in mask:
+        video = VideoParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.SD,
+            data_opt=VideoDataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM,
+            fps=VIDEO_FPS,
+        )
+    return MediaParams(
+        audio=audio, video=video, deskshare=deskshare, transcript=transcript, chat=chat
+    )
 
 
 def plan_media_sockets(
