@@ -183,6 +183,14 @@ def chat_moment_url(meeting_id: int, chat_id: int, segment_id: int | None) -> st
     return f"{page}{at}#chat-{chat_id}"
 
 
+def slide_moment_url(meeting_id: int, slide_id: int, segment_id: int | None) -> str:
+    """The meeting page at a slide: the transcript part of a segment said while it was shown
+    (`segment_id`, if any), and the slide on the timeline."""
+    page = reverse("meeting-detail", args=[meeting_id])
+    at = f"?at={segment_id}" if segment_id is not None else ""
+    return f"{page}{at}#slide-{slide_id}"
+
+
 def speaker_colour(index: int) -> str:
     """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
     return f"spk-{index % SPEAKER_COLOURS}"
