@@ -208,6 +208,8 @@ class CaptionRow:
     continued: bool
     source: str
     segment_id: int = 0
+    start_ms: int = 0
+    slide: Any = None  # a views.slide_rows.SlideRow first shown at this line, if any
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ class ParticipantRow:
     name: str
     present: bool
     left_clock: str
+    thumbnail_url: str = ""  # their camera's latest thumbnail, if video was taken
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
                 continued=speaker == previous.get(s.source),
                 source=s.source,
                 segment_id=s.pk,
+                start_ms=s.start_ms,
             )
         )
         previous[s.source] = speaker
@@ -308,13 +312,17 @@ def template_chosen_text(chosen: TemplateChosen) -> str:
     return f"The notes use {name}."
 
 
-def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
-    """Participants, those still present first."""
+def participant_rows(
+    rows: list[Participant], origin: int, thumbnails: dict[int, str] | None = None
+) -> list[ParticipantRow]:
+    """Participants, those still present first; with camera thumbnails when given."""
+    thumbnails = thumbnails or {}
     shown = [
         ParticipantRow(
             name=p.name or f"Participant {p.zoom_user_id}",
             present=p.is_present,
             left_clock=clock_label(p.left_at_ms, origin),
+            thumbnail_url=thumbnails.get(p.zoom_user_id, ""),
         )
         for p in rows
     ]

@@ -29,9 +29,10 @@ def choose_slides(
         body = json.loads(request.body or b"{}")
     except ValueError:
         body = None
-    if not isinstance(body, dict) or body.get("slides", "") not in (True, False, None):
+    choice = body.get("slides", "") if isinstance(body, dict) else ""
+    if not (choice is None or isinstance(choice, bool)):
         return error('Send {"slides": true | false | null}.', 400)
-    meeting = slides.set_capture_slides(meeting.pk, body["slides"])
+    meeting = slides.set_capture_slides(meeting.pk, choice)
     if meeting.is_live:
         reconfigure(meeting)
     return JsonResponse(
