@@ -9,7 +9,10 @@ exports; it is what a picture said, untrusted like the transcript.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,6 +23,7 @@ from django.utils import timezone
 from assistant import events, jobs, pictures, slide_text
 from assistant.models import Meeting, Slide
 from assistant.services import live
+from assistant.services.notes.draft import Utterance
 
 log = logging.getLogger(__name__)
 
@@ -145,3 +149,21 @@ def slide_at(slides: list[Slide], at_ms: int) -> Slide | None:
     """The slide on screen at a moment of the stream clock (the last one shown before it)."""
     shown = [slide for slide in slides if slide.shown_at_ms <= at_ms]
     return shown[-1] if shown else None
+
+
+def with_slide_titles(meeting_id: int, utterances: Sequence[Utterance]) -> list[Utterance]:
+    """The utterances, each with the title of the slide on screen when it began (if any)."""
+    shown = list(
+        Slide.objects.filter(meeting_id=meeting_id)
+        .order_by("shown_at_ms", "id")
+        .values_list("shown_at_ms", "title")
+    )
+    if not shown:
+        return list(utterances)
+    moments = [at for at, _ in shown]
+    titled = []
+    for utterance in utterances:
+        index = bisect.bisect_right(moments, utterance.start_ms) - 1
+        title = shown[index][1] if index >= 0 else ""
+        titled.append(dataclasses.replace(utterance, slide=title) if title else utterance)
+    return titled

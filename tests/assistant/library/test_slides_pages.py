@@ -125,3 +125,25 @@ def test_only_the_host_turns_slides_on_or_off(
     assert meeting.capture_slides is False
     bad = client_of(host).put(url, content_type="application/json", data='{"slides": 1}')
     assert bad.status_code == 400
+
+
+def test_exports_link_the_slides_in_markdown_and_list_them_in_the_json(
+    make_finished: MakeFinished, host: User
+) -> None:
+    meeting = make_finished(host)
+    slide = add_slide(meeting, 2_000, "Q3 *budget*")
+    client = client_of(host)
+    markdown = client.get(f"/meetings/{meeting.pk}/export.md").content.decode()
+    url = f"http://127.0.0.1:8000/meetings/{meeting.pk}/pictures/{slide.image_name}"
+    section = markdown[markdown.index("## Slides") : markdown.index("## Transcript")]
+    assert f"[Q3 \\*budget\\*]({url}) (shared by Ana Lima)" in section
+    transcript = markdown[markdown.index("## Transcript") :]
+    assert transcript.index("Slide shown:") < transcript.index("Tom Okafor")
+    document = json.loads(client.get(f"/meetings/{meeting.pk}/export.json").content)
+    [entry] = document["slides"]
+    assert (entry["id"], entry["shown_at_ms"], entry["title"], entry["image_url"]) == (
+        slide.pk,
+        2_000,
+        "Q3 *budget*",
+        url,
+    )
