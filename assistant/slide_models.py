@@ -25,7 +25,7 @@ class Slide(models.Model):
     content_type = models.CharField(max_length=32)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    picture_hash = models.CharField(max_length=32, help_text="perceptual hash (hex)")
+    picture_hash = models.CharField(max_length=64, help_text="perceptual hash (hex)")
     text = models.TextField(blank=True, help_text="what OCR read on it, line by line")
     title = models.CharField(max_length=300, blank=True, help_text="its first line of text")
     read_at = models.DateTimeField(null=True, blank=True, help_text="when OCR read it")

@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
                 ('content_type', models.CharField(max_length=32)),
                 ('width', models.PositiveIntegerField()),
                 ('height', models.PositiveIntegerField()),
-                ('picture_hash', models.CharField(help_text='perceptual hash (hex)', max_length=32)),
+                ('picture_hash', models.CharField(help_text='perceptual hash (hex)', max_length=64)),
                 ('text', models.TextField(blank=True, help_text='what OCR read on it, line by line')),
                 ('title', models.CharField(blank=True, help_text='its first line of text', max_length=300)),
                 ('read_at', models.DateTimeField(blank=True, help_text='when OCR read it', null=True)),
