@@ -8,7 +8,8 @@ catches up). A share frame becomes a slide when its perceptual hash differs from
 kept slide's in more than SLIDES_HASH_DISTANCE bits and SLIDES_MIN_INTERVAL_S passed since
 that slide: identical or barely changed frames (a cursor, compression noise) make one slide.
 Storing it (files and row, under the meeting's lock) is services/slides.py's `record_slide`;
-its text is read afterwards by a job.
+its text is read afterwards by a job. Writes are fenced as the storage sink's are: once the
+app refuses this ingest's lease generation (another holds the stream), nothing more is kept.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from django.conf import settings
 
 from assistant.models import Meeting
 from assistant.services import camera, slides
+from assistant.services.fencing import StaleWriter, write_as
 from rtms_ingest.client.sink import IgnoringSink
+from rtms_ingest.cluster.sinks import WriterFence
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.storage import frames
 from rtms_ingest.storage.database import RETRYABLE, run_db
@@ -52,6 +55,7 @@ class PicturesSink(IgnoringSink):
         self.slides_kept = 0
         self.frames_looked_at = 0
         self.meeting_gone = False
+        self.fence = WriterFence()  # the stream's, set when its sinks are built
         self._sharer = _Sharer()
         self._next_sample_ms: int | None = None
         self._last_hash: Any = None
@@ -73,7 +77,7 @@ class PicturesSink(IgnoringSink):
 
     async def share(self, content: BinaryContent) -> None:
         at_ms = int(content.timestamp)
-        if self.meeting_gone or self._share_busy:
+        if self.meeting_gone or self._share_busy or self.fence.stale.is_set():
             return
         if self._next_sample_ms is not None and at_ms < self._next_sample_ms:
             return
@@ -87,6 +91,8 @@ class PicturesSink(IgnoringSink):
         user_id = content.user_id
         at_ms = int(content.timestamp)
         if self.meeting_gone or user_id is None or user_id in self._camera_busy:
+            return
+        if self.fence.stale.is_set():
             return
         if at_ms < self._camera_due.get(user_id, at_ms) or not frames.is_key_frame(content.data):
             return
@@ -114,7 +120,7 @@ class PicturesSink(IgnoringSink):
                 return
             sharer = self._sharer
             new = await asyncio.to_thread(self._encode_slide, picture, content, at_ms, sharer)
-            stored = await run_db(slides.record_slide, self.meeting_id, new)
+            stored = await self._fenced(slides.record_slide, self.meeting_id, new)
             if stored is None and not await run_db(_meeting_exists, self.meeting_id):
                 self.meeting_gone = True
                 return
@@ -122,10 +128,17 @@ class PicturesSink(IgnoringSink):
             self.slides_kept += stored is not None
         except RETRYABLE:
             log.warning("meeting %s: slide not stored (no database)", self.meeting_id)
+        except StaleWriter as exc:
+            log.warning("meeting %s: slide not stored (%s)", self.meeting_id, exc)
+            self.fence.refused()
         except Exception:
             log.exception("meeting %s: share frame not kept", self.meeting_id)
         finally:
             self._share_busy = False
+
+    async def _fenced(self, service: Any, *args: Any) -> Any:
+        """A write under the stream's lease generation (StaleWriter once another holds it)."""
+        return await run_db(write_as, self.meeting_id, self.fence.generation, service, *args)
 
     def _is_new_slide(self, picture: frames.Picture, at_ms: int) -> bool:
         if self._last_hash is None:
@@ -161,11 +174,16 @@ class PicturesSink(IgnoringSink):
             thumbnail = await asyncio.to_thread(_camera_thumbnail, content.data)
             if thumbnail is None:
                 return
-            kept = await run_db(camera.keep_thumbnail, self.meeting_id, user_id, at_ms, thumbnail)
+            kept = await self._fenced(
+                camera.keep_thumbnail, self.meeting_id, user_id, at_ms, thumbnail
+            )
             if not kept:
                 self.meeting_gone = True
         except RETRYABLE:
             log.warning("meeting %s: camera thumbnail not stored (no database)", self.meeting_id)
+        except StaleWriter as exc:
+            log.warning("meeting %s: camera thumbnail not stored (%s)", self.meeting_id, exc)
+            self.fence.refused()
         except Exception:
             log.exception("meeting %s: camera frame not kept", self.meeting_id)
         finally:

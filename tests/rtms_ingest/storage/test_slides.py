@@ -130,3 +130,17 @@ async def test_the_sample_meetings_slides_are_kept_read_found_and_deleted_with_i
 
 async def _no_streams(ingest: object) -> bool:
     return not getattr(ingest, "streams", None)
+
+
+async def test_an_ingest_that_lost_the_stream_keeps_no_slide(tmp_path: Path) -> None:
+    meeting = await Meeting.objects.acreate(
+        zoom_id="f==", rtms_stream_id="slides-fenced", writer_generation=5
+    )
+    with override_settings(PICTURES_DIR=tmp_path, JOBS_IN_PROCESS=True):
+        sink = PicturesSink(meeting.pk, share=True, video=False)
+        sink.fence.generation = 3  # another ingest wrote under generation 5
+        await sink.share(BinaryContent(jpg(0), 1_000, user_id=SHARER))
+        await sink.close()
+    assert sink.fence.stale.is_set()
+    assert not await Slide.objects.filter(meeting=meeting).aexists()
+    assert not (tmp_path / str(meeting.pk)).exists()
