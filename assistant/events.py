@@ -20,7 +20,8 @@ PARTICIPANT: Final = "participant"
 CHAT: Final = "chat"
 STATE: Final = "state"
 NOTES: Final = "notes"
-EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES)
+SLIDE: Final = "slide"
+EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, SLIDE)
 
 # The stream-only state of a state event that reports a stretch of possibly lost data. The
 # meeting states themselves are assistant.models.Meeting.State.
@@ -190,6 +191,27 @@ class NotesPayload(TypedDict):
     updated_at: str
 
 
+class SlidePayload(TypedDict):
+    """A slide the screen share showed (services/slides.py); sent again, same `id`, with its
+    `title` once its text is read. `at_ms` is the stream clock; the URLs serve its picture."""
+
+    type: Literal["slide"]
+    seq: int
+    id: int
+    at_ms: int
+    sharer_user_id: int | None
+    sharer: str
+    title: str
+    image_url: str
+    thumbnail_url: str
+
+
 LivePayload = (
-    SegmentPayload | ParticipantPayload | ChatPayload | StatePayload | GapPayload | NotesPayload
+    SegmentPayload
+    | ParticipantPayload
+    | ChatPayload
+    | StatePayload
+    | GapPayload
+    | NotesPayload
+    | SlidePayload
 )

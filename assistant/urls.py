@@ -16,6 +16,7 @@ from assistant.views import (
     notes_template,
     notes_track,
     pages,
+    pictures,
     rtms_controls,
     search,
     share_links,
@@ -24,11 +25,16 @@ from assistant.views import (
     zoom_oauth,
     zoomapp,
 )
-from rtms_ingest.runtime import demo, demo_views, language_views, transcription_views
+from rtms_ingest.runtime import demo, demo_views, language_views, slides_views, transcription_views
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
     path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
+    path(
+        "meetings/<int:meeting_id>/pictures/<str:name>",
+        pictures.meeting_picture,
+        name="meeting-picture",
+    ),
     *(
         path(
             f"meetings/<int:meeting_id>/export.{fmt}",
@@ -97,6 +103,11 @@ urlpatterns = [
     path("api/share-links/<int:link_id>/", share_links.share_link, name="api-share-link"),
     # The token is the path: assistant/wiring/log_redaction.py keeps it out of the logs.
     path("shared/<str:token>/", shared_page.shared_meeting, name="shared-meeting"),
+    path(
+        "api/meetings/<int:meeting_id>/slides/",
+        slides_views.meeting_slides,
+        name="api-meeting-slides",
+    ),
     path(
         "api/meetings/<int:meeting_id>/transcription/",
         transcription_views.meeting_transcription,

@@ -90,6 +90,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
     context["default_notes_track"] = presenters.TRACK_LABELS[settings.NOTES_TRACK]
     context["default_record_audio"] = presenters.recording_default_label(settings.RECORD_AUDIO)
+    context["default_slides"] = "Default: keep slides" if settings.SLIDES else "Default: no slides"
     context["notes_data"] = notes_shapes.page_notes(meeting.pk)
     context["show_notes"] = meeting.is_live or bool(context["notes_data"] or sources)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)

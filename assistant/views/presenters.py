@@ -184,6 +184,14 @@ def chat_moment_url(meeting_id: int, chat_id: int, segment_id: int | None) -> st
     return f"{page}{at}#chat-{chat_id}"
 
 
+def slide_moment_url(meeting_id: int, slide_id: int, segment_id: int | None) -> str:
+    """The meeting page at a slide: the transcript part of a segment said while it was shown
+    (`segment_id`, if any), and the slide on the timeline."""
+    page = reverse("meeting-detail", args=[meeting_id])
+    at = f"?at={segment_id}" if segment_id is not None else ""
+    return f"{page}{at}#slide-{slide_id}"
+
+
 def speaker_colour(index: int) -> str:
     """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
     return f"spk-{index % SPEAKER_COLOURS}"
@@ -204,6 +212,8 @@ class CaptionRow:
     # The segment's language in words where it differs from the meeting's ("" elsewhere).
     language_label: str = ""
     language: str = ""
+    start_ms: int = 0
+    slide: Any = None  # a views.slide_rows.SlideRow first shown at this line, if any
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,7 @@ class ParticipantRow:
     name: str
     present: bool
     left_clock: str
+    thumbnail_url: str = ""  # their camera's latest thumbnail, if video was taken
 
 
 @dataclass(frozen=True)
@@ -255,6 +266,7 @@ def caption_rows(
                 segment_id=s.pk,
                 language_label=meeting_language.label_for(s.language, reference_language),
                 language=s.language,
+                start_ms=s.start_ms,
             )
         )
         previous[s.source] = speaker
@@ -309,13 +321,17 @@ def template_chosen_text(chosen: TemplateChosen) -> str:
     return f"The notes use {name}."
 
 
-def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
-    """Participants, those still present first."""
+def participant_rows(
+    rows: list[Participant], origin: int, thumbnails: dict[int, str] | None = None
+) -> list[ParticipantRow]:
+    """Participants, those still present first; with camera thumbnails when given."""
+    thumbnails = thumbnails or {}
     shown = [
         ParticipantRow(
             name=p.name or f"Participant {p.zoom_user_id}",
             present=p.is_present,
             left_clock=clock_label(p.left_at_ms, origin),
+            thumbnail_url=thumbnails.get(p.zoom_user_id, ""),
         )
         for p in rows
     ]

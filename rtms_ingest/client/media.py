@@ -23,6 +23,7 @@ from rtms_ingest.protocol import (
     ChatParams,
     DataHandshakeRequest,
     DataHandshakeResponse,
+    DeskshareParams,
     MediaParams,
     MediaType,
     Message,
@@ -30,6 +31,11 @@ from rtms_ingest.protocol import (
     TextContentType,
     TranscriptLanguage,
     TranscriptParams,
+    VideoCodec,
+    VideoContentType,
+    VideoDataOption,
+    VideoParams,
+    VideoResolution,
 )
 
 __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_sockets"]
@@ -37,8 +43,22 @@ __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_socke
 log = logging.getLogger("rtms_ingest.client")
 
 # The kinds the sink can take, in the order their sockets are opened.
-_KINDS = (MediaType.TRANSCRIPT, MediaType.CHAT, MediaType.AUDIO)
-SUPPORTED_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
+_KINDS = (
+    MediaType.TRANSCRIPT,
+    MediaType.CHAT,
+    MediaType.AUDIO,
+    MediaType.DESKSHARE,
+    MediaType.VIDEO,
+)
+SUPPORTED_MEDIA = (
+    MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO | MediaType.DESKSHARE | MediaType.VIDEO
+)
+# Screen share as JPG stills, two a second: slides change seldom, and a still needs no decoder
+# state (H.264 is decoded too, key frames only, when a server sends it anyway).
+SHARE_FPS = 2
+# One camera (the active speaker's, by subscription) as JPG stills, one a second at SD: enough
+# for a thumbnail every 10 s, and the least Zoom can send.
+VIDEO_FPS = 1
 # A media socket closing at the very end of a meeting usually races the TERMINATED update on
 # signaling; waiting this long before calling it a drop avoids reporting a gap that is not one.
 MEDIA_SETTLE_S = 0.2
@@ -49,12 +69,14 @@ RequestFactory = Callable[[MediaType], DataHandshakeRequest]
 
 
 def media_params_for(mask: MediaType, transcript_language: int | None = None) -> MediaParams:
-    """What we ask for: native transcript, chat, 16 kHz mono L16 audio.
+    """What we ask for: native transcript, chat, 16 kHz mono L16 audio, share and one camera as
+    JPG stills.
 
     The transcript in `transcript_language` (a TranscriptLanguage) with Zoom's language
     detection off, or with detection on when it is None (src_language -1, enable_lid true).
     """
     audio = transcript = chat = None
+    deskshare = video = None
     if MediaType.AUDIO in mask:
         # Per-speaker raw PCM at 16 kHz mono is what the ASR issue will feed Whisper directly.
         audio = AudioParams(
@@ -74,7 +96,24 @@ def media_params_for(mask: MediaType, transcript_language: int | None = None) ->
         )
     if MediaType.CHAT in mask:
         chat = ChatParams(content_type=TextContentType.TEXT)
-    return MediaParams(audio=audio, transcript=transcript, chat=chat)
+    if MediaType.DESKSHARE in mask:
+        deskshare = DeskshareParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.HD,
+            fps=SHARE_FPS,
+        )
+    if MediaType.VIDEO in mask:
+        video = VideoParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.SD,
+            data_opt=VideoDataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM,
+            fps=VIDEO_FPS,
+        )
+    return MediaParams(
+        audio=audio, video=video, deskshare=deskshare, transcript=transcript, chat=chat
+    )
 
 
 def plan_media_sockets(

@@ -12,6 +12,7 @@ from rtms_ingest.client.channel import FrameChannel, HandshakeRejected, SocketSi
 from rtms_ingest.client.context import StreamContext
 from rtms_ingest.client.media import MediaLink, media_params_for, plan_media_sockets
 from rtms_ingest.client.signaling import Outcome, SignalingHandler
+from rtms_ingest.client.video_follow import SpeakerFollower
 from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     ClientReadyAck,
@@ -29,7 +30,7 @@ __all__ = ["SignalingSession", "retire"]
 
 log = logging.getLogger("rtms_ingest.client")
 
-SUBSCRIBED_EVENTS = (
+SUBSCRIBED_EVENTS: tuple[EventType, ...] = (
     EventType.ACTIVE_SPEAKER_CHANGE,
     EventType.PARTICIPANT_JOIN,
     EventType.PARTICIPANT_LEAVE,
@@ -166,7 +167,8 @@ class SignalingSession:
     async def _stream(self, channel: FrameChannel, links: list[MediaLink]) -> Outcome:
         """Run the signaling and media readers until the connection ends, then wind down."""
         ctx = self._ctx
-        handler = SignalingHandler(ctx.delivery, links, ctx.closing, ctx.stream_id)
+        follower = SpeakerFollower(channel, ctx.stream_id) if MediaType.VIDEO in ctx.media else None
+        handler = SignalingHandler(ctx.delivery, links, ctx.closing, ctx.stream_id, follower)
         reader = asyncio.create_task(self._read(channel, handler))
         media = {asyncio.create_task(link.run()): link for link in links}
         outcome: Outcome | None = None
@@ -211,7 +213,10 @@ class SignalingSession:
     async def _go_live(self, channel: FrameChannel, sockets: int) -> None:
         """CLIENT_READY_ACK and EVENT_SUBSCRIPTION on signaling (§4), then tell the client."""
         await channel.send(ClientReadyAck(self._ctx.stream_id))
-        items = tuple(EventSubscriptionItem(int(event), True) for event in SUBSCRIBED_EVENTS)
+        events = SUBSCRIBED_EVENTS
+        if MediaType.DESKSHARE in self._ctx.media:
+            events += (EventType.SHARING_START, EventType.SHARING_STOP)
+        items = tuple(EventSubscriptionItem(int(event), True) for event in events)
         await channel.send(EventSubscription(items))
         self.went_live = True
         log.info("stream %s live (%d media sockets)", self._ctx.stream_id, sockets)

@@ -161,6 +161,17 @@ class SinkSet:
             return
         await self._each(MediaType.AUDIO, lambda sink: sink.audio(content))
 
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.sharing(user_id, user_name, started, at_ms))
+
+    async def share(self, content: BinaryContent) -> None:
+        await self._each(MediaType.DESKSHARE, lambda sink: sink.share(content))
+
+    async def video(self, content: BinaryContent) -> None:
+        await self._each(MediaType.VIDEO, lambda sink: sink.video(content))
+
     async def _each(self, media: MediaType, call: Callable[[MediaSink], Awaitable[None]]) -> None:
         """Call every sink that wants `media` (every sink for _EVERY_SINK)."""
         failure: Exception | None = None

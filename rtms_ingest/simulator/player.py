@@ -49,6 +49,13 @@ if TYPE_CHECKING:
     from rtms_ingest.simulator.connection import Connection
     from rtms_ingest.simulator.session import SimulatedStream
 
+_PICTURE_EVENTS = {
+    "share_start": EventType.SHARING_START,
+    "share_stop": EventType.SHARING_STOP,
+    "video_on": EventType.PARTICIPANT_VIDEO_ON,
+    "video_off": EventType.PARTICIPANT_VIDEO_OFF,
+}
+
 # At high speed, audio frames are sent in batches at least this far apart (real seconds), so a
 # 50x replay does not wake the loop for every 0.4 ms frame. At speed 1 it never delays a frame.
 AUDIO_BATCH_S = 0.01
@@ -59,7 +66,9 @@ class Cue:
     """One timeline entry: what to do at stream time `at_ms`."""
 
     at_ms: int
-    action: str  # join | leave | speaker | transcript | chat | drop | malformed | chat_groups
+    # join | leave | speaker | transcript | chat | share_start | share_stop | video_on |
+    # video_off | drop | malformed | chat_groups
+    action: str
     subject: Any = None
 
 
@@ -87,6 +96,13 @@ def build_cues(meeting: RecordedMeeting, transcript_delay_s: float, faults: Faul
             speaker = u.user_id
         cues.append(Cue(min(_ms(u.end_s + transcript_delay_s), end_ms), "transcript", u))
     cues.extend(Cue(_ms(c.at_s), "chat", c) for c in meeting.chat)
+    for share in meeting.shares:
+        cues.append(Cue(_ms(share.start_s), "share_start", share.user_id))
+        cues.append(Cue(min(_ms(share.end_s), end_ms), "share_stop", share.user_id))
+    for video in meeting.videos:
+        cues.append(Cue(_ms(video.start_s), "video_on", video.user_id))
+        if _ms(video.end_s) < end_ms:
+            cues.append(Cue(_ms(video.end_s), "video_off", video.user_id))
     if faults.drop_socket_at_s is not None:
         cues.append(Cue(_ms(faults.drop_socket_at_s), "drop", faults.drop_socket))
     if faults.malformed_frame_at_s is not None:
@@ -266,7 +282,10 @@ class Player:
             )
             await self._event(self._roster(kind, [cue.subject], now))
         elif cue.action == "speaker":
+            self.stream.active_speaker = cue.subject.user_id
             await self._event(self._speaker(cue.subject, now))
+        elif cue.action in _PICTURE_EVENTS:
+            await self._event(self._picture_event(_PICTURE_EVENTS[cue.action], cue.subject, now))
         elif cue.action == "transcript":
             await self._transcript(cue.subject, now)
         elif cue.action == "chat":
@@ -287,6 +306,18 @@ class Player:
     def _roster(self, kind: EventType, people: Sequence[FixtureParticipant], now: int) -> RtmsEvent:
         participants = tuple(EventParticipant(p.user_id, p.user_name) for p in people)
         return RtmsEvent(kind, timestamp=self.clock.wire(now), participants=participants)
+
+    def _picture_event(self, kind: EventType, user_id: int, now: int) -> RtmsEvent:
+        """SHARING_START/STOP (5/6) and PARTICIPANT_VIDEO_ON/OFF (8/9).
+
+        Video on/off carry `participants` (reference §2.8); the sharing events' fields are
+        UNCONFIRMED, so they carry the sharer as the active-speaker event names a speaker.
+        """
+        stamp = self.clock.wire(now)
+        if kind in (EventType.SHARING_START, EventType.SHARING_STOP):
+            return RtmsEvent(kind, timestamp=stamp, user_id=user_id, user_name=self._name(user_id))
+        who = (EventParticipant(user_id, self._name(user_id)),)
+        return RtmsEvent(kind, timestamp=stamp, participants=who)
 
     def _speaker(self, utterance: FixtureUtterance, now: int) -> RtmsEvent:
         return RtmsEvent(

@@ -196,6 +196,7 @@ class RtmsServer:
         assert isinstance(mask, int)
         for old in stream.attach_media(kind, connection, mask, params.audio):
             self._in_background(old.close("replaced by a newer media connection"))
+        stream.media_params[kind] = params
         stream.report.media_params[kind] = params.to_dict()
         reply = DataHandshakeResponse(
             status_code=0, sequence=request.sequence, payload_encrypted=False, media_params=params

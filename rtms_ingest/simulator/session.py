@@ -13,6 +13,8 @@ from urllib.parse import quote
 from rtms_ingest.protocol import (
     MEDIA_URL_KEYS,
     AudioParams,
+    DeskshareParams,
+    MediaParams,
     MediaType,
     Message,
     SessionState,
@@ -20,12 +22,14 @@ from rtms_ingest.protocol import (
     StopReason,
     StreamState,
     StreamStateUpdate,
+    VideoParams,
 )
 from rtms_ingest.simulator.config import SimulatorConfig
 from rtms_ingest.simulator.connection import Connection, now_ms
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.simulator.player import Player, StreamClock
 from rtms_ingest.simulator.report import SignalingOutage, StreamReport
+from rtms_ingest.simulator.visual import PictureCache, VisualPlayer
 from rtms_ingest.simulator.webhooks import webhook_body
 
 if TYPE_CHECKING:
@@ -73,6 +77,11 @@ class SimulatedStream:
         self.report = StreamReport(self.rtms_stream_id, self.owner_id)
         self.signaling: Connection | None = None
         self.media: dict[str, tuple[Connection, int, AudioParams | None]] = {}
+        # The negotiated params of each media socket (its video and deskshare ones matter).
+        self.media_params: dict[str, MediaParams] = {}
+        self.video_subscription: int | None = None  # VIDEO_SUBSCRIPTION_REQ's participant
+        self.active_speaker: int | None = None
+        self.pictures = PictureCache()
         self.ready = asyncio.Event()
         self.stop_requested: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.ended = False
@@ -208,6 +217,17 @@ class SimulatedStream:
             if entry is None or entry[0].closed or not entry[1] & MEDIA_KINDS[kind]:
                 return None
         return entry[0]
+
+    def visual_target(self, kind: str) -> tuple[Connection, VideoParams | DeskshareParams] | None:
+        """The socket `kind` ("video" or "deskshare") frames go to and its params, if any."""
+        connection = self.media_socket(kind)
+        if connection is None:
+            return None
+        negotiated = self.media_params.get(kind) or self.media_params.get("all")
+        params = getattr(negotiated, kind, None) if negotiated is not None else None
+        if params is None:
+            params = VideoParams() if kind == "video" else DeskshareParams()
+        return connection, params
 
     def audio_target(self) -> tuple[Connection, AudioParams] | None:
         """The socket audio goes to and its negotiated params, if anyone listens."""
@@ -375,7 +395,16 @@ class SimulatedStream:
             self.report.buffered_audio = buffered
         else:
             await player.announce(at_ms=0)
-        await player.run()
+        visual = VisualPlayer(self, player.clock, self.pictures)
+        if not visual.has_pictures:
+            await player.run()
+            return
+        pictures = asyncio.create_task(visual.run(player.clock.now_ms()))
+        try:
+            await player.run()
+        finally:
+            pictures.cancel()
+            await asyncio.gather(pictures, return_exceptions=True)
 
     async def finish(self, reason: int) -> None:
         """TERMINATED with `reason` on signaling, then close every socket with 1000."""

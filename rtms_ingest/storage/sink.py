@@ -138,6 +138,17 @@ class StorageSink:
     async def audio(self, content: BinaryContent) -> None:
         """Not wanted: audio goes to the sinks that want it (speech recognition)."""
 
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        return None  # the slides sink (rtms_ingest/storage/slides.py) keeps what is shown
+
+    async def share(self, content: BinaryContent) -> None:
+        return None
+
+    async def video(self, content: BinaryContent) -> None:
+        return None
+
     async def handing_over(self) -> None:
         """The stream goes to a successor: what we still read stays ours to write (fencing)."""
         await run_db(hand_over, self.meeting_id, self.fence.generation)

@@ -5,6 +5,7 @@ import { role } from "./dom.js";
 import { agoLabel, gapLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
 import { CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
+import { SlidesPane } from "./slides-pane.js";
 
 const STALE_AFTER_MS = 30_000;
 
@@ -159,6 +160,7 @@ function start() {
   const captions = new CaptionsPane(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
+  const slides = new SlidesPane(root);
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${scheme}//${window.location.host}${root.dataset.socketPath}`;
 
@@ -169,6 +171,10 @@ function start() {
       status.caption(meta);
     },
     chat: (event) => chat.add(event),
+    slide(event) {
+      slides.setOrigin(captions.origin ?? 0);
+      slides.show(event);
+    },
     participant: (event) => people.apply(event),
     // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.
     notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),

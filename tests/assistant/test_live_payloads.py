@@ -9,8 +9,8 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pytest
 
 from assistant import events
-from assistant.models import ChatMessage, LiveEvent, Meeting
-from assistant.services import live, meetings, participants
+from assistant.models import ChatMessage, LiveEvent, Meeting, Slide
+from assistant.services import live, meetings, participants, slides
 from assistant.services.chat import record_chat
 from assistant.services.transcript import SegmentInput, record_segment
 
@@ -24,6 +24,7 @@ SHAPES: dict[str, type[Mapping[str, object]]] = {
     events.CHAT: events.ChatPayload,
     events.STATE: events.StatePayload,
     events.NOTES: events.NotesPayload,
+    events.SLIDE: events.SlidePayload,
 }
 
 
@@ -75,6 +76,19 @@ def _every_kind_of_event(meeting_id: int) -> None:
     participants.record_leave(meeting_id, 8, None, 2400)
     meetings.record_gap(meeting_id, "socket dropped")
     meetings.record_gap(meeting_id, "frames dropped", from_ms=1000, to_ms=1200, frames_lost=40)
+    slide = Slide.objects.create(
+        meeting_id=meeting_id,
+        seq=0,
+        shown_at_ms=2500,
+        sharer_user_id=None,
+        image_name="slide-1.png",
+        thumbnail_name="slide-1-thumb.jpg",
+        content_type="image/png",
+        width=4,
+        height=3,
+        picture_hash="0" * 16,
+    )
+    live.append(meeting_id, lambda seq: slides.slide_payload(slide, seq))
     meetings.set_state(meeting_id, Meeting.State.ENDED, detail="meeting ended", reason=6)
 
 
