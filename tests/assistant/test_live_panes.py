@@ -17,7 +17,12 @@ from tests.assistant.zoomapp.contexts import panel_client
 MakeMeeting = Callable[..., Meeting]
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-PARTIALS = ("meetings/status_bar.html", "meetings/live_panes.html", "meetings/rtms_controls.html")
+PARTIALS = (
+    "meetings/status_bar.html",
+    "meetings/live_panes.html",
+    "meetings/slides_pane.html",
+    "meetings/rtms_controls.html",
+)
 PAGES = ("meetings/detail.html", "zoomapp/panel.html")
 DATA_ROLE = re.compile(r'data-role="([^"]+)"')
 # The dashboard's own part of the panes: the host's choice of transcript and the link to the
