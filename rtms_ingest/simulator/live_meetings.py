@@ -6,6 +6,8 @@ encoding is read). Only the meeting's host may act, with the app's own client id
 `settings.client_id`. A start answers 204 and then plays a new stream of the simulator's
 recorded meeting (rtms_started, the sockets, rtms_stopped), with the host as its operator; a
 stop ends it with MANUAL_API_TRIGGERED (25); pause and resume send SESSION_STATE_UPDATE 3 and 4.
+A stream that plays to the recording's end ends the meeting too (MEETING_ENDED): it is no longer
+in progress, so a later call about it is a 404.
 
 Where Zoom's answers are UNCONFIRMED the simulator's choice: 409 with code 10308 for a start
 while RTMS runs (the Apps SDK's code for it, reference §7); 409 without a code for a pause,
@@ -132,7 +134,7 @@ class LiveMeetings:
                     "code": ALREADY_RUNNING,
                     "message": "RTMS is already running for this meeting.",
                 }
-            self._start(meeting)
+            self.start(meeting)
             return 204, {}
         if stream is None:
             return 409, {"message": "RTMS is not running for this meeting."}
@@ -146,20 +148,26 @@ class LiveMeetings:
             return 409, {"message": f"RTMS is {'paused' if stream.paused else 'running'}."}
         return 204, {}
 
-    def _start(self, meeting: LiveMeeting) -> None:
+    def start(self, meeting: LiveMeeting) -> asyncio.Task[None]:
+        """Start a new stream of the meeting (as a REST start does); the task plays it."""
         stream = self._new_stream(meeting.meeting_uuid)
         stream.meeting_number = meeting.meeting_number
         stream.operator_id = meeting.host_user_id
         meeting.stream = stream
         meeting.reports.append(stream.report)
         # After the 204 is written: Zoom answers first, then posts rtms_started.
-        task = asyncio.get_running_loop().create_task(self._playback(stream))
+        task = asyncio.get_running_loop().create_task(self._playback(meeting, stream))
         self._playbacks.add(task)
         task.add_done_callback(self._playbacks.discard)
+        return task
 
-    async def _playback(self, stream: SimulatedStream) -> None:
+    async def _playback(self, meeting: LiveMeeting, stream: SimulatedStream) -> None:
         try:
             report = await self._play(stream)
             log.info("REST-started stream ended (stop reason %s)", report.stop_reason)
         except Exception:
             log.exception("REST-started stream %s failed", stream.rtms_stream_id)
+            return
+        if report.stop_reason == StopReason.MEETING_ENDED:
+            for key in (meeting.meeting_uuid, str(meeting.meeting_number)):
+                self._meetings.pop(key, None)
