@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"^[0-9][0-9 -]{7,14}[0-9]$")
 _UUID = re.compile(r"^[A-Za-z0-9+/=]{16,64}$")
 
+# Zoom's stop reason when the meeting itself ended (reference §2.7 STOP_REASON).
+MEETING_ENDED = 6
+
 ACTION_LABELS = (("start", "Start"), ("pause", "Pause"), ("resume", "Resume"), ("stop", "Stop"))
 PHASE_LABELS = {
     "starting": "Starting…",
@@ -87,6 +90,8 @@ def controls_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any] |
         return None
     if meeting.product != Product.MEETING or not access.is_host_of(request.user, meeting):
         return None
+    if meeting.stop_reason == MEETING_ENDED:
+        return None  # the Zoom meeting itself is over: there is no stream left to control
     phase = stream_phase(meeting)
     return {
         "phase": phase,

@@ -220,6 +220,19 @@ def test_the_meeting_page_shows_the_host_the_controls_for_the_stream_state(
     assert "js/rtms-controls.js" in page
 
 
+def test_a_meeting_zoom_ended_offers_no_controls_one_stopped_by_its_host_offers_start(
+    zoom: SimulatedZoom, hosted: Meeting, host: User
+) -> None:
+    _sign_in_with_zoom(zoom, host, HOST_ZOOM_ID)
+    Meeting.objects.filter(pk=hosted.pk).update(state=Meeting.State.ENDED, stop_reason=25)
+    page = _client(host).get(f"/meetings/{hosted.pk}/").content.decode()
+    assert 'data-phase="stopped"' in page and 'data-rtms-action="start">' in page
+
+    Meeting.objects.filter(pk=hosted.pk).update(stop_reason=6)  # MEETING_ENDED
+    page = _client(host).get(f"/meetings/{hosted.pk}/").content.decode()
+    assert "data-rtms-action" not in page
+
+
 def test_deauthorization_deletes_the_tokens(zoom: SimulatedZoom, host: User) -> None:
     _sign_in_with_zoom(zoom, host, HOST_ZOOM_ID)
     audit = deauthorization.deauthorize(
