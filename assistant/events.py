@@ -20,7 +20,8 @@ PARTICIPANT: Final = "participant"
 CHAT: Final = "chat"
 STATE: Final = "state"
 NOTES: Final = "notes"
-EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES)
+CAPTIONS: Final = "captions"
+EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, CAPTIONS)
 
 # The stream-only state of a state event that reports a stretch of possibly lost data. The
 # meeting states themselves are assistant.models.Meeting.State.
@@ -58,7 +59,12 @@ class AccessEndedMessage(TypedDict):
 
 
 class SegmentPayload(TypedDict):
-    """A transcript segment; `final` is False for provisional ASR text."""
+    """A transcript segment; `final` is False for provisional ASR text.
+
+    A provisional text's last `tentative_words` words (0 for every other text) are not yet
+    agreed on by two decodes and may still change (services/streaming.py); the words before
+    them stay.
+    """
 
     type: Literal["segment"]
     seq: int
@@ -71,6 +77,7 @@ class SegmentPayload(TypedDict):
     text: str
     language: str
     final: bool
+    tentative_words: int
 
 
 ParticipantAction = Literal["join", "leave", "speaking"]
@@ -190,6 +197,25 @@ class NotesPayload(TypedDict):
     updated_at: str
 
 
+class CaptionsPayload(TypedDict):
+    """Whether our own captions keep up (services/streaming): `behind` while finals come late.
+
+    `lag_ms` is how late the final that changed it came: from the end of its speech reaching the
+    ingest to its text being stored.
+    """
+
+    type: Literal["captions"]
+    seq: int
+    behind: bool
+    lag_ms: int
+
+
 LivePayload = (
-    SegmentPayload | ParticipantPayload | ChatPayload | StatePayload | GapPayload | NotesPayload
+    SegmentPayload
+    | ParticipantPayload
+    | ChatPayload
+    | StatePayload
+    | GapPayload
+    | NotesPayload
+    | CaptionsPayload
 )

@@ -231,12 +231,14 @@ def recognise(
     config: EngineConfig | None = None,
     context: Sequence[ContextPiece] = (),
     context_s: float = 0.0,
+    committed: str = "",
 ) -> Recognition:
     """Recognise one utterance (or a window of a long one): 16 kHz mono s16le PCM.
 
     `config` defaults to the WHISPER_* settings (re-transcription names another model). A final
     that fits one window is heard after up to `context_s` of `context` (the speaker's earlier
-    finals, oldest first).
+    finals, oldest first). A provisional decode of a running utterance starts with the words
+    already `committed` for it (services/streaming.py) and returns them with what follows.
     """
     # `prompt` (the speaker's previous sentence) is accepted but unused: on the sample meeting
     # it raised the WER (26.3% vs 25.1%) and once made tiny.en invent a whole sentence.
@@ -265,11 +267,16 @@ def recognise(
     known, heard_before = "", 0.0
     if final and len(pieces) == 1 and context and lang != "auto":
         pieces[0], known, heard_before = _with_context(speech, context, min(context_s, PIECE_S))
+    elif not final and committed.strip() and len(speech) <= int(PIECE_S * SAMPLE_RATE):
+        known = committed.strip()
     decoded = decoder.decode(pieces, language=lang, beam_size=beam, prefix_text=known)
     kept = [d for d in decoded if not guards.is_no_speech(d.no_speech_prob, d.avg_logprob)]
     text = guards.clean_text(" ".join(d.text for d in kept))
     reason = _judge(text, decoded, audio_s=len(speech) / SAMPLE_RATE, speech_s=speech_s, dbfs=dbfs)
     found = decoded[0].language if lang == "auto" else lang
+    if not final and known:
+        # The committed words stand whatever the guards say of what follows them.
+        text, reason = " ".join(part for part in (known, "" if reason else text) if part), ""
     return Recognition(
         "" if reason else text,
         found,

@@ -4,7 +4,7 @@
 import { role } from "./dom.js";
 import { agoLabel, gapLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
-import { CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
+import { CaptionsLag, CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
 
 const STALE_AFTER_MS = 30_000;
 
@@ -157,6 +157,7 @@ function start() {
   const meetingId = root.dataset.meetingId;
   const status = new StatusBar(root, embeddedJson("state-names"));
   const captions = new CaptionsPane(root);
+  const lag = new CaptionsLag(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -168,6 +169,7 @@ function start() {
       chat.setOrigin(captions.origin ?? 0);
       status.caption(meta);
     },
+    captions: (event) => lag.apply(event),
     chat: (event) => chat.add(event),
     participant: (event) => people.apply(event),
     // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.

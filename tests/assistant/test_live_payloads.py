@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import time
 import types
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from django.test import override_settings
 
 from assistant import events
 from assistant.models import ChatMessage, LiveEvent, Meeting
-from assistant.services import live, meetings, participants
+from assistant.services import live, meetings, participants, speech, streaming
 from assistant.services.chat import record_chat
-from assistant.services.transcript import SegmentInput, record_segment
+from assistant.services.transcript import (
+    Recognised,
+    SegmentInput,
+    record_recognition,
+    record_segment,
+)
+from assistant.speech_audio import audio_store
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +32,7 @@ SHAPES: dict[str, type[Mapping[str, object]]] = {
     events.CHAT: events.ChatPayload,
     events.STATE: events.StatePayload,
     events.NOTES: events.NotesPayload,
+    events.CAPTIONS: events.CaptionsPayload,
 }
 
 
@@ -75,6 +84,11 @@ def _every_kind_of_event(meeting_id: int) -> None:
     participants.record_leave(meeting_id, 8, None, 2400)
     meetings.record_gap(meeting_id, "socket dropped")
     meetings.record_gap(meeting_id, "frames dropped", from_ms=1000, to_ms=1200, frames_lost=40)
+    draft = Recognised(7, "Ana Lima", 3000, 3000, 4000, "we ship on", "en", 0, False, 1)
+    record_recognition(meeting_id, draft)
+    late = speech.UtteranceJob(meeting_id, 7, "Ana Lima", 0, 0, 900, 0, True, time.time() - 9)
+    with override_settings(JOBS_IN_PROCESS=True):  # this process's store: a fresh flag
+        streaming.final_stored(audio_store(), late)
     meetings.set_state(meeting_id, Meeting.State.ENDED, detail="meeting ended", reason=6)
 
 

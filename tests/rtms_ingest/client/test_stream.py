@@ -224,7 +224,9 @@ async def test_dropped_signaling_socket_reconnects_and_the_rest_arrives(simulato
     # After the reconnect the meeting plays on: what arrives late is the tail of what was said
     # after the drop (the first of it may have been due inside the gap, which the machine's load
     # decides), up to the last words.
-    late = [t.data for t in sink.transcripts if t.start_time is not None and t.start_time > after_drop]
+    late = [
+        t.data for t in sink.transcripts if t.start_time is not None and t.start_time > after_drop
+    ]
     said_after_drop = [text for _, start, _, text in UTTERANCES if start > 2.6]
     assert late and late == said_after_drop[len(said_after_drop) - len(late) :]
 
