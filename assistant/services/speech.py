@@ -155,6 +155,7 @@ def transcribe_utterance(job: UtteranceJob) -> None:
         language=language,
         context=context.pieces,
         context_s=settings.ASR_CONTEXT_S,
+        prompt=context.pieces[-1].text if context.pieces else "",
         committed=streaming.committed_prefix(store, job),
     )
     shown = (
