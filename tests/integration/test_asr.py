@@ -46,7 +46,13 @@ def asr_stack(
     db = settings.DATABASES["default"]
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     redis.Redis.from_url(ASR_REDIS_URL).flushdb()
-    env = {"TRANSCRIPTION": "asr"}  # drafts every second, growing word by word
+    env = {
+        "TRANSCRIPTION": "asr",  # drafts every second, growing word by word
+        # This test is about drafts and their finals: none is shed however loaded the machine
+        # (shedding under load: tests/assistant/test_services_streaming.py).
+        "ASR_EARLY_DECODE_MAX_LAG_MS": "60000",
+        "ASR_PROVISIONAL_MAX_LAG_MS": "60000",
+    }
     logs = tmp_path_factory.mktemp("asr-stack")
     with running_stack(database_url, ASR_REDIS_URL, logs, env, worker_queues="asr") as stack:
         yield stack
