@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
@@ -183,3 +185,11 @@ def test_a_row_published_with_another_seq_is_refused(make_meeting: MakeMeeting) 
         live.publish_new_row(meeting.pk, create, stale)
     assert not LiveEvent.objects.filter(meeting=meeting).exists()
     assert not ChatMessage.objects.filter(meeting=meeting).exists()
+
+
+def test_the_live_page_takes_every_event_type() -> None:
+    """live-socket.js drops events of a type it does not list: it must list them all."""
+    script = (Path(__file__).resolve().parents[2] / "static/js/live-socket.js").read_text()
+    listed = re.search(r"EVENT_TYPES = new Set\(\[(.*?)\]\)", script)
+    assert listed is not None
+    assert set(re.findall(r'"(\w+)"', listed.group(1))) == set(events.EVENT_TYPES)
