@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 AGREEMENT_N = 2  # LocalAgreement-2: two consecutive decodes must agree
 PREVIOUS_CADENCE_MS = 3000  # under load, early decodes fall back to this cadence first
 BEHIND_TTL_S = 600  # a meeting's "behind" flag is forgotten after this long without finals
+SWAP_ATTEMPTS = 3  # a draft's state written over a concurrent worker's: read again this often
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ def _state_key(job: UtteranceJob) -> str:
 
 def _state(store: AudioStore, job: UtteranceJob) -> tuple[int, Agreement]:
     """(revision it was left by, state) of the utterance's agreement; (-1, empty) at first."""
-    blob = store.get(_state_key(job))
+    return _parsed(store.get(_state_key(job)), job)
+
+
+def _parsed(blob: bytes | None, job: UtteranceJob) -> tuple[int, Agreement]:
     if blob is None:
         return -1, Agreement()
     try:
@@ -103,17 +107,29 @@ def provisional_caption(store: AudioStore, job: UtteranceJob, hypothesis: str) -
     """The caption after an early decode's hypothesis; None when it shows nothing new."""
     if settings.ASR_PROVISIONAL_POLICY != "agreement":
         return Caption(hypothesis, len(words_of(hypothesis)))  # all of it may change
-    revision, state = _state(store, job)
-    if revision >= job.revision:
-        return None  # a later cut of this utterance was decoded first
-    later = state.heard(words_of(hypothesis), AGREEMENT_N)
-    blob = json.dumps(
-        {"revision": job.revision, "hypotheses": later.hypotheses, "committed": later.committed}
-    )
-    try:
-        store.keep(_state_key(job), blob.encode(), settings.ASR_AUDIO_TTL_S)
-    except AudioStoreUnavailable as exc:
-        log.warning("asr %s: streaming state not kept (%s)", job.utterance_key, exc)
+    key = _state_key(job)
+    for _attempt in range(SWAP_ATTEMPTS):
+        try:
+            before = store.get(key)
+        except AudioStoreUnavailable as exc:
+            log.warning("asr %s: streaming state not read (%s)", job.utterance_key, exc)
+            return None
+        revision, state = _parsed(before, job)
+        if revision >= job.revision:
+            return None  # a later cut of this utterance was decoded first
+        later = state.heard(words_of(hypothesis), AGREEMENT_N)
+        blob = json.dumps(
+            {"revision": job.revision, "hypotheses": later.hypotheses, "committed": later.committed}
+        ).encode()
+        try:
+            # Only over the state read: a worker that wrote meanwhile is heard, not overwritten.
+            if store.swap(key, before, blob, settings.ASR_AUDIO_TTL_S):
+                break
+        except AudioStoreUnavailable as exc:
+            log.warning("asr %s: streaming state not kept (%s)", job.utterance_key, exc)
+            return None
+    else:
+        return None
     caption = _caption(later)
     if caption == _caption(state) or not caption.text:
         return None

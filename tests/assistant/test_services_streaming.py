@@ -20,7 +20,7 @@ from django.test import override_settings
 from assistant import events
 from assistant.models import LiveEvent, Meeting, TranscriptSegment
 from assistant.services import speech, streaming
-from assistant.speech_audio import audio_store
+from assistant.speech_audio import AudioStore, InProcessAudioStore, RedisAudioStore, audio_store
 from assistant.transcription.wer import word_error_rate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(300)]
@@ -134,3 +134,22 @@ def test_captions_behind_is_said_once_and_cleared_when_finals_catch_up(
         streaming.final_stored(store, job)
     said = LiveEvent.objects.filter(meeting=meeting, type=events.CAPTIONS).order_by("seq")
     assert [e.payload["behind"] for e in said] == [True, False]
+
+
+@pytest.mark.parametrize("shape", ["redis", "in-process"])
+def test_a_drafts_state_is_only_written_over_the_state_it_was_computed_from(shape: str) -> None:
+    """Two workers on cuts of one utterance: the slower one's write fails and it reads again."""
+    from django.conf import settings as django_settings
+
+    store: AudioStore = (
+        RedisAudioStore(django_settings.REDIS_URL, 60)
+        if shape == "redis"
+        else InProcessAudioStore(60)
+    )
+    key = f"asr:test:swap:{time.time_ns()}"
+    assert store.swap(key, None, b"rev 0", 60), "nothing there yet"
+    assert not store.swap(key, None, b"rev 1 (stale)", 60)
+    assert store.swap(key, b"rev 0", b"rev 1", 60)
+    assert not store.swap(key, b"rev 0", b"rev 2 (from rev 0)", 60)
+    assert store.get(key) == b"rev 1"
+    store.delete(key)
