@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-webhook eval-notes chaos play
+.PHONY: demo test install install-test services lint format bench bench-asr bench-notes bench-search bench-ingest bench-share bench-webhook eval-notes chaos play
 
 ## demo: install, migrate SQLite, create the demo user, serve the dashboard with a simulated meeting
 demo: install
@@ -58,6 +58,10 @@ bench-asr: install-test services
 ## bench-ingest: ingest capacity, our client against Zoom's rtms SDK and a minimal client (JSON)
 bench-ingest: install-test
 	$(PY) -m benchmarks.ingest_load
+
+## bench-share: share ingestion cost, CPU s per share stream-minute and slides kept, JPG and H.264 at 1-5 fps (JSON)
+bench-share: install-test
+	$(PY) -m benchmarks.share_ingest
 
 ## bench-webhook: webhook receiver req/s and p50/p99 at concurrency 1, 8, 32 on daphne (JSON)
 bench-webhook: install-test services

@@ -21,7 +21,8 @@ CHAT: Final = "chat"
 STATE: Final = "state"
 NOTES: Final = "notes"
 CAPTIONS: Final = "captions"
-EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, CAPTIONS)
+SLIDE: Final = "slide"
+EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, CAPTIONS, SLIDE)
 
 # The stream-only state of a state event that reports a stretch of possibly lost data. The
 # meeting states themselves are assistant.models.Meeting.State.
@@ -210,6 +211,21 @@ class CaptionsPayload(TypedDict):
     lag_ms: int
 
 
+class SlidePayload(TypedDict):
+    """A slide the screen share showed (services/slides.py); sent again, same `id`, with its
+    `title` once its text is read. `at_ms` is the stream clock; the URLs serve its picture."""
+
+    type: Literal["slide"]
+    seq: int
+    id: int
+    at_ms: int
+    sharer_user_id: int | None
+    sharer: str
+    title: str
+    image_url: str
+    thumbnail_url: str
+
+
 LivePayload = (
     SegmentPayload
     | ParticipantPayload
@@ -218,4 +234,5 @@ LivePayload = (
     | GapPayload
     | NotesPayload
     | CaptionsPayload
+    | SlidePayload
 )

@@ -84,12 +84,15 @@ UPDATE_NOTES = "llm.update_notes"
 FINAL_NOTES = "llm.final_notes"
 REPORT_DEAUTHORIZATION = "assistant.report_deauthorization"
 DELIVER_NOTES = "assistant.deliver_notes"
+# On the asr queue: like speech recognition, a CPU-bound model loaded once per worker process.
+READ_SLIDE = "asr.read_slide"
 SUBMITTED_BY_THE_APP = (
     TRANSCRIBE_UTTERANCE,
     UPDATE_NOTES,
     FINAL_NOTES,
     REPORT_DEAUTHORIZATION,
     DELIVER_NOTES,
+    READ_SLIDE,
 )
 
 # Threads per queue in the embedded shape: a laptop holds one Whisper and one LLM call at a time.

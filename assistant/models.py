@@ -118,8 +118,20 @@ class Meeting(models.Model):
         help_text="keep each participant's audio as WAV for re-transcription; "
         "blank: the RECORD_AUDIO setting",
     )
+    capture_slides = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="keep what its screen share shows as slides (with their text); "
+        "blank: the SLIDES setting",
+    )
     asr_language = models.CharField(
         max_length=16, blank=True, help_text="the language our recogniser locked on"
+    )
+    language = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="the language it is spoken in, as Zoom's transcript language id "
+        "(-1: detect it; assistant/languages.py); blank: the MEETING_LANGUAGE setting",
     )
     legal_hold = models.BooleanField(
         default=False, help_text="kept past MEETING_RETENTION_DAYS and not deletable while set"
@@ -194,6 +206,8 @@ class TranscriptSegment(models.Model):
     start_ms = models.BigIntegerField(help_text="RTMS stream clock")
     end_ms = models.BigIntegerField(help_text="RTMS stream clock")
     text = models.TextField()
+    # What Zoom's frame or Whisper reported, as a BCP 47 code ("fr-CA", "en"); "" when neither
+    # said (assistant/languages.py).
     language = models.CharField(max_length=16, blank=True)
     dedupe_key = models.CharField(max_length=200, help_text="identical on re-delivery")
     # Our recogniser's text of an utterance still in progress is provisional: later revisions
@@ -459,7 +473,7 @@ class DeauthorizationAudit(models.Model):
     data_retained = models.BooleanField(help_text="user_data_retention: data kept at their ask")
     meetings_deleted = models.IntegerField(default=0)
     tokens_deleted = models.BooleanField(
-        default=False, help_text="OAuth tokens were deleted (none are kept since migration 0010)"
+        default=False, help_text="the user's Zoom OAuth tokens (ZoomGrant) were deleted"
     )
     compliance_reported_at = models.DateTimeField(null=True, blank=True)
     compliance_error = models.CharField(max_length=300, blank=True)
@@ -474,5 +488,11 @@ class DeauthorizationAudit(models.Model):
 # Share links live in a module of their own; imported here so Django registers them with the app.
 from assistant.share_models import ShareLink, ShareLinkOpening  # noqa: E402, F401
 
+# Slides and camera thumbnails, likewise.
+from assistant.slide_models import ParticipantPicture, Slide  # noqa: E402, F401
+
 # Notes templates an admin writes, likewise.
 from assistant.template_models import NotesTemplate, NotesTemplateSection  # noqa: E402, F401
+
+# A host's sealed Zoom tokens (RTMS controls), likewise.
+from assistant.zoom_grant_models import ZoomGrant  # noqa: E402, F401

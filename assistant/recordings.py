@@ -67,13 +67,16 @@ def _last_written(folder: Path) -> float:
     return max(times)
 
 
-def orphan_folders(existing: Callable[[list[int]], set[int]], quiet_s: float) -> list[Path]:
-    """Recording folders whose meeting does not exist and that nothing wrote for `quiet_s`.
+def orphan_folders(
+    existing: Callable[[list[int]], set[int]], quiet_s: float, root: Path | None = None
+) -> list[Path]:
+    """Meeting folders under `root` (RECORDINGS_DIR) whose meeting does not exist and that
+    nothing wrote for `quiet_s`.
 
     `existing(ids)` says which of the meeting ids still exist. A folder written lately is left
     for a later sweep: a stream's last flush may still be landing.
     """
-    root = Path(settings.RECORDINGS_DIR)
+    root = Path(settings.RECORDINGS_DIR) if root is None else root
     if not root.is_dir():
         return []
     folders = {int(path.name): path for path in root.iterdir() if _MEETING.match(path.name)}

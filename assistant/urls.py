@@ -16,6 +16,8 @@ from assistant.views import (
     notes_template,
     notes_track,
     pages,
+    pictures,
+    rtms_controls,
     search,
     share_links,
     shared_page,
@@ -23,11 +25,16 @@ from assistant.views import (
     zoom_oauth,
     zoomapp,
 )
-from rtms_ingest.runtime import demo, demo_views, transcription_views
+from rtms_ingest.runtime import demo, demo_views, language_views, slides_views, transcription_views
 
 urlpatterns = [
     path("", pages.meeting_list, name="meeting-list"),
     path("meetings/<int:meeting_id>/", pages.meeting_detail, name="meeting-detail"),
+    path(
+        "meetings/<int:meeting_id>/pictures/<str:name>",
+        pictures.meeting_picture,
+        name="meeting-picture",
+    ),
     *(
         path(
             f"meetings/<int:meeting_id>/export.{fmt}",
@@ -38,6 +45,8 @@ urlpatterns = [
         for fmt in library.FORMATS
     ),
     path("meetings/<int:meeting_id>/delete/", library.delete, name="meeting-delete"),
+    path("meetings/<int:meeting_id>/rtms/", rtms_controls.meeting_rtms, name="meeting-rtms"),
+    path("meetings/rtms/start/", rtms_controls.start_by_id, name="rtms-start"),
     path(
         "meetings/<int:meeting_id>/deliveries/send/",
         deliveries.send_again,
@@ -95,9 +104,19 @@ urlpatterns = [
     # The token is the path: assistant/wiring/log_redaction.py keeps it out of the logs.
     path("shared/<str:token>/", shared_page.shared_meeting, name="shared-meeting"),
     path(
+        "api/meetings/<int:meeting_id>/slides/",
+        slides_views.meeting_slides,
+        name="api-meeting-slides",
+    ),
+    path(
         "api/meetings/<int:meeting_id>/transcription/",
         transcription_views.meeting_transcription,
         name="api-meeting-transcription",
+    ),
+    path(
+        "api/meetings/<int:meeting_id>/language/",
+        language_views.meeting_language_choice,
+        name="api-meeting-language",
     ),
     path(
         "api/meetings/<int:meeting_id>/notes-track/",

@@ -237,8 +237,29 @@ def lay_out(workdir: Path) -> Layout:
         "participants": participants,
         "utterances": utterances,
         "chat": chat,
+        # Pictures made by scripts/generate_sample_slides.py (Pillow), kept beside the audio.
+        "share": SHARE,
+        "video": [
+            {"user_id": 16779264, "start_s": 0.0, "end_s": 114.0, "image": "video/16779264.png"}
+        ],
     }
     return Layout(meeting, duration_s, clips)
+
+
+# Priya shares three slides while the decision, the action items and the next release are
+# discussed (the third names "Heron", a word nobody says: search finds it on the slide only).
+SHARE = [
+    {
+        "user_id": 16778240,
+        "start_s": 35.0,
+        "end_s": 97.0,
+        "slides": [
+            {"at_s": 35.0, "image": "share/1-release-decision.png"},
+            {"at_s": 58.0, "image": "share/2-action-items.png"},
+            {"at_s": 83.5, "image": "share/3-next-release.png"},
+        ],
+    }
+]
 
 
 def write_track(path: Path, clips: list[Clip], nframes: int) -> None:

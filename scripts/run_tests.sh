@@ -16,6 +16,8 @@ REAL_TIME=(
   tests/rtms_ingest/simulator/test_sdk_conformance.py
   tests/rtms_ingest/storage/test_db_outage.py
   tests/rtms_ingest/runtime/test_run_demo.py
+  tests/rtms_ingest/runtime/test_demo_slides.py
+  tests/rtms_ingest/runtime/test_demo_rtms_controls.py
 )
 others_log=$(mktemp)
 trap 'rm -f "$others_log"' EXIT

@@ -29,7 +29,7 @@ from assistant.models import (
     WebhookDelivery,
     ZoomUserLink,
 )
-from assistant.services import meeting_deletion, sessions
+from assistant.services import meeting_deletion, sessions, zoom_grants
 from assistant.zoomapp import client
 from assistant.zoomapp.client import ZoomError
 
@@ -53,6 +53,8 @@ def deauthorize(payload: dict[str, Any], delivery_key: str) -> DeauthorizationAu
     sessions_ended = sessions.end_sessions_of(
         user_id=link.user_id if link is not None else None, zoom_user_id=zoom_user_id
     )
+    # The tokens go whatever the user asked about their data: the app may no longer act for them.
+    tokens_deleted = zoom_grants.forget(zoom_user_id) if zoom_user_id else False
     meetings_deleted = 0
     if not retained and zoom_user_id:
         owned = Q(operator_id=zoom_user_id)
@@ -71,6 +73,7 @@ def deauthorize(payload: dict[str, Any], delivery_key: str) -> DeauthorizationAu
         delivery_key=delivery_key,
         data_retained=retained,
         meetings_deleted=meetings_deleted,
+        tokens_deleted=tokens_deleted,
     )
     log.info(
         "zoom user deauthorized: %d meetings deleted, %d sessions ended, data retained: %s",

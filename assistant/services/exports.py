@@ -27,12 +27,13 @@ from assistant.models import (
     Participant,
     TranscriptSegment,
 )
-from assistant.services import clock, tracks
+from assistant.services import clock, slide_exports, slides, tracks
 from assistant.services.markdown_text import block, heading, inline, one_line
 from assistant.services.notes import shapes
 
-# 2: the notes name their template and carry its sections.
-EXPORT_VERSION = 2
+# 2: the notes name their template and carry its sections. 3: the slides shown, and each
+# segment's language described.
+EXPORT_VERSION = 3
 # The topic's part of a file name, at most this long (a file name stays well under 255 bytes).
 _NAME_CHARS = 60
 
@@ -109,7 +110,7 @@ def srt(meeting_id: int, origin: int) -> Iterator[str]:
 
 def markdown(meeting_id: int, origin: int) -> Iterator[str]:
     """Markdown: the notes (summary, decisions, action items, the template's sections), the
-    transcript, then the chat."""
+    slides, the transcript (with a line where each slide was shown), then the chat."""
     meeting = Meeting.objects.get(pk=meeting_id)
     yield f"# {heading(meeting.topic or 'Untitled meeting')}\n\n"
     if meeting.started_at:
@@ -134,8 +135,13 @@ def markdown(meeting_id: int, origin: int) -> Iterator[str]:
         yield "\n## Open questions\n\n" + "".join(f"- {block(q)}\n" for q in notes.open_questions)
     if notes is not None and notes.sections:
         yield from _md_sections(notes)
+    shown = slides.meeting_slides(meeting_id)
+    yield from slide_exports.markdown_section(shown, origin)
     yield "\n## Transcript\n"
+    pending = list(shown)
     for line in caption_lines(meeting_id):
+        while pending and pending[0].shown_at_ms <= line.start_ms:
+            yield slide_exports.markdown_marker(pending.pop(0), origin)
         speaker = inline(line.speaker) or "Unknown speaker"
         yield f"\n**{clock.elapsed(line.start_ms - origin)} {speaker}:** {inline(line.text)}\n"
     yield from _md_chat(meeting_id, origin)
@@ -226,6 +232,7 @@ def json_document(meeting_id: int, origin: int) -> Iterator[str]:
             }
             for c in ChatMessage.objects.filter(meeting_id=meeting_id).order_by("seq")
         ],
+        "slides": slide_exports.json_slides(meeting_id),
     }
     # The object without its closing brace, then the segments array, then the brace.
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "segments": ['

@@ -6,8 +6,8 @@ kind of rows went and how many, when, why and by whom; never any content).
 
 A meeting deleted while its stream is open (a deauthorization) is announced after commit
 (`open_meeting_deleted`): the ingest stops its stream, and its sinks refuse to write for a
-meeting that is gone. Recording folders left without a meeting anyway (a write that raced the
-deletion, a crash between commit and removal) are swept by `remove_orphan_recordings`.
+meeting that is gone. Recording and picture folders left without a meeting anyway (a write that
+raced the deletion, a crash between commit and removal) are swept by `remove_orphan_recordings`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from __future__ import annotations
 import logging
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Model, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from assistant import recordings
+from assistant import pictures, recordings
 from assistant.models import (
     ActionItem,
     ChatMessage,
@@ -34,7 +36,9 @@ from assistant.models import (
     MeetingDeletion,
     MeetingNotes,
     Participant,
+    ParticipantPicture,
     ShareLink,
+    Slide,
     TranscriptSegment,
 )
 from assistant.speech_audio import audio_store
@@ -124,6 +128,8 @@ _SMALL_TABLES: dict[str, type[Model]] = {
     "connection_log": ConnectionLogEntry,
     "share_links": ShareLink,
     "deliveries": Delivery,
+    "slides": Slide,
+    "participant_pictures": ParticipantPicture,
 }
 
 
@@ -146,6 +152,7 @@ def remove_attached_files(meeting_id: int) -> None:
     if removed:
         log.info("meeting %d: removed %d stored audio entries", meeting_id, removed)
     recordings.delete_recordings(meeting_id)
+    pictures.delete_pictures(meeting_id)
 
 
 def _announce_open_deletion(stream: dict[str, object]) -> None:
@@ -164,10 +171,11 @@ def remove_orphan_recordings(quiet_s: float = ORPHAN_QUIET_S) -> int:
         return set(Meeting.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
     removed = 0
-    for folder in recordings.orphan_folders(existing, quiet_s):
-        shutil.rmtree(folder, ignore_errors=True)
-        log.info("removed recording folder %s: its meeting is gone", folder.name)
-        removed += 1
+    for root in (Path(settings.RECORDINGS_DIR), Path(settings.PICTURES_DIR)):
+        for folder in recordings.orphan_folders(existing, quiet_s, root):
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed folder %s of %s: its meeting is gone", folder.name, root)
+            removed += 1
     return removed
 
 

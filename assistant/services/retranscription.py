@@ -17,7 +17,7 @@ from django.conf import settings
 
 from assistant import recordings
 from assistant.models import Meeting, Transcription
-from assistant.services import notes
+from assistant.services import meeting_language, notes
 from assistant.services.tracks import wants_asr
 from assistant.services.transcript import Recognised, replace_asr_track
 
@@ -71,7 +71,7 @@ def retranscribe(
         )
     config = replace(settings_config(), model=model or settings.WHISPER_MODEL)
     decoder_for(config)  # a model that cannot load fails here, before any work
-    locked = language or meeting.asr_language or None
+    locked = language or meeting_language.whisper_language(meeting) or meeting.asr_language or None
     started = time.perf_counter()
     versions: list[Recognised] = []
     stretches = 0

@@ -1,9 +1,10 @@
-"""Full-text search over the transcripts and chat of the meetings a caller may see.
+"""Full-text search over the transcripts, chat and slides of the meetings a caller may see.
 
 PostgreSQL: generated `search_vector` columns (english stemming) with GIN indexes, ranked by
 ts_rank, snippets by ts_headline. SQLite (the embedded default): the FTS5 tables
 `assistant_segment_fts` and `assistant_chat_fts` (porter stemming), ranked by bm25, snippets by
-snippet(). Set up by migrations 0005_library (segments) and 0012_primary_track (chat). A query
+snippet(). Set up by migrations 0005_library (segments), 0012_primary_track (chat) and
+0019_slides (the text OCR read on slides: `assistant_slide_fts`). A query
 is words (all must match), "quoted phrases" and -excluded words or phrases; it is parsed here
 and rebuilt in each engine's syntax, so user input never reaches either query language as is.
 
@@ -23,7 +24,7 @@ from django.db.models import QuerySet
 
 from assistant.models import Meeting
 from assistant.services import search_sql, tracks_sql
-from assistant.services.search_sql import CHAT_SOURCE
+from assistant.services.search_sql import CHAT_SOURCE, SLIDE_SOURCE
 
 MAX_QUERY_CHARS = 300
 # PostgreSQL ranks the newest this many matches of the transcript (and as many of the chat):
@@ -54,8 +55,8 @@ class Hit:
     highlighted snippet (HTML)."""
 
     meeting_id: int
-    source: str  # a Track value, or CHAT_SOURCE
-    item_id: int  # the segment's id, or the chat message's
+    source: str  # a Track value, CHAT_SOURCE or SLIDE_SOURCE
+    item_id: int  # the segment's id, the chat message's or the slide's
     speaker: str
     start_ms: int  # stream clock: when it was said, or sent
     snippet: str
@@ -63,8 +64,13 @@ class Hit:
 
     @property
     def segment_id(self) -> int | None:
-        """The matching segment's id; None for a chat message."""
-        return None if self.source == CHAT_SOURCE else self.item_id
+        """The matching segment's id; None for a chat message or a slide."""
+        return None if self.source in (CHAT_SOURCE, SLIDE_SOURCE) else self.item_id
+
+    @property
+    def slide_id(self) -> int | None:
+        """The matching slide's id; None for anything else."""
+        return self.item_id if self.source == SLIDE_SOURCE else None
 
     @property
     def chat_id(self) -> int | None:
@@ -177,7 +183,7 @@ def _visible_condition(meetings: QuerySet[Meeting]) -> tracks_sql.Sql:
 
 def said_in_meeting(query: str) -> tuple[str, tuple[Any, ...]] | None:
     """SQL (and params): whether the meeting row "assistant_meeting" has a matching segment
-    (of either track) or chat message.
+    (of either track), chat message or slide.
 
     EXISTS per meeting, so the planner can stop at a meeting's first match (common words) or
     probe the search index once (rare ones). None when the query has no word to look for.

@@ -2,7 +2,8 @@
 
 A match is in one of three tiers, ranked within each by the engine (ts_rank, bm25):
 0. the meeting's primary track (services/tracks.py, in SQL: services/tracks_sql.py);
-1. the chat: typed words, exact where speech recognition guesses (names, links);
+1. the chat and the slides' text: typed words, exact where speech recognition guesses (names,
+   links);
 2. the other track, only where the primary track does not match the same query at that
    moment (overlapping in time): the other track's words, each moment shown once.
 
@@ -20,6 +21,7 @@ PRIMARY, CHAT, OTHER = 0, 1, 2
 # bounds the range read on the (meeting, start_ms) index.
 OVERLAP_REACH_MS = 120_000
 CHAT_SOURCE = "chat"  # a hit's source when it is a chat message (else a Track value)
+SLIDE_SOURCE = "slide"  # a hit's source when it is a slide's text (OCR), ranked with the chat
 
 
 def _unconfirmed(match: str) -> str:
@@ -48,6 +50,7 @@ def postgres(
     tsq = "to_tsquery('english', %s)"
     segments_visible = visible[0].replace("{col}", "s.meeting_id")
     chat_visible = visible[0].replace("{col}", "c.meeting_id")
+    slide_visible = visible[0].replace("{col}", "d.meeting_id")
     sql = f"""
         SELECT h.source, h.id, h.meeting_id, h.speaker, h.at_ms, h.tier,
                ts_headline('english', h.text, {tsq}, %s)
@@ -75,6 +78,16 @@ def postgres(
                     ORDER BY c.id DESC
                     LIMIT %s
                 ) y
+                UNION ALL
+                SELECT z.* FROM (
+                    SELECT d.id, d.meeting_id, d.sharer_name AS speaker, d.shown_at_ms AS at_ms,
+                           d.shown_at_ms AS end_ms, d.text, d.search_vector,
+                           '{SLIDE_SOURCE}'::text AS source, {CHAT} AS tier
+                    FROM assistant_slide d
+                    WHERE d.search_vector @@ {tsq} AND {slide_visible}
+                    ORDER BY d.id DESC
+                    LIMIT %s
+                ) z
             ) u
             ORDER BY u.tier, rank DESC, u.id DESC, u.source
             LIMIT %s OFFSET %s
@@ -90,6 +103,9 @@ def postgres(
         *visible[1],
         candidates,
         query,
+        query,
+        *visible[1],
+        candidates,
         query,
         *visible[1],
         candidates,
@@ -131,6 +147,13 @@ def sqlite(visible: Sql, query: str, marks: tuple[str, str], limit: int, offset:
             FROM assistant_chat_fts
             JOIN assistant_chatmessage c ON c.id = assistant_chat_fts.rowid
             WHERE assistant_chat_fts MATCH %s AND c.meeting_id IN ({visible[0]})
+            UNION ALL
+            SELECT d.id, d.meeting_id, d.sharer_name, d.shown_at_ms, d.shown_at_ms,
+                   '{SLIDE_SOURCE}', {CHAT}, bm25(assistant_slide_fts),
+                   snippet(assistant_slide_fts, 0, %s, %s, '…', 24)
+            FROM assistant_slide_fts
+            JOIN assistant_slide d ON d.id = assistant_slide_fts.rowid
+            WHERE assistant_slide_fts MATCH %s AND d.meeting_id IN ({visible[0]})
         ) h
         ORDER BY h.tier, h.rank, h.id DESC, h.source
         LIMIT %s OFFSET %s
@@ -144,6 +167,9 @@ def sqlite(visible: Sql, query: str, marks: tuple[str, str], limit: int, offset:
         *marks,
         query,
         *visible[1],
+        *marks,
+        query,
+        *visible[1],
         limit,
         offset,
     ]
@@ -151,15 +177,17 @@ def sqlite(visible: Sql, query: str, marks: tuple[str, str], limit: int, offset:
 
 
 def said_in_meeting_postgres(query: str) -> Sql:
-    """Whether the meeting row "assistant_meeting" has a segment or chat message matching."""
+    """Whether the meeting row "assistant_meeting" has a segment, chat line or slide matching."""
     meeting = '"assistant_meeting"."id"'
     tsq = "to_tsquery('english', %s)"
     return (
         f"(EXISTS (SELECT 1 FROM assistant_transcriptsegment s WHERE s.meeting_id = {meeting} "  # noqa: S608
         f"AND s.search_vector @@ {tsq}) "
         f"OR EXISTS (SELECT 1 FROM assistant_chatmessage c WHERE c.meeting_id = {meeting} "
-        f"AND c.search_vector @@ {tsq}))",
-        [query, query],
+        f"AND c.search_vector @@ {tsq}) "
+        f"OR EXISTS (SELECT 1 FROM assistant_slide d WHERE d.meeting_id = {meeting} "
+        f"AND d.search_vector @@ {tsq}))",
+        [query, query, query],
     )
 
 
@@ -172,6 +200,9 @@ def said_in_meeting_sqlite(query: str) -> Sql:
         f"WHERE s.meeting_id = {meeting} AND assistant_segment_fts MATCH %s) "
         "OR EXISTS (SELECT 1 FROM assistant_chat_fts "
         "JOIN assistant_chatmessage c ON c.id = assistant_chat_fts.rowid "
-        f"WHERE c.meeting_id = {meeting} AND assistant_chat_fts MATCH %s))",
-        [query, query],
+        f"WHERE c.meeting_id = {meeting} AND assistant_chat_fts MATCH %s) "
+        "OR EXISTS (SELECT 1 FROM assistant_slide_fts "
+        "JOIN assistant_slide d ON d.id = assistant_slide_fts.rowid "
+        f"WHERE d.meeting_id = {meeting} AND assistant_slide_fts MATCH %s))",
+        [query, query, query],
     )

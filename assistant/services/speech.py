@@ -25,7 +25,7 @@ from django.conf import settings
 
 from assistant import jobs, metrics
 from assistant.models import Meeting, Transcription
-from assistant.services import streaming
+from assistant.services import meeting_language, streaming
 from assistant.services.tracks import transcription_mode, wants_asr, wants_native
 from assistant.services.transcript import (
     Recognised,
@@ -269,9 +269,12 @@ def _context(store: AudioStore, job: UtteranceJob) -> SpeakerContext:
 
 
 def _meeting_language(meeting_id: int) -> str | None:
-    """The language the meeting's recognition is locked on, or None for the setting."""
-    locked = Meeting.objects.filter(pk=meeting_id).values_list("asr_language", flat=True).first()
-    return locked or None
+    """The meeting's chosen language (its host's, else MEETING_LANGUAGE), else the language
+    its recognition locked on, else None for WHISPER_LANGUAGE."""
+    meeting = Meeting.objects.filter(pk=meeting_id).only("language", "asr_language").first()
+    if meeting is None:
+        return None
+    return meeting_language.whisper_language(meeting) or meeting.asr_language or None
 
 
 def _lock_language(meeting_id: int, asked: str | None, detected: str) -> None:

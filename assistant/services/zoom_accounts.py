@@ -1,9 +1,8 @@
 """Zoom sign-in: installing the app links a Zoom user to a site user.
 
-The access token Zoom grants is used once, to ask who the user is (/users/me), and then
-dropped with its refresh token: no feature calls Zoom on a user's behalf, so none is kept
-(migration 0010 deleted those stored before). A feature that needs them must store them again,
-encrypted, and deauthorization must delete them.
+The access token Zoom grants first asks who the user is (/users/me); then it and its refresh
+token are kept sealed (services/zoom_grants.py) so the dashboard can control RTMS as the host;
+deauthorization deletes them.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.services import speaking
-from assistant.views import presenters
+from assistant.services import slides, speaking
+from assistant.views import presenters, slide_rows
 
 TIMELINE_WIDTH = 1000  # SVG user units; the picture scales to the page width
 MIN_TURN_WIDTH = 2.0  # SVG user units: a one-word turn in a long meeting stays visible
@@ -24,6 +24,7 @@ class TalkBar:
     total_ms: int
     percent: float
     duration: str
+    thumbnail_url: str = ""  # the speaker's camera, when video was taken
 
     @property
     def width(self) -> str:
@@ -59,6 +60,7 @@ class Charts:
     lanes: list[Lane]
     marks: list[Mark]
     ticks: list[tuple[str, str]] = field(default_factory=list)  # (x, clock label)
+    slides: list[slide_rows.SlideRow] = field(default_factory=list)  # pinned at their moment
 
 
 def spoken(ms: int) -> str:
@@ -85,6 +87,7 @@ def meeting_charts(meeting_id: int, origin: int) -> Charts | None:
     by_first = sorted(times, key=lambda t: t.first_ms)
     colours = {t.speaker: presenters.speaker_colour(i) for i, t in enumerate(by_first)}
     total = sum(t.total_ms for t in times) or 1
+    cameras = slide_rows.camera_thumbnails(meeting_id)
     bars = [
         TalkBar(
             name=_name(t.speaker),
@@ -92,6 +95,7 @@ def meeting_charts(meeting_id: int, origin: int) -> Charts | None:
             total_ms=t.total_ms,
             percent=100 * t.total_ms / total,
             duration=spoken(t.total_ms),
+            thumbnail_url=cameras.get(t.speaker[0], "") if t.speaker[0] is not None else "",
         )
         for t in times
     ]
@@ -101,6 +105,7 @@ def meeting_charts(meeting_id: int, origin: int) -> Charts | None:
         lanes=_lanes(meeting_id, start, end, by_first, colours),
         marks=_marks(meeting_id, start, end, origin),
         ticks=_ticks(start, end, origin),
+        slides=slide_rows.slide_rows(slides.meeting_slides(meeting_id), origin, (start, end)),
     )
 
 

@@ -1,4 +1,4 @@
-"""What a host's choice for a meeting (PUT notes-track, notes-template) checks before it is read.
+"""What a host's choice for a meeting (PUT notes-track, notes-template, language) checks first.
 
 A signed-in user (else 401), a meeting they may see (else 404, as if it did not exist) that they
 host or, as staff, may change (else 403), PUT only (else 405). Django checks CSRF on the PUT.
@@ -26,5 +26,5 @@ def hosted_meeting(request: HttpRequest, meeting_id: int, what: str) -> Meeting 
     if meeting is None:
         return error("No such meeting.", 404)
     if not access.is_host_of(request.user, meeting):
-        return error(f"Only the meeting's host may choose its notes' {what}.", 403)
+        return error(f"Only the meeting's host may choose its {what}.", 403)
     return meeting

@@ -23,7 +23,7 @@ MAX_BODY_BYTES = 1024
 @never_cache
 def notes_template(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Set {"template": "<key>" | ""}; the notes are rebuilt if their template changes."""
-    meeting = hosted_meeting(request, meeting_id, "template")
+    meeting = hosted_meeting(request, meeting_id, "notes' template")
     if isinstance(meeting, HttpResponse):
         return meeting
     choice = _choice(request)

@@ -24,7 +24,7 @@ _USAGE = 'Send {"notes_track": "native" | "asr" | ""} ("" = the server\'s NOTES_
 @never_cache
 def notes_track(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Set {"notes_track": "native" | "asr" | ""}; the notes are rebuilt if their track changes."""
-    meeting = hosted_meeting(request, meeting_id, "track")
+    meeting = hosted_meeting(request, meeting_id, "notes' track")
     if isinstance(meeting, HttpResponse):
         return meeting
     choice = _choice(request)

@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
+from assistant import languages
 from assistant.models import Meeting
-from assistant.services import access, meeting_filters, transcripts_query
+from assistant.services import access, meeting_filters, meeting_language, transcripts_query
 from assistant.services.deliveries import status as delivery_status
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import meeting_template
 from assistant.services.notes import shapes as notes_shapes
-from assistant.views import charts, list_filters, presenters
+from assistant.views import charts, list_filters, presenters, rtms_controls
 from assistant.views.finished_panes import finished_panes
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             rows, transcripts_query.segment_counts([m.pk for m in rows])
         ),
         "can_play_sample": settings.DEMO_SIMULATOR and request.user.is_staff,
+        "zoom_grant": rtms_controls.grant_state(request.user),
     }
     return render(request, "meetings/list.html", context)
 
@@ -88,6 +90,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
     context["default_notes_track"] = presenters.TRACK_LABELS[settings.NOTES_TRACK]
     context["default_record_audio"] = presenters.recording_default_label(settings.RECORD_AUDIO)
+    context["default_slides"] = "Default: keep slides" if settings.SLIDES else "Default: no slides"
     context["notes_data"] = notes_shapes.page_notes(meeting.pk)
     context["show_notes"] = meeting.is_live or bool(context["notes_data"] or sources)
     context["can_edit_notes"] = access.is_host_of(request.user, meeting)
@@ -97,12 +100,27 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         context["automatic_template"] = meeting_template.by_topic(meeting.topic)
     # Which track leads is a choice only where there are (or will be) two.
     context["can_choose_track"] = context["can_edit_notes"] and context["tracks"].switchable
+    context["rtms"] = rtms_controls.controls_context(request, meeting)
+    context["rtms_actions"] = rtms_controls.ACTION_LABELS
     context["can_delete"] = context["can_edit_notes"] and not meeting.is_live
+    context["asr_caveat"] = meeting_language.asr_caveat(meeting)
+    if meeting.is_live:
+        context.update(_language_context(meeting, host=context["can_edit_notes"]))
     # Where the notes went: the host's (and staff's) business only.
     context["show_deliveries"] = context["can_edit_notes"] and not meeting.is_live
     if context["show_deliveries"]:
         context["deliveries"] = delivery_status.meeting_deliveries(meeting)
     return render(request, "meetings/detail.html", context)
+
+
+def _language_context(meeting: Meeting, *, host: bool) -> dict[str, Any]:
+    """The live page's language: the host's select, what segments are compared with
+    (labelled when in another language) and the names of languages."""
+    return {
+        "language_choice": presenters.language_choice(meeting) if host else None,
+        "reference_language": meeting_language.reference_code(meeting),
+        "language_names": languages.names(),
+    }
 
 
 def _finished_meeting(meeting: Meeting, part: str | None, at: str | None) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assistant import events
+from assistant import events, languages
 from assistant.models import (
     ChatMessage,
     Meeting,
@@ -22,7 +23,7 @@ from assistant.models import (
     Transcription,
     TranscriptSegment,
 )
-from assistant.services import clock, tracks
+from assistant.services import clock, meeting_language, tracks
 from assistant.services.template_choice import TemplateChosen
 from assistant.services.track_choice import TrackChosen
 from assistant.views import stop_reasons
@@ -183,6 +184,14 @@ def chat_moment_url(meeting_id: int, chat_id: int, segment_id: int | None) -> st
     return f"{page}{at}#chat-{chat_id}"
 
 
+def slide_moment_url(meeting_id: int, slide_id: int, segment_id: int | None) -> str:
+    """The meeting page at a slide: the transcript part of a segment said while it was shown
+    (`segment_id`, if any), and the slide on the timeline."""
+    page = reverse("meeting-detail", args=[meeting_id])
+    at = f"?at={segment_id}" if segment_id is not None else ""
+    return f"{page}{at}#slide-{slide_id}"
+
+
 def speaker_colour(index: int) -> str:
     """Colour class of the meeting's index-th speaker (mirrors speakerClass in format.js)."""
     return f"spk-{index % SPEAKER_COLOURS}"
@@ -200,6 +209,11 @@ class CaptionRow:
     continued: bool
     source: str
     segment_id: int = 0
+    # The segment's language in words where it differs from the meeting's ("" elsewhere).
+    language_label: str = ""
+    language: str = ""
+    start_ms: int = 0
+    slide: Any = None  # a views.slide_rows.SlideRow first shown at this line, if any
 
 
 @dataclass(frozen=True)
@@ -209,6 +223,7 @@ class ParticipantRow:
     name: str
     present: bool
     left_clock: str
+    thumbnail_url: str = ""  # their camera's latest thumbnail, if video was taken
 
 
 @dataclass(frozen=True)
@@ -227,8 +242,11 @@ class ChatRow:
         return chat_pieces(self.text)
 
 
-def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[CaptionRow]:
-    """Stored segments as caption lines; `continued` when the same speaker goes on."""
+def caption_rows(
+    segments: list[TranscriptSegment], origin: int, reference_language: str = ""
+) -> list[CaptionRow]:
+    """Stored segments as caption lines; `continued` when the same speaker goes on; a segment
+    in another language than `reference_language` (the meeting's) is labelled."""
     rows: list[CaptionRow] = []
     previous: dict[str, tuple[int | None, str]] = {}  # per track: the tracks are shown apart
     # Colours go to speakers in order of first appearance, so the first eight never clash.
@@ -246,6 +264,9 @@ def caption_rows(segments: list[TranscriptSegment], origin: int) -> list[Caption
                 continued=speaker == previous.get(s.source),
                 source=s.source,
                 segment_id=s.pk,
+                language_label=meeting_language.label_for(s.language, reference_language),
+                language=s.language,
+                start_ms=s.start_ms,
             )
         )
         previous[s.source] = speaker
@@ -300,13 +321,17 @@ def template_chosen_text(chosen: TemplateChosen) -> str:
     return f"The notes use {name}."
 
 
-def participant_rows(rows: list[Participant], origin: int) -> list[ParticipantRow]:
-    """Participants, those still present first."""
+def participant_rows(
+    rows: list[Participant], origin: int, thumbnails: dict[int, str] | None = None
+) -> list[ParticipantRow]:
+    """Participants, those still present first; with camera thumbnails when given."""
+    thumbnails = thumbnails or {}
     shown = [
         ParticipantRow(
             name=p.name or f"Participant {p.zoom_user_id}",
             present=p.is_present,
             left_clock=clock_label(p.left_at_ms, origin),
+            thumbnail_url=thumbnails.get(p.zoom_user_id, ""),
         )
         for p in rows
     ]
@@ -386,3 +411,32 @@ def meeting_cards(
         )
         for m in meetings
     ]
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    """One option of the meeting's language select."""
+
+    value: str  # "" (the setting), "-1" (detect) or a Zoom transcript language id
+    name: str
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The host's language select: its options and which one the meeting has."""
+
+    options: tuple[LanguageOption, ...]
+    current: str
+
+
+def language_choice(meeting: Meeting) -> LanguageChoice:
+    """The language select: the setting's default first, then detection, then every language."""
+    default = languages.choice_name(settings.MEETING_LANGUAGE)
+    options = [
+        LanguageOption("", f"Default: {default}"),
+        LanguageOption(str(languages.AUTO_ID), languages.choice_name(languages.AUTO_ID)),
+    ]
+    named = sorted(languages.ZOOM_LANGUAGES, key=lambda language: language.name)
+    options += [LanguageOption(str(language.id), language.name) for language in named]
+    current = "" if meeting.language is None else str(meeting.language)
+    return LanguageChoice(tuple(options), current)

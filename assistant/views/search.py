@@ -28,8 +28,9 @@ def search_api(request: HttpRequest) -> HttpResponse:
     """GET /api/search/?q=&page=: ranked hits in the meetings the user may see.
 
     `snippet` is HTML: the text escaped, the matching words in <mark>. `source` is `native`
-    (Zoom's transcript), `asr` (ours) or `chat`; `primary` marks the meeting's primary track;
-    a chat hit has a `chat_id` and no `segment_id`, a segment the other way round.
+    (Zoom's transcript), `asr` (ours), `chat` or `slide` (text read on a shared slide);
+    `primary` marks the meeting's primary track; a hit has one of `segment_id`, `chat_id` and
+    `slide_id`, the others null.
     """
     query = request.GET.get("q", "").strip()
     if not query:
@@ -50,6 +51,7 @@ def search_api(request: HttpRequest) -> HttpResponse:
             "meeting_id": h.meeting_id,
             "segment_id": h.segment_id,
             "chat_id": h.chat_id,
+            "slide_id": h.slide_id,
             "source": h.source,
             "primary": h.primary,
             "speaker": h.speaker,
@@ -65,8 +67,8 @@ def search_api(request: HttpRequest) -> HttpResponse:
 class HitRow:
     """One search hit as the results page shows it."""
 
-    source: str  # a Track value or "chat": the label's look
-    label: str  # where the words are from: "Zoom captions", "Our captions", "Chat"
+    source: str  # a Track value, "chat" or "slide": the label's look
+    label: str  # where the words are from: "Zoom captions", "Our captions", "Chat", "Slide"
     speaker: str
     clock: str
     snippet: SafeString
@@ -126,7 +128,11 @@ def _groups(hits: list[search.Hit]) -> list[MeetingHits]:
 
 
 def _row(hit: search.Hit, origin: int) -> HitRow:
-    if hit.chat_id is not None:
+    if hit.slide_id is not None:
+        near = transcripts_query.segment_near(hit.meeting_id, hit.start_ms)
+        label, speaker = "Slide", hit.speaker or "Unknown sharer"
+        url = presenters.slide_moment_url(hit.meeting_id, hit.slide_id, near)
+    elif hit.chat_id is not None:
         near = transcripts_query.segment_near(hit.meeting_id, hit.start_ms)
         label, speaker = "Chat", hit.speaker or "Unknown sender"
         url = presenters.chat_moment_url(hit.meeting_id, hit.chat_id, near)

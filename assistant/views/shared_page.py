@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from assistant.client_address import client_address
 from assistant.models import Meeting
-from assistant.services import rate_limits, share_links, transcripts_query
+from assistant.services import meeting_language, rate_limits, share_links, transcripts_query
 from assistant.services.notes import shapes as notes_shapes
 from assistant.services.share_links import LinkState
 from assistant.views import presenters, transcript_parts
@@ -67,7 +67,9 @@ def shared_context(meeting: Meeting, part: str | None, at: str | None) -> dict[s
     window = transcripts_query.transcript_window(meeting.pk, parts.start_ms, parts.end_ms)
     sources = set(transcripts_query.sources(meeting.pk))
     tracks = presenters.caption_tracks(meeting, sources)
-    captions = presenters.caption_rows(list(window), origin)
+    captions = presenters.caption_rows(
+        list(window), origin, meeting_language.reference_code(meeting)
+    )
     return {
         "meeting": meeting,
         "duration": presenters.duration_label(meeting),

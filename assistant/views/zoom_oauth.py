@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from assistant.services import second_factor, zoom_accounts
+from assistant.services import second_factor, zoom_accounts, zoom_grants
 from assistant.zoomapp import client, pkce
 from assistant.zoomapp.client import ZoomError
 
@@ -35,9 +35,10 @@ def _complete(request: HttpRequest, code: str, state: str | None, redirect_uri: 
     """Check the state, trade the code, link the Zoom user and sign the browser in."""
     verifier = pkce.finish(request.session, state, settings.ZOOM_OAUTH_STATE_TTL_S)
     tokens = client.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=verifier)
-    # The token's one use: who this is. Neither it nor the refresh token is kept.
     me = client.users_me(tokens.access_token)
     user = zoom_accounts.install(me, signed_in=_signed_in(request))
+    # Kept sealed: the dashboard starts, pauses, resumes and stops RTMS as this host.
+    zoom_grants.store(user, str(me["id"]), tokens)
     # Staff under STAFF_2FA sign in with their code on /login/: Zoom is not their second factor.
     if not second_factor.required_for(user):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -21,9 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from assistant import languages
 from assistant.middleware import framed_by
 from assistant.models import Meeting
-from assistant.services import access, panel, stream_refusals, transcripts_query
+from assistant.services import access, meeting_language, panel, stream_refusals, transcripts_query
 from assistant.services.meetings import failure_detail
 from assistant.services.notes import shapes as notes_shapes
 from assistant.views import presenters
@@ -145,6 +146,8 @@ def _meeting_context(meeting: Meeting, viewer: access.Viewer) -> dict[str, Any]:
         "can_choose_transcription": meeting.is_live and _hosts_here(viewer, meeting),
         "default_transcription": presenters.transcription_default_label(settings.TRANSCRIPTION),
         "default_record_audio": presenters.recording_default_label(settings.RECORD_AUDIO),
+        "reference_language": meeting_language.reference_code(meeting),
+        "language_names": languages.names(),
     }
 
 

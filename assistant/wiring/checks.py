@@ -282,3 +282,29 @@ def check_delivery_urls(app_configs: Any = None, **kwargs: Any) -> list[Warning]
             id="assistant.W032",
         )
     ]
+
+
+@register()
+def check_whisper_language(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """An English-only Whisper model cannot follow another language: say so, not guess."""
+    from assistant import languages
+
+    if not str(settings.WHISPER_MODEL).endswith(".en"):
+        return []
+    asked = []
+    if settings.MEETING_LANGUAGE not in (languages.AUTO_ID, languages.ENGLISH_ID):
+        asked.append(f"MEETING_LANGUAGE is {languages.choice_name(settings.MEETING_LANGUAGE)}")
+    if settings.WHISPER_LANGUAGE not in ("en", "auto"):
+        asked.append(f"WHISPER_LANGUAGE is {settings.WHISPER_LANGUAGE}")
+    if not asked:
+        return []
+    return [
+        Warning(
+            f"WHISPER_MODEL={settings.WHISPER_MODEL} hears English only, but "
+            f"{' and '.join(asked)}: our captions of other speech will not be a transcript "
+            "(Zoom's captions follow the language).",
+            hint="Use a multilingual model (WHISPER_MODEL=base, or a model folder), or "
+            "TRANSCRIPTION=native for such meetings.",
+            id="assistant.W041",
+        )
+    ]

@@ -28,10 +28,14 @@ _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 class ZoomError(RuntimeError):
     """A Zoom call that failed for good; `status` is the HTTP status (0: no answer)."""
 
-    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
+    def __init__(
+        self, message: str, status: int = 0, reason: str = "", code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Zoom's own error number in the body ({"code": 10308, "message": ...}), if any.
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,10 @@ def _call(method: str, url: str, *, headers: dict[str, str], body: bytes | None 
                 raw = response.read()
                 return json.loads(raw) if raw else {}
         except urllib.error.HTTPError as exc:
-            reason = _reason(exc)
+            reason, code = _reason(exc)
             if exc.code not in _RETRYABLE or attempt == ATTEMPTS:
                 raise ZoomError(
-                    f"{what} failed: HTTP {exc.code} {reason}", exc.code, reason
+                    f"{what} failed: HTTP {exc.code} {reason}", exc.code, reason, code
                 ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             if attempt == ATTEMPTS:
@@ -89,14 +93,17 @@ def _call(method: str, url: str, *, headers: dict[str, str], body: bytes | None 
     raise AssertionError("unreachable")
 
 
-def _reason(error: urllib.error.HTTPError) -> str:
+def _reason(error: urllib.error.HTTPError) -> tuple[str, int | None]:
+    """Zoom's words for an error answer and its error number, when the body has them."""
     try:
         body = json.loads(error.read() or b"{}")
     except ValueError:
-        return ""
+        return "", None
     if not isinstance(body, dict):
-        return ""
-    return str(body.get("reason") or body.get("error") or body.get("message") or "")[:200]
+        return "", None
+    reason = str(body.get("reason") or body.get("error") or body.get("message") or "")[:200]
+    code = body.get("code")
+    return reason, code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _token_call(form: dict[str, str]) -> TokenSet:
@@ -141,6 +148,11 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenS
     )
 
 
+def refresh_tokens(refresh_token: str) -> TokenSet:
+    """Trade a refresh token for a new pair (Zoom rotates them: the old one stops working)."""
+    return _token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
 def api(method: str, path: str, access_token: str, payload: Any = None) -> Any:
     """A REST call as the user whose access token this is."""
     body = None if payload is None else json.dumps(payload).encode()
@@ -156,6 +168,27 @@ def users_me(access_token: str) -> dict[str, Any]:
     if not isinstance(answer, dict) or not answer.get("id"):
         raise ZoomError("GET /users/me answered without a user id.")
     return answer
+
+
+def meeting_path_id(meeting_id: str) -> str:
+    """A meeting id as a REST path segment: a UUID starting with / or holding // is encoded
+    twice, as Zoom asks; any other UUID once; a numeric id as it is."""
+    if meeting_id.isdigit():
+        return meeting_id
+    once = urllib.parse.quote(meeting_id, safe="")
+    if meeting_id.startswith("/") or "//" in meeting_id:
+        return urllib.parse.quote(once, safe="")
+    return once
+
+
+def set_rtms_app_status(access_token: str, meeting_id: str, action: str) -> None:
+    """PATCH /live_meetings/{id}/rtms_app/status: start, pause, resume or stop our app's RTMS."""
+    api(
+        "PATCH",
+        f"/live_meetings/{meeting_path_id(meeting_id)}/rtms_app/status",
+        access_token,
+        {"action": action, "settings": {"client_id": settings.ZOOM_CLIENT_ID}},
+    )
 
 
 def report_data_compliance(body: dict[str, Any]) -> None:

@@ -91,6 +91,8 @@ class ClientStats:
     audio_frames: int = 0
     audio_bytes: int = 0
     chat_group_events: int = 0  # EVENT_UPDATE 10-14 (reference §7): logged, not stored
+    share_frames: int = 0  # MEDIA_DATA_SHARE frames handed to the sink
+    video_frames: int = 0  # MEDIA_DATA_VIDEO frames handed to the sink
     odd_lengths: int = 0  # audio frames whose `length` (reference §7) is not their size: kept
     keepalives_answered: int = 0
     reconnects: int = 0  # signaling (whole stream) reconnection attempts

@@ -25,3 +25,6 @@ class StreamContext:
     throttle: LogThrottle
     delivery: SinkDelivery
     closing: Callable[[], bool]
+    # The transcript's language (a TranscriptLanguage) asked in each transcript handshake;
+    # None lets Zoom detect it.
+    transcript_language: int | None = None

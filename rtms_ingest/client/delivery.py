@@ -13,7 +13,9 @@ from rtms_ingest.protocol import (
     EventType,
     Message,
     RtmsEvent,
+    ShareData,
     TranscriptData,
+    VideoData,
 )
 from rtms_ingest.protocol.enums import CHAT_GROUP_EVENTS
 
@@ -85,7 +87,7 @@ class SinkDelivery:
         await self.call("gap", self._sink.gap(detail, span))
 
     async def media(self, message: Message) -> bool:
-        """Deliver transcript, chat or audio data; False if `message` is none of those."""
+        """Deliver transcript, chat, audio, share or video data; False if it is none of those."""
         return not await self.media_many((message,))
 
     async def media_many(self, messages: Sequence[Message]) -> list[Message]:
@@ -110,6 +112,12 @@ class SinkDelivery:
             elif isinstance(message, ChatData):
                 self.last_ms = message.content.timestamp
                 await self.call("chat", self._sink.chat(message.content))
+            elif isinstance(message, ShareData):
+                stats.share_frames += 1
+                await self.call("share", self._sink.share(message.content))
+            elif isinstance(message, VideoData):
+                stats.video_frames += 1
+                await self.call("video", self._sink.video(message.content))
             else:
                 ignored.append(message)
         return ignored
@@ -135,6 +143,16 @@ class SinkDelivery:
                 return
             name = event.user_name or ""
             await self.call("active_speaker", self._sink.active_speaker(event.user_id, name, at))
+        elif event.event_type in (EventType.SHARING_START, EventType.SHARING_STOP):
+            # The events' fields are UNCONFIRMED (reference §2.8): the sharer is read from
+            # `user_id`, else from the first of `participants`.
+            sharer = event.participants[0] if event.participants else None
+            user_id = (
+                event.user_id if event.user_id is not None else getattr(sharer, "user_id", None)
+            )
+            name = event.user_name or getattr(sharer, "user_name", None) or ""
+            started = event.event_type == EventType.SHARING_START
+            await self.call("sharing", self._sink.sharing(user_id, name, started, at))
         elif event.event_type in CHAT_GROUP_EVENTS:
             # Chat groups (reference §7): the reference names the events but not their fields,
             # too little to store or show; counted and logged (the type and time, no content).

@@ -23,12 +23,19 @@ from rtms_ingest.protocol import (
     ChatParams,
     DataHandshakeRequest,
     DataHandshakeResponse,
+    DeskshareParams,
     MediaParams,
     MediaType,
     Message,
+    StatusCode,
     TextContentType,
     TranscriptLanguage,
     TranscriptParams,
+    VideoCodec,
+    VideoContentType,
+    VideoDataOption,
+    VideoParams,
+    VideoResolution,
 )
 
 __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_sockets"]
@@ -36,8 +43,22 @@ __all__ = ["SUPPORTED_MEDIA", "MediaLink", "media_params_for", "plan_media_socke
 log = logging.getLogger("rtms_ingest.client")
 
 # The kinds the sink can take, in the order their sockets are opened.
-_KINDS = (MediaType.TRANSCRIPT, MediaType.CHAT, MediaType.AUDIO)
-SUPPORTED_MEDIA = MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO
+_KINDS = (
+    MediaType.TRANSCRIPT,
+    MediaType.CHAT,
+    MediaType.AUDIO,
+    MediaType.DESKSHARE,
+    MediaType.VIDEO,
+)
+SUPPORTED_MEDIA = (
+    MediaType.TRANSCRIPT | MediaType.CHAT | MediaType.AUDIO | MediaType.DESKSHARE | MediaType.VIDEO
+)
+# Screen share as JPG stills, two a second: slides change seldom, and a still needs no decoder
+# state (H.264 is decoded too, key frames only, when a server sends it anyway).
+SHARE_FPS = 2
+# One camera (the active speaker's, by subscription) as JPG stills, one a second at SD: enough
+# for a thumbnail every 10 s, and the least Zoom can send.
+VIDEO_FPS = 1
 # A media socket closing at the very end of a meeting usually races the TERMINATED update on
 # signaling; waiting this long before calling it a drop avoids reporting a gap that is not one.
 MEDIA_SETTLE_S = 0.2
@@ -47,9 +68,15 @@ GAP_REPORT_INTERVAL_S = 1.0
 RequestFactory = Callable[[MediaType], DataHandshakeRequest]
 
 
-def media_params_for(mask: MediaType) -> MediaParams:
-    """What we ask for: native transcript with language detection, chat, 16 kHz mono L16 audio."""
+def media_params_for(mask: MediaType, transcript_language: int | None = None) -> MediaParams:
+    """What we ask for: native transcript, chat, 16 kHz mono L16 audio, share and one camera as
+    JPG stills.
+
+    The transcript in `transcript_language` (a TranscriptLanguage) with Zoom's language
+    detection off, or with detection on when it is None (src_language -1, enable_lid true).
+    """
     audio = transcript = chat = None
+    deskshare = video = None
     if MediaType.AUDIO in mask:
         # Per-speaker raw PCM at 16 kHz mono is what the ASR issue will feed Whisper directly.
         audio = AudioParams(
@@ -61,14 +88,32 @@ def media_params_for(mask: MediaType) -> MediaParams:
             send_rate=20,
         )
     if MediaType.TRANSCRIPT in mask:
+        forced = transcript_language is not None and transcript_language != TranscriptLanguage.NONE
         transcript = TranscriptParams(
             content_type=TextContentType.TEXT,
-            src_language=TranscriptLanguage.NONE,
-            enable_lid=True,
+            src_language=transcript_language if forced else TranscriptLanguage.NONE,
+            enable_lid=not forced,
         )
     if MediaType.CHAT in mask:
         chat = ChatParams(content_type=TextContentType.TEXT)
-    return MediaParams(audio=audio, transcript=transcript, chat=chat)
+    if MediaType.DESKSHARE in mask:
+        deskshare = DeskshareParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.HD,
+            fps=SHARE_FPS,
+        )
+    if MediaType.VIDEO in mask:
+        video = VideoParams(
+            content_type=VideoContentType.RAW_VIDEO,
+            codec=VideoCodec.JPG,
+            resolution=VideoResolution.SD,
+            data_opt=VideoDataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM,
+            fps=VIDEO_FPS,
+        )
+    return MediaParams(
+        audio=audio, video=video, deskshare=deskshare, transcript=transcript, chat=chat
+    )
 
 
 def plan_media_sockets(
@@ -105,12 +150,14 @@ class MediaLink:
         self._make_request = make_request
         self._ctx = ctx
         self._restart = asyncio.Event()
+        self._restart_why = ""  # our own reason for a restart ("" when the server asked)
         self._retired = asyncio.Event()
         self._backoff = Backoff(ctx.settings.backoff_initial_s, ctx.settings.backoff_max_s)
         self._drops = DropTally()
 
-    def restart(self) -> None:
-        """Drop this socket and reconnect it now (MEDIA_CONNECTION_INTERRUPTED)."""
+    def restart(self, why: str = "") -> None:
+        """Drop this socket and reconnect it now (MEDIA_CONNECTION_INTERRUPTED, or `why`)."""
+        self._restart_why = why
         self._restart.set()
 
     def retire(self) -> None:
@@ -154,11 +201,14 @@ class MediaLink:
     async def _before_retry(self, detail: str, restart_now: bool) -> str | None:
         """Report the drop once, then wait out the backoff; a reason if the window is over."""
         now = time.monotonic()
+        why, self._restart_why = self._restart_why, ""
         if self.down_since is None:
             self.down_since = now
-            log.warning("media socket %s dropped (%s): reconnecting it", self.name, detail)
+            # Our own restart is no drop, but what Zoom sends until the new handshake is lost.
+            what = f"reconnected to {why}" if why and restart_now else f"dropped ({detail})"
+            log.warning("media socket %s %s: reconnecting it", self.name, what)
             await self._ctx.delivery.gap(
-                f"{self.name} media socket dropped ({detail})", GapSpan(from_ms=self._drops.last_ms)
+                f"{self.name} media socket {what}", GapSpan(from_ms=self._drops.last_ms)
             )
         remaining = self._ctx.settings.reconnect_window_s - (now - self.down_since)
         if remaining <= 0:
@@ -183,7 +233,7 @@ class MediaLink:
                 self._backoff.reset()
                 self.ready.set()
                 finished, _ = await run_until(self._pump(channel), self._restart)
-                return "closed" if finished else "restart requested"
+                return "closed" if finished else self._restart_why or "restart requested"
             finally:
                 # Runs even when the reader is cancelled at the end: what was read but never
                 # delivered, or dropped and not yet reported, is counted here, and the stream
@@ -194,12 +244,18 @@ class MediaLink:
 
     async def _handshake(self, channel: FrameChannel) -> None:
         """DATA_HAND_SHAKE_REQ, then RESP; HandshakeRejected on a non-zero status."""
-        await channel.send(self._make_request(self.mask))
+        request = self._make_request(self.mask)
+        await channel.send(request)
         answer = await expect(
             channel, DataHandshakeResponse, self._ctx.settings.handshake_timeout_s
         )
         if answer.status_code != 0:
-            raise HandshakeRejected(answer.status_code, answer.reason, f"media:{self.name}")
+            reason = answer.reason
+            if answer.status_code == StatusCode.INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE:
+                asked = request.media_params.transcript if request.media_params else None
+                language = asked.src_language if asked else None
+                reason = f"Zoom refused transcript src_language {language} ({reason or '43'})"
+            raise HandshakeRejected(answer.status_code, reason, f"media:{self.name}")
         if answer.payload_encrypted:
             # We never ask for encryption and hold no keys: the payloads would be unreadable.
             log.error("media socket %s: server says payloads are encrypted", self.name)

@@ -12,6 +12,7 @@ from rtms_ingest.client.channel import FrameChannel, HandshakeRejected, SocketSi
 from rtms_ingest.client.context import StreamContext
 from rtms_ingest.client.media import MediaLink, media_params_for, plan_media_sockets
 from rtms_ingest.client.signaling import Outcome, SignalingHandler
+from rtms_ingest.client.video_follow import SpeakerFollower
 from rtms_ingest.client.wire import SocketClosed
 from rtms_ingest.protocol import (
     ClientReadyAck,
@@ -29,7 +30,7 @@ __all__ = ["SignalingSession", "retire"]
 
 log = logging.getLogger("rtms_ingest.client")
 
-SUBSCRIBED_EVENTS = (
+SUBSCRIBED_EVENTS: tuple[EventType, ...] = (
     EventType.ACTIVE_SPEAKER_CHANGE,
     EventType.PARTICIPANT_JOIN,
     EventType.PARTICIPANT_LEAVE,
@@ -78,6 +79,7 @@ class SignalingSession:
         self._buffer_data = buffer_data
         self.channel: FrameChannel | None = None  # set once the signaling handshake succeeded
         self.went_live = False
+        self._links: list[MediaLink] = []
 
     async def run(self, url: str) -> Outcome:
         """Open signaling, handshake, open the media sockets and stream until something ends."""
@@ -101,7 +103,7 @@ class SignalingSession:
             ctx.settings.url_policy.check(link_url)
         # Old media sockets must be gone before new ones ask for the same media.
         await retire(self._lingering, RETIRE_GRACE_S)
-        links = [
+        links = self._links = [
             MediaLink(name, link_url, mask, self._data_request, ctx)
             for name, mask, link_url in plan
         ]
@@ -138,6 +140,15 @@ class SignalingSession:
             raise HandshakeRejected(answer.status_code, answer.reason)
         return answer
 
+    def use_transcript_language(self, ctx: StreamContext, why: str) -> None:
+        """Ask for the transcript in ctx's language: only the socket(s) carrying the transcript
+        handshake again (Zoom takes src_language in a data handshake only); the others and
+        signaling stay up."""
+        self._ctx = ctx
+        for link in self._links:
+            if MediaType.TRANSCRIPT in link.mask:
+                link.restart(why)
+
     def _data_request(self, mask: MediaType) -> DataHandshakeRequest:
         """The DATA_HAND_SHAKE_REQ for a media socket carrying `mask`."""
         ctx = self._ctx
@@ -147,7 +158,7 @@ class SignalingSession:
             media_type=int(mask),
             sequence=_sequence(),
             protocol_version=1,
-            media_params=media_params_for(mask),
+            media_params=media_params_for(mask, ctx.transcript_language),
             meeting_uuid=ctx.owner.get("meeting_uuid"),
             session_id=ctx.owner.get("session_id"),
             engagement_id=ctx.owner.get("engagement_id"),
@@ -156,7 +167,8 @@ class SignalingSession:
     async def _stream(self, channel: FrameChannel, links: list[MediaLink]) -> Outcome:
         """Run the signaling and media readers until the connection ends, then wind down."""
         ctx = self._ctx
-        handler = SignalingHandler(ctx.delivery, links, ctx.closing, ctx.stream_id)
+        follower = SpeakerFollower(channel, ctx.stream_id) if MediaType.VIDEO in ctx.media else None
+        handler = SignalingHandler(ctx.delivery, links, ctx.closing, ctx.stream_id, follower)
         reader = asyncio.create_task(self._read(channel, handler))
         media = {asyncio.create_task(link.run()): link for link in links}
         outcome: Outcome | None = None
@@ -201,7 +213,10 @@ class SignalingSession:
     async def _go_live(self, channel: FrameChannel, sockets: int) -> None:
         """CLIENT_READY_ACK and EVENT_SUBSCRIPTION on signaling (§4), then tell the client."""
         await channel.send(ClientReadyAck(self._ctx.stream_id))
-        items = tuple(EventSubscriptionItem(int(event), True) for event in SUBSCRIBED_EVENTS)
+        events = SUBSCRIBED_EVENTS
+        if MediaType.DESKSHARE in self._ctx.media:
+            events += (EventType.SHARING_START, EventType.SHARING_STOP)
+        items = tuple(EventSubscriptionItem(int(event), True) for event in events)
         await channel.send(EventSubscription(items))
         self.went_live = True
         log.info("stream %s live (%d media sockets)", self._ctx.stream_id, sockets)

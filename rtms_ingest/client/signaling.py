@@ -10,6 +10,7 @@ from typing import Literal
 from rtms_ingest.client.delivery import SinkDelivery
 from rtms_ingest.client.media import MediaLink
 from rtms_ingest.client.sink import StreamStatus
+from rtms_ingest.client.video_follow import SpeakerFollower
 from rtms_ingest.protocol import (
     EventType,
     EventUpdate,
@@ -20,6 +21,7 @@ from rtms_ingest.protocol import (
     StreamCloseResponse,
     StreamState,
     StreamStateUpdate,
+    VideoSubscriptionResponse,
 )
 
 __all__ = ["Outcome", "SignalingHandler"]
@@ -61,11 +63,13 @@ class SignalingHandler:
         links: Sequence[MediaLink],
         closing: Callable[[], bool],
         stream_id: str,
+        follower: SpeakerFollower | None = None,
     ) -> None:
         self._delivery = delivery
         self._links = links
         self._closing = closing
         self._stream_id = stream_id
+        self._follower = follower  # set when the stream takes one camera (video)
 
     async def handle(self, message: Message) -> Outcome | None:
         """Act on one signaling message."""
@@ -75,6 +79,9 @@ class SignalingHandler:
             return await self._on_stream_state(message)
         elif isinstance(message, SessionStateUpdate):
             await self._on_session_state(message)
+        elif isinstance(message, VideoSubscriptionResponse):
+            if self._follower is not None:
+                self._follower.answered(message)
         elif isinstance(message, StreamCloseResponse):
             log.info(
                 "stream %s: close acknowledged (status %d)", self._stream_id, message.status_code
@@ -99,6 +106,13 @@ class SignalingHandler:
                 link.restart()
             return
         await self._delivery.event(message.event)
+        event = message.event
+        if (
+            self._follower is not None
+            and event.event_type == EventType.ACTIVE_SPEAKER_CHANGE
+            and event.user_id is not None
+        ):
+            await self._follower.follow(event.user_id)
 
     async def _on_stream_state(self, message: StreamStateUpdate) -> Outcome | None:
         state = message.state

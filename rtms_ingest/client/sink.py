@@ -64,6 +64,17 @@ class StreamSink(Protocol):
     async def audio(self, content: BinaryContent) -> None:
         """One audio frame (MEDIA_DATA_AUDIO)."""
 
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        """Someone started (or stopped) sharing their screen (SHARING_START/STOP)."""
+
+    async def share(self, content: BinaryContent) -> None:
+        """One screen-share frame (MEDIA_DATA_SHARE): JPG, PNG or H.264 Annex-B."""
+
+    async def video(self, content: BinaryContent) -> None:
+        """One camera frame (MEDIA_DATA_VIDEO): JPG, PNG or H.264 Annex-B."""
+
 
 class IgnoringSink:
     """Implements StreamSink by ignoring everything: a consumer overrides only what it uses."""
@@ -94,4 +105,15 @@ class IgnoringSink:
         return None
 
     async def audio(self, content: BinaryContent) -> None:
+        return None
+
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        return None
+
+    async def share(self, content: BinaryContent) -> None:
+        return None
+
+    async def video(self, content: BinaryContent) -> None:
         return None

@@ -52,6 +52,7 @@ from rtms_ingest.protocol import (
     MediaType,
     StopReason,
     StreamCloseRequest,
+    TranscriptLanguage,
     handshake_signature,
 )
 from rtms_ingest.protocol.products import PRODUCTS
@@ -104,6 +105,16 @@ def _owner_fields(target: StreamTarget) -> dict[str, str]:
     }
 
 
+def _language_words(language: int | None) -> str:
+    """A transcript language in a log line or gap: "in SPANISH", "with language detection"."""
+    if language is None:
+        return "with language detection"
+    try:
+        return f"in {TranscriptLanguage(language).name}"
+    except ValueError:
+        return f"in language {language}"
+
+
 def _signature(target: StreamTarget, credentials: RtmsCredentials) -> str:
     """The handshake signature of this app for this stream (§2.3)."""
     return handshake_signature(
@@ -135,6 +146,7 @@ class RtmsStreamClient:
         rejoining: str = "",
         resume_from_ms: int | None = None,
         url_policy: UrlPolicy | None = None,
+        transcript_language: int | None = None,
     ) -> None:
         if target.product not in PRODUCTS:
             raise ValueError(f"unknown RTMS product {target.product!r}")
@@ -168,6 +180,7 @@ class RtmsStreamClient:
             throttle=throttle,
             delivery=self._delivery,
             closing=lambda: self._closing,
+            transcript_language=transcript_language,
         )
         self._backoff = Backoff(backoff_initial_s, backoff_max_s)
         self._url = target.signaling_url
@@ -275,19 +288,32 @@ class RtmsStreamClient:
         self._wake.set()
         return True
 
-    def use_sink(self, sink: StreamSink, media: MediaType) -> bool:
-        """Deliver to `sink` from now on, asking for `media`; True if that needs a reconnect.
+    def use_sink(
+        self, sink: StreamSink, media: MediaType, transcript_language: int | None = None
+    ) -> bool:
+        """Deliver to `sink` from now on, asking for `media` (the transcript in
+        `transcript_language`, None: detected); True if that needs a reconnect.
 
         The media of a connection are fixed at its handshakes: new media take a new connection
-        (the caller reconnects when it suits; data in between goes to the new sink).
+        (the caller reconnects when it suits; data in between goes to the new sink). A new
+        transcript language alone re-handshakes the transcript's media socket now, and nothing
+        else: what Zoom transcribes meanwhile is lost and reported as a gap.
         """
         if not media or media & ~SUPPORTED_MEDIA:
             raise ValueError(f"media must be a non-empty mix of {SUPPORTED_MEDIA!r}")
         self._delivery.use(sink)
-        if media == self._ctx.media:
-            return False
-        self._ctx = dataclasses.replace(self._ctx, media=media)
-        return True
+        relanguaged = transcript_language != self._ctx.transcript_language
+        earlier_media = self._ctx.media
+        self._ctx = dataclasses.replace(
+            self._ctx, media=media, transcript_language=transcript_language
+        )
+        if media != earlier_media:
+            return True
+        if relanguaged and self._session is not None and MediaType.TRANSCRIPT in media:
+            why = f"ask Zoom for the transcript {_language_words(transcript_language)}"
+            log.info("stream %s: transcript socket re-handshakes to %s", self._stream_id, why)
+            self._session.use_transcript_language(self._ctx, why)
+        return False
 
     # --- run loop ---------------------------------------------------------------------------
 

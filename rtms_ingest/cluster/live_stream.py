@@ -31,6 +31,8 @@ COUNTED_STATS = (
     "sink_errors",
     "unknown_frames",
     "audio_bytes",
+    "chat_group_events",
+    "odd_lengths",
 )
 
 

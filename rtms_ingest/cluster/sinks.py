@@ -73,8 +73,13 @@ class SinkSet:
     the client counts and logs it as it does for a single sink.
     """
 
-    def __init__(self, sinks: Sequence[MediaSink]) -> None:
+    def __init__(
+        self, sinks: Sequence[MediaSink], *, transcript_language: int | None = None
+    ) -> None:
         self.sinks = tuple(sinks)
+        # The stream's record says which language Zoom's transcript is asked in (a
+        # TranscriptLanguage; None: Zoom detects it).
+        self.transcript_language = transcript_language
         self.wants = MediaType(0)
         for sink in self.sinks:
             self.wants |= sink.wants
@@ -155,6 +160,17 @@ class SinkSet:
             await self._audio_sinks[0].audio(content)
             return
         await self._each(MediaType.AUDIO, lambda sink: sink.audio(content))
+
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        await self._each(_EVERY_SINK, lambda sink: sink.sharing(user_id, user_name, started, at_ms))
+
+    async def share(self, content: BinaryContent) -> None:
+        await self._each(MediaType.DESKSHARE, lambda sink: sink.share(content))
+
+    async def video(self, content: BinaryContent) -> None:
+        await self._each(MediaType.VIDEO, lambda sink: sink.video(content))
 
     async def _each(self, media: MediaType, call: Callable[[MediaSink], Awaitable[None]]) -> None:
         """Call every sink that wants `media` (every sink for _EVERY_SINK)."""

@@ -276,6 +276,7 @@ class Supervisor:
             rejoining=rejoin_detail(command),
             resume_from_ms=command.last_ms,
             url_policy=self.url_policy,
+            transcript_language=sink.transcript_language,
         )
         return LiveStream(client=client, sink=sink, command=command, fence=fence)
 
@@ -357,7 +358,7 @@ class Supervisor:
             return
         previous, live.sink = live.sink, sinks
         sinks.taking_over_from(previous)
-        if live.client.use_sink(sinks, media):
+        if live.client.use_sink(sinks, media, sinks.transcript_language):
             log.info("stream %s: reconnecting for %r", command.rtms_stream_id, media)
             live.client.reconnect()
         self._background(previous.close())

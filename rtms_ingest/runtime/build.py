@@ -41,6 +41,8 @@ _MEDIA_NAMES = {
     "transcript": MediaType.TRANSCRIPT,
     "chat": MediaType.CHAT,
     "audio": MediaType.AUDIO,
+    "share": MediaType.DESKSHARE,
+    "video": MediaType.VIDEO,
 }
 
 

@@ -1,5 +1,11 @@
 """The demo: the simulator plays a recorded meeting into this very process, like Zoom would.
 
+One simulator, started with the first playback, is the demo's whole Zoom: each playback is a
+meeting in progress there whose RTMS its host (the demo user) starts, and it serves Zoom's
+OAuth and REST API too, with the demo user's Zoom sign-in kept as a real one is (sealed), so the
+meeting page's Pause, Resume, Stop and Start go through Zoom's REST API as in production
+(ZOOM_OAUTH_BASE_URL and ZOOM_API_BASE_URL point at it).
+
 The simulator is imported only when a meeting is played: a web process that merely renders
 pages (the play button among them) never loads it.
 """
@@ -11,11 +17,15 @@ import contextvars
 import logging
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from assistant.services.naming import set_topic_for_stream
 from rtms_ingest.storage.database import run_db
+
+if TYPE_CHECKING:
+    from rtms_ingest.simulator import RtmsSimulator
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,8 @@ SIMULATOR_HOST = "127.0.0.1"
 _loop: asyncio.AbstractEventLoop | None = None
 _base_url = ""
 _tasks: set[asyncio.Task[None]] = set()
+_zoom: RtmsSimulator | None = None  # the demo's Zoom, once a playback started it
+_zoom_lock: asyncio.Lock | None = None
 # Set by run_demo: the sample meeting waits for a signed-in user to open a page.
 _awaiting_first_page = False
 
@@ -88,6 +100,8 @@ async def finish_playbacks(timeout_s: float = 10.0) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+    if _zoom is not None:
+        await _zoom.close()
 
 
 def _start_playback(loop: asyncio.AbstractEventLoop) -> None:
@@ -97,7 +111,33 @@ def _start_playback(loop: asyncio.AbstractEventLoop) -> None:
 
 
 async def play_once() -> None:
-    """Play the demo meeting once through a fresh simulator (its own port, its own stream)."""
+    """Play the demo meeting once: a new meeting in progress, whose RTMS its host starts."""
+    try:
+        zoom = await demo_zoom()
+        meeting = zoom.live_meetings.open(DEMO_OPERATOR_ID)
+        playing = zoom.live_meetings.start(meeting)
+        assert meeting.stream is not None
+        naming = asyncio.create_task(
+            _name_meeting(meeting.stream.rtms_stream_id, zoom.meeting.topic)
+        )
+        await playing
+        naming.cancel()
+        log.info("demo meeting played (stop reason %s)", meeting.stream.report.stop_reason)
+    except Exception:
+        log.exception("demo playback failed")
+
+
+async def demo_zoom() -> RtmsSimulator:
+    """The demo's Zoom (started on first use): RTMS, and Zoom's OAuth and REST API."""
+    global _zoom, _zoom_lock
+    _zoom_lock = _zoom_lock or asyncio.Lock()
+    async with _zoom_lock:
+        if _zoom is None:
+            _zoom = await _start_zoom()
+    return _zoom
+
+
+async def _start_zoom() -> RtmsSimulator:
     from rtms_ingest.simulator import RtmsSimulator, SimulatorConfig
     from rtms_ingest.simulator.fixture import load_meeting
 
@@ -111,15 +151,25 @@ async def play_once() -> None:
         operator_id=DEMO_OPERATOR_ID,
         host=SIMULATOR_HOST,
     )
-    try:
-        async with RtmsSimulator(meeting, config) as simulator:
-            stream = simulator.new_stream()
-            naming = asyncio.create_task(_name_meeting(stream.rtms_stream_id, meeting.topic))
-            report = await simulator.play(stream)
-            naming.cancel()
-            log.info("demo meeting played (stop reason %s)", report.stop_reason)
-    except Exception:
-        log.exception("demo playback failed")
+    zoom = RtmsSimulator(meeting, config)
+    await zoom.start()
+    api = await zoom.serve_zoom_api(consenting_user_id=DEMO_OPERATOR_ID)
+    # The demo's Zoom is the simulator, for the REST calls and a "Sign in with Zoom" alike.
+    settings.ZOOM_OAUTH_BASE_URL = api.base_url
+    settings.ZOOM_API_BASE_URL = f"{api.base_url}/v2"
+    await run_db(_keep_host_sign_in, zoom.tokens.issue(DEMO_OPERATOR_ID))
+    return zoom
+
+
+def _keep_host_sign_in(tokens: dict[str, object]) -> None:
+    """The demo host's Zoom tokens, kept as a real sign-in keeps them (the RTMS controls)."""
+    from assistant.models import ZoomUserLink
+    from assistant.services import zoom_grants
+    from assistant.zoomapp.client import TokenSet
+
+    link = ZoomUserLink.objects.filter(zoom_user_id=DEMO_OPERATOR_ID).select_related("user")
+    for found in link[:1]:
+        zoom_grants.store(found.user, DEMO_OPERATOR_ID, TokenSet.from_json(tokens))
 
 
 async def _name_meeting(stream_id: str, topic: str) -> None:

@@ -61,6 +61,14 @@ _COUNTERS = {
     "frames_received": ("rtms_ingest_frames_received", "RTMS frames received and parsed"),
     "unknown_frames": ("rtms_ingest_unknown_frames", "Frames skipped as of an unknown type"),
     "audio_bytes": ("rtms_ingest_audio_bytes", "Bytes of audio delivered to the sinks"),
+    "chat_group_events": (
+        "rtms_ingest_chat_group_events",
+        "Chat-group events (EVENT_UPDATE 10-14) read and skipped (not stored)",
+    ),
+    "odd_lengths": (
+        "rtms_ingest_odd_length_frames",
+        "Media frames whose `length` field disagrees with their data (kept as sent)",
+    ),
 }
 
 

@@ -4,6 +4,11 @@
         stream = sim.new_stream()          # a client connects to stream.signaling_url ...
         report = await sim.play(stream)    # ... while the meeting plays; report: what was sent
 
+Zoom's REST and OAuth side, for RTMS started, paused, resumed and stopped by the app as a host:
+`await sim.serve_zoom_api()` serves `/oauth/token` and `PATCH /v2/live_meetings/{id}/rtms_app/
+status` (`zoom_api`), checking bearer tokens against `sim.tokens` (`zoom_tokens`) for meetings
+opened with `sim.live_meetings.open(host)` (`live_meetings`).
+
 Modules: `config` (settings, products, status tables), `faults`, `webhooks` (signed POSTs),
 `server` (sockets and handshakes), `handshakes` (checks and negotiation), `signaling`
 (client messages), `session` (one stream), `player` (the timeline), `audio` (frames),

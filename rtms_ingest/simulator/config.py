@@ -29,6 +29,7 @@ class Status(Enum):
     INVALID_AUDIO_CODEC = "invalid audio codec"
     INVALID_AUDIO_DATA_OPT = "invalid audio data_opt"
     INVALID_AUDIO_SEND_RATE = "invalid audio send_rate"
+    INVALID_TRANSCRIPT_LANGUAGE = "invalid transcript src_language"
 
 
 # Table (A), the newer public docs. There is no protocol-version code; INVALID_PAYLOAD is the
@@ -50,6 +51,7 @@ _TABLE_A: dict[Status, int] = {
     Status.INVALID_AUDIO_CODEC: StatusCode.INVALID_MEDIA_AUDIO_CODEC,
     Status.INVALID_AUDIO_DATA_OPT: StatusCode.INVALID_MEDIA_AUDIO_DATA_OPT,
     Status.INVALID_AUDIO_SEND_RATE: StatusCode.INVALID_MEDIA_AUDIO_SEND_RATE,
+    Status.INVALID_TRANSCRIPT_LANGUAGE: StatusCode.INVALID_MEDIA_TRANSCRIPT_SROUCE_LANGUAGE,
 }
 
 # Table (B), Zoom's older mock server. It has no per-field audio codes in the range every copy

@@ -9,13 +9,16 @@ tests and the benchmarks all see the same validated meeting.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import re
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+
+from rtms_ingest.protocol import TranscriptLanguage
 
 __all__ = [
     "AUDIO_CHANNELS",
@@ -26,7 +29,10 @@ __all__ = [
     "SAMPLE_MEETING_DIR",
     "FixtureChat",
     "FixtureParticipant",
+    "FixtureShare",
+    "FixtureSlide",
     "FixtureUtterance",
+    "FixtureVideo",
     "MeetingFixtureError",
     "RecordedMeeting",
     "load_meeting",
@@ -46,6 +52,9 @@ DEFAULT_LANGUAGE = "en"
 DEFAULT_TAIL_S = 1.0
 SAMPLE_MEETING_DIR = Path(__file__).resolve().parent / "sample_meetings" / "weekly_sync"
 
+# Pictures a share's slides and a participant's video are played from (the simulator sends them
+# in the codec the client asks for).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _WAV_NAME = re.compile(r"^(0|[1-9][0-9]*)\.wav$")
 _T = TypeVar("_T")
 
@@ -81,6 +90,9 @@ class FixtureUtterance:
     start_s: float
     end_s: float
     text: str
+    # Zoom's transcript language id of the utterance (TranscriptLanguage), sent as the
+    # frame's `language`; None leaves the field out.
+    language: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +102,41 @@ class FixtureChat:
     user_id: int
     at_s: float
     text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FixtureSlide:
+    """One picture of a screen share, shown from `at_s` until the next one (or the share ends)."""
+
+    at_s: float
+    image: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class FixtureShare:
+    """One participant sharing their screen from `start_s` to `end_s`: a run of slides."""
+
+    user_id: int
+    start_s: float
+    end_s: float
+    slides: tuple[FixtureSlide, ...]
+
+    def slide_at(self, t_s: float) -> FixtureSlide | None:
+        """The slide on screen at t_s, or None outside the share."""
+        if not self.start_s <= t_s < self.end_s:
+            return None
+        shown = [slide for slide in self.slides if slide.at_s <= t_s]
+        return shown[-1] if shown else None
+
+
+@dataclasses.dataclass(frozen=True)
+class FixtureVideo:
+    """One participant's camera, on from `start_s` to `end_s`, showing one still picture."""
+
+    user_id: int
+    start_s: float
+    end_s: float
+    image: Path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +151,8 @@ class RecordedMeeting:
     utterances: tuple[FixtureUtterance, ...]
     chat: tuple[FixtureChat, ...]
     audio_files: dict[int, Path] = dataclasses.field(hash=False)
+    shares: tuple[FixtureShare, ...] = ()
+    videos: tuple[FixtureVideo, ...] = ()
 
     def participant(self, user_id: int) -> FixtureParticipant:
         """Return the participant with this user_id; KeyError if there is none."""
@@ -149,7 +198,17 @@ def load_meeting(path: str | Path) -> RecordedMeeting:
 
     by_id = _index_participants(doc, participants)
     _check_presence(doc, by_id, utterances, chat)
-    duration_s = _duration(doc, root, participants, utterances, chat)
+    shares = [
+        _share(doc, folder, item, f"share[{i}]")
+        for i, item in enumerate(doc.optional_array(root, "share"))
+    ]
+    videos = [
+        _video(doc, folder, item, f"video[{i}]")
+        for i, item in enumerate(doc.optional_array(root, "video"))
+    ]
+    _check_visuals(doc, by_id, shares, videos)
+    visual_ends = [s.end_s for s in shares] + [v.end_s for v in videos]
+    duration_s = _duration(doc, root, participants, utterances, chat, visual_ends)
     return RecordedMeeting(
         path=folder,
         topic=topic,
@@ -159,6 +218,8 @@ def load_meeting(path: str | Path) -> RecordedMeeting:
         utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))),
         chat=tuple(sorted(chat, key=lambda c: c.at_s)),
         audio_files=_audio_files(folder, by_id, duration_s),
+        shares=tuple(sorted(shares, key=lambda share: share.start_s)),
+        videos=tuple(videos),
     )
 
 
@@ -208,6 +269,12 @@ class _Checker:
             self.fail(where, "must not be empty")
         return text
 
+    def transcript_language(self, value: Any, where: str) -> int:
+        known = {int(member) for member in TranscriptLanguage if member >= 0}
+        if isinstance(value, bool) or not isinstance(value, int) or value not in known:
+            self.fail(where, f"must be one of Zoom's transcript language ids 0-36, not {value!r}")
+        return value
+
     def user_id(self, value: Any, where: str) -> int:
         # bool is an int subclass in Python, but `true` is not a user id.
         if isinstance(value, bool) or not isinstance(value, int):
@@ -251,6 +318,9 @@ def _utterance(doc: _Checker, item: Any, where: str) -> FixtureUtterance:
         start_s=start_s,
         end_s=end_s,
         text=doc.string(doc.required(obj, "text", where), f"{where}.text"),
+        language=None
+        if obj.get("language") is None
+        else doc.transcript_language(obj["language"], f"{where}.language"),
     )
 
 
@@ -261,6 +331,83 @@ def _chat(doc: _Checker, item: Any, where: str) -> FixtureChat:
         at_s=doc.seconds(doc.required(obj, "at_s", where), f"{where}.at_s"),
         text=doc.string(doc.required(obj, "text", where), f"{where}.text"),
     )
+
+
+def _image(doc: _Checker, folder: Path, value: Any, where: str) -> Path:
+    """A PNG or JPG file inside the meeting's folder, named relative to it."""
+    name = doc.string(value, where)
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        doc.fail(where, f"{name!r} is outside the meeting's folder")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        doc.fail(where, f"{name!r} must be a .png or .jpg picture")
+    if not path.is_file():
+        doc.fail(where, f"{name!r}: file not found")
+    return path
+
+
+def _span(doc: _Checker, obj: dict[str, Any], where: str) -> tuple[float, float]:
+    start_s = doc.seconds(doc.required(obj, "start_s", where), f"{where}.start_s")
+    end_s = doc.seconds(doc.required(obj, "end_s", where), f"{where}.end_s")
+    if end_s <= start_s:
+        doc.fail(f"{where}.end_s", f"{end_s} must be after start_s {start_s}")
+    return start_s, end_s
+
+
+def _share(doc: _Checker, folder: Path, item: Any, where: str) -> FixtureShare:
+    obj = doc.of_type(item, dict, where, "an object")
+    start_s, end_s = _span(doc, obj, where)
+    slides: list[FixtureSlide] = []
+    for i, entry in enumerate(doc.array(doc.required(obj, "slides", where), f"{where}.slides")):
+        at = f"{where}.slides[{i}]"
+        slide = doc.of_type(entry, dict, at, "an object")
+        at_s = doc.seconds(doc.required(slide, "at_s", at), f"{at}.at_s")
+        if not start_s <= at_s < end_s:
+            doc.fail(f"{at}.at_s", f"{at_s} is outside the share ({start_s} to {end_s})")
+        if slides and at_s <= slides[-1].at_s:
+            doc.fail(f"{at}.at_s", "slides must be sorted by at_s")
+        image = _image(doc, folder, doc.required(slide, "image", at), f"{at}.image")
+        slides.append(FixtureSlide(at_s, image))
+    if not slides or slides[0].at_s != start_s:
+        doc.fail(f"{where}.slides", "the first slide must be shown at start_s")
+    return FixtureShare(
+        user_id=doc.user_id(doc.required(obj, "user_id", where), f"{where}.user_id"),
+        start_s=start_s,
+        end_s=end_s,
+        slides=tuple(slides),
+    )
+
+
+def _video(doc: _Checker, folder: Path, item: Any, where: str) -> FixtureVideo:
+    obj = doc.of_type(item, dict, where, "an object")
+    start_s, end_s = _span(doc, obj, where)
+    return FixtureVideo(
+        user_id=doc.user_id(doc.required(obj, "user_id", where), f"{where}.user_id"),
+        start_s=start_s,
+        end_s=end_s,
+        image=_image(doc, folder, doc.required(obj, "image", where), f"{where}.image"),
+    )
+
+
+def _check_visuals(
+    doc: _Checker,
+    by_id: dict[int, FixtureParticipant],
+    shares: list[FixtureShare],
+    videos: list[FixtureVideo],
+) -> None:
+    """Sharers and cameras belong to participants present throughout; shares never overlap."""
+    spans = [(f"share[{i}]", s.user_id, s.start_s, s.end_s) for i, s in enumerate(shares)]
+    spans += [(f"video[{i}]", v.user_id, v.start_s, v.end_s) for i, v in enumerate(videos)]
+    for where, user_id, start_s, end_s in spans:
+        who = by_id.get(user_id)
+        if who is None:
+            doc.fail(f"{where}.user_id", f"{user_id} is not a participant")
+        if start_s < who.join_s or (who.leave_s is not None and end_s > who.leave_s):
+            doc.fail(where, f"{who.user_name} is not present from {start_s} to {end_s}")
+    ordered = sorted(enumerate(shares), key=lambda pair: pair[1].start_s)
+    for (_, earlier), (i, later) in itertools.pairwise(ordered):
+        if later.start_s < earlier.end_s:
+            doc.fail(f"share[{i}].start_s", "shares must not overlap (one screen share at a time)")
 
 
 def _index_participants(
@@ -314,9 +461,11 @@ def _duration(
     participants: tuple[FixtureParticipant, ...],
     utterances: list[FixtureUtterance],
     chat: list[FixtureChat],
+    visual_ends: Sequence[float] = (),
 ) -> float:
     """Return duration_s, checking it covers every event, or the last event plus a tail."""
     events = [(0.0, "")]
+    events += [(end_s, "share or video end_s") for end_s in visual_ends]
     for i, p in enumerate(participants):
         events.append((p.join_s, f"participants[{i}].join_s"))
         if p.leave_s is not None:

@@ -9,6 +9,7 @@ from rtms_ingest.protocol import (
     MediaType,
     SignalingHandshakeRequest,
     TextContentType,
+    TranscriptLanguage,
     TranscriptParams,
     verify_handshake_signature,
 )
@@ -84,6 +85,10 @@ def negotiate(request: DataHandshakeRequest, mask: int) -> MediaParams | Status:
         if isinstance(negotiated, Status):
             return negotiated
         audio = negotiated
+    if mask & MediaType.TRANSCRIPT and asked.transcript is not None:
+        refusal = check_transcript(asked.transcript)
+        if refusal is not None:
+            return refusal
     text = TextContentType.TEXT
     return MediaParams(
         audio=audio,
@@ -94,3 +99,15 @@ def negotiate(request: DataHandshakeRequest, mask: int) -> MediaParams | Status:
         else None,
         chat=(asked.chat or ChatParams(content_type=text)) if mask & MediaType.CHAT else None,
     )
+
+
+def check_transcript(asked: TranscriptParams) -> Status | None:
+    """Zoom's checks of `media_params.transcript`: a src_language it knows (-1 detects);
+    enable_lid false forces that language, so it needs one (the refusal is ours: UNCONFIRMED)."""
+    language = asked.src_language
+    known = {int(member) for member in TranscriptLanguage}
+    if language is not None and language not in known:
+        return Status.INVALID_TRANSCRIPT_LANGUAGE
+    if asked.enable_lid is False and language in (None, TranscriptLanguage.NONE):
+        return Status.INVALID_TRANSCRIPT_LANGUAGE
+    return None

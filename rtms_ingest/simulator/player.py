@@ -49,6 +49,13 @@ if TYPE_CHECKING:
     from rtms_ingest.simulator.connection import Connection
     from rtms_ingest.simulator.session import SimulatedStream
 
+_PICTURE_EVENTS = {
+    "share_start": EventType.SHARING_START,
+    "share_stop": EventType.SHARING_STOP,
+    "video_on": EventType.PARTICIPANT_VIDEO_ON,
+    "video_off": EventType.PARTICIPANT_VIDEO_OFF,
+}
+
 # At high speed, audio frames are sent in batches at least this far apart (real seconds), so a
 # 50x replay does not wake the loop for every 0.4 ms frame. At speed 1 it never delays a frame.
 AUDIO_BATCH_S = 0.01
@@ -59,7 +66,9 @@ class Cue:
     """One timeline entry: what to do at stream time `at_ms`."""
 
     at_ms: int
-    action: str  # join | leave | speaker | transcript | chat | drop | malformed | chat_groups
+    # join | leave | speaker | transcript | chat | share_start | share_stop | video_on |
+    # video_off | drop | malformed | chat_groups
+    action: str
     subject: Any = None
 
 
@@ -87,6 +96,13 @@ def build_cues(meeting: RecordedMeeting, transcript_delay_s: float, faults: Faul
             speaker = u.user_id
         cues.append(Cue(min(_ms(u.end_s + transcript_delay_s), end_ms), "transcript", u))
     cues.extend(Cue(_ms(c.at_s), "chat", c) for c in meeting.chat)
+    for share in meeting.shares:
+        cues.append(Cue(_ms(share.start_s), "share_start", share.user_id))
+        cues.append(Cue(min(_ms(share.end_s), end_ms), "share_stop", share.user_id))
+    for video in meeting.videos:
+        cues.append(Cue(_ms(video.start_s), "video_on", video.user_id))
+        if _ms(video.end_s) < end_ms:
+            cues.append(Cue(_ms(video.end_s), "video_off", video.user_id))
     if faults.drop_socket_at_s is not None:
         cues.append(Cue(_ms(faults.drop_socket_at_s), "drop", faults.drop_socket))
     if faults.malformed_frame_at_s is not None:
@@ -226,8 +242,8 @@ class Player:
         """Send the frames that fell due since the last call (lost if nobody listens)."""
         after, self._audio_sent_until_ms = self._audio_sent_until_ms, now
         target = self.stream.audio_target()
-        if target is None or now <= after:
-            return
+        if target is None or now <= after or self.stream.paused:
+            return  # nobody listens, or paused: these frames are never sent
         connection, params = target
         schedule = self._schedule(params)
         await self._send_frames(connection, schedule.due_between(after, now), schedule.send_rate_ms)
@@ -266,7 +282,10 @@ class Player:
             )
             await self._event(self._roster(kind, [cue.subject], now))
         elif cue.action == "speaker":
+            self.stream.active_speaker = cue.subject.user_id
             await self._event(self._speaker(cue.subject, now))
+        elif cue.action in _PICTURE_EVENTS:
+            await self._event(self._picture_event(_PICTURE_EVENTS[cue.action], cue.subject, now))
         elif cue.action == "transcript":
             await self._transcript(cue.subject, now)
         elif cue.action == "chat":
@@ -287,6 +306,18 @@ class Player:
     def _roster(self, kind: EventType, people: Sequence[FixtureParticipant], now: int) -> RtmsEvent:
         participants = tuple(EventParticipant(p.user_id, p.user_name) for p in people)
         return RtmsEvent(kind, timestamp=self.clock.wire(now), participants=participants)
+
+    def _picture_event(self, kind: EventType, user_id: int, now: int) -> RtmsEvent:
+        """SHARING_START/STOP (5/6) and PARTICIPANT_VIDEO_ON/OFF (8/9).
+
+        Video on/off carry `participants` (reference §2.8); the sharing events' fields are
+        UNCONFIRMED, so they carry the sharer as the active-speaker event names a speaker.
+        """
+        stamp = self.clock.wire(now)
+        if kind in (EventType.SHARING_START, EventType.SHARING_STOP):
+            return RtmsEvent(kind, timestamp=stamp, user_id=user_id, user_name=self._name(user_id))
+        who = (EventParticipant(user_id, self._name(user_id)),)
+        return RtmsEvent(kind, timestamp=stamp, participants=who)
 
     def _speaker(self, utterance: FixtureUtterance, now: int) -> RtmsEvent:
         return RtmsEvent(
@@ -323,9 +354,12 @@ class Player:
             user_name=self._name(u.user_id),
             start_time=start,
             end_time=self.clock.wire(_ms(u.end_s)),
+            language=u.language,
         )
         key = (u.user_id, start)
-        socket = await self._send_text("transcript", TranscriptData(content), key)
+        socket = None
+        if not self.stream.paused:
+            socket = await self._send_text("transcript", TranscriptData(content), key)
         self._record("transcript", key, u, _ms(u.start_s), _ms(u.end_s), now, socket)
 
     async def _chat(self, chat: FixtureChat) -> None:
@@ -337,7 +371,9 @@ class Player:
             user_name=self._name(chat.user_id),
         )
         key = (chat.user_id, stamp)
-        socket = await self._send_text("chat", ChatData(content), key)
+        socket = None
+        if not self.stream.paused:
+            socket = await self._send_text("chat", ChatData(content), key)
         self._record("chat", key, chat, _ms(chat.at_s), _ms(chat.at_s), _ms(chat.at_s), socket)
 
     async def _send_text(

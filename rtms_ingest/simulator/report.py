@@ -46,6 +46,19 @@ class BufferedAudio:
 
 
 @dataclass(frozen=True)
+class TranscriptAsk:
+    """What one data handshake carrying the transcript asked of it, and the status answered.
+
+    None where the request left the field (or the whole `media_params.transcript`) out.
+    """
+
+    socket: str  # "transcript" or "all"
+    src_language: int | None
+    enable_lid: bool | None
+    status_code: int
+
+
+@dataclass(frozen=True)
 class TextDelivery:
     """A transcript utterance or chat line that fell due, and whether a client socket got it.
 
@@ -108,6 +121,8 @@ class StreamReport:
     received: list[int] = field(default_factory=list)
     malformed_client_frames: int = 0
     media_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Every data handshake that asked for the transcript, in order, refused ones included.
+    transcript_asks: list[TranscriptAsk] = field(default_factory=list)
     event_subscriptions: dict[int, bool] = field(default_factory=dict)
     webhooks: list[str] = field(default_factory=list)
     faults_fired: list[str] = field(default_factory=list)

@@ -23,6 +23,7 @@ from rtms_ingest.protocol import (
     DataHandshakeRequest,
     DataHandshakeResponse,
     KeepAliveResponse,
+    MediaType,
     Message,
     ProtocolError,
     SignalingHandshakeRequest,
@@ -33,7 +34,7 @@ from rtms_ingest.protocol import (
 from rtms_ingest.simulator.config import SimulatorConfig, Status
 from rtms_ingest.simulator.connection import Connection
 from rtms_ingest.simulator.handshakes import check_request, media_mask, negotiate
-from rtms_ingest.simulator.report import StreamReport
+from rtms_ingest.simulator.report import StreamReport, TranscriptAsk
 from rtms_ingest.simulator.session import MEDIA_KINDS, SimulatedStream
 from rtms_ingest.simulator.signaling import handle_signaling_message
 
@@ -187,12 +188,15 @@ class RtmsServer:
         params = negotiate(request, mask) if isinstance(mask, int) else mask
         if status is Status.OK and isinstance(params, Status):
             status = params
+        if isinstance(mask, int) and mask & MediaType.TRANSCRIPT:
+            _note_transcript_ask(connection.report, kind, request, self.config.status(status))
         if status is not Status.OK or stream is None or isinstance(params, Status):
             await self._refuse(connection, DataHandshakeResponse, request, status)
             return
         assert isinstance(mask, int)
         for old in stream.attach_media(kind, connection, mask, params.audio):
             self._in_background(old.close("replaced by a newer media connection"))
+        stream.media_params[kind] = params
         stream.report.media_params[kind] = params.to_dict()
         reply = DataHandshakeResponse(
             status_code=0, sequence=request.sequence, payload_encrypted=False, media_params=params
@@ -293,3 +297,18 @@ class RtmsServer:
 
 def _msg_type(message: Message) -> int:
     return int(getattr(message, "msg_type", message.MSG_TYPE))
+
+
+def _note_transcript_ask(
+    report: StreamReport, kind: str, request: DataHandshakeRequest, status_code: int
+) -> None:
+    """Record what a data handshake asked of the transcript (src_language, enable_lid)."""
+    asked = request.media_params.transcript if request.media_params else None
+    report.transcript_asks.append(
+        TranscriptAsk(
+            socket=kind,
+            src_language=asked.src_language if asked else None,
+            enable_lid=asked.enable_lid if asked else None,
+            status_code=status_code,
+        )
+    )

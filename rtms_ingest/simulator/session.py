@@ -13,17 +13,23 @@ from urllib.parse import quote
 from rtms_ingest.protocol import (
     MEDIA_URL_KEYS,
     AudioParams,
+    DeskshareParams,
+    MediaParams,
     MediaType,
     Message,
+    SessionState,
+    SessionStateUpdate,
     StopReason,
     StreamState,
     StreamStateUpdate,
+    VideoParams,
 )
 from rtms_ingest.simulator.config import SimulatorConfig
 from rtms_ingest.simulator.connection import Connection, now_ms
 from rtms_ingest.simulator.fixture import RecordedMeeting
 from rtms_ingest.simulator.player import Player, StreamClock
 from rtms_ingest.simulator.report import SignalingOutage, StreamReport
+from rtms_ingest.simulator.visual import PictureCache, VisualPlayer
 from rtms_ingest.simulator.webhooks import webhook_body
 
 if TYPE_CHECKING:
@@ -61,12 +67,21 @@ class SimulatedStream:
         self.rtms_session_id = uuid.uuid4().hex
         # The numeric id a host dials (9-11 digits), which rtms_started carries since 2026.
         self.meeting_number = secrets.randbelow(9 * 10**10) + 10**10
+        # Who started the stream (rtms_started's operator_id): the host, for a REST start.
+        self.operator_id = config.operator_id
+        # Paused by the REST API (reference §8): media and text due meanwhile are not sent.
+        self.paused = False
         # Shaped like Zoom's mock server's; unused, since payloads are never encrypted.
         self.srtp_keys = {kind: secrets.token_hex(32) for kind in ("audio", "video", "share")}
         self.base_url = base_url
         self.report = StreamReport(self.rtms_stream_id, self.owner_id)
         self.signaling: Connection | None = None
         self.media: dict[str, tuple[Connection, int, AudioParams | None]] = {}
+        # The negotiated params of each media socket (its video and deskshare ones matter).
+        self.media_params: dict[str, MediaParams] = {}
+        self.video_subscription: int | None = None  # VIDEO_SUBSCRIPTION_REQ's participant
+        self.active_speaker: int | None = None
+        self.pictures = PictureCache()
         self.ready = asyncio.Event()
         self.stop_requested: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.ended = False
@@ -124,7 +139,7 @@ class SimulatedStream:
         }
         if event.endswith("started"):
             payload["server_urls"] = self.signaling_url
-            payload["operator_id"] = self.config.operator_id
+            payload["operator_id"] = self.operator_id
             payload.update(self._started_fields_2026())
         else:
             payload["stop_reason"] = int(
@@ -202,6 +217,17 @@ class SimulatedStream:
             if entry is None or entry[0].closed or not entry[1] & MEDIA_KINDS[kind]:
                 return None
         return entry[0]
+
+    def visual_target(self, kind: str) -> tuple[Connection, VideoParams | DeskshareParams] | None:
+        """The socket `kind` ("video" or "deskshare") frames go to and its params, if any."""
+        connection = self.media_socket(kind)
+        if connection is None:
+            return None
+        negotiated = self.media_params.get(kind) or self.media_params.get("all")
+        params = getattr(negotiated, kind, None) if negotiated is not None else None
+        if params is None:
+            params = VideoParams() if kind == "video" else DeskshareParams()
+        return connection, params
 
     def audio_target(self) -> tuple[Connection, AudioParams] | None:
         """The socket audio goes to and its negotiated params, if anyone listens."""
@@ -287,6 +313,14 @@ class SimulatedStream:
         """
         return self.ended or self.stop_requested.done()
 
+    async def set_paused(self, paused: bool) -> None:
+        """Pause or resume the stream: SESSION_STATE_UPDATE PAUSED (3) or RESUMED (4)."""
+        self.paused = paused
+        state = SessionState.PAUSED if paused else SessionState.RESUMED
+        stamp = self.clock.wire(self.clock.now_ms()) if self.clock else now_ms()
+        update = SessionStateUpdate(self.rtms_session_id, state, 0, stamp)
+        await self.send_signaling(update, "session_state", (state, 0))
+
     def request_stop(self, reason: int) -> None:
         """End the stream as soon as possible with this stop reason (first request wins)."""
         if not self.stop_requested.done():
@@ -361,7 +395,16 @@ class SimulatedStream:
             self.report.buffered_audio = buffered
         else:
             await player.announce(at_ms=0)
-        await player.run()
+        visual = VisualPlayer(self, player.clock, self.pictures)
+        if not visual.has_pictures:
+            await player.run()
+            return
+        pictures = asyncio.create_task(visual.run(player.clock.now_ms()))
+        try:
+            await player.run()
+        finally:
+            pictures.cancel()
+            await asyncio.gather(pictures, return_exceptions=True)
 
     async def finish(self, reason: int) -> None:
         """TERMINATED with `reason` on signaling, then close every socket with 1000."""

@@ -56,7 +56,11 @@ async def handle_signaling_message(
         stream.report.status_codes.append(reply.status_code)
         await connection.send(reply, "handshake", (int(reply.MSG_TYPE), reply.status_code))
     elif isinstance(message, VideoSubscriptionRequest):
-        # No video is simulated; the subscription is acknowledged and nothing more happens.
+        # With VIDEO_SINGLE_INDIVIDUAL_STREAM the subscribed participant's camera is sent.
+        if message.subscribe:
+            stream.video_subscription = message.user_id
+        elif stream.video_subscription == message.user_id:
+            stream.video_subscription = None
         video = VideoSubscriptionResponse(message.user_id, 0, "", now_ms())
         await connection.send(video, "video_subscription", (message.user_id,))
     else:

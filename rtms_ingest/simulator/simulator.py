@@ -10,10 +10,13 @@ from rtms_ingest.protocol import StopReason
 from rtms_ingest.simulator.audio import AudioLibrary
 from rtms_ingest.simulator.config import SimulatorConfig
 from rtms_ingest.simulator.fixture import RecordedMeeting
+from rtms_ingest.simulator.live_meetings import LiveMeetings
 from rtms_ingest.simulator.report import StreamReport
 from rtms_ingest.simulator.server import RtmsServer
 from rtms_ingest.simulator.session import SimulatedStream
 from rtms_ingest.simulator.webhooks import post_webhook, webhook_body
+from rtms_ingest.simulator.zoom_api import ZoomApiServer
+from rtms_ingest.simulator.zoom_tokens import ZoomTokenStore
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,10 @@ class RtmsSimulator:
         self.port: int | None = None
         self._server = RtmsServer(config, self.streams)
         self._library: AudioLibrary | None = None
+        # Zoom's OAuth and REST side (off until serve_zoom_api): tokens and meetings in progress.
+        self.tokens = ZoomTokenStore(config.client_id, config.client_secret)
+        self.live_meetings = LiveMeetings(config.client_id, self.new_stream, self.play)
+        self.zoom_api: ZoomApiServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -45,8 +52,31 @@ class RtmsSimulator:
         self.port = await self._server.start()
         log.info("RTMS simulator listening on %s", self.base_url)
 
+    async def serve_zoom_api(
+        self, port: int = 0, consenting_user_id: str | None = None
+    ) -> ZoomApiServer:
+        """Serve Zoom's OAuth and REST endpoints too (zoom_api.py); call after start().
+
+        `consenting_user_id`: the Zoom user whose consent /oauth/authorize gives at once (the
+        demo's host); None refuses every authorize.
+        """
+        api = ZoomApiServer(
+            self.tokens,
+            self.live_meetings,
+            host=self.config.host,
+            port=port,
+            consenting_user_id=consenting_user_id,
+        )
+        await api.start()
+        self.zoom_api = api
+        log.info("Zoom API simulator listening on %s", api.base_url)
+        return api
+
     async def close(self) -> None:
         """Stop listening and drop every socket."""
+        if self.zoom_api is not None:
+            await self.zoom_api.close()
+        await self.live_meetings.close()
         await self._server.close()
 
     async def __aenter__(self) -> RtmsSimulator:

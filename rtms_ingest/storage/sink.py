@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
+from assistant import languages
 from assistant.models import Meeting, TranscriptSegment
 from assistant.services import meetings, participants, speech
 from assistant.services.chat import record_chat
@@ -30,7 +31,7 @@ from assistant.services.fencing import StaleWriter, hand_over, write_as
 from assistant.services.transcript import SegmentInput, record_segment
 from rtms_ingest.client.sink import GapSpan, StreamStatus
 from rtms_ingest.cluster.sinks import WriterFence
-from rtms_ingest.protocol import BinaryContent, MediaType, TextContent, TranscriptLanguage
+from rtms_ingest.protocol import BinaryContent, MediaType, TextContent
 from rtms_ingest.storage import metrics
 from rtms_ingest.storage.database import RETRYABLE, run_db, run_db_through_outage
 
@@ -44,16 +45,6 @@ MEETING_STATES: dict[StreamStatus, Meeting.State] = {
     StreamStatus.ENDED: Meeting.State.ENDED,
     StreamStatus.FAILED: Meeting.State.FAILED,
 }
-
-
-def _language_name(code: int | None) -> str:
-    if code is None:
-        return ""
-    try:
-        language = TranscriptLanguage(code)
-    except ValueError:
-        return str(code)
-    return "" if language < 0 else language.name.lower()
 
 
 @dataclass
@@ -134,7 +125,7 @@ class StorageSink:
             start_ms=int(start),
             end_ms=int(end),
             text=content.data,
-            language=_language_name(content.language),
+            language=languages.reported_code(content.language),
         )
         await self._write(int(content.timestamp), record_segment, segment)
 
@@ -146,6 +137,17 @@ class StorageSink:
 
     async def audio(self, content: BinaryContent) -> None:
         """Not wanted: audio goes to the sinks that want it (speech recognition)."""
+
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        return None  # the slides sink (rtms_ingest/storage/slides.py) keeps what is shown
+
+    async def share(self, content: BinaryContent) -> None:
+        return None
+
+    async def video(self, content: BinaryContent) -> None:
+        return None
 
     async def handing_over(self) -> None:
         """The stream goes to a successor: what we still read stays ours to write (fencing)."""

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from assistant.models import Meeting
-from assistant.services import meetings
+from assistant.services import meeting_language, meetings
 from rtms_ingest.client.sink import StreamStatus
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.cluster.sinks import MediaSink, SinkSet, StreamOver, WriterFence
@@ -40,7 +40,7 @@ def sink_factories() -> list[SinkFactory]:
     return [_factory(path) for path in settings.RTMS_SINKS]
 
 
-def _open_meeting(command: StreamCommand, fence: WriterFence) -> list[MediaSink]:
+def _open_meeting(command: StreamCommand, fence: WriterFence) -> SinkSet:
     meeting, _ = meetings.open_stream(
         product=command.product,
         zoom_id=command.zoom_id,
@@ -59,21 +59,21 @@ def _open_meeting(command: StreamCommand, fence: WriterFence) -> list[MediaSink]
         # A sink that writes for the stream does so under the stream's lease (see fencing).
         if isinstance(getattr(sink, "fence", None), WriterFence):
             sink.fence = fence  # type: ignore[attr-defined]
-    return sinks
+    return SinkSet(sinks, transcript_language=meeting_language.zoom_src_language(meeting))
 
 
 class MeetingStreams:
     """Implements cluster.sinks.StreamStore on the meetings table."""
 
     async def open(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
-        sinks = SinkSet(await run_db(_open_meeting, command, fence))
+        sinks = await run_db(_open_meeting, command, fence)
         if not command.rejoin:  # a rejoined stream stays as it was until it is live again
             async with asyncio.timeout(START_DB_TIMEOUT_S):
                 await sinks.stream_state(StreamStatus.CONNECTING)
         return sinks
 
     async def reopen(self, command: StreamCommand, fence: WriterFence) -> SinkSet:
-        return SinkSet(await run_db(_open_meeting, command, fence))
+        return await run_db(_open_meeting, command, fence)
 
     async def end_unheld(self, rtms_stream_id: str, stop_reason: int | None) -> None:
         await run_db(meetings.end_stream_if_open, rtms_stream_id, stop_reason)

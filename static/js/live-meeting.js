@@ -5,6 +5,7 @@ import { role } from "./dom.js";
 import { agoLabel, gapLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
 import { CaptionsLag, CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
+import { SlidesPane } from "./slides-pane.js";
 
 const STALE_AFTER_MS = 30_000;
 
@@ -160,6 +161,7 @@ function start() {
   const lag = new CaptionsLag(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
+  const slides = new SlidesPane(root);
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${scheme}//${window.location.host}${root.dataset.socketPath}`;
 
@@ -171,11 +173,17 @@ function start() {
     },
     captions: (event) => lag.apply(event),
     chat: (event) => chat.add(event),
+    slide(event) {
+      slides.setOrigin(captions.origin ?? 0);
+      slides.show(event);
+    },
     participant: (event) => people.apply(event),
     // The notes pane (notes-pane.js) listens: it also renders the notes of a finished meeting.
     notes: (event) => root.dispatchEvent(new CustomEvent("meeting:notes", { detail: event })),
     state(event) {
       status.stream(event, captions.origin ?? 0);
+      // The host's stream controls (rtms-controls.js) listen.
+      root.dispatchEvent(new CustomEvent("meeting:state", { detail: event }));
       if (status.finished) showEnded(root, people);
     },
   };

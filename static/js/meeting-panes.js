@@ -7,6 +7,13 @@ import { chatNodes } from "./chat-links.js";
 import { atBottom, h, role } from "./dom.js";
 import { clockLabel, clockOrigin, speakerClass } from "./format.js";
 
+// Language names by lower-cased code (the page's "language-names" block; none: the code).
+const LANGUAGE_NAMES = (() => {
+  const node = document.getElementById("language-names");
+  return node ? JSON.parse(node.textContent) : {};
+})();
+const primarySubtag = (code) => code.split("-")[0].toLowerCase();
+
 /**
  * A list that follows new items while the reader is at the bottom, and waits when not.
  * `counted` says the number the count shows (by default, every item of the list).
@@ -117,6 +124,16 @@ export class CaptionsPane {
     this.lastSpeaker = new Map(); // per track (source): the tracks are shown one at a time
     this.byId = new Map(); // provisional segments are replaced when their final text arrives
     this.colours = new Map(); // speaker -> colour class, in order of first appearance
+    // The meeting's language: its chosen one, else the commonest so far (the server's), else
+    // the first a segment says. Segments in another one are labelled.
+    this.language = list.dataset.language ?? "";
+  }
+
+  languageLabel(code) {
+    if (!code) return "";
+    if (!this.language) this.language = code;
+    if (primarySubtag(code) === primarySubtag(this.language)) return "";
+    return LANGUAGE_NAMES[code.toLowerCase()] ?? code;
   }
 
   colour(speakerKey) {
@@ -157,6 +174,16 @@ export class CaptionsPane {
     ]);
     const clock = clockLabel(segment.start_ms, this.origin);
     if (clock) meta.append(h("span", { className: "caption-time", text: clock }));
+    const language = this.languageLabel(segment.language ?? "");
+    if (language) {
+      meta.append(
+        h("span", {
+          className: "caption-language",
+          text: language,
+          attrs: { lang: segment.language, title: `Said in ${language}` },
+        }),
+      );
+    }
     const classes = ["caption"];
     if (continued) classes.push("is-continued");
     if (segment.final === false) classes.push("is-provisional");

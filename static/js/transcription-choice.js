@@ -1,7 +1,8 @@
 // The host's choices beside the captions: whose transcript a live meeting gets (ours, Zoom's,
 // or both) and whether its audio is recorded, saved at once (the stream switches within a
 // second or two, it may reconnect; the page follows on reload); and which track the notes are
-// built from (a select with a URL of its own, live or finished: the server says what follows).
+// built from (a select with a URL of its own, live or finished: the server says what follows);
+// and, for the host of a live meeting, whether its screen share is kept as slides.
 
 const form = document.querySelector('[data-role="transcription-choice"]');
 const selects = form ? [...form.querySelectorAll("select")] : [];
@@ -10,12 +11,14 @@ const status = form?.querySelector('[data-role="transcription-status"]');
 
 function said(body) {
   if (body.message) return body.message;
+  if ("slides" in body) return `Slides ${body.effective ? "on" : "off"}: the stream follows within seconds.`;
   return `Now: ${body.effective}, recording ${body.recording ? "on" : "off"}. Reload to see the tracks it brings.`;
 }
 
 async function save(event) {
   const select = event.target;
-  const value = select.name === "record_audio" ? RECORDING[select.value] : select.value;
+  const onOff = select.name === "record_audio" || select.name === "slides";
+  const value = onOff ? RECORDING[select.value] : select.value;
   const token = form.querySelector('input[name="csrfmiddlewaretoken"]').value;
   status.textContent = "Saving…";
   select.disabled = true;

@@ -260,8 +260,12 @@ async function start() {
   }).catch(() => {});
   zoomSdk.onMyUserContextChange((event) => applyRole(event.role));
   zoomSdk.onRTMSStatusChange((event) => {
-    controls.show(event.status);
-    if (event.status === "started") waitForMeeting();
+    // The event says the new status; a client that sends getRTMSStatus()'s list shape says it
+    // in its last entry.
+    const status = event?.status ?? event?.rtmsStatus?.at(-1)?.status;
+    if (!status) return;
+    controls.show(status);
+    if (status === "started") waitForMeeting();
   });
   await controls.refresh();
   waitForMeeting();

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Route, async_playwright
 
 from assistant.views.chat_links import ChatPiece, chat_pieces
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.integration.browser_support import CHROMIUM, CHROMIUM_ARGS
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 ORIGIN = "http://chat-links.test"

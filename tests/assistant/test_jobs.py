@@ -219,6 +219,7 @@ def test_the_app_registers_its_tasks_under_the_names_it_promised() -> None:
         if task.__module__.split(".")[0] in ("assistant", "rtms_ingest")
     ]
     assert sorted(ours) == [
+        "asr.read_slide",
         "asr.transcribe_utterance",
         "assistant.deliver_notes",
         "assistant.purge_expired_meetings",
@@ -238,6 +239,7 @@ def test_every_job_the_app_submits_has_its_task_on_its_queue() -> None:
         "llm.final_notes": "llm",
         "assistant.report_deauthorization": "celery",
         "assistant.deliver_notes": "celery",
+        "asr.read_slide": "asr",
     }
 
 

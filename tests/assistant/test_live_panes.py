@@ -17,13 +17,25 @@ from tests.assistant.zoomapp.contexts import panel_client
 MakeMeeting = Callable[..., Meeting]
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-PARTIALS = ("meetings/status_bar.html", "meetings/live_panes.html")
+PARTIALS = (
+    "meetings/status_bar.html",
+    "meetings/live_panes.html",
+    "meetings/slides_pane.html",
+    "meetings/rtms_controls.html",
+)
 PAGES = ("meetings/detail.html", "zoomapp/panel.html")
 DATA_ROLE = re.compile(r'data-role="([^"]+)"')
 # The dashboard's own part of the panes: the host's choice of transcript and the link to the
 # finished page once the meeting ends (the panel has no link, and offers the choice only to a
-# host signed in here: tests/assistant/zoomapp/test_panel_finished.py).
-DASHBOARD_ONLY = {"transcription-choice", "transcription-status", "finished-link"}
+# host signed in here: tests/assistant/zoomapp/test_panel_finished.py), and the host's RTMS
+# controls through Zoom's REST API (the panel has the Zoom client's own, read through its SDK).
+DASHBOARD_ONLY = {
+    "transcription-choice",
+    "transcription-status",
+    "finished-link",
+    "rtms-dashboard-controls",
+    "rtms-phase",
+}
 
 
 def _roles(text: str) -> set[str]:

@@ -13,8 +13,8 @@ import pytest
 from django.test import override_settings
 
 from assistant import events
-from assistant.models import ChatMessage, LiveEvent, Meeting
-from assistant.services import live, meetings, participants, speech, streaming
+from assistant.models import ChatMessage, LiveEvent, Meeting, Slide
+from assistant.services import live, meetings, participants, slides, speech, streaming
 from assistant.services.chat import record_chat
 from assistant.services.transcript import (
     Recognised,
@@ -35,6 +35,7 @@ SHAPES: dict[str, type[Mapping[str, object]]] = {
     events.STATE: events.StatePayload,
     events.NOTES: events.NotesPayload,
     events.CAPTIONS: events.CaptionsPayload,
+    events.SLIDE: events.SlidePayload,
 }
 
 
@@ -91,6 +92,19 @@ def _every_kind_of_event(meeting_id: int) -> None:
     late = speech.UtteranceJob(meeting_id, 7, "Ana Lima", 0, 0, 900, 0, True, time.time() - 9)
     with override_settings(JOBS_IN_PROCESS=True):  # this process's store: a fresh flag
         streaming.final_stored(audio_store(), late)
+    slide = Slide.objects.create(
+        meeting_id=meeting_id,
+        seq=0,
+        shown_at_ms=2500,
+        sharer_user_id=None,
+        image_name="slide-1.png",
+        thumbnail_name="slide-1-thumb.jpg",
+        content_type="image/png",
+        width=4,
+        height=3,
+        picture_hash="0" * 16,
+    )
+    live.append(meeting_id, lambda seq: slides.slide_payload(slide, seq))
     meetings.set_state(meeting_id, Meeting.State.ENDED, detail="meeting ended", reason=6)
 
 
@@ -190,6 +204,6 @@ def test_a_row_published_with_another_seq_is_refused(make_meeting: MakeMeeting) 
 def test_the_live_page_takes_every_event_type() -> None:
     """live-socket.js drops events of a type it does not list: it must list them all."""
     script = (Path(__file__).resolve().parents[2] / "static/js/live-socket.js").read_text()
-    listed = re.search(r"EVENT_TYPES = new Set\(\[(.*?)\]\)", script)
+    listed = re.search(r"EVENT_TYPES = new Set\(\[(.*?)\]\)", script, re.S)
     assert listed is not None
     assert set(re.findall(r'"(\w+)"', listed.group(1))) == set(events.EVENT_TYPES)

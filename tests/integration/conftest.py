@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from tests.integration.asr_fixtures import ASR_REDIS_URL
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.stack import Stack, running_stack
 
-# Its own Redis database: the stack's ingest must not take other tests' queued commands.
-STACK_REDIS_URL = "redis://127.0.0.1:6379/14"
+# Its own Redis database: the stack's ingest must not take other tests' queued commands. Two
+# runs at once on one machine (a developer's and CI's) need one each: TEST_STACK_REDIS_URL.
+STACK_REDIS_URL = os.environ.get("TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/14")
 OPERATOR_ID = "e2e-operator"
 
 

@@ -8,14 +8,11 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from assistant.models import ZoomUserLink
 from rtms_ingest.simulator import RtmsSimulator
 from rtms_ingest.simulator.fixture import sample_meeting
-from tests.integration.conftest import OPERATOR_ID
+from tests.integration.browser_support import create_host, signed_in_page
 from tests.integration.stack import Stack
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config
 
@@ -24,25 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(180),
 ]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "a browser pass 42"
-
-
-def create_host() -> None:
-    # Hashed as production does: the web process runs the production settings' hashers.
-    user = get_user_model().objects.create(
-        username="browser-host", password=make_password(PASSWORD, hasher="pbkdf2_sha256")
-    )
-    ZoomUserLink.objects.create(user=user, zoom_user_id=OPERATOR_ID)
-
-
-async def sign_in(page: Page, stack: Stack) -> None:
-    await page.goto(f"{stack.base_url}/login/")
-    await page.get_by_label("Username").fill("browser-host")
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(f"{stack.base_url}/")
 
 
 async def _asks_if_she_was_mentioned_and_catches_up(page: Page, captions: Any) -> None:
@@ -67,13 +45,7 @@ async def test_host_sees_live_captions_with_speaker_names(
     await sync_to_async(create_host)()
     recording = sample_meeting()
     first, second = recording.utterances[0], recording.utterances[1]
-    async with async_playwright() as playwright:
-        # Debian's Chromium; `make test` installs it (Playwright cannot download a browser here).
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1280, height=800) as page:
         async with RtmsSimulator(recording, simulator_config(stack)) as simulator:
             stream = simulator.new_stream()
             playing = asyncio.create_task(simulator.play(stream))
@@ -94,6 +66,4 @@ async def test_host_sees_live_captions_with_speaker_names(
             await _asks_if_she_was_mentioned_and_catches_up(page, captions)
             report = await playing
         await expect(captions).to_have_count(len(recording.utterances), timeout=30_000)
-        await browser.close()
     assert report.stop_reason == 6
-    assert errors == [], f"JavaScript errors: {errors}"

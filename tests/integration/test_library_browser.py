@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from assistant.models import ActionItem, Meeting, MeetingNotes, TranscriptSegment
+from tests.integration.browser_support import (
+    create_host,
+    signed_in_page,
+)
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -64,12 +66,7 @@ async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
 ) -> None:
     await sync_to_async(create_host)()
     target = await sync_to_async(_hour_long_meeting)()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=390, height=844) as page:  # a phone
         await page.get_by_role("link", name="Search").click()
         await page.get_by_label("Search transcripts").fill('"kangaroo budget"')
         await page.get_by_role("button", name="Search").click()
@@ -92,8 +89,6 @@ async def test_a_search_hit_opens_the_meeting_at_the_moment_it_was_said(
         await expect(page.locator("[aria-current=page]")).to_have_text("45:00\u20131:00:00")
         await expect(page.locator("[data-role=talk-time] .talk-bar")).to_have_count(2)
         await page.screenshot(path=str(tmp_path / "search-moment.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 async def test_an_action_item_jumps_to_where_it_was_said(
@@ -101,12 +96,7 @@ async def test_an_action_item_jumps_to_where_it_was_said(
 ) -> None:
     await sync_to_async(create_host)()
     target = await sync_to_async(_hour_long_meeting)()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1280, height=800) as page:
         await page.goto(f"{stack.base_url}/meetings/{target.meeting_id}/")
         item = page.locator("[data-role=notes-actions] li", has_text="Book the kangaroos")
         await item.get_by_role("link", name="Jump to moment").click()
@@ -114,5 +104,3 @@ async def test_an_action_item_jumps_to_where_it_was_said(
         await expect(moment).to_contain_text(NEEDLE)
         await expect(moment).to_be_in_viewport()
         await page.screenshot(path=str(tmp_path / "action-moment.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"

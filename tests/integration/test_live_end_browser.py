@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from rtms_ingest.simulator import RtmsSimulator
 from rtms_ingest.simulator.fixture import sample_meeting
+from tests.integration.browser_support import (
+    create_host,
+    signed_in_page,
+)
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config
 
 pytestmark = [
@@ -28,12 +30,7 @@ async def test_live_page_ends_cleanly_when_the_meeting_ends(
 ) -> None:
     await sync_to_async(create_host)()
     recording = sample_meeting()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1280, height=800) as page:
         async with RtmsSimulator(recording, simulator_config(stack)) as simulator:
             stream = simulator.new_stream()
             playing = asyncio.create_task(simulator.play(stream))
@@ -64,6 +61,4 @@ async def test_live_page_ends_cleanly_when_the_meeting_ends(
         await expect(page).to_have_url(f"{stack.base_url}/meetings/{meeting.pk}/")
         await expect(page.locator("#meeting")).to_have_attribute("data-live", "false")
         await expect(page.get_by_role("link", name="Markdown")).to_be_visible()
-        await browser.close()
     assert report.stop_reason == 6
-    assert errors == [], f"JavaScript errors: {errors}"

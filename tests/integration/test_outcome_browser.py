@@ -7,19 +7,20 @@ On a phone nothing overflows, and an empty action item list says so inside its p
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from assistant.models import ActionItem, Decision, Meeting, MeetingNotes, TranscriptSegment
+from assistant.models import ActionItem, Decision, Meeting, MeetingNotes
+from tests.integration.browser_support import (
+    create_host,
+    ended_meeting_of_host,
+    say,
+    signed_in_page,
+)
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,29 +36,8 @@ LINES = [
 
 def _finished_meeting(topic: str, *, items: bool) -> Meeting:
     """An ended meeting of the browser host with its final notes (and action items or none)."""
-    started = timezone.now() - dt.timedelta(hours=3)
-    meeting = Meeting.objects.create(
-        zoom_id=f"outcome-{topic}==",
-        rtms_stream_id=f"outcome-{topic}",
-        topic=topic,
-        owner=get_user_model().objects.get(username="browser-host"),
-        state=Meeting.State.ENDED,
-        started_at=started,
-        ended_at=started + dt.timedelta(minutes=20),
-    )
-    segments = TranscriptSegment.objects.bulk_create(
-        TranscriptSegment(
-            meeting=meeting,
-            seq=n + 1,
-            source=TranscriptSegment.Source.NATIVE,
-            speaker_name=name,
-            start_ms=n * 20_000,
-            end_ms=n * 20_000 + 15_000,
-            text=text,
-            dedupe_key=f"o{n}",
-        )
-        for n, (name, text) in enumerate(LINES * 8)
-    )
+    meeting = ended_meeting_of_host(f"outcome-{topic}", topic)
+    segments = say(meeting, LINES * 8, every_ms=20_000, lasting_ms=15_000)
     MeetingNotes.objects.create(
         meeting=meeting, summary="Ship on Thursday.", version=2, is_final=True
     )
@@ -83,12 +63,7 @@ async def test_the_host_reads_the_outcome_first_and_corrects_it_for_good(
 ) -> None:
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_finished_meeting)("Release go/no-go", items=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1366, height=768) as page:
         await page.goto(f"{stack.base_url}/meetings/{meeting.pk}/")
         notes = page.locator("[data-role=ai-notes]")
         await expect(notes.locator("[data-role=notes-summary]")).to_have_text("Ship on Thursday.")
@@ -137,8 +112,6 @@ async def test_the_host_reads_the_outcome_first_and_corrects_it_for_good(
         await expect(actions.locator("li", has_text="Write the release notes")).to_have_count(1)
         await expect(decisions.locator("li")).to_have_count(1)
         await expect(decisions).to_contain_text("Ship on Thursday, offline mode in 2.5")
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 async def test_on_a_phone_the_page_fits_and_an_empty_list_stays_in_its_pane(
@@ -146,12 +119,7 @@ async def test_on_a_phone_the_page_fits_and_an_empty_list_stays_in_its_pane(
 ) -> None:
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_finished_meeting)("Nothing to do", items=False)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 390, "height": 844})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=390, height=844) as page:
         await page.goto(f"{stack.base_url}/meetings/{meeting.pk}/")
         empty = page.locator("[data-role=notes-actions] li.muted")
         await expect(empty).to_have_text("No action items yet.")
@@ -161,5 +129,3 @@ async def test_on_a_phone_the_page_fits_and_an_empty_list_stays_in_its_pane(
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width} px wide on a 390 px phone"
         await page.screenshot(path=str(tmp_path / "outcome-390.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"

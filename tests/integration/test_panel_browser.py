@@ -27,8 +27,8 @@ from tests.assistant.zoomapp.finished_meeting import (
     SUMMARY,
     finished_meeting,
 )
+from tests.integration.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.stack import CLIENT_ID, CLIENT_SECRET, Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.test_end_to_end import meeting_for_stream, simulator_config
 
 pytestmark = [

@@ -17,16 +17,19 @@ import pytest
 import redis
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from pytest_django.fixtures import Settings
 
 from assistant import jobs
 from assistant.models import ChatMessage, Meeting, MeetingNotes, Participant, TranscriptSegment
 from assistant.services.notes import updates
 from assistant.services.transcript import SegmentInput, record_segment
+from tests.integration.browser_support import (
+    create_host,
+    signed_in_page,
+)
 from tests.integration.conftest import STACK_REDIS_URL
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -113,12 +116,7 @@ async def test_zoom_s_track_leads_the_page_notes_search_and_export(
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_finished_meeting)()
     url = f"{stack.base_url}/meetings/{meeting.pk}/"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1366, height=900) as page:
         await page.goto(url)
 
         # Zoom's track first, counted as shown; ours a click away.
@@ -186,8 +184,6 @@ async def test_zoom_s_track_leads_the_page_notes_search_and_export(
             assert width <= 390, (shown, width)
         await _search(page, stack, "release")
         await page.screenshot(path=str(tmp_path / "search-phone.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"
     # The job went to the stack's broker, where no worker listens: run it here, then drop it.
     await sync_to_async(updates.finish)(meeting.pk)
     redis.Redis.from_url(STACK_REDIS_URL).delete("llm")
@@ -222,12 +218,7 @@ async def test_a_live_page_counts_the_captions_of_the_track_it_shows(
     settings.JOBS_IN_PROCESS = True
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_live_meeting)()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=390, height=844) as page:  # a phone
         await page.goto(f"{stack.base_url}/meetings/{meeting.pk}/")
         captions = page.locator("[data-role=captions] .caption:visible")
         count = page.locator("[data-role=caption-count]")
@@ -237,5 +228,3 @@ async def test_a_live_page_counts_the_captions_of_the_track_it_shows(
         await expect(captions).to_have_count(2)
         await expect(count).to_have_text("2")
         await page.screenshot(path=str(tmp_path / "live-count.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"

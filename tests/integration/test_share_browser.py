@@ -8,20 +8,24 @@ script; the host sees the opening beside the link and revokes it; the reader's n
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.async_api import async_playwright, expect
 
-from assistant.models import ActionItem, Decision, Meeting, MeetingNotes, TranscriptSegment
+from assistant.models import ActionItem, Decision, Meeting, MeetingNotes
+from tests.integration.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    create_host,
+    ended_meeting_of_host,
+    say,
+    sign_in,
+)
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,29 +41,8 @@ LINES = [
 
 def _finished_meeting() -> Meeting:
     """An ended meeting of the browser host, with its transcript and final notes."""
-    started = timezone.now() - dt.timedelta(hours=2)
-    meeting = Meeting.objects.create(
-        zoom_id="share-browser==",
-        rtms_stream_id="share-browser",
-        topic="Release go/no-go",
-        owner=get_user_model().objects.get(username="browser-host"),
-        state=Meeting.State.ENDED,
-        started_at=started,
-        ended_at=started + dt.timedelta(minutes=25),
-    )
-    segments = TranscriptSegment.objects.bulk_create(
-        TranscriptSegment(
-            meeting=meeting,
-            seq=n + 1,
-            source=TranscriptSegment.Source.NATIVE,
-            speaker_name=name,
-            start_ms=n * 20_000,
-            end_ms=n * 20_000 + 15_000,
-            text=text,
-            dedupe_key=f"s{n}",
-        )
-        for n, (name, text) in enumerate(LINES)
-    )
+    meeting = ended_meeting_of_host("share-browser", "Release go/no-go", minutes=25)
+    segments = say(meeting, LINES, every_ms=20_000, lasting_ms=15_000)
     MeetingNotes.objects.create(
         meeting=meeting, summary="Ship on Thursday; notes by Wednesday.", version=3, is_final=True
     )

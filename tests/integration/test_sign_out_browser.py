@@ -13,8 +13,8 @@ from django.contrib.auth.hashers import make_password
 from playwright.async_api import Page, async_playwright, expect
 
 from assistant.models import Meeting
+from tests.integration.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.browser,

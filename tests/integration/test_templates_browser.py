@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from pytest_django.fixtures import Settings
 
-from assistant.models import Meeting, MeetingNotes, TranscriptSegment
+from assistant.models import Meeting, MeetingNotes
 from assistant.services.notes import updates
+from tests.integration.browser_support import (
+    create_host,
+    ended_meeting_of_host,
+    say,
+    signed_in_page,
+)
 from tests.integration.conftest import STACK_REDIS_URL
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,22 +47,10 @@ LINES = [
 
 def _finished_meeting() -> Meeting:
     """The meeting, its transcript and its final notes (default template), as a worker writes."""
-    meeting = Meeting.objects.create(
-        zoom_id="templates-browser==",
-        rtms_stream_id="templates-browser",
-        topic="Mobile team sync",
-        owner=get_user_model().objects.get(username="browser-host"),
-        state=Meeting.State.ENDED,
-        started_at=STARTED,
-        ended_at=STARTED + dt.timedelta(minutes=15),
+    meeting = ended_meeting_of_host(
+        "templates-browser", "Mobile team sync", started=STARTED, minutes=15
     )
-    TranscriptSegment.objects.bulk_create(
-        TranscriptSegment(
-            meeting=meeting, seq=n, source="native", speaker_name=who, start_ms=n * 10_000,
-            end_ms=n * 10_000 + 8_000, text=text, dedupe_key=f"t{n}",
-        )
-        for n, (who, text) in enumerate(LINES, 1)
-    )  # fmt: skip
+    say(meeting, LINES, every_ms=10_000, lasting_ms=8_000)
     updates.finish(meeting.pk)
     return meeting
 
@@ -70,12 +61,7 @@ async def test_choosing_stand_up_shows_a_section_per_person_after_the_rebuild(
     settings.NOTES_ENGINE = "extractive"
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_finished_meeting)()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1366, height=900) as page:
         await page.goto(f"{stack.base_url}/meetings/{meeting.pk}/")
         pane = page.locator("[data-role=ai-notes]")
         await expect(pane.locator("[data-role=notes-actions]")).to_contain_text("Helen Brooks")
@@ -132,8 +118,6 @@ async def test_choosing_stand_up_shows_a_section_per_person_after_the_rebuild(
             "Needs an AI model: the automatic extract cannot write this section.", timeout=20_000
         )
         await expect(feedback.locator("li")).to_have_count(0)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"
     redis.Redis.from_url(STACK_REDIS_URL).delete("llm")
     notes = await MeetingNotes.objects.aget(meeting=meeting)
     assert (notes.template, notes.is_final) == ("one_to_one", True)

@@ -8,13 +8,16 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from assistant.models import Meeting, Participant, TranscriptSegment
+from tests.integration.browser_support import (
+    create_host,
+    ended_meeting_of_host,
+    signed_in_page,
+)
 from tests.integration.stack import Stack
-from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, create_host, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,14 +32,8 @@ TURNS = [("Priya Raman", 1, 2), ("Tom Okafor", 3, 9), ("Priya Raman", 11, 21)]
 def _finished_meeting() -> Meeting:
     """An ended meeting whose participant joined a second before the first word."""
     started = timezone.now() - dt.timedelta(hours=1)
-    meeting = Meeting.objects.create(
-        zoom_id="timeline-browser==",
-        rtms_stream_id="timeline-browser",
-        topic="Timeline check",
-        owner=get_user_model().objects.get(username="browser-host"),
-        state=Meeting.State.ENDED,
-        started_at=started,
-        ended_at=started + dt.timedelta(minutes=1),
+    meeting = ended_meeting_of_host(
+        "timeline-browser", "Timeline check", started=started, minutes=1
     )
     TranscriptSegment.objects.bulk_create(
         TranscriptSegment(
@@ -62,12 +59,7 @@ async def test_turns_are_drawn_over_their_duration_and_a_join_at_the_start_shows
 ) -> None:
     await sync_to_async(create_host)()
     meeting = await sync_to_async(_finished_meeting)()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[Any] = []
-        page.on("pageerror", lambda error: errors.append(error))
-        await sign_in(page, stack)
+    async with signed_in_page(stack, width=1366, height=900) as page:
         await page.goto(f"{stack.base_url}/meetings/{meeting.pk}/")
         lanes = page.locator("[data-role=timeline] .timeline-lane")
         priya = lanes.filter(has_text="Priya Raman").locator("rect.timeline-speech")
@@ -82,8 +74,6 @@ async def test_turns_are_drawn_over_their_duration_and_a_join_at_the_start_shows
         moment = page.locator("[data-role=moments] li", has_text="Zoë Müller joined")
         await expect(moment.locator(".moment-clock")).to_have_text("00:00")
         await page.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)
-        await browser.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 async def _boxes(rects: Any) -> list[dict[str, float]]:

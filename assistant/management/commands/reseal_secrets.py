@@ -10,13 +10,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Model
 
-from assistant.models import DeliveryTarget
+from assistant.models import DeliveryTarget, ZoomGrant
 from assistant.services import sealing
 
 # Every sealed column of the app: a new one is listed here.
 SEALED_FIELDS: list[tuple[type[Model], str]] = [
     (DeliveryTarget, "url_sealed"),
     (DeliveryTarget, "secret_sealed"),
+    (ZoomGrant, "access_token_sealed"),
+    (ZoomGrant, "refresh_token_sealed"),
 ]
 
 

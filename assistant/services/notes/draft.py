@@ -11,7 +11,8 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Utterance:
-    """A stored transcript segment as an engine sees it."""
+    """A stored transcript segment as an engine sees it; `slide` is the title of the slide on
+    screen when it was said (text read from a picture: untrusted, like what was said)."""
 
     segment_id: int
     seq: int
@@ -19,6 +20,7 @@ class Utterance:
     start_ms: int
     end_ms: int
     text: str
+    slide: str = ""
 
 
 @dataclass

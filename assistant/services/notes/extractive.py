@@ -143,6 +143,8 @@ def _read(reading: Reading, utterance: Utterance, kinds: frozenset[str]) -> None
             "cue": -1 if _CHIT_CHAT.search(sentence) else 0,
             "topic": bool(_TOPIC.search(sentence)),
         }
+        if utterance.slide:
+            pooled["slide"] = utterance.slide
         reading.state["pool"].append(pooled)
         if recap:
             # A recap says what mattered: good summary material, but no new items.
@@ -250,7 +252,7 @@ def _summarise(reading: Reading) -> None:
     shown = [_attributed(s) for s in summary] + outcomes
     points = [b for b in plain if b not in summary]
     reading.draft.summary = " ".join(shown)
-    reading.draft.key_points = [_attributed(s) for s in sorted(points, key=_said_order)][
+    reading.draft.key_points = [_in_context(s) for s in sorted(points, key=_said_order)][
         :KEY_POINTS
     ]
 
@@ -265,6 +267,13 @@ def _outcomes(draft: NotesDraft) -> list[str]:
 def _said_order(sentence: dict[str, Any]) -> tuple[int, int]:
     """Where a pooled sentence was said: its segment, then its place in the segment."""
     return int(sentence["seq"]), int(sentence.get("at", 0))
+
+
+def _in_context(sentence: dict[str, Any]) -> str:
+    """A key point with the slide on screen when it was said, if any."""
+    said = _attributed(sentence)
+    slide = str(sentence.get("slide") or "").strip()
+    return f"While slide '{slide}' was shown, {said}" if slide else said
 
 
 def _attributed(sentence: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from assistant import jobs
 from assistant.models import Meeting, MeetingNotes, Participant
-from assistant.services import tracks
+from assistant.services import slides, tracks
 from assistant.services.deliveries import scheduling
 from assistant.services.notes import extractive, llm_engine, meeting_template, store
 from assistant.services.notes.draft import NotesDraft, Utterance
@@ -291,7 +291,7 @@ def utterances(
         .values_list("pk", "seq", "speaker_name", "start_ms", "end_ms", "text")
     )
     picked = rows[:limit] if limit is not None else rows
-    return [Utterance(*row) for row in picked]
+    return slides.with_slide_titles(meeting_id, [Utterance(*row) for row in picked])
 
 
 def _claim(meeting_id: int, job_id: str | None = None) -> str | None:

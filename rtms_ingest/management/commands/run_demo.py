@@ -44,6 +44,9 @@ class Command(BaseCommand):
         if not os.environ.get("TRANSCRIPTION"):
             # The demo shows our own captions, with Zoom's transcript one click away.
             settings.TRANSCRIPTION = "both"
+        if not os.environ.get("RTMS_MEDIA", "").strip():
+            # The sample meeting shares slides and one camera: the demo shows them.
+            settings.RTMS_MEDIA = ["transcript", "chat", "audio", "share", "video"]
         self.check(display_num_errors=False)
         call_command("migrate", interactive=False, verbosity=0)
         password = self._ensure_demo_user()
@@ -62,6 +65,7 @@ class Command(BaseCommand):
                 else ""
             )
             + f"  captions    TRANSCRIPTION={settings.TRANSCRIPTION}\n"
+            + f"  media       RTMS_MEDIA={','.join(settings.RTMS_MEDIA)}\n"
             + "  Ctrl-C stops it.\n"
         )
         self._serve(options["host"], options["port"], url, play=play)

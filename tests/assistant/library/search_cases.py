@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client, override_settings
 
-from assistant.models import ChatMessage, Meeting, TranscriptSegment
+from assistant.models import ChatMessage, Meeting, Slide, TranscriptSegment
 from assistant.services import search, tracks, tracks_sql
 from assistant.services.access import visible_meetings
 from tests.assistant.library.conftest import STANDUP, AddSegments, MakeFinished
@@ -141,6 +141,49 @@ def check_chat_is_searched_and_marked(make_finished: MakeFinished, host: User) -
     assert [h.source for h in hits(host, "checklist")] == ["native"]
 
 
+def check_slide_text_is_searched_and_marked(
+    make_finished: MakeFinished, host: User, outsider: User
+) -> None:
+    meeting = make_finished(host)
+    slide = Slide.objects.create(
+        meeting=meeting,
+        seq=meeting.last_seq + 1,
+        shown_at_ms=30_000,
+        sharer_user_id=1,
+        sharer_name="Ana Lima",
+        image_name="slide-1.png",
+        thumbnail_name="slide-1-thumb.jpg",
+        content_type="image/png",
+        width=1280,
+        height=720,
+        picture_hash="0" * 16,
+    )
+    assert hits(host, "heron") == [], "no text before OCR read it"
+    slide.text = "Release 2.5 plan\nCodename Heron kickoff"
+    slide.save()  # OCR fills the text in after the row exists: the index follows
+    [only] = hits(host, "herons")
+    assert (only.source, only.slide_id, only.chat_id, only.segment_id) == (
+        "slide",
+        slide.pk,
+        None,
+        None,
+    )
+    assert only.speaker == "Ana Lima" and only.start_ms == 30_000
+    assert "<mark>Heron</mark>" in only.snippet
+    assert hits(outsider, "heron") == []
+    assert search.said_in_meeting("heron") is not None
+    assert (
+        Meeting.objects.filter(pk=meeting.pk)
+        .extra(  # noqa: S610
+            where=[search.said_in_meeting("heron")[0]],  # type: ignore[index]
+            params=list(search.said_in_meeting("heron")[1]),  # type: ignore[index]
+        )
+        .exists()
+    )
+    slide.delete()
+    assert hits(host, "heron") == []
+
+
 def check_primary_rule_in_sql_is_the_python_rule(make_meeting: MakeMeeting) -> None:
     """tracks_sql.PRIMARY_SOURCE against tracks.primary_source, every case, two settings."""
     cases = []
@@ -195,6 +238,7 @@ def check_api_shape_and_next_page(
         "meeting_id",
         "segment_id",
         "chat_id",
+        "slide_id",
         "source",
         "primary",
         "speaker",

@@ -69,3 +69,9 @@ def test_fts5_triggers_follow_inserts_updates_and_deletes(
 
 def test_fts5_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
     cases.check_list_text_filter_finds_words_said(make_finished, host)
+
+
+def test_fts5_slide_text_is_searched_and_marked(
+    make_finished: MakeFinished, host: User, outsider: User
+) -> None:
+    cases.check_slide_text_is_searched_and_marked(make_finished, host, outsider)

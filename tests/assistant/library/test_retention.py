@@ -83,6 +83,8 @@ def test_deleting_removes_the_meeting_and_everything_attached_and_audits_without
         "connection_log": 0,
         "share_links": 1,
         "deliveries": 1,
+        "slides": 0,
+        "participant_pictures": 0,
     }
     assert (audit.meeting_id, audit.reason, audit.actor, audit.owner_id) == (
         meeting.pk,

@@ -138,3 +138,9 @@ def test_many_visible_meetings_are_filtered_by_subquery_with_the_same_result(
 
 def test_list_text_filter_finds_words_said(make_finished: MakeFinished, host: User) -> None:
     cases.check_list_text_filter_finds_words_said(make_finished, host)
+
+
+def test_slide_text_is_searched_and_marked(
+    make_finished: MakeFinished, host: User, outsider: User
+) -> None:
+    cases.check_slide_text_is_searched_and_marked(make_finished, host, outsider)

@@ -37,4 +37,4 @@ def test_sqlite_fts5_search_passes_the_same_cases(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "11 passed" in result.stdout, result.stdout[-2000:]
+    assert "12 passed" in result.stdout, result.stdout[-2000:]

@@ -87,7 +87,7 @@ def test_the_json_export_carries_the_template_and_sections_as_its_schema_says(
 ) -> None:
     document = json.loads(_client(host).get(f"/meetings/{one_to_one.pk}/export.json").content)
     schema = json.loads(SCHEMA.read_text())
-    assert document["version"] == exports.EXPORT_VERSION == 2
+    assert document["version"] == exports.EXPORT_VERSION == 3
     notes_schema = schema["properties"]["notes"]
     assert set(document["notes"]) == set(notes_schema["required"])
     assert document["notes"]["template"] == {"key": "one_to_one", "name": "One-to-one"}

@@ -49,6 +49,9 @@ class RecordingSink:
         self.transcripts: list[TextContent] = []
         self.chats: list[TextContent] = []
         self.audio_bytes = 0
+        self.sharing_events: list[tuple[int | None, str, bool]] = []
+        self.shares: list[BinaryContent] = []
+        self.videos: list[BinaryContent] = []
 
     async def stream_state(self, state: str, detail: str = "", reason: int | None = None) -> None:
         self.states.append((state, detail, reason))
@@ -76,6 +79,17 @@ class RecordingSink:
 
     async def audio(self, content: BinaryContent) -> None:
         self.audio_bytes += len(content.data)
+
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        self.sharing_events.append((user_id, user_name, started))
+
+    async def share(self, content: BinaryContent) -> None:
+        self.shares.append(content)
+
+    async def video(self, content: BinaryContent) -> None:
+        self.videos.append(content)
 
     @property
     def state_names(self) -> list[str]:

@@ -211,7 +211,7 @@ def test_unknown_product_is_refused() -> None:
 
 def test_media_the_sink_cannot_take_is_refused() -> None:
     with pytest.raises(ValueError, match="media"):
-        client_for("ws://h/s", StateSink(), media=MediaType.VIDEO)
+        client_for("ws://h/s", StateSink(), media=MediaType.ALL)
 
 
 # --- giving up ---------------------------------------------------------------------------------

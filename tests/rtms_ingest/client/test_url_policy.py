@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
+# Imported now, not when from_regex first draws inside a test: Python 3.11.7 can fail to
+# compile a module imported deep in the stack ("AST constructor recursion depth mismatch",
+# CPython gh-106905, fixed in 3.11.8), and pytest compiles this plugin's modules on import.
+import hypothesis.strategies._internal.regex  # noqa: F401
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

@@ -50,6 +50,17 @@ class RecordingSink:
     async def audio(self, content: BinaryContent) -> None:
         self._record("audio", content.data)
 
+    async def sharing(
+        self, user_id: int | None, user_name: str, started: bool, at_ms: int | None
+    ) -> None:
+        self._record("sharing", (user_id, started))
+
+    async def share(self, content: BinaryContent) -> None:
+        self._record("share", content.data)
+
+    async def video(self, content: BinaryContent) -> None:
+        self._record("video", content.data)
+
 
 TEXT = TextContent(data="hello", timestamp=0, user_id=1, user_name="Ana")
 AUDIO = BinaryContent(data=b"\x00\x01", timestamp=0, user_id=1, user_name="Ana")

@@ -8,7 +8,9 @@ import redis
 from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 
+from rtms_ingest.client.channel import ClientStats
 from rtms_ingest.cluster.admission import LoadGauge
+from rtms_ingest.cluster.live_stream import stat_totals
 from rtms_ingest.cluster.supervisor import Supervisor
 from rtms_ingest.runtime.metrics import (
     IngestCollector,
@@ -41,6 +43,18 @@ def test_metrics_show_streams_refusals_lag_and_totals_of_ended_streams() -> None
     assert "rtms_ingest_streams_held 0.0" in text
     assert "rtms_ingest_streams_refused_total 1.0" in text
     assert "rtms_ingest_event_loop_lag_seconds 0.22" in text
+
+
+def test_chat_group_events_and_odd_lengths_are_counted_over_live_and_ended_streams() -> None:
+    ingest = supervisor(gauge=LoadGauge())
+    ingest.ended_totals.update({"chat_group_events": 5, "odd_lengths": 2})
+    live = ClientStats(chat_group_events=1, odd_lengths=3)
+
+    assert stat_totals(live)["chat_group_events"] == 1
+    assert stat_totals(live)["odd_lengths"] == 3
+    text = _collected(ingest)
+    assert "rtms_ingest_chat_group_events_total 5.0" in text
+    assert "rtms_ingest_odd_length_frames_total 2.0" in text
 
 
 def test_keepalive_delays_are_a_histogram_over_ended_and_live_streams() -> None:

@@ -53,11 +53,21 @@ def _wait_for_state(database: Path, state: str, process: subprocess.Popen[str]) 
     raise AssertionError(f"the demo meeting never went {state}")
 
 
-def _open_first_page(base_url: str, var: Path, process: subprocess.Popen[str]) -> None:
-    """Sign in as the demo user and open the meeting list: the sample meeting starts then."""
-    opener = urllib.request.build_opener(
+def _opener() -> urllib.request.OpenerDirector:
+    """A client that keeps its cookies (the demo user's session)."""
+    return urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
+
+
+def _open_first_page(
+    base_url: str,
+    var: Path,
+    process: subprocess.Popen[str],
+    opener: urllib.request.OpenerDirector | None = None,
+) -> None:
+    """Sign in as the demo user and open the meeting list: the sample meeting starts then."""
+    opener = opener or _opener()
     deadline = time.monotonic() + 60
     while True:
         assert process.poll() is None, process.communicate()[0]

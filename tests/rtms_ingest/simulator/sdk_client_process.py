@@ -69,6 +69,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-opt", default="AUDIO_MULTI_STREAMS", help="rtms.DataOption name")
     parser.add_argument("--duration-ms", type=int, default=20, help="audio frame length (ms)")
     parser.add_argument("--no-audio", action="store_true", help="do not register on_audio_data")
+    parser.add_argument(
+        "--src-language",
+        type=int,
+        default=None,
+        help="rtms.TranscriptLanguage id to ask for, with language detection off",
+    )
+    parser.add_argument("--share", help="register on_deskshare_data, asking this rtms.VideoCodec")
+    parser.add_argument("--video", help="register on_video_data, asking this rtms.VideoCodec")
     parser.add_argument("--linger-s", type=float, default=1.0)
     parser.add_argument("--max-s", type=float, default=60.0)
     parser.add_argument("--poll-interval-s", type=float, default=0.005)
@@ -171,6 +179,38 @@ def main(argv: list[str] | None = None) -> int:
         )
         client.set_audio_params(params)
         client.on_audio_data(on_audio)
+
+    if args.src_language is not None:
+        transcript = rtms.TranscriptParams()
+        transcript.src_language = args.src_language
+        transcript.enable_lid = False
+        client.set_transcript_params(transcript)
+
+    def on_frames(kind: str) -> object:
+        def received(data: bytes, size: int, timestamp: int, md: object) -> None:
+            head = bytes(data[:4]).hex()
+            emit(kind, size=size, ts=timestamp, head=head, **_metadata(md))
+
+        return received
+
+    def on_sharing(event: str, timestamp: int, user_id: object, user_name: object) -> None:
+        emit("sharing", event=event, ts=timestamp, user_id=user_id, user_name=user_name)
+
+    for kind, codec in (("deskshare", args.share), ("video", args.video)):
+        if codec is None:
+            continue
+        picture = rtms.DeskshareParams() if kind == "deskshare" else rtms.VideoParams()
+        picture.content_type = rtms.VideoContentType.RAW_VIDEO
+        picture.codec = getattr(rtms.VideoCodec, codec)
+        picture.resolution = rtms.VideoResolution.HD
+        picture.fps = 2
+        if kind == "deskshare":
+            client.set_deskshare_params(picture)
+            client.on_deskshare_data(on_frames("deskshare"))
+            client.on_sharing_event(on_sharing)
+        else:
+            client.set_video_params(picture)
+            client.on_video_data(on_frames("video"))
 
     loop = rtms.EventLoop(poll_interval=args.poll_interval_s, name="sdk-conformance")
     loop.add(client)

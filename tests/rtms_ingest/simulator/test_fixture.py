@@ -162,10 +162,46 @@ def test_sample_utterances_and_chat_are_sorted_by_time(sample: RecordedMeeting) 
     assert [c.at_s for c in sample.chat] == sorted(c.at_s for c in sample.chat)
 
 
-def test_sample_folder_holds_only_meeting_json_and_audio(sample: RecordedMeeting) -> None:
+def test_sample_folder_holds_only_meeting_json_audio_and_its_pictures(
+    sample: RecordedMeeting,
+) -> None:
     names = {p.relative_to(SAMPLE_MEETING_DIR).as_posix() for p in SAMPLE_MEETING_DIR.rglob("*")}
     wavs = {f"audio/{user_id}.wav" for user_id in sample.audio_files}
-    assert names == {"meeting.json", "audio", *wavs}
+    pictures = {s.image for share in sample.shares for s in share.slides}
+    pictures |= {v.image for v in sample.videos}
+    named = {p.relative_to(SAMPLE_MEETING_DIR).as_posix() for p in pictures}
+    assert names == {"meeting.json", "audio", "share", "video", *wavs, *named}
+
+
+def test_sample_shares_three_slides_and_one_camera(sample: RecordedMeeting) -> None:
+    assert [len(share.slides) for share in sample.shares] == [3]
+    assert [v.user_id for v in sample.videos] == [16779264]
+
+
+def test_a_slide_outside_its_share_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "s.png").write_bytes(b"png")
+    doc = {
+        "participants": [{"user_id": 1, "user_name": "A", "join_s": 0}],
+        "share": [
+            {"user_id": 1, "start_s": 1, "end_s": 5, "slides": [{"at_s": 6, "image": "s.png"}]}
+        ],
+    }
+    (tmp_path / "meeting.json").write_text(json.dumps(doc))
+    with pytest.raises(MeetingFixtureError, match=r"share\[0\]\.slides\[0\]\.at_s"):
+        load_meeting(tmp_path)
+
+
+def test_a_picture_outside_the_meeting_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (tmp_path / "cam.png").write_bytes(b"png")
+    doc = {
+        "participants": [{"user_id": 1, "user_name": "A", "join_s": 0}],
+        "video": [{"user_id": 1, "start_s": 0, "end_s": 5, "image": "../cam.png"}],
+    }
+    (folder / "meeting.json").write_text(json.dumps(doc))
+    with pytest.raises(MeetingFixtureError, match="outside the meeting's folder"):
+        load_meeting(folder)
 
 
 # Loading valid meetings

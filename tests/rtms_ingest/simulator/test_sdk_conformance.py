@@ -31,7 +31,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from rtms_ingest.simulator import (
     expected_audio_bytes,
 )
 from rtms_ingest.simulator.fixture import RecordedMeeting, read_pcm16, sample_meeting
+from rtms_ingest.simulator.report import TranscriptAsk
 
 pytestmark = pytest.mark.sdk
 
@@ -122,6 +123,9 @@ async def run_sdk_client(
     secret: str = CLIENT_SECRET,
     linger_s: float = 1.0,
     max_s: float = 45.0,
+    src_language: int | None = None,
+    share: str | None = None,
+    video: str | None = None,
 ) -> SdkRun:
     """Run the SDK child against `stream` until it leaves (or is refused) and exits.
 
@@ -149,6 +153,9 @@ async def run_sdk_client(
         str(linger_s),
         "--max-s",
         str(max_s),
+        *([] if src_language is None else ["--src-language", str(src_language)]),
+        *(["--share", share] if share else []),
+        *(["--video", video] if video else []),
         cwd=workdir,
         env=child_env(),
         stdout=asyncio.subprocess.PIPE,
@@ -370,6 +377,20 @@ async def chat_groups(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPat
     """The whole meeting at 8x with the chat-group events (10-14, and an odd one) at 20 s."""
     cfg = config(faults=Faults(chat_group_events_at_s=20.0))
     return await play(meeting, tmp_path_factory.mktemp("sdk-chat-groups"), cfg)
+
+
+SPANISH = 28
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def spanish(meeting: RecordedMeeting, tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The whole meeting at 8x, every utterance reported in Spanish, the SDK asking for Spanish
+    with Zoom's language detection off (TranscriptParams, rtms 1.1.0)."""
+    in_spanish = replace(
+        meeting, utterances=tuple(replace(u, language=SPANISH) for u in meeting.utterances)
+    )
+    workdir = tmp_path_factory.mktemp("sdk-spanish")
+    return await play(in_spanish, workdir, config(), src_language=SPANISH)
 
 
 def test_the_official_sdk_under_test_is_the_pinned_wheel() -> None:
@@ -625,3 +646,68 @@ def test_sdk_takes_the_chat_group_events_and_the_meeting_goes_on(
     # Neither those nor the odd one upset it: every utterance, then the normal end.
     assert len(transcript_rows(sdk, chat_groups.origin)) == len(meeting.utterances), why
     assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why
+
+
+# Transcript languages
+
+
+def test_sdk_asks_for_a_forced_language_and_the_simulator_accepts_it(spanish: Played) -> None:
+    report, sdk, why = spanish.report, spanish.sdk, spanish.why
+    assert [e["reason"] for e in sdk.of("join_confirm")] == [0], why
+    assert report.transcript_asks == [TranscriptAsk("transcript", SPANISH, False, 0)], why
+
+
+def test_sdk_takes_transcripts_that_carry_a_language(
+    spanish: Played, meeting: RecordedMeeting
+) -> None:
+    sdk, why = spanish.sdk, spanish.why
+    assert sorted(transcript_rows(sdk, spanish.origin)) == sorted(fixture_rows(meeting)), why
+    assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why
+
+
+# Screen share and video (issue 22): the SDK's on_deskshare_data and on_video_data
+
+
+SHARER, CAMERA = 16778240, 16779264
+JPEG_HEAD, ANNEX_B_HEAD = "ffd8ff", "00000001"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["JPG", "H264"])
+async def pictures(
+    request: pytest.FixtureRequest,
+    meeting: RecordedMeeting,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Played:
+    """The whole meeting at 8x, the SDK asking for share (JPG or H.264) and video (JPG)."""
+    workdir = tmp_path_factory.mktemp(f"sdk-pictures-{request.param}")
+    return await play(meeting, workdir, config(), share=request.param, video="JPG")
+
+
+def test_sdk_receives_the_share_frames_of_the_sharer(
+    pictures: Played, meeting: RecordedMeeting
+) -> None:
+    sdk, why = pictures.sdk, pictures.why
+    assert {"deskshare", "video"} <= set(pictures.report.media_params), why
+    frames = sdk.of("deskshare")
+    share = meeting.shares[0]
+    # Two a second of stream time while the share runs (the SDK asked for 2 fps).
+    expected = (share.end_s - share.start_s) * 2
+    assert expected * 0.8 <= len(frames) <= expected + 2, (len(frames), why)
+    assert {f["user_id"] for f in frames} == {SHARER}, why
+    codec = pictures.report.media_params["deskshare"]["deskshare"]["codec"]
+    head = JPEG_HEAD if codec == 5 else ANNEX_B_HEAD
+    assert all(f["head"].startswith(head) for f in frames), (frames[:2], why)
+    stamps = [f["ts"] - pictures.origin for f in frames]
+    assert share.start_s * 1000 <= min(stamps) and max(stamps) < share.end_s * 1000, why
+    assert [e["reason"] for e in sdk.of("leave")] == [MEETING_ENDED], why
+
+
+def test_sdk_sees_sharing_start_and_stop_with_the_sharer(pictures: Played) -> None:
+    events = [(e["event"], e["user_id"]) for e in pictures.sdk.of("sharing")]
+    assert events[0] == ("start", SHARER) and events[-1][0] == "stop", (events, pictures.why)
+
+
+def test_sdk_receives_the_active_speakers_camera(pictures: Played) -> None:
+    frames = pictures.sdk.of("video")
+    assert frames and {f["user_id"] for f in frames} == {CAMERA}, pictures.why
+    assert all(f["head"].startswith(JPEG_HEAD) for f in frames), pictures.why
