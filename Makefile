@@ -51,7 +51,7 @@ format: install-test
 bench: install-test services
 	$(PY) -m benchmarks.caption_latency
 
-## bench-asr: our own captions: latency, CPU and WER against the naive baseline (JSON)
+## bench-asr: our own captions: first-word and final latency, CPU, WER; new and previous draft policy side by side (JSON)
 bench-asr: install-test services
 	$(PY) -m benchmarks.asr_latency
 

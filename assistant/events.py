@@ -20,8 +20,9 @@ PARTICIPANT: Final = "participant"
 CHAT: Final = "chat"
 STATE: Final = "state"
 NOTES: Final = "notes"
+CAPTIONS: Final = "captions"
 SLIDE: Final = "slide"
-EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, SLIDE)
+EVENT_TYPES = (SEGMENT, PARTICIPANT, CHAT, STATE, NOTES, CAPTIONS, SLIDE)
 
 # The stream-only state of a state event that reports a stretch of possibly lost data. The
 # meeting states themselves are assistant.models.Meeting.State.
@@ -59,7 +60,12 @@ class AccessEndedMessage(TypedDict):
 
 
 class SegmentPayload(TypedDict):
-    """A transcript segment; `final` is False for provisional ASR text."""
+    """A transcript segment; `final` is False for provisional ASR text.
+
+    A provisional text's last `tentative_words` words (0 for every other text) are not yet
+    agreed on by two decodes and may still change (services/streaming.py); the words before
+    them stay.
+    """
 
     type: Literal["segment"]
     seq: int
@@ -72,6 +78,7 @@ class SegmentPayload(TypedDict):
     text: str
     language: str
     final: bool
+    tentative_words: int
 
 
 ParticipantAction = Literal["join", "leave", "speaking"]
@@ -191,6 +198,19 @@ class NotesPayload(TypedDict):
     updated_at: str
 
 
+class CaptionsPayload(TypedDict):
+    """Whether our own captions keep up (services/streaming): `behind` while finals come late.
+
+    `lag_ms` is how late the final that changed it came: from the end of its speech reaching the
+    ingest to its text being stored.
+    """
+
+    type: Literal["captions"]
+    seq: int
+    behind: bool
+    lag_ms: int
+
+
 class SlidePayload(TypedDict):
     """A slide the screen share showed (services/slides.py); sent again, same `id`, with its
     `title` once its text is read. `at_ms` is the stream clock; the URLs serve its picture."""
@@ -213,5 +233,6 @@ LivePayload = (
     | StatePayload
     | GapPayload
     | NotesPayload
+    | CaptionsPayload
     | SlidePayload
 )

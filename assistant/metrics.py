@@ -14,9 +14,15 @@ import time
 from wsgiref.simple_server import WSGIServer
 
 from django.conf import settings
-from prometheus_client import Histogram, start_http_server
+from prometheus_client import Counter, Histogram, start_http_server
 
-__all__ = ["CAPTION_LATENCY", "caption_stored", "serve_metrics"]
+__all__ = [
+    "CAPTION_LATENCY",
+    "PROVISIONAL_SKIPPED",
+    "caption_stored",
+    "provisional_skipped",
+    "serve_metrics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,17 @@ CAPTION_LATENCY = Histogram(
     ["kind"],
     buckets=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0),
 )
+
+# Provisional cuts an `asr` worker did not decode because they came too late (under load).
+PROVISIONAL_SKIPPED = Counter(
+    "assistant_asr_provisional_skipped",
+    "Provisional cuts (early decodes first) not decoded because the asr queue lagged",
+)
+
+
+def provisional_skipped() -> None:
+    """A provisional cut was skipped under load (services/streaming.skipped_under_load)."""
+    PROVISIONAL_SKIPPED.inc()
 
 
 def caption_stored(heard_at: float | None, *, final: bool) -> None:

@@ -491,7 +491,18 @@ MEETING_LANGUAGE: int = _meeting_language  # -1: detect
 NOTES_TRACK = env_choice("NOTES_TRACK", "native", ("native", "asr"))
 # Cutting audio into utterances (rtms_ingest/audio/utterances.py).
 ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
-ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 3000)
+# An early decode of the running utterance per this much voice (0 = none; it was 3000).
+ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 1000)
+# What a provisional caption shows (assistant/services/streaming.py): "agreement", only the words
+# two consecutive early decodes agree on (LocalAgreement-2: it grows word by word and never takes
+# a word back), or "latest", each early decode's whole text (the previous policy).
+ASR_PROVISIONAL_POLICY = env_choice("ASR_PROVISIONAL_POLICY", "agreement", ("agreement", "latest"))
+# Under load (a job this old when a worker takes it, ms): early decodes off the old 3 s cadence
+# are skipped first, then every provisional cut; finals never. A final this late says on the
+# live page that captions are behind (ASR_BEHIND_MS).
+ASR_EARLY_DECODE_MAX_LAG_MS = env_int("ASR_EARLY_DECODE_MAX_LAG_MS", 800)
+ASR_PROVISIONAL_MAX_LAG_MS = env_int("ASR_PROVISIONAL_MAX_LAG_MS", 2000)
+ASR_BEHIND_MS = env_int("ASR_BEHIND_MS", 2500)
 ASR_MAX_UTTERANCE_MS = env_int("ASR_MAX_UTTERANCE_MS", 20_000)
 # How long an utterance's audio waits for its job (Redis, or this process in the embedded shape).
 ASR_AUDIO_TTL_S = env_int("ASR_AUDIO_TTL_S", 900)

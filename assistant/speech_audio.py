@@ -48,6 +48,9 @@ class AudioStore(Protocol):
     def keep(self, key: str, value: bytes, ttl_s: int) -> None:
         """Keep a value (a speaker's context) under `key` for `ttl_s`; `get` reads it."""
 
+    def swap(self, key: str, expected: bytes | None, value: bytes, ttl_s: int) -> bool:
+        """Keep `value` under `key` only if it still holds `expected` (None: nothing); done?"""
+
     def delete_prefix(self, prefix: str) -> int:
         """Drop every entry whose key starts with `prefix` (a deleted meeting's); how many."""
 
@@ -62,6 +65,13 @@ class RedisAudioStore:
         "if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end"
     )
 
+    # Compare and set: two workers on cuts of one utterance never overwrite each other unseen.
+    _SWAP = (
+        "local old = redis.call('GET', KEYS[1]) "
+        "if (old == false and ARGV[1] == '') or old == ARGV[1] then "
+        "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0"
+    )
+
     def __init__(self, url: str, ttl_s: int) -> None:
         self._redis = redis.Redis.from_url(
             url,
@@ -71,6 +81,7 @@ class RedisAudioStore:
         )
         self._ttl_s = ttl_s
         self._set_newer = self._redis.register_script(self._NEWER)
+        self._swap = self._redis.register_script(self._SWAP)
 
     def put(self, key: str, pcm: bytes, utterance: str, revision: int) -> None:
         with self._redis.pipeline(transaction=False) as pipe:
@@ -91,6 +102,10 @@ class RedisAudioStore:
 
     def keep(self, key: str, value: bytes, ttl_s: int) -> None:
         self._redis.set(key, value, ex=ttl_s)
+
+    def swap(self, key: str, expected: bytes | None, value: bytes, ttl_s: int) -> bool:
+        # A kept value is never empty, so b"" stands for "nothing there".
+        return bool(self._swap(keys=[key], args=[expected or b"", value, ttl_s]))
 
     def delete_prefix(self, prefix: str) -> int:
         removed = 0
@@ -136,6 +151,15 @@ class InProcessAudioStore:
         with self._lock:
             self._expire()
             self._audio[key] = (time.monotonic() + ttl_s, value)
+
+    def swap(self, key: str, expected: bytes | None, value: bytes, ttl_s: int) -> bool:
+        with self._lock:
+            self._expire()
+            entry = self._audio.get(key)
+            if (None if entry is None else entry[1]) != expected:
+                return False
+            self._audio[key] = (time.monotonic() + ttl_s, value)
+            return True
 
     def delete_prefix(self, prefix: str) -> int:
         with self._lock:

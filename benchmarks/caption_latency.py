@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "assistant_bench"
-BENCH_REDIS = "redis://127.0.0.1:6379/13"
+# A benchmark drops and recreates its database and flushes its Redis database: two benchmarks
+# run at once on one machine must each be given their own (BENCH_DB, BENCH_REDIS_URL).
+BENCH_DB = os.environ.get("BENCH_DB", "assistant_bench")
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 PG = "postgres://postgres@127.0.0.1:5432"
 
 

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from assistant import jobs, metrics
 from assistant.models import Meeting, Transcription
-from assistant.services import meeting_language
+from assistant.services import meeting_language, streaming
 from assistant.services.tracks import transcription_mode, wants_asr, wants_native
 from assistant.services.transcript import (
     Recognised,
@@ -120,11 +120,15 @@ def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:
 
 
 def transcribe_utterance(job: UtteranceJob) -> None:
-    """Recognise one cut and record its text; a stale or expired cut is skipped."""
+    """Recognise one cut and record its text; a stale, late or expired cut is skipped."""
     store = audio_store()
     newest = store.newest_revision(job.utterance_key)
     if not job.final and newest is not None and newest > job.rank:
         log.info("asr %s rev %d: skipped, a later cut is queued", job.utterance_key, job.rank)
+        return
+    if late := streaming.skipped_under_load(job):
+        log.info("asr %s rev %d: skipped under load (%s)", job.utterance_key, job.rank, late)
+        metrics.provisional_skipped()
         return
     stored = asr_version(job.meeting_id, job.speaker_user_id, job.utterance_start_ms)
     if stored is not None and (stored[0] or (not job.final and stored[1] >= job.rank)):
@@ -151,26 +155,38 @@ def transcribe_utterance(job: UtteranceJob) -> None:
         language=language,
         context=context.pieces,
         context_s=settings.ASR_CONTEXT_S,
+        prompt=context.pieces[-1].text if context.pieces else "",
+        committed=streaming.committed_prefix(store, job),
     )
-    caption = record_recognition(
-        job.meeting_id,
-        Recognised(
-            speaker_user_id=job.speaker_user_id,
-            speaker_name=job.speaker_name,
-            utterance_start_ms=job.utterance_start_ms,
-            start_ms=job.utterance_start_ms,
-            end_ms=job.end_ms,
-            text=result.text,
-            language=result.language,
-            revision=job.rank,
-            final=job.final,
-        ),
+    shown = (
+        streaming.Caption(result.text, 0)
+        if job.final
+        else streaming.provisional_caption(store, job, result.text)
     )
+    caption = None
+    if shown is not None:
+        caption = record_recognition(
+            job.meeting_id,
+            Recognised(
+                speaker_user_id=job.speaker_user_id,
+                speaker_name=job.speaker_name,
+                utterance_start_ms=job.utterance_start_ms,
+                start_ms=job.utterance_start_ms,
+                end_ms=job.end_ms,
+                text=shown.text,
+                language=result.language,
+                revision=job.rank,
+                final=job.final,
+                tentative_words=shown.tentative_words,
+            ),
+        )
     if caption is not None:
         metrics.caption_stored(job.heard_at, final=job.final)
     if job.final:
         _lock_language(job.meeting_id, language, result.language)
         _forget(store, job.audio_key)
+        streaming.forget(store, job)
+        streaming.final_stored(store, job)
         if result.text and settings.ASR_CONTEXT_S > 0:
             piece = ContextPiece(result.speech_pcm16, result.text)
             later = context.extended(piece, job.end_ms, settings.ASR_CONTEXT_S)

@@ -82,6 +82,7 @@ def segment_payload(row: TranscriptSegment) -> events.SegmentPayload:
         "text": row.text,
         "language": row.language,
         "final": row.final,
+        "tentative_words": 0,
     }
 
 
@@ -98,6 +99,7 @@ class Recognised:
     language: str
     revision: int  # a later version outranks an earlier one; the final outranks them all
     final: bool
+    tentative_words: int = 0  # of a provisional text: its last words, not yet agreed on
 
     @property
     def dedupe_key(self) -> str:
@@ -159,7 +161,9 @@ def record_recognition(meeting_id: int, version: Recognised) -> TranscriptSegmen
         row.final = version.final
         row.revision = version.revision
         row.save()
-        live.publish(meeting_id, segment_payload(row))
+        payload = segment_payload(row)
+        payload["tentative_words"] = 0 if version.final else version.tentative_words
+        live.publish(meeting_id, payload)
     if version.final:
         _final_text_stored(meeting_id, row)
     return row

@@ -8,8 +8,8 @@ burst replays such gaps quickly), or no frame at all for a while (`flush`, calle
 
 What comes out is a `Cut`: the utterance so far, provisional while it goes on (every
 `provisional_every_ms` of voice, over at most the last `window_ms`), final when it ends or when
-it reaches `max_utterance_ms` (then the next one starts where it stopped). Memory is bounded by
-`max_utterance_ms` of PCM, whatever the audio does.
+it reaches `max_utterance_ms` (then it is cut at its quietest point near the end, and the
+next one starts there). Memory is bounded by `max_utterance_ms` of PCM, whatever the audio does.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ SAMPLE_RATE = 16_000
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000  # 16-bit mono
 QUIETEST_FLOOR_DBFS = -70.0  # where the noise floor starts, and returns to on digital silence
 SILENT_GAP_MS = 60  # frames missing this long are digital silence (Zoom sends none for it)
+FORCED_CUT_SEARCH_MS = 2000  # a too long utterance is cut at the quietest point this near its end
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class UtteranceCutter:
         if self._quiet_ms >= self.settings.hangover_ms:
             return [self._final()]
         if len(self._pcm) >= self.settings.max_utterance_ms * BYTES_PER_MS:
-            return [self._final(end_ms=now_ms)]
+            return [self._forced_final(now_ms)]
         every = self.settings.provisional_every_ms
         if every and self._voiced_since_cut_ms >= every:
             self._voiced_since_cut_ms = 0
@@ -252,6 +253,31 @@ class UtteranceCutter:
         start = now_ms - len(pcm) // BYTES_PER_MS
         cut = Cut(start, now_ms, pcm, self._revision, False, self._start_ms)
         self._revision += 1
+        return cut
+
+    def _forced_final(self, now_ms: int) -> Cut:
+        """A too long utterance ends at the quietest 20 ms of its last 2 s, not mid-word.
+
+        What follows that point goes on as the next utterance (already speaking).
+        """
+        assert self._start_ms is not None
+        per_frame = 20 * SAMPLE_RATE // 1000  # samples in 20 ms
+        search_ms = min(FORCED_CUT_SEARCH_MS, self.settings.max_utterance_ms // 4)
+        search = min(len(self._pcm), search_ms * BYTES_PER_MS)
+        tail = np.frombuffer(bytes(self._pcm[-search:]), dtype="<i2").astype(np.float64)
+        tail = tail[: len(tail) // per_frame * per_frame]
+        energy = np.square(tail).reshape(-1, per_frame).sum(axis=1)
+        # The latest of the quietest frames: a steady sound is cut as late as possible.
+        quiet = np.flatnonzero(energy <= energy.min() * 1.1) if len(energy) else np.array([])
+        quietest = int(quiet[-1]) * per_frame * 2 if len(quiet) else search
+        split = len(self._pcm) - search + quietest
+        start, rest = self._start_ms, bytes(self._pcm[split:])
+        cut = self._final(end_ms=start + split // BYTES_PER_MS)
+        if rest:
+            self._start_ms = start + split // BYTES_PER_MS
+            self._pcm = bytearray(rest)
+            self._last_voice_end_ms = now_ms
+            self._voiced_since_cut_ms = len(rest) // BYTES_PER_MS
         return cut
 
     def _final(self, end_ms: int | None = None) -> Cut:

@@ -247,9 +247,12 @@ def _heard_at(speaker: _Speaker, cut: Cut) -> float:
 
 def cutter_settings() -> CutterSettings:
     """The cutting rules from settings."""
+    agreement = settings.ASR_PROVISIONAL_POLICY == "agreement"
     return CutterSettings(
         hangover_ms=settings.ASR_HANGOVER_MS,
         provisional_every_ms=settings.ASR_PROVISIONAL_EVERY_MS,
+        # Word agreement compares decodes of the whole utterance so far (words from its start).
+        window_ms=settings.ASR_MAX_UTTERANCE_MS if agreement else CutterSettings.window_ms,
         max_utterance_ms=settings.ASR_MAX_UTTERANCE_MS,
     )
 

@@ -4,7 +4,7 @@
 import { role } from "./dom.js";
 import { agoLabel, gapLabel } from "./format.js";
 import { LiveSocket } from "./live-socket.js";
-import { CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
+import { CaptionsLag, CaptionsPane, ChatPane, PeoplePane } from "./meeting-panes.js";
 import { SlidesPane } from "./slides-pane.js";
 
 const STALE_AFTER_MS = 30_000;
@@ -158,6 +158,7 @@ function start() {
   const meetingId = root.dataset.meetingId;
   const status = new StatusBar(root, embeddedJson("state-names"));
   const captions = new CaptionsPane(root);
+  const lag = new CaptionsLag(root);
   const chat = new ChatPane(root);
   const people = new PeoplePane(root);
   const slides = new SlidesPane(root);
@@ -170,6 +171,7 @@ function start() {
       chat.setOrigin(captions.origin ?? 0);
       status.caption(meta);
     },
+    captions: (event) => lag.apply(event),
     chat: (event) => chat.add(event),
     slide(event) {
       slides.setOrigin(captions.origin ?? 0);

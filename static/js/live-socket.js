@@ -5,7 +5,15 @@
 // page, and drop anything at or below it, so nothing is shown twice and nothing is missed.
 // A ping sent right after connecting is answered after the replay: that pong marks "caught up".
 
-export const EVENT_TYPES = new Set(["segment", "participant", "chat", "state", "notes", "slide"]);
+export const EVENT_TYPES = new Set([
+  "segment",
+  "participant",
+  "chat",
+  "state",
+  "notes",
+  "captions",
+  "slide",
+]);
 export const CLOSE_FORBIDDEN = 4403;
 // The server ended the session's access (sign-out, deauthorization): never reconnect, and do
 // not ask the server why (assistant/services/sessions.py CLOSE_SIGNED_OUT).

@@ -74,6 +74,38 @@ class FollowingList {
   }
 }
 
+/**
+ * A caption's text. A draft's last `tentative_words` words may still change (two decodes have
+ * not agreed on them yet): they are set apart, the words before them stay as they are.
+ */
+function captionText(segment) {
+  const words = segment.text.split(/\s+/);
+  const draft = segment.final === false;
+  const tentative = draft ? Math.min(segment.tentative_words ?? 0, words.length) : 0;
+  if (!tentative) return h("p", { className: "caption-text", text: segment.text });
+  const stable = words.slice(0, words.length - tentative).join(" ");
+  return h("p", { className: "caption-text" }, [
+    stable ? `${stable} ` : "",
+    h("span", { className: "caption-tentative", text: words.slice(-tentative).join(" ") }),
+  ]);
+}
+
+/** "Captions are behind": shown while our recogniser's finals come late (a `captions` event). */
+export class CaptionsLag {
+  constructor(root) {
+    this.note = root.querySelector('[data-role="captions-behind"]');
+  }
+
+  apply(event) {
+    if (!this.note) return;
+    this.note.hidden = !event.behind;
+    const seconds = Math.round((event.lag_ms ?? 0) / 1000);
+    this.note.textContent = event.behind
+      ? `Captions are behind by about ${seconds} s: the recogniser is catching up.`
+      : "";
+  }
+}
+
 export class CaptionsPane {
   constructor(root) {
     const list = role(root, "captions");
@@ -161,7 +193,7 @@ export class CaptionsPane {
     if (segment.id !== undefined) data.segmentId = String(segment.id);
     const item = h("li", { className: classes.join(" "), data, attrs }, [
       meta,
-      h("p", { className: "caption-text", text: segment.text }),
+      captionText(segment),
     ]);
     if (previous) {
       previous.replaceWith(item);

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import time
 import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from django.test import override_settings
 
 from assistant import events
 from assistant.models import ChatMessage, LiveEvent, Meeting, Slide
-from assistant.services import live, meetings, participants, slides
+from assistant.services import live, meetings, participants, slides, speech, streaming
 from assistant.services.chat import record_chat
-from assistant.services.transcript import SegmentInput, record_segment
+from assistant.services.transcript import (
+    Recognised,
+    SegmentInput,
+    record_recognition,
+    record_segment,
+)
+from assistant.speech_audio import audio_store
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +34,7 @@ SHAPES: dict[str, type[Mapping[str, object]]] = {
     events.CHAT: events.ChatPayload,
     events.STATE: events.StatePayload,
     events.NOTES: events.NotesPayload,
+    events.CAPTIONS: events.CaptionsPayload,
     events.SLIDE: events.SlidePayload,
 }
 
@@ -76,6 +87,11 @@ def _every_kind_of_event(meeting_id: int) -> None:
     participants.record_leave(meeting_id, 8, None, 2400)
     meetings.record_gap(meeting_id, "socket dropped")
     meetings.record_gap(meeting_id, "frames dropped", from_ms=1000, to_ms=1200, frames_lost=40)
+    draft = Recognised(7, "Ana Lima", 3000, 3000, 4000, "we ship on", "en", 0, False, 1)
+    record_recognition(meeting_id, draft)
+    late = speech.UtteranceJob(meeting_id, 7, "Ana Lima", 0, 0, 900, 0, True, time.time() - 9)
+    with override_settings(JOBS_IN_PROCESS=True):  # this process's store: a fresh flag
+        streaming.final_stored(audio_store(), late)
     slide = Slide.objects.create(
         meeting_id=meeting_id,
         seq=0,
@@ -183,3 +199,11 @@ def test_a_row_published_with_another_seq_is_refused(make_meeting: MakeMeeting) 
         live.publish_new_row(meeting.pk, create, stale)
     assert not LiveEvent.objects.filter(meeting=meeting).exists()
     assert not ChatMessage.objects.filter(meeting=meeting).exists()
+
+
+def test_the_live_page_takes_every_event_type() -> None:
+    """live-socket.js drops events of a type it does not list: it must list them all."""
+    script = (Path(__file__).resolve().parents[2] / "static/js/live-socket.js").read_text()
+    listed = re.search(r"EVENT_TYPES = new Set\(\[(.*?)\]\)", script, re.S)
+    assert listed is not None
+    assert set(re.findall(r'"(\w+)"', listed.group(1))) == set(events.EVENT_TYPES)

@@ -89,6 +89,16 @@ def test_a_voice_that_never_stops_is_cut_at_the_maximum_length() -> None:
     assert [c.start_ms for c in cuts] == [0, cuts[0].end_ms, cuts[1].end_ms]
 
 
+def test_a_voice_that_never_stops_is_cut_in_its_quietest_moment_not_mid_word() -> None:
+    settings = CutterSettings(provisional_every_ms=0, max_utterance_ms=3000)
+    cutter = UtteranceCutter(settings)
+    dip = tone(100, dbfs=-60)  # shorter than the hangover: a breath inside the utterance
+    cuts = play(cutter, tone(2400) + dip + tone(2000), start_ms=0) + cutter.flush()
+    first, second = cuts
+    assert 2400 <= first.end_ms <= 2500, "cut inside the breath, not at the maximum length"
+    assert second.start_ms == first.end_ms and second.end_ms == 4500, "nothing lost"
+
+
 def test_quiet_noise_is_not_speech_and_costs_no_cut() -> None:
     rng = np.random.default_rng(7)
     noise = (rng.normal(0, 30, 16 * 3000)).astype("<i2").tobytes()  # about -60 dBFS

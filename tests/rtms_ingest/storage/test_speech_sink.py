@@ -105,8 +105,9 @@ async def test_a_voice_that_never_stops_is_cut_into_windows_and_keepalives_are_a
     for socket, count in sent.items():
         # Each keep-alive answered (the last may cross the end of the stream).
         assert report.keepalive_answers.get(socket, 0) >= count - 1, (socket, count, report)
-    # 30 s of voice in windows of at most 10 s, each handed over once; nothing dropped.
-    assert speech_sink.handed_over == 3
+    # 30 s of voice in windows of at most 10 s (each cut at its quietest moment near the
+    # maximum, so a short rest may follow), each handed over once; nothing dropped.
+    assert 3 <= speech_sink.handed_over <= 4
     assert (speech_sink.cuts_dropped, speech_sink.finals_lost) == (0, 0)
 
 
