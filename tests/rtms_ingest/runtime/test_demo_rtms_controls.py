@@ -6,11 +6,8 @@ with the demo host's kept Zoom sign-in, and the stream answers as Zoom's would.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -18,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from rtms_ingest.protocol import StopReason
-from tests.integration.stack import ROOT, free_port
-from tests.rtms_ingest.runtime.test_run_demo import (
-    _default_sigint,
-    _open_first_page,
-    _opener,
-    _wait_for_state,
+from tests.rtms_ingest.runtime.demo_process import (
+    cookie_client,
+    open_first_page,
+    start_demo,
+    wait_for_state,
 )
 from tests.rtms_ingest.simulator.fixtures import write_short_meeting
 
@@ -57,30 +53,12 @@ def test_the_demo_host_pauses_resumes_and_stops_the_stream_from_the_meeting_page
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "ZOOM_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="assistant.settings",
-        DATABASE_URL=f"sqlite:///{database}",
-        ASSISTANT_VAR_DIR=str(tmp_path),
-        REDIS_URL="",
-        DEMO_MEETING_DIR=str(write_short_meeting(tmp_path, duration_s=120.0)),
-        PYTHONUNBUFFERED="1",
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_demo", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=_default_sigint,
-    )
-    opener = _opener()
+    meeting = write_short_meeting(tmp_path, duration_s=120.0)
+    process, base = start_demo(tmp_path, DEMO_MEETING_DIR=str(meeting))
+    opener = cookie_client()
     try:
-        _open_first_page(base, tmp_path, process, opener)
-        _wait_for_state(database, "live", process)
+        open_first_page(base, tmp_path, process, opener)
+        wait_for_state(database, "live", process)
         meeting_id = _meeting(database)[0]
 
         def act(action: str) -> str:

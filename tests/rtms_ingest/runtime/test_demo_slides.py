@@ -5,10 +5,7 @@ carry them (issue 22 item 6). The real demo command, SQLite, the simulator and R
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -16,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import ROOT, free_port
-from tests.rtms_ingest.runtime.test_run_demo import _open_first_page, _opener
+from tests.rtms_ingest.runtime.demo_process import cookie_client, open_first_page, start_demo
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -39,29 +35,11 @@ def _slides_read(database: Path) -> list[str]:
 
 def test_the_finished_demo_meeting_shows_its_slides_and_finds_their_words(tmp_path: Path) -> None:
     database = tmp_path / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "ZOOM_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="assistant.settings",
-        DATABASE_URL=f"sqlite:///{database}",
-        ASSISTANT_VAR_DIR=str(tmp_path),
-        REDIS_URL="",
-        DEMO_SPEED="8",
-        TRANSCRIPTION="native",  # Zoom's transcript: no speech model to load for this test
-        PYTHONUNBUFFERED="1",
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_demo", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # Zoom's transcript: no speech model to load for this test.
+    process, base = start_demo(tmp_path, DEMO_SPEED="8", TRANSCRIPTION="native")
     try:
-        opener = _opener()
-        _open_first_page(base, tmp_path, process, opener)
+        opener = cookie_client()
+        open_first_page(base, tmp_path, process, opener)
         deadline = time.monotonic() + 120
         titles: list[str] = []
         while not titles:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import redis
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -16,33 +14,15 @@ from pytest_django.fixtures import Settings
 from assistant.models import Meeting
 from rtms_ingest.cluster.commands import StreamCommand
 from tests.assistant.zoomapp.contexts import panel_client
-from tests.rtms_ingest.queued_commands import clear_queue, queued_commands
+from tests.rtms_ingest.runtime.choice_requests import put_choice, signed_in
 
 pytestmark = pytest.mark.django_db
 
 MakeMeeting = Callable[..., Meeting]
 
 
-@pytest.fixture
-def queued() -> Iterator[Callable[[], list[StreamCommand]]]:
-    """The commands handed to the ingest through Redis (the test settings' production shape)."""
-    r = redis.Redis.from_url(settings.REDIS_URL)
-    clear_queue(r)
-    yield lambda: queued_commands(r)
-    clear_queue(r)
-    r.close()
-
-
 def put(client: Client, meeting: Meeting, body: object) -> tuple[int, dict[str, object]]:
-    url = reverse("api-meeting-language", args=[meeting.pk])
-    response = client.put(url, json.dumps(body), content_type="application/json")
-    return response.status_code, response.json()
-
-
-def signed_in(user: User, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
+    return put_choice(client, "api-meeting-language", meeting, body)
 
 
 def test_the_host_chooses_spanish_for_a_live_meeting_and_the_stream_is_told(
