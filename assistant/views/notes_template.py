@@ -6,8 +6,6 @@ may see (else 404) and host (or staff; else 403), Django's CSRF check on the PUT
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
@@ -15,9 +13,7 @@ from assistant.services import template_choice
 from assistant.services.notes import meeting_template
 from assistant.views import presenters
 from assistant.views.api import error
-from assistant.views.hosts_choice import hosted_meeting
-
-MAX_BODY_BYTES = 1024
+from assistant.views.hosts_choice import chosen_value, hosted_meeting
 
 
 @never_cache
@@ -43,15 +39,7 @@ def notes_template(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 def _choice(request: HttpRequest) -> str | None:
     """The body's choice, or None unless the body is exactly {"template": <a known key or "">}."""
-    if len(request.body) > MAX_BODY_BYTES:
-        return None
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict) or set(body) != {"template"}:
-        return None
-    choice = body["template"]
+    choice = chosen_value(request, "template")
     if not isinstance(choice, str):
         return None
     return choice if choice == "" or meeting_template.by_key(choice) else None

@@ -6,8 +6,6 @@ may see (else 404) and host (or staff; else 403), Django's CSRF check on the PUT
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
@@ -15,9 +13,8 @@ from assistant.models import Track
 from assistant.services import track_choice
 from assistant.views import presenters
 from assistant.views.api import error
-from assistant.views.hosts_choice import hosted_meeting
+from assistant.views.hosts_choice import chosen_value, hosted_meeting
 
-MAX_BODY_BYTES = 1024
 _USAGE = 'Send {"notes_track": "native" | "asr" | ""} ("" = the server\'s NOTES_TRACK).'
 
 
@@ -43,13 +40,5 @@ def notes_track(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 def _choice(request: HttpRequest) -> str | None:
     """The body's choice, or None when the body is not exactly {"notes_track": <a choice>}."""
-    if len(request.body) > MAX_BODY_BYTES:
-        return None
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict) or set(body) != {"notes_track"}:
-        return None
-    choice = body["notes_track"]
-    return choice if choice in ("", *Track.values) else None
+    choice = chosen_value(request, "notes_track")
+    return choice if isinstance(choice, str) and choice in ("", *Track.values) else None

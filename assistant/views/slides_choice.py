@@ -7,7 +7,6 @@ choices' (views/hosts_choice.py). A live stream is told to reconfigure by the ca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from assistant.models import Meeting
 from assistant.services import slides
 from assistant.views.api import error
-from assistant.views.hosts_choice import hosted_meeting
+from assistant.views.hosts_choice import chosen_value, hosted_meeting
 
 
 def choose_slides(
@@ -25,11 +24,7 @@ def choose_slides(
     meeting = hosted_meeting(request, meeting_id, "slides")
     if isinstance(meeting, HttpResponse):
         return meeting
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = None
-    choice = body.get("slides", "") if isinstance(body, dict) else ""
+    choice = chosen_value(request, "slides")
     if not (choice is None or isinstance(choice, bool)):
         return error('Send {"slides": true | false | null}.', 400)
     meeting = slides.set_capture_slides(meeting.pk, choice)

@@ -10,8 +10,6 @@ the new language from the next utterance on.
 
 from __future__ import annotations
 
-import json
-
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -20,11 +18,10 @@ from assistant import languages
 from assistant.models import Meeting
 from assistant.services import meeting_language
 from assistant.views.api import error
-from assistant.views.hosts_choice import hosted_meeting
+from assistant.views.hosts_choice import NOT_GIVEN, chosen_value, hosted_meeting
 from rtms_ingest.cluster.commands import StreamCommand
 from rtms_ingest.runtime.handover import hand_over
 
-MAX_BODY_BYTES = 1024
 _UNSET = object()
 
 
@@ -50,15 +47,9 @@ async def meeting_language_choice(request: HttpRequest, meeting_id: int) -> Http
 
 def _choice(request: HttpRequest) -> int | object | None:
     """The body's choice: a Zoom id (-1: detect), None for the setting, else _UNSET."""
-    if len(request.body) > MAX_BODY_BYTES:
+    value = chosen_value(request, "language")
+    if value is NOT_GIVEN:
         return _UNSET
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return _UNSET
-    if not isinstance(body, dict) or set(body) != {"language"}:
-        return _UNSET
-    value = body["language"]
     if value is None or value == "":
         return None
     parsed = languages.parse_choice(value)
