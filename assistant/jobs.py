@@ -95,6 +95,10 @@ SUBMITTED_BY_THE_APP = (
     READ_SLIDE,
 )
 
+# With Redis, priority 0 (a job's default) is served first; a job of this priority after a
+# queue's others (kombu's default priority steps: 0, 3, 6, 9).
+BEHIND_OTHERS = 6
+
 # Threads per queue in the embedded shape: a laptop holds one Whisper and one LLM call at a time.
 IN_PROCESS_THREADS = {ASR: 1, LLM: 1, DEFAULT: 2}
 
@@ -119,13 +123,29 @@ def submit(name: str, /, *args: Json, **kwargs: Json) -> None:
 
     Raises UnknownJob at once when no task has that name, whatever the shape.
     """
+    _submit(name, args, kwargs, priority=None)
+
+
+def submit_behind_others(name: str, /, *args: Json, **kwargs: Json) -> None:
+    """Like submit, but a worker takes the queue's other jobs first (drafts behind finals).
+
+    Kombu's Redis transport keeps such a job in the queue's list of priority BEHIND_OTHERS,
+    which a worker reads after the queue's own. The in-process shape runs a queue's jobs in
+    the order they come (one thread for `asr`).
+    """
+    _submit(name, args, kwargs, priority=BEHIND_OTHERS)
+
+
+def _submit(
+    name: str, args: tuple[Json, ...], kwargs: dict[str, Json], priority: int | None
+) -> None:
     task, queue = _task_and_queue(name)
     # What a worker would receive; a model instance or a set fails here, in the caller.
     payload = json.loads(json.dumps({"args": args, "kwargs": kwargs}))
     if settings.JOBS_IN_PROCESS:
         _after_commit(partial(_enqueue, task, queue, payload["args"], payload["kwargs"]))
     else:
-        _after_commit(partial(_publish, task, args, kwargs))
+        _after_commit(partial(_publish, task, args, kwargs, priority))
 
 
 def task_named(name: str) -> Task:
@@ -198,10 +218,13 @@ def _after_commit(hand_over: Callable[[], object]) -> None:
         hand_over()
 
 
-def _publish(task: Task, args: tuple[Json, ...], kwargs: dict[str, Json]) -> None:
+def _publish(
+    task: Task, args: tuple[Json, ...], kwargs: dict[str, Json], priority: int | None = None
+) -> None:
     """Send the job to the broker (kombu retries briefly); JobNotQueued if it stays unreachable."""
+    options = {} if priority is None else {"priority": priority}
     try:
-        task.apply_async(args=args, kwargs=kwargs)
+        task.apply_async(args=args, kwargs=kwargs, **options)
     except BrokerUnreachable as exc:
         raise JobNotQueued(f"{task.name} not queued: {exc}") from exc
 

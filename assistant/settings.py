@@ -493,10 +493,15 @@ NOTES_TRACK = env_choice("NOTES_TRACK", "native", ("native", "asr"))
 ASR_HANGOVER_MS = env_int("ASR_HANGOVER_MS", 350)
 # An early decode of the running utterance per this much voice (0 = none; it was 3000).
 ASR_PROVISIONAL_EVERY_MS = env_int("ASR_PROVISIONAL_EVERY_MS", 1000)
-# What a provisional caption shows (assistant/services/streaming.py): "agreement", only the words
-# two consecutive early decodes agree on (LocalAgreement-2: it grows word by word and never takes
-# a word back), or "latest", each early decode's whole text (the previous policy).
-ASR_PROVISIONAL_POLICY = env_choice("ASR_PROVISIONAL_POLICY", "agreement", ("agreement", "latest"))
+# Which words of a provisional caption are stable (assistant/services/streaming.py): "attention",
+# those Whisper's alignment heads place ASR_STABLE_MARGIN_MS or more before the end of the audio
+# heard (AlignAtt-style: one decode suffices), "agreement", those two consecutive early decodes
+# agree on (LocalAgreement-2); either way the caption grows word by word and never takes a word
+# back. "latest": each early decode's whole text (the previous policy).
+ASR_PROVISIONAL_POLICY = env_choice(
+    "ASR_PROVISIONAL_POLICY", "attention", ("attention", "agreement", "latest")
+)
+ASR_STABLE_MARGIN_MS = env_int("ASR_STABLE_MARGIN_MS", 300)
 # Under load (a job this old when a worker takes it, ms): early decodes off the old 3 s cadence
 # are skipped first, then every provisional cut; finals never. A final this late says on the
 # live page that captions are behind (ASR_BEHIND_MS).

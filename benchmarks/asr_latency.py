@@ -15,10 +15,11 @@ each, once per policy (a stack each, one after the other in the same run), and p
   the machine's cores), with the most at which finals p95 stayed within 2 s;
 - WER of our streamed captions against the recording's text, and of the same model over each
   participant's whole track (offline), and their ratio, per model;
-- the new policy's figures over the previous one's (ASR_PROVISIONAL_POLICY=latest, a whole
-  draft every 3 s of voice), and the load average around each play (the machine is shared).
+- each new policy's figures (attention, agreement: a draft every second) over the previous
+  one's (ASR_PROVISIONAL_POLICY=latest, a whole draft every 3 s of voice), and the load
+  average around each play (the machine is shared).
 
-    python -m benchmarks.asr_latency [--meetings 1 4] [--policies agreement previous]
+    python -m benchmarks.asr_latency [--meetings 1 4] [--policies attention agreement previous]
         [--base-meetings 1 2] [--worker-concurrency 2] [--naive]
 """
 
@@ -240,6 +241,7 @@ def offline_texts(recording: Any, model_name: str) -> dict[int, str]:
 
 # The new policy, and the previous one (a whole draft every 3 s of voice), side by side.
 POLICIES = {
+    "attention": {"ASR_PROVISIONAL_POLICY": "attention", "ASR_PROVISIONAL_EVERY_MS": "1000"},
     "agreement": {"ASR_PROVISIONAL_POLICY": "agreement", "ASR_PROVISIONAL_EVERY_MS": "1000"},
     "previous": {"ASR_PROVISIONAL_POLICY": "latest", "ASR_PROVISIONAL_EVERY_MS": "3000"},
 }
@@ -347,19 +349,24 @@ def main() -> None:
 
 
 def new_over_previous(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Ratios of the new policy's figures to the previous one's, per count of meetings."""
+    """Ratios of each new policy's figures to the previous one's, per count of meetings."""
     by_policy = {r["policy"]: r for r in results if r["model"] == "tiny.en"}
-    if not {"agreement", "previous"} <= set(by_policy):
+    old = by_policy.get("previous")
+    if old is None:
         return {}
-    new, old = by_policy["agreement"], by_policy["previous"]
-    keys = ("first_word_shown_p50_ms", "first_word_stable_p50_ms", "final_p50_ms",
-            "final_p95_ms", "cores_per_speaking_stream")  # fmt: skip
+    keys = ("first_word_shown_p50_ms", "first_word_stable_p50_ms", "first_word_stable_p95_ms",
+            "final_p50_ms", "final_p95_ms", "cores_per_speaking_stream")  # fmt: skip
     ratios: dict[str, Any] = {}
-    for a, b in zip(new["runs"], old["runs"], strict=False):
-        ratios[f"meetings_{a['meetings']}"] = {
-            key: round(a[key] / b[key], 3) if a[key] and b[key] else None for key in keys
-        }
-    ratios["wer_streamed"] = round(new["wer_streamed"] / old["wer_streamed"], 3)
+    for policy, new in by_policy.items():
+        if policy == "previous":
+            continue
+        of_policy: dict[str, Any] = {}
+        for a, b in zip(new["runs"], old["runs"], strict=False):
+            of_policy[f"meetings_{a['meetings']}"] = {
+                key: round(a[key] / b[key], 3) if a[key] and b[key] else None for key in keys
+            }
+        of_policy["wer_streamed"] = round(new["wer_streamed"] / old["wer_streamed"], 3)
+        ratios[policy] = of_policy
     return ratios
 
 

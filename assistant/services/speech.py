@@ -114,7 +114,9 @@ def hand_over_utterance(job: UtteranceJob, pcm: bytes) -> None:
     """
     try:
         audio_store().put(job.audio_key, pcm, job.utterance_key, job.rank)
-        jobs.submit(jobs.TRANSCRIBE_UTTERANCE, **asdict(job))
+        # A draft waits behind the queue's finals: a backlog of drafts never delays a final.
+        submit = jobs.submit if job.final else jobs.submit_behind_others
+        submit(jobs.TRANSCRIBE_UTTERANCE, **asdict(job))
     except (AudioStoreUnavailable, jobs.JobNotQueued) as exc:
         raise HandOverUnavailable(str(exc)) from exc
 
@@ -157,11 +159,12 @@ def transcribe_utterance(job: UtteranceJob) -> None:
         context_s=settings.ASR_CONTEXT_S,
         prompt=context.pieces[-1].text if context.pieces else "",
         committed=streaming.committed_prefix(store, job),
+        timed=streaming.wants_word_times(job),
     )
     shown = (
         streaming.Caption(result.text, 0)
         if job.final
-        else streaming.provisional_caption(store, job, result.text)
+        else streaming.provisional_caption(store, job, result.text, streaming.settled_words(result))
     )
     caption = None
     if shown is not None:

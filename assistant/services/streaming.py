@@ -1,13 +1,15 @@
 """Early decodes of an utterance in progress: which run under load, what their caption shows.
 
 An `asr` worker decodes a running utterance about once a second (the ingest's provisional cuts,
-ASR_PROVISIONAL_EVERY_MS). With ASR_PROVISIONAL_POLICY=agreement the caption grows word by
-word: the words two consecutive decodes agree on are committed (LocalAgreement-2, in
-assistant.transcription.stability) and never taken back; the words after them, not yet agreed,
-are shown as tentative. The next decode starts from the committed words (a forced prefix), so
-it spends its time on what is new. The utterance's streaming state sits in the audio store
-beside its audio (with a TTL), so any worker can take its next cut. "latest" is the previous
-policy: each decode's whole text.
+ASR_PROVISIONAL_EVERY_MS), and the caption grows word by word: its stable words are committed
+and never taken back; the words after them are shown as tentative. Which words are stable is
+ASR_PROVISIONAL_POLICY's (assistant.transcription.stability): "attention", those Whisper's
+alignment heads place at least ASR_STABLE_MARGIN_MS before the end of the audio heard (one
+decode suffices; a decode without word times falls back to agreement), or "agreement", those
+two consecutive decodes agree on (LocalAgreement-2). The next decode starts from the committed
+words (a forced prefix), so it spends its time on what is new. The utterance's streaming state
+sits in the audio store beside its audio (with a TTL), so any worker can take its next cut.
+"latest" is the previous policy: each decode's whole text.
 
 Under load the job's age tells (its `heard_at`): early decodes off the old 3 s cadence are
 skipped first, then every provisional cut; finals always run. A final that comes later than
@@ -28,10 +30,11 @@ from django.conf import settings
 from assistant import events
 from assistant.services import live
 from assistant.speech_audio import AudioStore, AudioStoreUnavailable
-from assistant.transcription.stability import Agreement, words_of
+from assistant.transcription.stability import Agreement, settled_prefix, words_of
 
 if TYPE_CHECKING:
     from assistant.services.speech import UtteranceJob
+    from assistant.transcription.engine import Recognition
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,10 @@ AGREEMENT_N = 2  # LocalAgreement-2: two consecutive decodes must agree
 PREVIOUS_CADENCE_MS = 3000  # under load, early decodes fall back to this cadence first
 BEHIND_TTL_S = 600  # a meeting's "behind" flag is forgotten after this long without finals
 SWAP_ATTEMPTS = 3  # a draft's state written over a concurrent worker's: read again this often
+# The attention policy also holds back a word the decoder gave less than this probability: on the
+# sample meeting it cut the stable words a final changed from 29% to 26% for 0.05 s of p50.
+STABLE_MIN_PROBABILITY = 0.1
+STREAMING_POLICIES = ("attention", "agreement")  # those that commit words (not "latest")
 
 
 @dataclass(frozen=True)
@@ -98,14 +105,42 @@ def _parsed(blob: bytes | None, job: UtteranceJob) -> tuple[int, Agreement]:
 
 def committed_prefix(store: AudioStore, job: UtteranceJob) -> str:
     """The words an early decode is made to start with (the committed ones, or none)."""
-    if job.final or settings.ASR_PROVISIONAL_POLICY != "agreement":
+    if job.final or not commits_words():
         return ""
     return _state(store, job)[1].text
 
 
-def provisional_caption(store: AudioStore, job: UtteranceJob, hypothesis: str) -> Caption | None:
-    """The caption after an early decode's hypothesis; None when it shows nothing new."""
-    if settings.ASR_PROVISIONAL_POLICY != "agreement":
+def commits_words() -> bool:
+    """Whether drafts grow by committed words: each is then decoded from its utterance's start."""
+    return settings.ASR_PROVISIONAL_POLICY in STREAMING_POLICIES
+
+
+def wants_word_times(job: UtteranceJob) -> bool:
+    """Whether the job's decode should time its words (the attention policy's drafts)."""
+    return not job.final and settings.ASR_PROVISIONAL_POLICY == "attention"
+
+
+def settled_words(recognition: Recognition) -> int | None:
+    """How many leading words of a draft the attention policy holds stable (None: untimed)."""
+    if settings.ASR_PROVISIONAL_POLICY != "attention" or not recognition.word_ends_before_edge_s:
+        return None
+    return settled_prefix(
+        recognition.word_ends_before_edge_s,
+        recognition.word_probs,
+        margin_s=settings.ASR_STABLE_MARGIN_MS / 1000,
+        min_probability=STABLE_MIN_PROBABILITY,
+    )
+
+
+def provisional_caption(
+    store: AudioStore, job: UtteranceJob, hypothesis: str, settled: int | None = None
+) -> Caption | None:
+    """The caption after an early decode's hypothesis; None when it shows nothing new.
+
+    `settled`: how many of its leading words the attention policy holds stable (None: let two
+    consecutive hypotheses decide).
+    """
+    if not commits_words():
         return Caption(hypothesis, len(words_of(hypothesis)))  # all of it may change
     key = _state_key(job)
     for _attempt in range(SWAP_ATTEMPTS):
@@ -117,7 +152,7 @@ def provisional_caption(store: AudioStore, job: UtteranceJob, hypothesis: str) -
         revision, state = _parsed(before, job)
         if revision >= job.revision:
             return None  # a later cut of this utterance was decoded first
-        later = state.heard(words_of(hypothesis), AGREEMENT_N)
+        later = state.heard(words_of(hypothesis), AGREEMENT_N, settled)
         blob = json.dumps(
             {"revision": job.revision, "hypotheses": later.hypotheses, "committed": later.committed}
         ).encode()

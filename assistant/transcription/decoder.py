@@ -9,7 +9,7 @@ at the same word error rate (measured by benchmarks/asr_engine.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,12 @@ class Decoded:
     no_speech_prob: float
     avg_logprob: float
     language: str
+    # When asked for: when each word of the prefix and text ends (s after the window's audio
+    # starts), from the cross-attention alignment; () when it could not be told.
+    word_ends_s: tuple[float, ...] = ()
+    word_probs: tuple[
+        float, ...
+    ] = ()  # and how sure the decoder was of each (its least sure piece)
 
 
 def window_frames(samples: int, *, fitted: bool = True) -> int:
@@ -100,12 +106,15 @@ class Decoder:
         fitted: bool = True,
         previous_text: str = "",
         prefix_text: str = "",
+        word_ends: bool = False,
     ) -> list[Decoded]:
         """Decode audio windows (each at most 30 s) in one batched encoder and decoder call.
 
         `prefix_text` is what the start of every window is known to say: the decoder is made to
         begin with it and only its continuation is returned (a speaker's earlier speech heard
-        again as context, see engine.recognise).
+        again as context, see engine.recognise). With `word_ends`, each result also says when
+        each of its words (the prefix's, then the text's) ends in its window, as Whisper's
+        alignment heads place them (one more teacher-forced decoder pass).
         """
         import ctranslate2  # type: ignore[import-untyped]
 
@@ -132,10 +141,49 @@ class Decoder:
             suppress_blank=True,
             suppress_tokens=self.suppress_tokens,
         )
-        return [
+        decoded = [
             self._decoded(r, lang, prefix)
             for r, lang, prefix in zip(results, languages, prefixes, strict=True)
         ]
+        if not word_ends:
+            return decoded
+        timed = []
+        for index, (result, lang, window) in enumerate(
+            zip(results, languages, windows, strict=True)
+        ):
+            content = int((LEAD_PAD_S + len(window) / SAMPLE_RATE + TAIL_PAD_S) * FRAMES_PER_S)
+            ends, probs = self._word_ends(
+                encoded, index, result.sequences_ids[0], lang, min(frames, content)
+            )
+            timed.append(replace(decoded[index], word_ends_s=ends, word_probs=probs))
+        return timed
+
+    def _word_ends(
+        self, encoded: Any, index: int, tokens: list[int], language: str, frames: int
+    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """When each whitespace-separated word of `tokens` ends (s after the audio's start)."""
+        import ctranslate2
+
+        tokenizer = self.tokenizer(language)
+        tokens = [t for t in tokens if t < tokenizer.eot]
+        if not tokens:
+            return (), ()
+        one = encoded if encoded.shape[0] == 1 else _row(encoded, index, ctranslate2)
+        aligned = self.model.find_alignment(tokenizer, [tokens], one, frames)[0]
+        ends: list[float] = []
+        probs: list[float] = []
+        for word in aligned:
+            if word["tokens"][0] >= tokenizer.eot:
+                continue
+            end = max(0.0, float(word["end"]) - LEAD_PAD_S)
+            prob = float(word["probability"])
+            if ends and not str(word["word"]).startswith(" "):
+                ends[-1] = end  # a word's later piece (or its punctuation) ends it
+                probs[-1] = min(probs[-1], prob)
+            else:
+                ends.append(end)
+                probs.append(prob)
+        return tuple(ends), tuple(probs)
 
     def _prefix(self, language: str, text: str) -> list[int]:
         """The tokens the decoder is made to start with (at most half its length)."""
@@ -171,3 +219,13 @@ class Decoder:
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         text = self.tokenizer(language).decode(tokens)
         return Decoded(text, float(result.no_speech_prob), float(avg_logprob), language)
+
+
+def _row(encoded: Any, index: int, ctranslate2: Any) -> Any:
+    """One window's encoder output out of a batch's."""
+    rows = (
+        np.array(encoded)
+        if encoded.device == "cpu"
+        else np.array(encoded.to_device(ctranslate2.Device.cpu))
+    )
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(rows[index : index + 1]))

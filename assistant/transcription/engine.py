@@ -44,6 +44,10 @@ class Recognition:
     # The speech found (16 kHz s16le, trimmed by voice detection): context for the next final.
     speech_pcm16: bytes = field(default=b"", repr=False)
     context_s: float = 0.0  # seconds of earlier speech heard as context
+    # A draft's words (asked with `timed`): how long before the end of the audio heard each one
+    # ended, by Whisper's alignment heads; () when not asked or not told.
+    word_ends_before_edge_s: tuple[float, ...] = ()
+    word_probs: tuple[float, ...] = ()  # the decoder's confidence in each of those words
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,7 @@ def recognise(
     context: Sequence[ContextPiece] = (),
     context_s: float = 0.0,
     committed: str = "",
+    timed: bool = False,
 ) -> Recognition:
     """Recognise one utterance (or a window of a long one): 16 kHz mono s16le PCM.
 
@@ -239,7 +244,8 @@ def recognise(
     that fits one window is heard after up to `context_s` of `context` (the speaker's earlier
     finals, oldest first) and with `prompt` (the last of their texts) as the previous text. A
     provisional decode of a running utterance starts with the words
-    already `committed` for it (services/streaming.py) and returns them with what follows.
+    already `committed` for it (services/streaming.py) and returns them with what follows;
+    with `timed` it also says how long before the audio's end each word ended.
     """
     config = config or settings_config()
     samples = pcm16_to_float(pcm16)
@@ -262,6 +268,8 @@ def recognise(
     speech = padded[first:last]
     beam = FINAL_BEAM if final else PROVISIONAL_BEAM
     pieces = _pieces(speech) if final else [speech[-int(PIECE_S * SAMPLE_RATE) :]]
+    # Where the audio heard ends in the last piece (the margin's silence after it is not heard).
+    edge_s = (margin + len(samples) - first - (len(speech) - len(pieces[-1]))) / SAMPLE_RATE
     known, heard_before = "", 0.0
     if final and len(pieces) == 1 and context and lang != "auto":
         pieces[0], known, heard_before = _with_context(speech, context, min(context_s, PIECE_S))
@@ -272,7 +280,12 @@ def recognise(
     # context, it had raised the WER (26.3% vs 25.1%); drafts do without it (cheaper).
     previous = prompt if final else ""
     decoded = decoder.decode(
-        pieces, language=lang, beam_size=beam, prefix_text=known, previous_text=previous
+        pieces,
+        language=lang,
+        beam_size=beam,
+        prefix_text=known,
+        previous_text=previous,
+        word_ends=timed and not final,
     )
     kept = [d for d in decoded if not guards.is_no_speech(d.no_speech_prob, d.avg_logprob)]
     text = guards.clean_text(" ".join(d.text for d in kept))
@@ -281,6 +294,10 @@ def recognise(
     if not final and known:
         # The committed words stand whatever the guards say of what follows them.
         text, reason = " ".join(part for part in (known, "" if reason else text) if part), ""
+    ends = decoded[-1].word_ends_s if timed and not final else ()
+    probs = decoded[-1].word_probs if ends else ()
+    if len(ends) < len(text.split()):
+        ends = probs = ()  # the alignment's words are not the text's: none is timed
     return Recognition(
         "" if reason else text,
         found,
@@ -289,4 +306,6 @@ def recognise(
         time.perf_counter() - started,
         speech_pcm16=(speech * 32768.0).clip(-32768, 32767).astype("<i2").tobytes(),
         context_s=heard_before,
+        word_ends_before_edge_s=tuple(round(edge_s - end, 3) for end in ends[: len(text.split())]),
+        word_probs=tuple(round(p, 3) for p in probs[: len(text.split())]),
     )

@@ -1,10 +1,18 @@
-"""Which words of a running utterance are stable enough to show: LocalAgreement-n.
+"""Which words of a running utterance are stable enough to show: attention or agreement.
 
-Each early decode of an utterance in progress gives a hypothesis of its words so far. A word is
-committed once `n` consecutive hypotheses agree on it and on every word before it (the longest
-common prefix); committed words are never taken back, so a provisional caption only grows. The
-final decode replaces the whole caption (it is heard with more context and a wider beam).
-Pure: word lists in, word lists out.
+Each early decode of an utterance in progress gives a hypothesis of its words so far. Two
+policies judge which of its words are stable (committed):
+
+- attention (AlignAtt-style, one decode): a word is committed once Whisper's alignment heads
+  place its end well before the end of the audio heard (`margin_s`) and the decoder was not
+  unsure of it, and so is every word before it. A word still being spoken, or that the next
+  audio may change, sits at the edge. See `settled_prefix`.
+- LocalAgreement-n: a word is committed once `n` consecutive hypotheses agree on it and on
+  every word before it (the longest common prefix). It needs a second decode, a cadence later.
+
+Committed words are never taken back, so a provisional caption only grows. The final decode
+replaces the whole caption (it is heard with more context and a wider beam). Pure: word
+lists in, word lists out.
 """
 
 from __future__ import annotations
@@ -38,6 +46,26 @@ def agreed_prefix(*hypotheses: Sequence[str]) -> int:
     return count
 
 
+def settled_prefix(
+    ends_before_edge_s: Sequence[float],
+    probabilities: Sequence[float],
+    *,
+    margin_s: float,
+    min_probability: float,
+) -> int:
+    """How many leading words the attention policy holds stable.
+
+    Each must have ended at least `margin_s` before the audio's edge and been decoded with at
+    least `min_probability`, as must every word before it.
+    """
+    count = 0
+    for before_edge, probability in zip(ends_before_edge_s, probabilities, strict=False):
+        if before_edge < margin_s or probability < min_probability:
+            break
+        count += 1
+    return count
+
+
 @dataclass(frozen=True)
 class Agreement:
     """An utterance's streaming state: its last hypotheses (newest last) and committed words."""
@@ -45,8 +73,9 @@ class Agreement:
     hypotheses: tuple[tuple[str, ...], ...] = ()
     committed: tuple[str, ...] = ()
 
-    def heard(self, hypothesis: Sequence[str], n: int = 2) -> Agreement:
-        """The state after one more hypothesis: words agreed by the last `n` are committed.
+    def heard(self, hypothesis: Sequence[str], n: int = 2, settled: int | None = None) -> Agreement:
+        """The state after one more hypothesis: words agreed by the last `n` are committed, or,
+        when `settled` is given (the attention policy), its first `settled` words.
 
         The committed prefix is monotonic: a hypothesis that contradicts a committed word does
         not take it back (its words after the committed ones are what counts for the next).
@@ -60,7 +89,10 @@ class Agreement:
             hypothesis = self.committed + hypothesis[kept:]
         recent = (*self.hypotheses, hypothesis)[-n:]
         committed = self.committed
-        if len(recent) == n:
+        if settled is not None:
+            if settled > kept:
+                committed = committed + hypothesis[kept:settled]
+        elif len(recent) == n:
             agreed = agreed_prefix(*recent)
             if agreed > kept:
                 committed = committed + hypothesis[kept:agreed]

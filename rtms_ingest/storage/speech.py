@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from assistant.models import Meeting
-from assistant.services import speech
+from assistant.services import speech, streaming
 from assistant.services.fencing import StaleWriter, check_writer
 from rtms_ingest.audio.utterances import Cut, CutterSettings, UtteranceCutter
 from rtms_ingest.client.backoff import Backoff
@@ -247,12 +247,13 @@ def _heard_at(speaker: _Speaker, cut: Cut) -> float:
 
 def cutter_settings() -> CutterSettings:
     """The cutting rules from settings."""
-    agreement = settings.ASR_PROVISIONAL_POLICY == "agreement"
+    whole = streaming.commits_words()
     return CutterSettings(
         hangover_ms=settings.ASR_HANGOVER_MS,
         provisional_every_ms=settings.ASR_PROVISIONAL_EVERY_MS,
-        # Word agreement compares decodes of the whole utterance so far (words from its start).
-        window_ms=settings.ASR_MAX_UTTERANCE_MS if agreement else CutterSettings.window_ms,
+        # Drafts that commit words are decoded from the utterance's start (the committed words
+        # are forced as the decoder's prefix), so each cut holds the whole utterance so far.
+        window_ms=settings.ASR_MAX_UTTERANCE_MS if whole else CutterSettings.window_ms,
         max_utterance_ms=settings.ASR_MAX_UTTERANCE_MS,
     )
 

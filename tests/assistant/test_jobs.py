@@ -342,6 +342,17 @@ def test_a_job_outside_a_transaction_reaches_the_broker_at_once(broker: redis.Re
     assert queued(broker, "celery") == [("tests.jobs.record", ["now"])]
 
 
+def test_a_job_submitted_behind_others_is_taken_after_the_queues_later_jobs(
+    broker: redis.Redis,
+) -> None:
+    jobs.submit_behind_others(asr_record.name, "draft")
+    jobs.submit(asr_record.name, "final")
+    with celery_app.connection_for_read() as connection:
+        channel = connection.default_channel
+        taken = [channel.basic_get("asr", no_ack=True) for _ in range(3)]
+    assert [m.decode()[0] if m else None for m in taken] == [["final"], ["draft"], None]
+
+
 @pytest.fixture
 def unreachable_broker(settings: Settings) -> Iterator[None]:
     """The production shape with Redis down: nothing listens on the broker's port."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.test import override_settings
+from pytest_django.fixtures import Settings
 
 from assistant import events
 from assistant.models import LiveEvent, Meeting, TranscriptSegment
@@ -63,10 +64,11 @@ def stable_words(event: dict[str, object]) -> list[str]:
     return words[: len(words) - tentative]
 
 
-@override_settings(JOBS_IN_PROCESS=True, ASR_PROVISIONAL_POLICY="agreement")
+@pytest.mark.parametrize("policy", ["attention", "agreement"])
 def test_a_provisional_caption_grows_word_by_word_and_its_final_replaces_it(
-    make_meeting: MakeMeeting,
+    make_meeting: MakeMeeting, settings: Settings, policy: str
 ) -> None:
+    settings.JOBS_IN_PROCESS, settings.ASR_PROVISIONAL_POLICY = True, policy
     meeting = make_meeting()
     text, pcm, start = first_sentence()
     end = start + len(pcm) // BYTES_PER_MS
@@ -91,6 +93,27 @@ def test_a_provisional_caption_grows_word_by_word_and_its_final_replaces_it(
         audio_store().get(f"{hand_over(meeting, pcm, start, end, 0).utterance_key}:agreement")
         is None
     )
+
+
+@pytest.mark.parametrize("policy", ["attention", "agreement"])
+def test_only_the_attention_policy_shows_stable_words_after_one_decode(
+    make_meeting: MakeMeeting, settings: Settings, policy: str
+) -> None:
+    settings.JOBS_IN_PROCESS, settings.ASR_PROVISIONAL_POLICY = True, policy
+    settings.ASR_STABLE_MARGIN_MS = 300
+    meeting = make_meeting()
+    text, pcm, start = first_sentence()
+    speech.transcribe_utterance(hand_over(meeting, pcm, start, start + 3000, 0))
+    [draft] = segment_events(meeting)
+    stable = stable_words(draft)
+    if policy == "agreement":
+        assert stable == [], "LocalAgreement needs a second decode to agree"
+        return
+    # Three seconds into the sentence: its words up to about 0.3 s before the cut are stable,
+    # the one being spoken is not.
+    said = str(draft["text"]).split()
+    assert 3 <= len(stable) < len(said), draft
+    assert word_error_rate(" ".join(text.split()[: len(stable)]), " ".join(stable)) <= 0.34
 
 
 @override_settings(

@@ -1,4 +1,5 @@
-"""LocalAgreement-n: only words that consecutive hypotheses agree on are shown, never taken back."""
+"""Stable words of a running utterance, never taken back: LocalAgreement-n (the words consecutive
+hypotheses agree on) and the attention policy (the words aligned well before the audio's edge)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import itertools
 
 import pytest
 
-from assistant.transcription.stability import Agreement, agreed_prefix, words_of
+from assistant.transcription.stability import Agreement, agreed_prefix, settled_prefix, words_of
 
 
 def heard_all(*texts: str, n: int = 2) -> Agreement:
@@ -70,3 +71,27 @@ def test_n_below_one_is_refused() -> None:
 def test_agreed_prefix_of_nothing_is_zero() -> None:
     assert agreed_prefix() == 0
     assert agreed_prefix(["a"], []) == 0
+
+
+def settled(ends_before_edge_s: list[float], probabilities: list[float] | None = None) -> int:
+    sure = probabilities or [0.9] * len(ends_before_edge_s)
+    return settled_prefix(ends_before_edge_s, sure, margin_s=0.3, min_probability=0.1)
+
+
+def test_the_attention_policy_holds_the_words_ended_well_before_the_edge() -> None:
+    assert settled([2.1, 1.4, 0.8, 0.31, 0.29, 0.05]) == 4
+    assert settled([0.2, 1.0]) == 0, "a word after one still at the edge waits for it"
+    assert settled([]) == 0
+
+
+def test_the_attention_policy_holds_back_a_word_the_decoder_was_unsure_of() -> None:
+    assert settled([2.0, 1.5, 1.0, 0.5], [0.9, 0.8, 0.05, 0.9]) == 2
+
+
+def test_settled_words_are_committed_from_one_hypothesis_and_only_grow() -> None:
+    state = Agreement().heard(words_of("the release is on"), settled=2)
+    assert (state.text, state.hypotheses) == ("the release", (("the", "release", "is", "on"),))
+    state = state.heard(words_of("the release is on Thursday"), settled=1)
+    assert state.text == "the release", "fewer settled words take none back"
+    state = state.heard(words_of("a release is on Thursday we"), settled=5)
+    assert state.text == "the release is on Thursday", "read after the committed words"

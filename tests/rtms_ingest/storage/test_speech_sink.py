@@ -24,7 +24,7 @@ from assistant.services.speech import UtteranceJob
 from rtms_ingest.audio.utterances import CutterSettings
 from rtms_ingest.protocol import BinaryContent, MediaType
 from rtms_ingest.simulator.fixture import RecordedMeeting, load_meeting
-from rtms_ingest.storage.speech import QUEUE_LIMIT, SpeechSink
+from rtms_ingest.storage.speech import QUEUE_LIMIT, SpeechSink, cutter_settings
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.rtms_ingest.cluster.supervisor_support import (
     simulator,
@@ -200,3 +200,14 @@ async def _trying(sink: SpeechSink) -> bool:
 
 async def _handed_over(sink: SpeechSink) -> bool:
     return sink.handed_over == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "window_ms"), [("attention", 20_000), ("agreement", 20_000), ("latest", 10_000)]
+)
+def test_drafts_that_commit_words_are_cut_from_the_utterances_start(
+    policy: str, window_ms: int
+) -> None:
+    # The committed words are forced as the decoder's prefix: the draft must hold them all.
+    with override_settings(ASR_PROVISIONAL_POLICY=policy, ASR_MAX_UTTERANCE_MS=20_000):
+        assert cutter_settings().window_ms == window_ms
