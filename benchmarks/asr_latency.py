@@ -226,9 +226,10 @@ def wer_by_track(recording: Any, texts: dict[int, str]) -> float:
 def offline_texts(recording: Any, model_name: str) -> dict[int, str]:
     """The same model over each participant's whole track at once (the offline reference)."""
     from django.conf import settings
-    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
-    from assistant.transcription.model import resolve_model_path
+    # First: the package chooses CTranslate2's backend (CT2_USE_MKL) as the worker's does.
+    from assistant.transcription.model import resolve_model_path  # isort: skip
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
     path = resolve_model_path(model_name, Path(settings.VAR_DIR) / "models")
     model = WhisperModel(str(path), device="cpu", compute_type="int8", local_files_only=True)

@@ -42,9 +42,6 @@ AGREEMENT_N = 2  # LocalAgreement-2: two consecutive decodes must agree
 PREVIOUS_CADENCE_MS = 3000  # under load, early decodes fall back to this cadence first
 BEHIND_TTL_S = 600  # a meeting's "behind" flag is forgotten after this long without finals
 SWAP_ATTEMPTS = 3  # a draft's state written over a concurrent worker's: read again this often
-# The attention policy also holds back a word the decoder gave less than this probability: on the
-# sample meeting it cut the stable words a final changed from 29% to 26% for 0.05 s of p50.
-STABLE_MIN_PROBABILITY = 0.1
 STREAMING_POLICIES = ("attention", "agreement")  # those that commit words (not "latest")
 
 
@@ -125,10 +122,7 @@ def settled_words(recognition: Recognition) -> int | None:
     if settings.ASR_PROVISIONAL_POLICY != "attention" or not recognition.word_ends_before_edge_s:
         return None
     return settled_prefix(
-        recognition.word_ends_before_edge_s,
-        recognition.word_probs,
-        margin_s=settings.ASR_STABLE_MARGIN_MS / 1000,
-        min_probability=STABLE_MIN_PROBABILITY,
+        recognition.word_ends_before_edge_s, margin_s=settings.ASR_STABLE_MARGIN_MS / 1000
     )
 
 

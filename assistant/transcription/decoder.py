@@ -42,9 +42,6 @@ class Decoded:
     # When asked for: when each word of the prefix and text ends (s after the window's audio
     # starts), from the cross-attention alignment; () when it could not be told.
     word_ends_s: tuple[float, ...] = ()
-    word_probs: tuple[
-        float, ...
-    ] = ()  # and how sure the decoder was of each (its least sure piece)
 
 
 def window_frames(samples: int, *, fitted: bool = True) -> int:
@@ -152,38 +149,34 @@ class Decoder:
             zip(results, languages, windows, strict=True)
         ):
             content = int((LEAD_PAD_S + len(window) / SAMPLE_RATE + TAIL_PAD_S) * FRAMES_PER_S)
-            ends, probs = self._word_ends(
+            ends = self._word_ends(
                 encoded, index, result.sequences_ids[0], lang, min(frames, content)
             )
-            timed.append(replace(decoded[index], word_ends_s=ends, word_probs=probs))
+            timed.append(replace(decoded[index], word_ends_s=ends))
         return timed
 
     def _word_ends(
         self, encoded: Any, index: int, tokens: list[int], language: str, frames: int
-    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    ) -> tuple[float, ...]:
         """When each whitespace-separated word of `tokens` ends (s after the audio's start)."""
         import ctranslate2
 
         tokenizer = self.tokenizer(language)
         tokens = [t for t in tokens if t < tokenizer.eot]
         if not tokens:
-            return (), ()
+            return ()
         one = encoded if encoded.shape[0] == 1 else _row(encoded, index, ctranslate2)
         aligned = self.model.find_alignment(tokenizer, [tokens], one, frames)[0]
         ends: list[float] = []
-        probs: list[float] = []
         for word in aligned:
             if word["tokens"][0] >= tokenizer.eot:
                 continue
             end = max(0.0, float(word["end"]) - LEAD_PAD_S)
-            prob = float(word["probability"])
             if ends and not str(word["word"]).startswith(" "):
                 ends[-1] = end  # a word's later piece (or its punctuation) ends it
-                probs[-1] = min(probs[-1], prob)
             else:
                 ends.append(end)
-                probs.append(prob)
-        return tuple(ends), tuple(probs)
+        return tuple(ends)
 
     def _prefix(self, language: str, text: str) -> list[int]:
         """The tokens the decoder is made to start with (at most half its length)."""

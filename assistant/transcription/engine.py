@@ -47,7 +47,6 @@ class Recognition:
     # A draft's words (asked with `timed`): how long before the end of the audio heard each one
     # ended, by Whisper's alignment heads; () when not asked or not told.
     word_ends_before_edge_s: tuple[float, ...] = ()
-    word_probs: tuple[float, ...] = ()  # the decoder's confidence in each of those words
 
 
 @dataclass(frozen=True)
@@ -295,9 +294,8 @@ def recognise(
         # The committed words stand whatever the guards say of what follows them.
         text, reason = " ".join(part for part in (known, "" if reason else text) if part), ""
     ends = decoded[-1].word_ends_s if timed and not final else ()
-    probs = decoded[-1].word_probs if ends else ()
     if len(ends) < len(text.split()):
-        ends = probs = ()  # the alignment's words are not the text's: none is timed
+        ends = ()  # the alignment's words are not the text's: none is timed
     return Recognition(
         "" if reason else text,
         found,
@@ -307,5 +305,4 @@ def recognise(
         speech_pcm16=(speech * 32768.0).clip(-32768, 32767).astype("<i2").tobytes(),
         context_s=heard_before,
         word_ends_before_edge_s=tuple(round(edge_s - end, 3) for end in ends[: len(text.split())]),
-        word_probs=tuple(round(p, 3) for p in probs[: len(text.split())]),
     )

@@ -4,8 +4,8 @@ Each early decode of an utterance in progress gives a hypothesis of its words so
 policies judge which of its words are stable (committed):
 
 - attention (AlignAtt-style, one decode): a word is committed once Whisper's alignment heads
-  place its end well before the end of the audio heard (`margin_s`) and the decoder was not
-  unsure of it, and so is every word before it. A word still being spoken, or that the next
+  place its end well before the end of the audio heard (`margin_s`), and so is every word
+  before it. A word still being spoken, or that the next
   audio may change, sits at the edge. See `settled_prefix`.
 - LocalAgreement-n: a word is committed once `n` consecutive hypotheses agree on it and on
   every word before it (the longest common prefix). It needs a second decode, a cadence later.
@@ -46,21 +46,14 @@ def agreed_prefix(*hypotheses: Sequence[str]) -> int:
     return count
 
 
-def settled_prefix(
-    ends_before_edge_s: Sequence[float],
-    probabilities: Sequence[float],
-    *,
-    margin_s: float,
-    min_probability: float,
-) -> int:
+def settled_prefix(ends_before_edge_s: Sequence[float], *, margin_s: float) -> int:
     """How many leading words the attention policy holds stable.
 
-    Each must have ended at least `margin_s` before the audio's edge and been decoded with at
-    least `min_probability`, as must every word before it.
+    Each, and every word before it, ended at least `margin_s` before the end of the audio heard.
     """
     count = 0
-    for before_edge, probability in zip(ends_before_edge_s, probabilities, strict=False):
-        if before_edge < margin_s or probability < min_probability:
+    for before_edge in ends_before_edge_s:
+        if before_edge < margin_s:
             break
         count += 1
     return count

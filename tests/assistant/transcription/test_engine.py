@@ -104,6 +104,27 @@ def test_a_provisional_pass_on_the_first_half_gives_the_start_of_the_sentence() 
     assert word_error_rate(prefix, " ".join(words)) <= 0.25
 
 
+def test_a_timed_draft_says_how_long_before_the_audios_end_each_word_ended() -> None:
+    utterance = _utterance("Good morning everyone")
+    # Cut 3.5 s in, just after "weekly sync" (its end: 3.46 s, by benchmarks/word_timings.py).
+    cut_s = utterance["start_s"] + 3.5
+    draft = recognise(_cut(utterance, end_s=cut_s), final=False, timed=True)
+    words = draft.text.split()
+    before_edge = draft.word_ends_before_edge_s
+    assert len(before_edge) == len(words), draft
+    assert list(before_edge) == sorted(before_edge, reverse=True), "in the order spoken"
+    # "Good" ended 3.2 s before the cut and "morning" 2.9 s (the whole sentence aligned).
+    assert normalise(" ".join(words[:2])) == ["good", "morning"]
+    assert before_edge[:2] == pytest.approx((3.2, 2.9), abs=0.25)
+    assert before_edge[-1] < 0.5, "the last word heard ends at the audio's edge"
+    committed = recognise(_cut(utterance, end_s=cut_s), final=False, timed=True,
+                          committed="Good morning everyone,")  # fmt: skip
+    assert committed.text.startswith("Good morning everyone,")
+    assert len(committed.word_ends_before_edge_s) == len(committed.text.split())
+    untimed = recognise(_cut(utterance, end_s=cut_s), final=False)
+    assert untimed.word_ends_before_edge_s == ()
+
+
 def test_a_final_longer_than_one_window_is_recognised_in_pieces() -> None:
     mine = [u for u in _utterances() if u["user_id"] == 16778240][:7]
     pcm = b"".join(_cut(u) for u in mine)

@@ -73,19 +73,14 @@ def test_agreed_prefix_of_nothing_is_zero() -> None:
     assert agreed_prefix(["a"], []) == 0
 
 
-def settled(ends_before_edge_s: list[float], probabilities: list[float] | None = None) -> int:
-    sure = probabilities or [0.9] * len(ends_before_edge_s)
-    return settled_prefix(ends_before_edge_s, sure, margin_s=0.3, min_probability=0.1)
+def settled(ends_before_edge_s: list[float]) -> int:
+    return settled_prefix(ends_before_edge_s, margin_s=0.3)
 
 
 def test_the_attention_policy_holds_the_words_ended_well_before_the_edge() -> None:
     assert settled([2.1, 1.4, 0.8, 0.31, 0.29, 0.05]) == 4
     assert settled([0.2, 1.0]) == 0, "a word after one still at the edge waits for it"
     assert settled([]) == 0
-
-
-def test_the_attention_policy_holds_back_a_word_the_decoder_was_unsure_of() -> None:
-    assert settled([2.0, 1.5, 1.0, 0.5], [0.9, 0.8, 0.05, 0.9]) == 2
 
 
 def test_settled_words_are_committed_from_one_hypothesis_and_only_grow() -> None:
