@@ -30,6 +30,11 @@ VAD_PAD_MS = 200
 MIN_AUDIO_S = 0.1
 SILENCE_MARGIN_S = 0.6  # put around every cut: more than voice detection needs to end a span
 CONTEXT_GAP_S = 0.3  # silence between pieces of context, and before the new speech
+# A final after a context with fewer words than this per second of its speech (over at least
+# MIN_SHORT_CHECK_S) was cut short: heard again without the context. The sample's sentences
+# run at 1.5-3.5 words a second (pauses included); its cut-short finals at 0-0.4.
+MIN_WORDS_PER_S = 1.0
+MIN_SHORT_CHECK_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,11 @@ def _with_context(
     return heard, " ".join(piece.text for piece in taken), total - len(speech) / SAMPLE_RATE
 
 
+def _cut_short(text: str, speech_s: float) -> bool:
+    """Whether a final says far fewer words than its speech holds (people say 2-3 a second)."""
+    return speech_s >= MIN_SHORT_CHECK_S and len(text.split()) < MIN_WORDS_PER_S * speech_s
+
+
 def recognise(
     pcm16: bytes,
     *,
@@ -288,6 +298,14 @@ def recognise(
     )
     kept = [d for d in decoded if not guards.is_no_speech(d.no_speech_prob, d.avg_logprob)]
     text = guards.clean_text(" ".join(d.text for d in kept))
+    if final and known and _cut_short(text, speech_s):
+        # After a context Whisper now and then ends the continuation early (a word or two of a
+        # long sentence, or none): the sentence is heard again on its own, and the longer kept.
+        alone = decoder.decode([speech], language=lang, beam_size=beam)
+        again = guards.clean_text(alone[0].text)
+        logger.info("final cut short after context (%r): alone %r", text, again)
+        if len(again.split()) > len(text.split()):
+            decoded, text, heard_before = alone, again, 0.0
     reason = _judge(text, decoded, audio_s=len(speech) / SAMPLE_RATE, speech_s=speech_s, dbfs=dbfs)
     found = decoded[0].language if lang == "auto" else lang
     if not final and known:

@@ -50,6 +50,20 @@ def test_context_lowers_the_error_rate_and_only_new_words_come_back() -> None:
         assert normalise(before)[:4] != normalise(after)[:4], (before, after)
 
 
+def test_a_final_a_context_cut_short_is_heard_again_on_its_own() -> None:
+    # Whisper sometimes ends a continuation after a context early. Here the context's text
+    # claims the sentence was said already, so the decoder says one word of it and ends.
+    said = [u for u in _utterances() if u["user_id"] == 16781312]  # Tomás: four sentences
+    track = _track(16781312)
+    pcms = [track[int(u["start_s"] * 16000) * 2 : int(u["end_s"] * 16000) * 2] for u in said]
+    target, text = pcms[2], said[2]["text"]  # "Will do. I'll also tell the two customers..."
+    misleading = [ContextPiece(recognise(pcm, final=True).speech_pcm16, text) for pcm in pcms[:2]]
+    result = recognise(target, final=True, context=misleading, context_s=28.0)
+    assert len(result.text.split()) >= 8, result
+    assert word_error_rate(text, result.text) <= 0.35, result.text
+    assert result.context_s == 0.0, "the text kept is the one heard without the context"
+
+
 def test_context_is_bounded_and_a_draft_hears_none() -> None:
     pcm, _, _, _ = sentences()[1]
     first = recognise(sentences()[0][0], final=True)
