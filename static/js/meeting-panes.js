@@ -75,8 +75,8 @@ class FollowingList {
 }
 
 /**
- * A caption's text. A draft's last `tentative_words` words may still change (two decodes have
- * not agreed on them yet): they are set apart, the words before them stay as they are.
+ * A caption's text. A draft's last `tentative_words` words may still change (the streaming policy
+ * has not judged them stable yet): they are set apart, the words before them stay as they are.
  */
 function captionText(segment) {
   const words = segment.text.split(/\s+/);
