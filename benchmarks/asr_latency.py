@@ -226,10 +226,9 @@ def wer_by_track(recording: Any, texts: dict[int, str]) -> float:
 def offline_texts(recording: Any, model_name: str) -> dict[int, str]:
     """The same model over each participant's whole track at once (the offline reference)."""
     from django.conf import settings
-
-    # First: the package chooses CTranslate2's backend (CT2_USE_MKL) as the worker's does.
-    from assistant.transcription.model import resolve_model_path  # isort: skip
     from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+    from assistant.transcription.model import resolve_model_path
 
     path = resolve_model_path(model_name, Path(settings.VAR_DIR) / "models")
     model = WhisperModel(str(path), device="cpu", compute_type="int8", local_files_only=True)
