@@ -109,9 +109,9 @@ class Decoder:
 
         `prefix_text` is what the start of every window is known to say: the decoder is made to
         begin with it and only its continuation is returned (a speaker's earlier speech heard
-        again as context, see engine.recognise). With `word_ends`, each result also says when
-        each of its words (the prefix's, then the text's) ends in its window, as Whisper's
-        alignment heads place them (one more teacher-forced decoder pass).
+        again as context, see engine.recognise). With `word_ends` (one window only), the result
+        also says when each of its words (the prefix's, then the text's) ends in the window, as
+        Whisper's alignment heads place them (one more teacher-forced decoder pass).
         """
         import ctranslate2  # type: ignore[import-untyped]
 
@@ -144,29 +144,23 @@ class Decoder:
         ]
         if not word_ends:
             return decoded
-        timed = []
-        for index, (result, lang, window) in enumerate(
-            zip(results, languages, windows, strict=True)
-        ):
-            content = int((LEAD_PAD_S + len(window) / SAMPLE_RATE + TAIL_PAD_S) * FRAMES_PER_S)
-            ends = self._word_ends(
-                encoded, index, result.sequences_ids[0], lang, min(frames, content)
-            )
-            timed.append(replace(decoded[index], word_ends_s=ends))
-        return timed
+        if len(windows) != 1:
+            raise ValueError("word ends are told for one window at a time")
+        content = int((LEAD_PAD_S + len(windows[0]) / SAMPLE_RATE + TAIL_PAD_S) * FRAMES_PER_S)
+        ends = self._word_ends(
+            encoded, results[0].sequences_ids[0], languages[0], min(frames, content)
+        )
+        return [replace(decoded[0], word_ends_s=ends)]
 
     def _word_ends(
-        self, encoded: Any, index: int, tokens: list[int], language: str, frames: int
+        self, encoded: Any, tokens: list[int], language: str, frames: int
     ) -> tuple[float, ...]:
         """When each whitespace-separated word of `tokens` ends (s after the audio's start)."""
-        import ctranslate2
-
         tokenizer = self.tokenizer(language)
         tokens = [t for t in tokens if t < tokenizer.eot]
         if not tokens:
             return ()
-        one = encoded if encoded.shape[0] == 1 else _row(encoded, index, ctranslate2)
-        aligned = self.model.find_alignment(tokenizer, [tokens], one, frames)[0]
+        aligned = self.model.find_alignment(tokenizer, [tokens], encoded, frames)[0]
         ends: list[float] = []
         for word in aligned:
             if word["tokens"][0] >= tokenizer.eot:
@@ -212,13 +206,3 @@ class Decoder:
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         text = self.tokenizer(language).decode(tokens)
         return Decoded(text, float(result.no_speech_prob), float(avg_logprob), language)
-
-
-def _row(encoded: Any, index: int, ctranslate2: Any) -> Any:
-    """One window's encoder output out of a batch's."""
-    rows = (
-        np.array(encoded)
-        if encoded.device == "cpu"
-        else np.array(encoded.to_device(ctranslate2.Device.cpu))
-    )
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(rows[index : index + 1]))
